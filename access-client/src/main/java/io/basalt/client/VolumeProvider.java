@@ -1,0 +1,15 @@
+package io.basalt.client;
+
+import java.util.List;
+
+/** Opens volumes by name for the NBD server (one {@link Volume} per export name, shared by connections). */
+public interface VolumeProvider {
+  /**
+   * Opens (or returns the already open) volume. Throws {@link io.basalt.rpc.BasaltException} with
+   * {@code NO_SUCH_VOLUME} for an unknown name, or another code when the cluster cannot be reached.
+   */
+  Volume open(String name);
+
+  /** Names of the volumes that can be exported. */
+  List<String> list();
+}

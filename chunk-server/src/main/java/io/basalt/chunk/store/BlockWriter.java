@@ -1,0 +1,94 @@
+package io.basalt.chunk.store;
+
+import static io.basalt.chunk.store.BlockReader.blockOf;
+import static io.basalt.chunk.store.BlockValueCodec.DATA_SIZE;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchInterface;
+
+/**
+ * Turns one mutation into block puts/deletes in a caller-owned {@link WriteBatch}. Partial blocks are
+ * read-modify-write against the DB, which is only correct because the caller serialises calls per pid (the
+ * ordered executor) and each call touches every block at most once. All-zero results are deleted, never stored.
+ */
+final class BlockWriter {
+  /** Zeroing at least this many whole blocks uses one range tombstone instead of per-block tombstones. */
+  static final int RANGE_DELETE_MIN_BLOCKS = 64;
+
+  private final RocksHandles h;
+  private final BlockReader reader;
+
+  BlockWriter(RocksHandles h, BlockReader reader) {
+    this.h = h;
+    this.reader = reader;
+  }
+
+  /** Adds {@code length} bytes of {@code data} at {@code offset}; reads data by absolute index, never moves it. */
+  void addWrite(WriteBatchInterface batch, long pid, long offset, int length, ByteBuf data)
+      throws RocksDBException {
+    int base = data.readerIndex();
+    long end = offset + length;
+    int last = blockOf(end - 1);
+    for (int index = blockOf(offset); index <= last; index++) {
+      long blockStart = (long) index * DATA_SIZE;
+      int from = (int) (Math.max(offset, blockStart) - blockStart);
+      int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
+      boolean whole = from == 0 && to == DATA_SIZE;
+      byte[] existing = whole ? null : reader.load(pid, index);
+      byte[] value = existing != null ? existing : BlockValueCodec.newValue();
+      data.getBytes(base + (int) (blockStart + from - offset), value, from, to - from);
+      // A whole block may overwrite a stored one we did not read, so a zero result must still delete.
+      store(batch, pid, index, value, whole || existing != null);
+    }
+  }
+
+  /** Makes [offset, offset + length) read as zeros: whole blocks deleted, partial edges read-modify-write. */
+  void addZeroes(WriteBatchInterface batch, long pid, long offset, int length) throws RocksDBException {
+    long end = offset + length;
+    int first = blockOf(offset);
+    int last = blockOf(end - 1);
+    boolean firstWhole = covers(first, offset, end);
+    boolean lastWhole = covers(last, offset, end);
+    if (!firstWhole) zeroPartial(batch, pid, first, offset, end);
+    if (last != first && !lastWhole) zeroPartial(batch, pid, last, offset, end);
+    int wholeFirst = firstWhole ? first : first + 1;
+    int wholeLast = lastWhole ? last : last - 1;
+    if (wholeFirst > wholeLast) return;
+    if (wholeLast - wholeFirst + 1 >= RANGE_DELETE_MIN_BLOCKS) {
+      // wholeLast + 1 cannot overflow: arguments cap the last block index below Integer.MAX_VALUE.
+      batch.deleteRange(h.blocks, BlockKeys.key(pid, wholeFirst), BlockKeys.key(pid, wholeLast + 1));
+    } else {
+      for (int index = wholeFirst; index <= wholeLast; index++) {
+        batch.delete(h.blocks, BlockKeys.key(pid, index));
+      }
+    }
+  }
+
+  private void zeroPartial(WriteBatchInterface batch, long pid, int index, long offset, long end)
+      throws RocksDBException {
+    byte[] existing = reader.load(pid, index);
+    if (existing == null) return; // already reads as zeros
+    long blockStart = (long) index * DATA_SIZE;
+    int from = (int) (Math.max(offset, blockStart) - blockStart);
+    int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
+    Arrays.fill(existing, from, to, (byte) 0);
+    store(batch, pid, index, existing, true);
+  }
+
+  private void store(WriteBatchInterface batch, long pid, int index, byte[] value, boolean mayExist)
+      throws RocksDBException {
+    if (BlockValueCodec.isZeroData(value)) {
+      if (mayExist) batch.delete(h.blocks, BlockKeys.key(pid, index));
+    } else {
+      batch.put(h.blocks, BlockKeys.key(pid, index), BlockValueCodec.seal(value));
+    }
+  }
+
+  private static boolean covers(int index, long offset, long end) {
+    long blockStart = (long) index * DATA_SIZE;
+    return blockStart >= offset && blockStart + DATA_SIZE <= end;
+  }
+}

@@ -1,0 +1,4 @@
+package io.basalt.chunk.store;
+
+/** Generation and content hash of one replica, for cross-replica comparison. */
+public record ReplicaDigest(long pid, long epoch, long gen, String hashHex, long blockCount) {}

@@ -1,0 +1,44 @@
+package io.basalt.chunk.store;
+
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ReplicaState;
+import io.basalt.rpc.BasaltException;
+
+/**
+ * Values of the {@code extents} column family (key = pid, 8 B big-endian): version (1 B) + epoch (8 B) + gen (8 B)
+ * + state number (1 B), all big-endian. The version byte lets a later format add fields without guessing.
+ */
+final class ReplicaMetaCodec {
+  static final byte VERSION = 1;
+  static final int SIZE = 18;
+
+  private ReplicaMetaCodec() {}
+
+  static byte[] encode(ReplicaMeta meta) {
+    int state = meta.state().getNumber(); // throws for UNRECOGNIZED: never persist a state we cannot read back
+    if (state > Byte.MAX_VALUE) {
+      throw new IllegalArgumentException("replica state number too large pid=" + meta.pid() + " state=" + state);
+    }
+    byte[] v = new byte[SIZE];
+    v[0] = VERSION;
+    BlockKeys.putLong(v, 1, meta.epoch());
+    BlockKeys.putLong(v, 9, meta.gen());
+    v[17] = (byte) state;
+    return v;
+  }
+
+  static ReplicaMeta decode(long pid, byte[] v) {
+    if (v.length != SIZE || v[0] != VERSION) {
+      throw new BasaltException(ErrorCode.IO_ERROR,
+          "corrupt replica meta pid=" + pid + " length=" + v.length + " version=" + (v.length > 0 ? v[0] : -1));
+    }
+    ReplicaState state = ReplicaState.forNumber(v[17]);
+    long epoch = BlockKeys.getLong(v, 1);
+    long gen = BlockKeys.getLong(v, 9);
+    if (state == null || epoch < 0 || gen < 0) {
+      throw new BasaltException(ErrorCode.IO_ERROR,
+          "corrupt replica meta pid=" + pid + " state=" + v[17] + " epoch=" + epoch + " gen=" + gen);
+    }
+    return new ReplicaMeta(pid, epoch, gen, state);
+  }
+}

@@ -1,0 +1,42 @@
+package io.basalt.chunk.store;
+
+/**
+ * Settings of one {@link RocksReplicaStore}. Immutable; build from {@link #defaults()} and the {@code withX} copies.
+ *
+ * @param blockCacheBytes LRU block cache shared by all column families (index/filter/data blocks of SSTs)
+ * @param blobFiles keep block values in blob files so compaction rewrites only keys (DESIGN.md "Chunk storage")
+ * @param minBlobSize values at least this large go to blob files; below a 4 KiB block so every block does
+ * @param syncEveryWrite sync the WAL on every apply, not only when the caller asks (FUA/FLUSH)
+ * @param capacityBytes reported capacity; 0 = derive from the filesystem at open (usable space + already used)
+ */
+public record RocksStoreConfig(
+    long blockCacheBytes, boolean blobFiles, long minBlobSize, boolean syncEveryWrite, long capacityBytes) {
+  public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
+  public static final long DEFAULT_MIN_BLOB_SIZE = 2048;
+
+  public RocksStoreConfig {
+    if (blockCacheBytes <= 0) throw new IllegalArgumentException("blockCacheBytes must be > 0: " + blockCacheBytes);
+    if (minBlobSize < 0) throw new IllegalArgumentException("minBlobSize must be >= 0: " + minBlobSize);
+    if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes must be >= 0: " + capacityBytes);
+  }
+
+  public static RocksStoreConfig defaults() {
+    return new RocksStoreConfig(DEFAULT_BLOCK_CACHE_BYTES, true, DEFAULT_MIN_BLOB_SIZE, false, 0);
+  }
+
+  public RocksStoreConfig withBlockCacheBytes(long bytes) {
+    return new RocksStoreConfig(bytes, blobFiles, minBlobSize, syncEveryWrite, capacityBytes);
+  }
+
+  public RocksStoreConfig withBlobFiles(boolean enabled) {
+    return new RocksStoreConfig(blockCacheBytes, enabled, minBlobSize, syncEveryWrite, capacityBytes);
+  }
+
+  public RocksStoreConfig withSyncEveryWrite(boolean sync) {
+    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, sync, capacityBytes);
+  }
+
+  public RocksStoreConfig withCapacityBytes(long bytes) {
+    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, syncEveryWrite, bytes);
+  }
+}

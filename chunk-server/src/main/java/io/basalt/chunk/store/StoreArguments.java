@@ -1,0 +1,46 @@
+package io.basalt.chunk.store;
+
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.WriteKind;
+import io.basalt.rpc.BasaltException;
+import io.netty.buffer.ByteBuf;
+
+/** Argument checks of {@link RocksReplicaStore}; violations are {@code INVALID_ARGUMENT} with pid context. */
+final class StoreArguments {
+  /** Block indexes are 4-byte keys; capping below Integer.MAX_VALUE keeps index + 1 from overflowing. */
+  static final long MAX_END = (long) Integer.MAX_VALUE * ReplicaStore.BLOCK_SIZE;
+
+  private StoreArguments() {}
+
+  static void checkPid(long pid) {
+    if (pid <= 0) throw invalid("pid must be > 0 pid=" + pid);
+  }
+
+  static void checkRange(long pid, long offset, int length) {
+    checkPid(pid);
+    if (offset < 0 || length < 0) throw invalid("negative offset/length pid=" + pid + " offset=" + offset
+        + " length=" + length);
+    if (offset + length > MAX_END) throw invalid("range beyond max replica size pid=" + pid + " offset=" + offset
+        + " length=" + length);
+  }
+
+  static void checkApply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data) {
+    checkRange(pid, offset, length);
+    if (epoch < 0 || gen < 0) throw invalid("negative epoch/gen pid=" + pid + " epoch=" + epoch + " gen=" + gen);
+    if (kind == null) throw invalid("write kind missing pid=" + pid);
+    switch (kind) {
+      case WRITE -> {
+        if (data == null || data.readableBytes() != length) throw invalid("data length mismatch pid=" + pid
+            + " length=" + length + " readable=" + (data == null ? "null" : data.readableBytes()));
+      }
+      case WRITE_ZEROES, TRIM -> {
+        if (data != null && data.isReadable()) throw invalid("unexpected data for " + kind + " pid=" + pid);
+      }
+      default -> throw invalid("unsupported write kind pid=" + pid + " kind=" + kind);
+    }
+  }
+
+  private static BasaltException invalid(String msg) {
+    return new BasaltException(ErrorCode.INVALID_ARGUMENT, msg);
+  }
+}

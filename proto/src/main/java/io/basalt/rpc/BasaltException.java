@@ -1,0 +1,59 @@
+package io.basalt.rpc;
+
+import io.basalt.proto.ErrorCode;
+
+/**
+ * The one exception type of Basalt, carrying the wire {@link ErrorCode} end to end. Subclasses exist only
+ * where callers branch on extra detail ({@link NotLeaderException}, {@link NotOwnerException},
+ * {@link StaleEpochException}).
+ */
+public class BasaltException extends RuntimeException {
+  private final ErrorCode code;
+  private final boolean retryable;
+
+  public BasaltException(ErrorCode code, String message) {
+    this(code, message, defaultRetryable(code), null);
+  }
+
+  public BasaltException(ErrorCode code, String message, boolean retryable) {
+    this(code, message, retryable, null);
+  }
+
+  public BasaltException(ErrorCode code, String message, boolean retryable, Throwable cause) {
+    super(code + ": " + message, cause);
+    this.code = code;
+    this.retryable = retryable;
+  }
+
+  public ErrorCode code() {
+    return code;
+  }
+
+  public boolean retryable() {
+    return retryable;
+  }
+
+  /** Codes a caller may retry after backoff without knowing more. */
+  public static boolean defaultRetryable(ErrorCode code) {
+    return switch (code) {
+      case NOT_LEADER, NOT_OWNER, STALE_EPOCH, NOT_READY, UNAVAILABLE, TIMEOUT -> true;
+      default -> false;
+    };
+  }
+
+  /** Unwraps CompletionException/ExecutionException chains to a BasaltException (INTERNAL when foreign). */
+  public static BasaltException of(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof java.util.concurrent.CompletionException
+        || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof BasaltException b) {
+      return b;
+    }
+    if (c instanceof java.util.concurrent.TimeoutException) {
+      return new BasaltException(ErrorCode.TIMEOUT, "deadline exceeded", true, c);
+    }
+    return new BasaltException(ErrorCode.INTERNAL, String.valueOf(c), false, c);
+  }
+}

@@ -1,0 +1,35 @@
+package io.basalt.rpc;
+
+import io.basalt.common.NamedThreads;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+/** Picks epoll where the native transport loads, NIO otherwise. */
+public final class NettyTransport {
+  private NettyTransport() {}
+
+  public static boolean epoll() {
+    return Epoll.isAvailable();
+  }
+
+  public static EventLoopGroup group(String component, int threads) {
+    NamedThreads f = new NamedThreads(component);
+    return epoll() ? new EpollEventLoopGroup(threads, f) : new NioEventLoopGroup(threads, f);
+  }
+
+  public static Class<? extends ServerSocketChannel> serverChannel() {
+    return epoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+  }
+
+  public static Class<? extends SocketChannel> clientChannel() {
+    return epoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+}

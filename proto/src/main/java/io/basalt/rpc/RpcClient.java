@@ -1,0 +1,230 @@
+package io.basalt.rpc;
+
+import io.basalt.common.HostPort;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.codec.FrameDecoder;
+import io.basalt.rpc.codec.FrameEncoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to one server, reconnected on demand. Calls are pipelined and matched to replies by request id;
+ * each has a deadline after which it fails with TIMEOUT (in doubt). Losing the connection fails every pending
+ * call with UNAVAILABLE. Thread-safe.
+ */
+public final class RpcClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
+  private static final AtomicLong NEXT_ID = new AtomicLong(1);
+
+  private final String address;
+  private final Bootstrap bootstrap;
+  private final RpcMetrics metrics;
+  private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+  private ChannelFuture connection;
+  private volatile boolean closed;
+
+  RpcClient(String address, EventLoopGroup group, RpcMetrics metrics, FrameLimits limits, Duration connectTimeout) {
+    this.address = address;
+    this.metrics = metrics;
+    HostPort hp = HostPort.parse(address);
+    this.bootstrap = new Bootstrap()
+        .group(group)
+        .channel(NettyTransport.clientChannel())
+        .remoteAddress(hp.host(), hp.port())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline()
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("decoder", new FrameDecoder(limits))
+                .addLast("replies", new ReplyHandler());
+          }
+        });
+  }
+
+  public String address() {
+    return address;
+  }
+
+  /** A call without payload whose reply payload, if any, is dropped. */
+  public CompletableFuture<Envelope> call(Envelope.Builder request, Duration deadline) {
+    return call(request, null, deadline).thenApply(f -> {
+      f.release();
+      return f.header();
+    });
+  }
+
+  /**
+   * Sends {@code request} (ownership of {@code data}, which may be null, passes to the client) and completes with
+   * the reply frame, which the caller must release. Error replies complete exceptionally with the mapped
+   * {@link BasaltException}.
+   */
+  public CompletableFuture<Frame> call(Envelope.Builder request, ByteBuf data, Duration deadline) {
+    long id = NEXT_ID.getAndIncrement();
+    Envelope.BodyCase method = request.getBodyCase();
+    long deadlineMs = Math.max(1, deadline.toMillis());
+    Envelope header = request.setRequestId(id).setDeadlineMs((int) Math.min(Integer.MAX_VALUE, deadlineMs)).build();
+    Pending p = new Pending(method, System.nanoTime());
+    if (closed) {
+      release(data);
+      return CompletableFuture.failedFuture(unavailable("client closed"));
+    }
+    pending.put(id, p);
+    ChannelFuture cf = channel();
+    cf.addListener(done -> {
+      if (!done.isSuccess()) {
+        release(data);
+        fail(id, unavailable("cannot connect: " + done.cause()));
+        return;
+      }
+      Channel ch = cf.channel();
+      p.channel = ch;
+      if (!ch.isActive()) {
+        release(data);
+        fail(id, unavailable("connection closed"));
+        return;
+      }
+      p.timeout = ch.eventLoop().schedule(() -> fail(id, new BasaltException(ErrorCode.TIMEOUT,
+          method + " to " + address + " got no reply within " + deadlineMs + " ms", true)), deadlineMs,
+          TimeUnit.MILLISECONDS);
+      ch.writeAndFlush(new Frame(header, data)).addListener(w -> {
+        if (!w.isSuccess()) {
+          fail(id, unavailable("send failed: " + w.cause()));
+        }
+      });
+    });
+    return p.future;
+  }
+
+  private synchronized ChannelFuture channel() {
+    if (connection == null || (connection.isDone() && (!connection.isSuccess() || !connection.channel().isActive()))) {
+      connection = bootstrap.connect();
+      ChannelFuture mine = connection;
+      mine.addListener(f -> {
+        if (f.isSuccess()) {
+          mine.channel().closeFuture().addListener(c -> failAllOn(mine.channel()));
+        }
+      });
+    }
+    return connection;
+  }
+
+  private void failAllOn(Channel ch) {
+    for (Long id : pending.keySet()) {
+      Pending p = pending.get(id);
+      if (p != null && p.channel == ch) {
+        fail(id, unavailable("connection to " + address + " closed"));
+      }
+    }
+  }
+
+  private BasaltException unavailable(String why) {
+    return new BasaltException(ErrorCode.UNAVAILABLE, why + " (" + address + ")", true);
+  }
+
+  private void fail(long id, Throwable error) {
+    Pending p = pending.remove(id);
+    if (p != null) {
+      p.cancelTimeout();
+      metrics.record(p.method, System.nanoTime() - p.startNanos, false);
+      p.future.completeExceptionally(error);
+    }
+  }
+
+  private static void release(ByteBuf data) {
+    if (data != null && data.refCnt() > 0) {
+      data.release();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    ChannelFuture c;
+    synchronized (this) {
+      c = connection;
+    }
+    if (c != null) {
+      c.channel().close();
+    }
+    for (Long id : pending.keySet()) {
+      fail(id, unavailable("client closed"));
+    }
+  }
+
+  private static final class Pending {
+    final Envelope.BodyCase method;
+    final long startNanos;
+    final CompletableFuture<Frame> future = new CompletableFuture<>();
+    volatile ScheduledFuture<?> timeout;
+    volatile Channel channel;
+
+    Pending(Envelope.BodyCase method, long startNanos) {
+      this.method = method;
+      this.startNanos = startNanos;
+    }
+
+    void cancelTimeout() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+    }
+  }
+
+  private final class ReplyHandler extends SimpleChannelInboundHandler<Frame> {
+    ReplyHandler() {
+      super(false);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Frame reply) {
+      Envelope h = reply.header();
+      Pending p = pending.remove(h.getRequestId());
+      if (p == null) {
+        if (h.getRequestId() == 0 && h.getCode() != ErrorCode.OK) {
+          log.warn("server {} refused our connection: {} {}", address, h.getCode(), h.getMessage());
+        }
+        reply.release();
+        return;
+      }
+      p.cancelTimeout();
+      boolean ok = h.getCode() == ErrorCode.OK;
+      metrics.record(p.method, System.nanoTime() - p.startNanos, ok);
+      if (ok) {
+        if (!p.future.complete(reply)) {
+          reply.release();
+        }
+      } else {
+        reply.release();
+        p.future.completeExceptionally(RpcErrors.fromEnvelope(h));
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("connection to {} failed: {}", address, cause.toString());
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.basalt.rpc;
+
+import com.codahale.metrics.MetricRegistry;
+import io.netty.channel.EventLoopGroup;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Shared client transport of a process: one event loop group and one {@link RpcClient} (one connection) per
+ * remote address, made on first use.
+ */
+public final class RpcClientFactory implements AutoCloseable {
+  private final EventLoopGroup group;
+  private final RpcMetrics metrics;
+  private final FrameLimits limits;
+  private final java.time.Duration connectTimeout;
+  private final ConcurrentHashMap<String, RpcClient> clients = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  public RpcClientFactory(String name, MetricRegistry registry) {
+    this(name, registry, 2, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3));
+  }
+
+  public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
+      java.time.Duration connectTimeout) {
+    this.group = NettyTransport.group(name + "-client", ioThreads);
+    this.metrics = new RpcMetrics(registry, "client_" + name);
+    this.limits = limits;
+    this.connectTimeout = connectTimeout;
+  }
+
+  /** The client for {@code address} ("host:port"); cheap, cached. */
+  public RpcClient client(String address) {
+    if (closed) {
+      throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "rpc client factory closed", false);
+    }
+    return clients.computeIfAbsent(address, a -> new RpcClient(a, group, metrics, limits, connectTimeout));
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    clients.values().forEach(RpcClient::close);
+    clients.clear();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}

@@ -1,0 +1,149 @@
+package io.basalt.rpc;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.HostPort;
+import io.basalt.proto.Envelope;
+import io.basalt.rpc.codec.FrameDecoder;
+import io.basalt.rpc.codec.FrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Netty RPC server: frames in, handler by body case, replies out. Wiring only; see {@link RpcServerHandler}. */
+public final class RpcServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
+
+  private final String name;
+  private final HostPort bind;
+  private final Map<Envelope.BodyCase, RpcHandler> handlers;
+  private final FrameLimits limits;
+  private final RpcMetrics metrics;
+  private final int ioThreads;
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
+  private Channel channel;
+
+  private RpcServer(Builder b) {
+    this.name = b.name;
+    this.bind = new HostPort(b.host, b.port);
+    this.handlers = new EnumMap<>(b.handlers);
+    this.limits = b.limits;
+    this.metrics = new RpcMetrics(b.metrics, "server_" + b.name);
+    this.ioThreads = b.ioThreads;
+  }
+
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  public synchronized RpcServer start() {
+    boss = NettyTransport.group(name + "-accept", 1);
+    workers = NettyTransport.group(name + "-io", ioThreads);
+    ServerBootstrap sb = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(NettyTransport.serverChannel())
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline()
+                .addLast("flush", new FlushConsolidationHandler(256, true))
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("decoder", new FrameDecoder(limits))
+                .addLast("rpc", new RpcServerHandler(handlers, metrics));
+          }
+        });
+    try {
+      channel = sb.bind(bind.host(), bind.port()).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      close();
+      throw new IllegalStateException("interrupted binding " + bind, e);
+    } catch (RuntimeException e) {
+      close();
+      throw new IllegalStateException("cannot listen on " + bind + ": " + e.getMessage(), e);
+    }
+    log.info("rpc server {} listening on {} (epoll={})", name, address(), NettyTransport.epoll());
+    return this;
+  }
+
+  public int port() {
+    return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  public String address() {
+    return bind.host() + ":" + port();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (channel != null) {
+      channel.close().syncUninterruptibly();
+      channel = null;
+    }
+    if (boss != null) {
+      boss.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+      workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+      boss = null;
+      workers = null;
+    }
+  }
+
+  /** Builder; handlers are fixed at build time. */
+  public static final class Builder {
+    private final String name;
+    private String host = "127.0.0.1";
+    private int port;
+    private final Map<Envelope.BodyCase, RpcHandler> handlers = new EnumMap<>(Envelope.BodyCase.class);
+    private FrameLimits limits = FrameLimits.DEFAULT;
+    private MetricRegistry metrics = new MetricRegistry();
+    private int ioThreads = 2;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    public Builder bind(String host, int port) {
+      this.host = host;
+      this.port = port;
+      return this;
+    }
+
+    public Builder handle(Envelope.BodyCase method, RpcHandler handler) {
+      if (handlers.putIfAbsent(method, handler) != null) {
+        throw new IllegalArgumentException("handler for " + method + " registered twice");
+      }
+      return this;
+    }
+
+    public Builder limits(FrameLimits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    public Builder metrics(MetricRegistry metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public Builder ioThreads(int ioThreads) {
+      this.ioThreads = ioThreads;
+      return this;
+    }
+
+    public RpcServer build() {
+      return new RpcServer(this);
+    }
+  }
+}
