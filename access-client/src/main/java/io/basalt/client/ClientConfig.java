@@ -1,0 +1,53 @@
+package io.basalt.client;
+
+import java.time.Duration;
+
+/**
+ * Settings of the block client. Immutable; start from {@link #defaults()} and use the {@code withX} copies.
+ *
+ * @param ioDeadline how long one volume I/O may keep retrying (redirects, unavailable owners, epoch changes) before
+ *     it fails with the last error; a write failing this way is in doubt
+ * @param callDeadline deadline of each single chunk RPC attempt (capped by what is left of {@code ioDeadline})
+ * @param preferredCid chunk to prefer when meta places a new extent (the local chunk), 0 for none
+ * @param maxBackoff cap of the exponential backoff between retries
+ */
+public record ClientConfig(Duration ioDeadline, Duration callDeadline, int preferredCid, Duration maxBackoff) {
+  public static final Duration DEFAULT_IO_DEADLINE = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_CALL_DEADLINE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(1);
+
+  public ClientConfig {
+    requirePositive("ioDeadline", ioDeadline);
+    requirePositive("callDeadline", callDeadline);
+    requirePositive("maxBackoff", maxBackoff);
+    if (preferredCid < 0) {
+      throw new IllegalArgumentException("preferredCid must be >= 0: " + preferredCid);
+    }
+  }
+
+  public static ClientConfig defaults() {
+    return new ClientConfig(DEFAULT_IO_DEADLINE, DEFAULT_CALL_DEADLINE, 0, DEFAULT_MAX_BACKOFF);
+  }
+
+  public ClientConfig withIoDeadline(Duration d) {
+    return new ClientConfig(d, callDeadline, preferredCid, maxBackoff);
+  }
+
+  public ClientConfig withCallDeadline(Duration d) {
+    return new ClientConfig(ioDeadline, d, preferredCid, maxBackoff);
+  }
+
+  public ClientConfig withPreferredCid(int cid) {
+    return new ClientConfig(ioDeadline, callDeadline, cid, maxBackoff);
+  }
+
+  public ClientConfig withMaxBackoff(Duration d) {
+    return new ClientConfig(ioDeadline, callDeadline, preferredCid, d);
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + d);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.basalt.client;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The block client's metrics, created in an injected registry (never static): per I/O kind a timer of successes
+ * ({@code basalt_client_read}) and one of failures ({@code basalt_client_read_failed}); counters of retries,
+ * NOT_OWNER redirects and writes that failed in doubt. Shared by every volume of a provider; thread-safe.
+ */
+public final class ClientMetrics {
+  /** The timed volume operations. */
+  public enum Op { READ, WRITE, FLUSH, TRIM, WRITE_ZEROES }
+
+  private final Map<Op, Timer> ok = new EnumMap<>(Op.class);
+  private final Map<Op, Timer> failed = new EnumMap<>(Op.class);
+  private final Counter retries;
+  private final Counter redirects;
+  private final Counter inDoubt;
+
+  public ClientMetrics(MetricRegistry registry) {
+    for (Op op : Op.values()) {
+      String name = "basalt_client_" + op.name().toLowerCase(Locale.ROOT);
+      ok.put(op, registry.timer(name));
+      failed.put(op, registry.timer(name + "_failed"));
+    }
+    retries = registry.counter("basalt_client_retries");
+    redirects = registry.counter("basalt_client_redirects");
+    inDoubt = registry.counter("basalt_client_in_doubt");
+  }
+
+  /** Times {@code io} from now until it completes, as a success or a failure; returns it unchanged. */
+  public <T> CompletableFuture<T> time(Op op, CompletableFuture<T> io) {
+    long start = System.nanoTime();
+    io.whenComplete((v, err) -> (err == null ? ok : failed).get(op)
+        .update(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    return io;
+  }
+
+  public void retried() {
+    retries.inc();
+  }
+
+  public void redirected() {
+    redirects.inc();
+  }
+
+  public void failedInDoubt() {
+    inDoubt.inc();
+  }
+
+  public long retries() {
+    return retries.getCount();
+  }
+
+  public long redirects() {
+    return redirects.getCount();
+  }
+
+  public long inDoubt() {
+    return inDoubt.getCount();
+  }
+}

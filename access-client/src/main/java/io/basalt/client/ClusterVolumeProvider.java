@@ -1,0 +1,107 @@
+package io.basalt.client;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.layout.ExtentLocationCache;
+import io.basalt.common.NamedThreads;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.GetVolumeRequest;
+import io.basalt.proto.ListVolumesRequest;
+import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.RpcClientFactory;
+import io.basalt.session.MetaClient;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens cluster volumes by name: GetVolume, then the whole extent map (GetExtents), once per name; later opens of
+ * the same name return the same {@link ClusterVolume}, shared by every NBD connection. Concurrent first opens of
+ * one name share one load; a failed load is not cached.
+ *
+ * <p>Owns the retry timer and the client metrics; does not own the {@link MetaClient} or the
+ * {@link RpcClientFactory} (the caller closes those after this). {@link #open} blocks on meta: never call it on an
+ * event loop.
+ */
+public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterVolumeProvider.class);
+
+  private final MetaClient meta;
+  private final RpcClientFactory rpc;
+  private final ClientConfig config;
+  private final ClientMetrics metrics;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(new NamedThreads("client-retry"));
+  private final ConcurrentHashMap<String, CompletableFuture<ClusterVolume>> volumes = new ConcurrentHashMap<>();
+
+  public ClusterVolumeProvider(MetaClient meta, RpcClientFactory rpc, ClientConfig config, MetricRegistry registry) {
+    this.meta = meta;
+    this.rpc = rpc;
+    this.config = config;
+    this.metrics = new ClientMetrics(registry);
+    log.info("block client config ioDeadline={} callDeadline={} preferredCid={} maxBackoff={}",
+        config.ioDeadline(), config.callDeadline(), config.preferredCid(), config.maxBackoff());
+  }
+
+  public ClientMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public ClusterVolume open(String name) {
+    if (name == null || name.isEmpty()) {
+      throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty volume name", false);
+    }
+    CompletableFuture<ClusterVolume> mine = new CompletableFuture<>();
+    CompletableFuture<ClusterVolume> existing = volumes.putIfAbsent(name, mine);
+    if (existing != null) {
+      try {
+        return existing.join();
+      } catch (RuntimeException e) {
+        throw BasaltException.of(e);
+      }
+    }
+    try {
+      ClusterVolume v = load(name);
+      mine.complete(v);
+      return v;
+    } catch (RuntimeException e) {
+      volumes.remove(name, mine);
+      BasaltException b = BasaltException.of(e);
+      mine.completeExceptionally(b);
+      throw b;
+    }
+  }
+
+  private ClusterVolume load(String name) {
+    VolumeInfo info = meta.callSync(Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder()
+        .setName(name))).getVolumeResponse().getVolume();
+    if (info.getVid() == 0 || info.getExtentSize() == 0) {
+      throw new BasaltException(ErrorCode.INTERNAL, "meta described volume " + name + " without vid or extent size: "
+          + info, false);
+    }
+    ExtentLocationCache cache = new ExtentLocationCache(meta, info, config.preferredCid());
+    cache.loadAll();
+    log.info("opened volume vid={} name={} size={} extentSize={} replicas={} allocated={}", info.getVid(), name,
+        info.getSizeBytes(), info.getExtentSize(), info.getReplicas(), cache.size());
+    return new ClusterVolume(info, cache, rpc, config, metrics, timer);
+  }
+
+  @Override
+  public List<String> list() {
+    return meta.callSync(Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
+        .getListVolumesResponse().getVolumesList().stream().map(VolumeInfo::getName).sorted().toList();
+  }
+
+  /** Stops retry scheduling: I/O still retrying then fails with its last error. Idempotent. */
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    volumes.clear();
+  }
+}

@@ -1,0 +1,121 @@
+package io.basalt.chunk;
+
+import io.basalt.common.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Immutable settings of one chunk server process. Exactly one of {@code zk} (find the meta leader through
+ * ZooKeeper, with {@code cluster}) or {@code meta} (a fixed meta address) is set. Build with {@link #of} and the
+ * {@code withX} copies; defaults live here and match DESIGN.md "Defaults".
+ *
+ * @param zk ZooKeeper connect string, or null
+ * @param cluster cluster name under {@code /basalt/} in ZooKeeper; also the cluster id fallback
+ * @param meta fixed meta server address {@code host:port}, or null
+ * @param dir data directory (one RocksDB)
+ * @param listen RPC listen address; port 0 picks a free port
+ * @param zone failure domain reported to meta
+ * @param metricsPort Prometheus HTTP port on the listen host; 0 = ephemeral
+ * @param syncEveryWrite sync the WAL on every applied write, not only on FUA/FLUSH
+ * @param testMode enables test-only admin calls
+ * @param heartbeatInterval ChunkHeartbeat period
+ * @param reportInterval ReportReplicas period
+ * @param replicateTimeout deadline of one Replicate call to a peer (DESIGN.md: replica write timeout 3 s)
+ * @param peerBacklogBytes retained unacked replicate data per peer before new writes fail UNAVAILABLE
+ * @param orderedThreads threads of the per-pid ordered executor
+ * @param ioThreads threads for reads, WAL syncs and admin digests
+ */
+public record ChunkConfig(
+    String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
+    boolean syncEveryWrite, boolean testMode, Duration heartbeatInterval, Duration reportInterval,
+    Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads) {
+
+  public static final String DEFAULT_CLUSTER = "local";
+  public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 0);
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_REPORT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_REPLICATE_TIMEOUT = Duration.ofSeconds(3);
+  public static final long DEFAULT_PEER_BACKLOG = 64L << 20;
+
+  public ChunkConfig {
+    if ((zk == null) == (meta == null)) throw new IllegalArgumentException("exactly one of zk or meta must be set");
+    if (meta != null) HostPort.parse(meta);
+    if (cluster == null || cluster.isEmpty()) throw new IllegalArgumentException("cluster empty");
+    if (dir == null) throw new IllegalArgumentException("dir missing");
+    if (listen == null) throw new IllegalArgumentException("listen missing");
+    if (zone == null || zone.isEmpty()) throw new IllegalArgumentException("zone empty");
+    if (metricsPort < 0 || metricsPort > 65535) throw new IllegalArgumentException("bad metrics port " + metricsPort);
+    requirePositive("heartbeatInterval", heartbeatInterval);
+    requirePositive("reportInterval", reportInterval);
+    requirePositive("replicateTimeout", replicateTimeout);
+    if (peerBacklogBytes <= 0) throw new IllegalArgumentException("peerBacklogBytes must be > 0");
+    if (orderedThreads <= 0 || ioThreads <= 0) throw new IllegalArgumentException("thread counts must be > 0");
+  }
+
+  /** Defaults with a fixed meta address. */
+  public static ChunkConfig of(Path dir, String metaAddress) {
+    return of(dir, null, DEFAULT_CLUSTER, metaAddress);
+  }
+
+  /** Defaults; exactly one of {@code zk} (with {@code cluster}) or {@code metaAddress} non-null. */
+  public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
+    return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
+        DEFAULT_HEARTBEAT, DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
+        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4);
+  }
+
+  /** Finds meta through ZooKeeper instead of a fixed address. */
+  public ChunkConfig withZk(String zkConnect, String clusterName) {
+    return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withListen(HostPort address) {
+    return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withZone(String z) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withMetricsPort(int port) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withSyncEveryWrite(boolean sync) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withTestMode(boolean test) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withIntervals(Duration heartbeat, Duration report) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeat, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withReplicateTimeout(Duration timeout) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withPeerBacklogBytes(long bytes) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads);
+  }
+
+  public ChunkConfig withThreads(int ordered, int io) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io);
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    if (d == null || d.isZero() || d.isNegative()) throw new IllegalArgumentException(name + " must be > 0");
+  }
+}

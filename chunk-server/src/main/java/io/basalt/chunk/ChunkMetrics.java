@@ -1,0 +1,64 @@
+package io.basalt.chunk;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+
+/**
+ * Metrics of one chunk server, created from the injected registry (never static, so several chunk servers can
+ * share a JVM). Success and failure are timed separately. Thread-safe (Dropwizard).
+ */
+public final class ChunkMetrics {
+  private final Timer write;
+  private final Timer writeFailed;
+  private final Timer read;
+  private final Timer readFailed;
+  private final Timer replicateLatency;
+  private final Timer apply;
+  private final Counter replicateRetries;
+  private final Counter staleEpochRejections;
+  private final Counter generationGaps;
+
+  public ChunkMetrics(MetricRegistry registry) {
+    write = registry.timer("basalt_chunk_write");
+    writeFailed = registry.timer("basalt_chunk_write_failed");
+    read = registry.timer("basalt_chunk_read");
+    readFailed = registry.timer("basalt_chunk_read_failed");
+    replicateLatency = registry.timer("basalt_chunk_replicate_latency");
+    apply = registry.timer("basalt_chunk_apply");
+    replicateRetries = registry.counter("basalt_chunk_replicate_retries");
+    staleEpochRejections = registry.counter("basalt_chunk_stale_epoch_rejections");
+    generationGaps = registry.counter("basalt_chunk_generation_gaps");
+  }
+
+  /** Client write at the owner, arrival to acknowledgement (every replica applied). */
+  public Timer write(boolean ok) {
+    return ok ? write : writeFailed;
+  }
+
+  public Timer read(boolean ok) {
+    return ok ? read : readFailed;
+  }
+
+  /** Owner side, per replica: Replicate sent to ack received. */
+  public Timer replicateLatency() {
+    return replicateLatency;
+  }
+
+  /** Local store apply (owner and replica side). */
+  public Timer apply() {
+    return apply;
+  }
+
+  public Counter replicateRetries() {
+    return replicateRetries;
+  }
+
+  public Counter staleEpochRejections() {
+    return staleEpochRejections;
+  }
+
+  public Counter generationGaps() {
+    return generationGaps;
+  }
+}

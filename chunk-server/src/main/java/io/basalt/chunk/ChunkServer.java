@@ -1,0 +1,185 @@
+package io.basalt.chunk;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.chunk.owner.ExtentOwner;
+import io.basalt.chunk.owner.FlushOp;
+import io.basalt.chunk.owner.OwnerTable;
+import io.basalt.chunk.owner.PeerBacklog;
+import io.basalt.chunk.owner.ReplicaPipes;
+import io.basalt.chunk.replica.ReplicaApplier;
+import io.basalt.chunk.service.AdminService;
+import io.basalt.chunk.service.DataService;
+import io.basalt.chunk.service.ReplicaService;
+import io.basalt.chunk.store.ChunkIdentity;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.chunk.store.RocksReplicaStore;
+import io.basalt.chunk.store.RocksStoreConfig;
+import io.basalt.common.MetricsEndpoint;
+import io.basalt.common.NamedThreads;
+import io.basalt.common.OrderedExecutor;
+import io.basalt.rpc.Deadlines;
+import io.basalt.rpc.RpcClientFactory;
+import io.basalt.rpc.RpcServer;
+import io.basalt.session.MetaClient;
+import io.basalt.session.MetaLocator;
+import io.basalt.session.ZkMetaLocator;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chunk server: wiring only. {@link #start()} opens the store, starts the ordered executor, io pool, peer
+ * clients and the RPC server, the metrics endpoint, registers with meta (blocking until meta answers) and starts
+ * the heartbeat loop; {@link #close()} stops them in reverse order (idempotent). No static state: several chunk
+ * servers can run in one JVM (tests). Thread: start/close from any one thread; close may also interrupt a start
+ * that is still waiting for meta.
+ */
+public final class ChunkServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ChunkServer.class);
+  private static final Duration META_ATTEMPT = Duration.ofSeconds(3);
+  private static final Duration META_BUDGET = Duration.ofSeconds(10);
+
+  private final ChunkConfig cfg;
+  private final MetricRegistry registry;
+  private final ChunkMetrics metrics;
+  private final LocalChunk local = new LocalChunk();
+  private final CountDownLatch closing = new CountDownLatch(1);
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private RocksReplicaStore store;
+  private RpcServer rpcServer;
+  private MetricsEndpoint metricsEndpoint;
+  private OwnerTable owners;
+
+  public ChunkServer(ChunkConfig cfg) {
+    this(cfg, new MetricRegistry());
+  }
+
+  public ChunkServer(ChunkConfig cfg, MetricRegistry registry) {
+    this.cfg = cfg;
+    this.registry = registry;
+    this.metrics = new ChunkMetrics(registry);
+  }
+
+  public synchronized ChunkServer start() {
+    if (store != null) throw new IllegalStateException("chunk server already started");
+    log.info("starting chunk server config={}", cfg);
+    try {
+      wire();
+    } catch (RuntimeException | Error e) {
+      closeStarted();
+      throw e;
+    }
+    log.info("chunk server ready cid={} at {}", local.cid(), local.address());
+    return this;
+  }
+
+  private void wire() {
+    store = RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults().withSyncEveryWrite(cfg.syncEveryWrite()));
+    started.push(store);
+    MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
+        cfg.cluster());
+    started.push(locator);
+    RpcClientFactory clients = new RpcClientFactory("chunk", registry);
+    started.push(clients);
+    MetaClient meta = new MetaClient(locator, clients, META_ATTEMPT, META_BUDGET);
+    started.push(meta);
+    ExecutorService io = Executors.newFixedThreadPool(cfg.ioThreads(), new NamedThreads("chunk-io"));
+    started.push(() -> shutdown(io));
+    OrderedExecutor ordered = new OrderedExecutor("chunk-ordered", cfg.orderedThreads());
+    PeerBacklog backlog = new PeerBacklog(cfg.peerBacklogBytes());
+    ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout());
+    started.push(pipes);
+    MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
+    owners = new OwnerTable(store, extents, local, pipes);
+    // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
+    started.push(owners::closeAll);
+    started.push(ordered);
+
+    ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local);
+    FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, clients, Deadlines.DATA);
+    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics);
+    RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
+        .metrics(registry);
+    new DataService(ordered, io, owner, flush, store, metrics).register(b);
+    new ReplicaService(ordered, io, applier, store).register(b);
+    new AdminService(io, store, local).register(b);
+    rpcServer = b.build().start();
+    started.push(rpcServer);
+    local.setAddress(rpcServer.address());
+
+    metricsEndpoint = MetricsEndpoint.start(registry, cfg.listen().host(), cfg.metricsPort(),
+        "basalt.chunk." + rpcServer.port());
+    started.push(metricsEndpoint);
+    String admin = cfg.listen().host() + ":" + metricsEndpoint.port();
+
+    ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg, local.address(), admin, closing);
+    local.setCid(identity.cid());
+    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg, ordered, owners).start());
+  }
+
+  /** The registered cid (NOT_READY before registration). */
+  public int cid() {
+    return local.cid();
+  }
+
+  /** The RPC address {@code host:port} (valid once started). */
+  public String address() {
+    return local.address();
+  }
+
+  public ReplicaStore store() {
+    return store;
+  }
+
+  public int metricsPort() {
+    return metricsEndpoint.port();
+  }
+
+  public ChunkConfig config() {
+    return cfg;
+  }
+
+  public MetricRegistry registry() {
+    return registry;
+  }
+
+  /** Extents this chunk currently owns (for tests and status). */
+  public int ownedExtents() {
+    return owners == null ? 0 : owners.ownedCount();
+  }
+
+  /** Idempotent: stops everything started, in reverse order. */
+  @Override
+  public void close() {
+    closing.countDown();
+    synchronized (this) {
+      if (!started.isEmpty()) {
+        log.info("stopping chunk server cid={} at {}", local.cidOrZero(), local.address());
+        closeStarted();
+        log.info("chunk server stopped cid={}", local.cidOrZero());
+      }
+    }
+  }
+
+  private void closeStarted() {
+    while (!started.isEmpty()) {
+      AutoCloseable c = started.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("error while stopping {} cid={}", c, local.cidOrZero(), e);
+      }
+    }
+  }
+
+  private static void shutdown(ExecutorService pool) throws InterruptedException {
+    pool.shutdown();
+    if (!pool.awaitTermination(5, TimeUnit.SECONDS)) pool.shutdownNow();
+  }
+}

@@ -1,0 +1,71 @@
+package io.basalt.chunk;
+
+import io.basalt.common.HostPort;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code basalt-chunk}: parses the command line into a {@link ChunkConfig}, starts a {@link ChunkServer}, prints
+ * the ready line on stdout (launch scripts wait for it) and runs until a shutdown hook closes the server.
+ */
+@Command(name = "basalt-chunk", mixinStandardHelpOptions = true, description = "Basalt chunk server")
+public final class ChunkServerMain implements Callable<Integer> {
+  @Option(names = "--zk", paramLabel = "HOST:PORT", description = "ZooKeeper connect string to find meta")
+  String zk;
+
+  @Option(names = "--cluster", defaultValue = ChunkConfig.DEFAULT_CLUSTER, description = "cluster name (${DEFAULT-VALUE})")
+  String cluster;
+
+  @Option(names = "--meta", paramLabel = "HOST:PORT", description = "fixed meta server address (instead of --zk)")
+  String meta;
+
+  @Option(names = "--dir", required = true, description = "data directory")
+  Path dir;
+
+  @Option(names = "--listen", defaultValue = "127.0.0.1:0", description = "RPC listen address (${DEFAULT-VALUE})")
+  String listen;
+
+  @Option(names = "--zone", defaultValue = "default", description = "failure domain (${DEFAULT-VALUE})")
+  String zone;
+
+  @Option(names = "--metrics-port", defaultValue = "0", description = "metrics HTTP port on the listen host, 0 = any")
+  int metricsPort;
+
+  @Option(names = "--sync-every-write", description = "sync the WAL on every write, not only FUA/FLUSH")
+  boolean syncEveryWrite;
+
+  @Option(names = "--test-mode", description = "enable test-only admin calls")
+  boolean testMode;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ChunkServerMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if ((zk == null) == (meta == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "give exactly one of --zk or --meta");
+    }
+    ChunkConfig cfg = ChunkConfig.of(dir, zk, cluster, meta)
+        .withListen(HostPort.parse(listen)).withZone(zone).withMetricsPort(metricsPort)
+        .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode);
+    ChunkServer server = new ChunkServer(cfg);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "basalt-chunk-shutdown"));
+    server.start();
+    System.out.println("chunk server ready cid=" + server.cid() + " at " + server.address());
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}

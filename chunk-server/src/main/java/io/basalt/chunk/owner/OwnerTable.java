@@ -1,0 +1,143 @@
+package io.basalt.chunk.owner;
+
+import io.basalt.chunk.LocalChunk;
+import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ReplicaState;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NotOwnerException;
+import io.basalt.rpc.StaleEpochException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extents this chunk currently owns (holds the lease of), by pid. Becoming owner asks meta for the lease
+ * (AcquireLease) and adopts the granted epoch, membership and the local replica's generation.
+ *
+ * <p>Thread: each entry is created, used and removed only on its pid's ordered thread (the map is concurrent only
+ * because different pids live on different threads); {@link #closeAll} runs after those threads have stopped.
+ * The blocking meta call in {@link #ensureOwner} is deliberate: it is rare and keeps the pid's order.
+ */
+public final class OwnerTable {
+  private static final Logger log = LoggerFactory.getLogger(OwnerTable.class);
+
+  private final Map<Long, OwnedExtent> owned = new ConcurrentHashMap<>();
+  private final ReplicaStore store;
+  private final MetaExtents meta;
+  private final LocalChunk local;
+  private final ReplicaPipes pipes;
+
+  public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes) {
+    this.store = store;
+    this.meta = meta;
+    this.local = local;
+    this.pipes = pipes;
+  }
+
+  /** The owner state of {@code pid}, acquiring the lease first if needed; NOT_OWNER names the current owner. */
+  OwnedExtent ensureOwner(long pid) {
+    OwnedExtent x = owned.get(pid);
+    if (x != null) return x;
+    int me = local.cid();
+    ExtentInfo info = meta.acquireLease(pid, me);
+    if (info.getOwnerCid() != me) {
+      throw new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info, info.getOwnerCid()),
+          "pid=" + pid + " is owned by cid=" + info.getOwnerCid() + " epoch=" + info.getEpoch() + ", not cid=" + me);
+    }
+    long epoch = info.getEpoch();
+    ReplicaMeta m = store.replica(pid).orElse(null);
+    if (m != null && m.epoch() > epoch) {
+      throw new StaleEpochException(m.epoch(), "lease granted at epoch=" + epoch + " below local replica epoch="
+          + m.epoch() + " pid=" + pid + " cid=" + me);
+    }
+    if (m == null || m.epoch() < epoch) {
+      // Fence the old owner out of our own replica before taking writes at the new epoch.
+      store.putReplicaMeta(m == null ? new ReplicaMeta(pid, epoch, 0, ReplicaState.ACTIVE) : m.withEpoch(epoch));
+    }
+    long gen = m == null ? 0 : m.gen();
+    List<Peer> peers = peersOf(info, me);
+    List<ReplicaPipe> list = new ArrayList<>(peers.size());
+    for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
+    x = new OwnedExtent(pid, epoch, info.getExtentSize(), gen, peers, list);
+    owned.put(pid, x);
+    log.info("became owner pid={} epoch={} gen={} cid={} replicas={}", pid, epoch, gen, me, info.getReplicasList());
+    return x;
+  }
+
+  OwnedExtent get(long pid) {
+    return owned.get(pid);
+  }
+
+  /** The other replicas of {@code pid} when this chunk owns it. Call on the pid's ordered thread. */
+  public Optional<List<Peer>> peersIfOwner(long pid) {
+    OwnedExtent x = owned.get(pid);
+    return x == null ? Optional.empty() : Optional.of(x.peers);
+  }
+
+  /** The owned epoch of {@code pid}, 0 when not owner. */
+  public long ownedEpoch(long pid) {
+    OwnedExtent x = owned.get(pid);
+    return x == null ? 0 : x.epoch;
+  }
+
+  /** Steps down if this chunk owns {@code pid} below {@code epoch} (a newer owner exists). Pid thread. */
+  public void stepDownBelow(long pid, long epoch, String reason) {
+    OwnedExtent x = owned.get(pid);
+    if (x != null && x.epoch < epoch) {
+      stepDown(pid, x.epoch, new StaleEpochException(epoch, reason + " pid=" + pid));
+    }
+  }
+
+  /** Stops owning {@code pid} (whatever the epoch): pending writes fail NOT_OWNER. Pid thread. */
+  public void stepDown(long pid, String reason) {
+    OwnedExtent x = owned.get(pid);
+    if (x != null) stepDown(pid, x.epoch, new NotOwnerException(0, "", reason + " pid=" + pid));
+  }
+
+  /** Fails every pending write; for shutdown, after the ordered executor has stopped. */
+  public void closeAll() {
+    BasaltException cause = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
+    for (OwnedExtent x : owned.values()) x.close(cause);
+    owned.clear();
+  }
+
+  public int ownedCount() {
+    return owned.size();
+  }
+
+  private void stepDown(long pid, long epoch, BasaltException cause) {
+    OwnedExtent x = owned.get(pid);
+    if (x == null || x.epoch != epoch) return; // already gone, or a newer incarnation
+    owned.remove(pid);
+    log.info("stepped down as owner pid={} epoch={} gen={} cid={} unacked={} reason={}", pid, epoch, x.lastGen,
+        local.cidOrZero(), x.unacked(), cause.getMessage());
+    x.close(cause);
+  }
+
+  private static List<Peer> peersOf(ExtentInfo info, int me) {
+    if (info.getReplicaAddressesCount() != info.getReplicasCount()) {
+      throw new BasaltException(ErrorCode.INTERNAL, "meta extent has " + info.getReplicasCount() + " replicas but "
+          + info.getReplicaAddressesCount() + " addresses pid=" + info.getPid());
+    }
+    boolean member = false;
+    List<Peer> peers = new ArrayList<>();
+    for (int i = 0; i < info.getReplicasCount(); i++) {
+      int cid = info.getReplicas(i);
+      if (cid == me) member = true;
+      else peers.add(new Peer(cid, info.getReplicaAddresses(i)));
+    }
+    if (!member) {
+      throw new BasaltException(ErrorCode.INTERNAL, "granted a lease without being a member pid=" + info.getPid()
+          + " cid=" + me);
+    }
+    return peers;
+  }
+}

@@ -1,0 +1,146 @@
+package io.basalt.chunk.owner;
+
+import io.basalt.proto.Envelope;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.Frame;
+import io.basalt.rpc.NotOwnerException;
+import io.basalt.rpc.StaleEpochException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ordered, retrying replication of one extent's writes from this owner to one peer replica: the queue of
+ * replicates the peer has not acked yet, in gen order.
+ *
+ * <p>Thread: the pid's ordered thread only; RPC completions and retry timers hop back onto it.
+ *
+ * <p>Invariant: the peer receives writes in gen order. Sends are pipelined on one connection (which keeps their
+ * order); after any failure nothing new is sent until every call in flight has finished, then, after a capped
+ * backoff, the whole unacked queue is resent from its head (the replica acks what it already has as a
+ * duplicate). Writes stay unacknowledged while the peer is away: removing a dead replica is recovery's job.
+ * A STALE_EPOCH or NOT_OWNER answer means this owner was deposed: {@code onDeposed} steps the extent down.
+ */
+final class ReplicaPipe {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaPipe.class);
+
+  private final ReplicaPipes shared;
+  private final long pid;
+  private final long epoch;
+  private final Peer peer;
+  private final Consumer<BasaltException> onDeposed;
+  private final ArrayDeque<PendingReplicate> queue = new ArrayDeque<>();
+  private int inFlight;
+  private boolean broken;
+  private boolean retryScheduled;
+  private boolean closed;
+  private int failures;
+  private BasaltException lastError;
+
+  ReplicaPipe(ReplicaPipes shared, long pid, long epoch, Peer peer, Consumer<BasaltException> onDeposed) {
+    this.shared = shared;
+    this.pid = pid;
+    this.epoch = epoch;
+    this.peer = peer;
+    this.onDeposed = onDeposed;
+  }
+
+  Peer peer() {
+    return peer;
+  }
+
+  int pending() {
+    return queue.size();
+  }
+
+  void enqueue(PendingReplicate p) {
+    if (closed) {
+      p.fail(new BasaltException(io.basalt.proto.ErrorCode.NOT_OWNER, "owner stepped down pid=" + pid, true));
+      return;
+    }
+    queue.addLast(p);
+    if (!broken) send(p);
+  }
+
+  /** Fails every queued write with {@code cause}; later completions are ignored. */
+  void close(BasaltException cause) {
+    closed = true;
+    while (!queue.isEmpty()) queue.pollFirst().fail(cause);
+  }
+
+  private void send(PendingReplicate p) {
+    inFlight++;
+    long start = System.nanoTime();
+    CompletableFuture<Frame> call;
+    var data = p.dataForSend();
+    try {
+      call = shared.rpc().client(peer.address())
+          .call(Envelope.newBuilder().setReplicate(p.request()), data, shared.replicateTimeout());
+    } catch (RuntimeException e) {
+      if (data != null) data.release();
+      call = CompletableFuture.failedFuture(e);
+    }
+    call.whenComplete((frame, err) -> {
+      long applied = 0;
+      if (frame != null) {
+        applied = frame.header().getReplicateResponse().getAppliedGen();
+        frame.release();
+      }
+      long appliedGen = applied;
+      shared.hop(pid, () -> onReply(p, appliedGen, err, start));
+    });
+  }
+
+  private void onReply(PendingReplicate p, long appliedGen, Throwable err, long start) {
+    inFlight--;
+    if (closed) return;
+    if (err == null) {
+      shared.metrics().replicateLatency().update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      if (failures > 0) {
+        log.info("replicate to peer recovered pid={} epoch={} gen={} cid={} appliedGen={} afterRounds={}", pid,
+            epoch, p.gen(), peer.cid(), appliedGen, failures);
+        failures = 0;
+      }
+      // The replica applies in gen order, so an ack of gen g covers everything queued up to g.
+      while (!queue.isEmpty() && queue.peekFirst().gen() <= p.gen()) queue.pollFirst().acked();
+    } else {
+      BasaltException e = BasaltException.of(err);
+      if (e instanceof StaleEpochException || e instanceof NotOwnerException) {
+        log.warn("peer rejected replicate, stepping down pid={} epoch={} gen={} cid={} error={}", pid, epoch,
+            p.gen(), peer.cid(), e.getMessage());
+        onDeposed.accept(e);
+        return;
+      }
+      broken = true;
+      lastError = e;
+    }
+    if (broken && inFlight == 0 && !retryScheduled) scheduleRetry();
+  }
+
+  private void scheduleRetry() {
+    retryScheduled = true;
+    failures++;
+    shared.metrics().replicateRetries().inc();
+    long delay = ReplicaPipes.backoffMs(failures);
+    if (failures == 1 || failures % 20 == 0) {
+      log.warn("replicate to peer failing, will resend pid={} epoch={} cid={} address={} unacked={} firstGen={}"
+              + " round={} retryInMs={} error={}", pid, epoch, peer.cid(), peer.address(), queue.size(),
+          queue.isEmpty() ? 0 : queue.peekFirst().gen(), failures, delay, lastError.getMessage());
+    }
+    shared.schedule(pid, delay, this::resend);
+  }
+
+  private void resend() {
+    retryScheduled = false;
+    if (closed) return;
+    broken = false;
+    if (!queue.isEmpty()) {
+      log.debug("resending pid={} epoch={} cid={} gens={}..{}", pid, epoch, peer.cid(), queue.peekFirst().gen(),
+          queue.peekLast().gen());
+    }
+    for (PendingReplicate p : queue) send(p);
+  }
+}

@@ -1,0 +1,85 @@
+package io.basalt.chunk.owner;
+
+import io.basalt.chunk.ChunkMetrics;
+import io.basalt.common.NamedThreads;
+import io.basalt.common.OrderedExecutor;
+import io.basalt.rpc.RpcClientFactory;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every {@link ReplicaPipe} of one chunk server shares: the RPC clients to peers, the ordered executor that
+ * callbacks hop back onto, the retry timer thread ({@code basalt-chunk-retry-N}, it only hops), metrics and the
+ * per-peer backlog bound. Thread-safe.
+ */
+public final class ReplicaPipes implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaPipes.class);
+  static final long BACKOFF_BASE_MS = 25;
+  static final long BACKOFF_CAP_MS = 1000;
+
+  private final RpcClientFactory rpc;
+  private final OrderedExecutor ordered;
+  private final ChunkMetrics metrics;
+  private final PeerBacklog backlog;
+  private final Duration replicateTimeout;
+  private final ScheduledExecutorService timer;
+
+  public ReplicaPipes(RpcClientFactory rpc, OrderedExecutor ordered, ChunkMetrics metrics, PeerBacklog backlog,
+      Duration replicateTimeout) {
+    this.rpc = rpc;
+    this.ordered = ordered;
+    this.metrics = metrics;
+    this.backlog = backlog;
+    this.replicateTimeout = replicateTimeout;
+    this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("chunk-retry"));
+  }
+
+  RpcClientFactory rpc() {
+    return rpc;
+  }
+
+  ChunkMetrics metrics() {
+    return metrics;
+  }
+
+  PeerBacklog backlog() {
+    return backlog;
+  }
+
+  Duration replicateTimeout() {
+    return replicateTimeout;
+  }
+
+  /** Runs {@code task} on the pid's ordered thread; dropped (logged) once the executor is shut down. */
+  void hop(long pid, Runnable task) {
+    try {
+      ordered.execute(pid, task);
+    } catch (RejectedExecutionException e) {
+      log.debug("ordered executor closed, dropping replicate callback pid={}", pid);
+    }
+  }
+
+  /** Runs {@code task} on the pid's ordered thread after {@code delayMs}. */
+  void schedule(long pid, long delayMs, Runnable task) {
+    try {
+      timer.schedule(() -> hop(pid, task), delayMs, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.debug("retry timer closed, dropping resend pid={}", pid);
+    }
+  }
+
+  /** Capped exponential backoff after {@code failures} consecutive failed rounds (>= 1). */
+  static long backoffMs(int failures) {
+    return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(Math.max(failures - 1, 0), 10));
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}

@@ -1,0 +1,116 @@
+package io.basalt.chunk.replica;
+
+import com.codahale.metrics.Timer;
+import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.LocalChunk;
+import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.owner.OwnerTable;
+import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ReplicateRequest;
+import io.basalt.proto.WriteKind;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NotOwnerException;
+import io.basalt.rpc.StaleEpochException;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replica's side of the write path (STYLE.md Flow A step 5): applies an owner's Replicate strictly in
+ * generation order and fences stale owners.
+ *
+ * <ul>
+ *   <li>epoch below the local replica's: STALE_EPOCH (local epoch);</li>
+ *   <li>unknown replica or higher epoch: adopted only after meta confirms this chunk is a member, meta's epoch is
+ *       the request's and the owner is the sender, never on the peer's word alone (DESIGN.md "Write path" 3);</li>
+ *   <li>gen at or below the local gen: a duplicate (owner resend), acked with the local gen, not re-applied;</li>
+ *   <li>gen = local gen + 1: applied (WAL synced when the request asks); above that: GENERATION_GAP.</li>
+ * </ul>
+ *
+ * <p>Thread: the pid's ordered thread. The meta confirmation blocks it; that is rare and keeps the pid's order.
+ */
+public final class ReplicaApplier {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaApplier.class);
+
+  private final ReplicaStore store;
+  private final MetaExtents meta;
+  private final OwnerTable owners;
+  private final LocalChunk local;
+  private final ChunkMetrics metrics;
+
+  public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerTable owners, LocalChunk local,
+      ChunkMetrics metrics) {
+    this.store = store;
+    this.meta = meta;
+    this.owners = owners;
+    this.local = local;
+    this.metrics = metrics;
+  }
+
+  /** Applies (or acks as duplicate) one replicate; returns the local gen afterwards. Pid thread only. */
+  public long apply(ReplicateRequest r, ByteBuf data) {
+    long pid = r.getPid();
+    int me = local.cid();
+    ReplicaMeta m = store.replica(pid).orElse(null);
+    long localEpoch = m == null ? 0 : m.epoch();
+    if (r.getEpoch() < localEpoch) {
+      metrics.staleEpochRejections().inc();
+      log.debug("stale replicate rejected pid={} epoch={} localEpoch={} gen={} cid={} ownerCid={}", pid,
+          r.getEpoch(), localEpoch, r.getGen(), me, r.getOwnerCid());
+      throw new StaleEpochException(localEpoch, "replicate epoch=" + r.getEpoch() + " below replica epoch="
+          + localEpoch + " pid=" + pid + " cid=" + me);
+    }
+    if (m == null || r.getEpoch() > localEpoch) {
+      confirmWithMeta(r, me);
+      owners.stepDownBelow(pid, r.getEpoch(), "replicate from cid=" + r.getOwnerCid() + " at a newer epoch");
+      if (m != null) {
+        store.putReplicaMeta(m.withEpoch(r.getEpoch()));
+        log.info("replica adopted epoch pid={} epoch={} previousEpoch={} gen={} cid={} ownerCid={}", pid,
+            r.getEpoch(), localEpoch, m.gen(), me, r.getOwnerCid());
+      }
+    }
+    long localGen = m == null ? 0 : m.gen();
+    if (r.getGen() <= localGen) {
+      log.debug("duplicate replicate acked pid={} epoch={} gen={} localGen={} cid={}", pid, r.getEpoch(),
+          r.getGen(), localGen, me);
+      return localGen;
+    }
+    if (r.getGen() > localGen + 1) {
+      metrics.generationGaps().inc();
+      log.warn("generation gap pid={} epoch={} gen={} localGen={} cid={} ownerCid={}", pid, r.getEpoch(),
+          r.getGen(), localGen, me, r.getOwnerCid());
+      throw new BasaltException(ErrorCode.GENERATION_GAP, "pid=" + pid + " have gen=" + localGen + " got gen="
+          + r.getGen());
+    }
+    ByteBuf payload = r.getKind() == WriteKind.WRITE ? data : null;
+    try (Timer.Context ignored = metrics.apply().time()) {
+      store.apply(pid, r.getEpoch(), r.getGen(), r.getOffset(), r.getLength(), r.getKind(), payload, r.getSync());
+    }
+    log.debug("replica applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, r.getEpoch(),
+        r.getGen(), me, r.getOffset(), r.getLength(), r.getKind());
+    return r.getGen();
+  }
+
+  private void confirmWithMeta(ReplicateRequest r, int me) {
+    long pid = r.getPid();
+    ExtentInfo info = meta.get(pid);
+    if (!info.getReplicasList().contains(me)) {
+      metrics.staleEpochRejections().inc();
+      throw new StaleEpochException(info.getEpoch(), "cid=" + me + " is not a replica of pid=" + pid
+          + " at epoch=" + info.getEpoch());
+    }
+    if (info.getEpoch() != r.getEpoch()) {
+      metrics.staleEpochRejections().inc();
+      throw new StaleEpochException(info.getEpoch(), "replicate epoch=" + r.getEpoch() + " but meta epoch="
+          + info.getEpoch() + " pid=" + pid + " cid=" + me);
+    }
+    if (info.getOwnerCid() != r.getOwnerCid()) {
+      throw new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info, info.getOwnerCid()),
+          "replicate from cid=" + r.getOwnerCid() + " but meta owner cid=" + info.getOwnerCid() + " pid=" + pid
+              + " epoch=" + info.getEpoch());
+    }
+  }
+}

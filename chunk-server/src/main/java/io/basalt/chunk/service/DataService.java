@@ -1,0 +1,88 @@
+package io.basalt.chunk.service;
+
+import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.owner.ExtentOwner;
+import io.basalt.chunk.owner.FlushOp;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.OrderedExecutor;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.FlushResponse;
+import io.basalt.proto.ReadRequest;
+import io.basalt.proto.ReadResponse;
+import io.basalt.proto.WriteRequest;
+import io.basalt.proto.WriteResponse;
+import io.basalt.rpc.Frame;
+import io.basalt.rpc.Reply;
+import io.basalt.rpc.RpcServer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Client-facing RPC endpoint of the chunk: Write, Read and Flush. Handlers run on Netty event loops and only hop:
+ * writes and read checks to the pid's ordered thread ({@link ExtentOwner}), store reads to the io pool.
+ * The write payload stays owned by the RPC server, which releases it after the reply future completes; the
+ * owner's peer queues keep their own retained slices.
+ */
+public final class DataService {
+  private final OrderedExecutor ordered;
+  private final Executor io;
+  private final ExtentOwner owner;
+  private final FlushOp flush;
+  private final ReplicaStore store;
+  private final ChunkMetrics metrics;
+
+  public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, FlushOp flush, ReplicaStore store,
+      ChunkMetrics metrics) {
+    this.ordered = ordered;
+    this.io = io;
+    this.owner = owner;
+    this.flush = flush;
+    this.store = store;
+    this.metrics = metrics;
+  }
+
+  public RpcServer.Builder register(RpcServer.Builder b) {
+    return b.handle(Envelope.BodyCase.WRITE, this::write)
+        .handle(Envelope.BodyCase.READ, this::read)
+        .handle(Envelope.BodyCase.FLUSH, this::flush);
+  }
+
+  private CompletableFuture<Reply> write(Frame f) {
+    WriteRequest req = f.header().getWrite();
+    long start = System.nanoTime();
+    ByteBuf data = f.data();
+    return PidTasks.onPid(ordered, req.getPid(), "write", () -> owner.write(req, data))
+        .whenComplete((gen, err) -> metrics.write(err == null).update(System.nanoTime() - start,
+            TimeUnit.NANOSECONDS))
+        .thenApply(gen -> Reply.of(Envelope.newBuilder().setWriteResponse(WriteResponse.newBuilder().setGen(gen))));
+  }
+
+  private CompletableFuture<Reply> read(Frame f) {
+    ReadRequest req = f.header().getRead();
+    long pid = req.getPid();
+    long start = System.nanoTime();
+    return PidTasks.onPid(ordered, pid, "read", () -> CompletableFuture.completedFuture(owner.prepareRead(req)))
+        .thenCompose(plan -> PidTasks.on(io, pid, "read", () -> {
+          ByteBuf buf = store.read(pid, plan.offset(), plan.length(), PooledByteBufAllocator.DEFAULT);
+          return Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder().setGen(plan.gen())), buf);
+        }))
+        .whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,
+            TimeUnit.NANOSECONDS));
+  }
+
+  private CompletableFuture<Reply> flush(Frame f) {
+    var pids = f.header().getFlush().getPidsList();
+    long pid = pids.isEmpty() ? 0 : pids.get(0);
+    CompletableFuture<Void> done;
+    try {
+      done = flush.flush(pids);
+    } catch (RuntimeException e) {
+      done = CompletableFuture.failedFuture(e);
+    }
+    return PidTasks.isolate(done, pid, "flush")
+        .thenApply(v -> Reply.of(Envelope.newBuilder().setFlushResponse(FlushResponse.getDefaultInstance())));
+  }
+}

@@ -1,0 +1,276 @@
+package io.basalt.chunk.store;
+
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ReplicaState;
+import io.basalt.proto.WriteKind;
+import io.basalt.rpc.BasaltException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * {@link ReplicaStore} on one RocksDB per data directory with column families {@code meta}, {@code extents} and
+ * {@code blocks} (DESIGN.md "Chunk storage"). Each apply is one WriteBatch holding the blocks and the replica's
+ * new generation/epoch, so a crash never exposes one without the other.
+ *
+ * <p>Threads: any; RocksDB is thread-safe and RMW correctness relies on the caller serialising calls per pid.
+ * {@link StoreGuard} keeps {@link #close()} from freeing native handles under a running call.
+ *
+ * <p>Failure: a failed write or WAL sync, or a RocksDB background error, fails the store for good: every later
+ * mutation and sync is refused with {@code IO_ERROR} (never retry and assume the data is safe); reads still run.
+ */
+public final class RocksReplicaStore implements ReplicaStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RocksReplicaStore.class);
+  private static final List<String> SIZE_PROPERTIES = List.of(
+      "rocksdb.total-sst-files-size", "rocksdb.total-blob-file-size", "rocksdb.cur-size-all-mem-tables");
+
+  private final Path dir;
+  private final RocksStoreConfig cfg;
+  private final RocksHandles h;
+  private final BlockReader reader;
+  private final BlockWriter writer;
+  private final LongAdder crcErrors = new LongAdder();
+  private final StoreGuard guard;
+  private final Object identityLock = new Object();
+  private final long capacityBytes;
+
+  private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, StoreGuard guard) throws IOException {
+    this.dir = dir;
+    this.cfg = cfg;
+    this.h = h;
+    this.guard = guard;
+    this.reader = new BlockReader(h, crcErrors);
+    this.writer = new BlockWriter(h, reader);
+    // Usable space alone shrinks as we fill the disk, so add what this store already holds.
+    this.capacityBytes = cfg.capacityBytes() > 0
+        ? cfg.capacityBytes() : Files.getFileStore(dir).getUsableSpace() + usedBytes();
+  }
+
+  /** Opens (creating if needed) the store in {@code dir}; refuses an unknown on-disk format version. */
+  public static RocksReplicaStore open(Path dir, RocksStoreConfig cfg) {
+    StoreGuard guard = new StoreGuard(dir);
+    RocksHandles h;
+    try {
+      Files.createDirectories(dir);
+      h = RocksHandles.open(dir, cfg, guard::fail);
+    } catch (IOException | RocksDBException e) {
+      throw new BasaltException(ErrorCode.IO_ERROR, "open replica store failed dir=" + dir + ": " + e, false, e);
+    }
+    try {
+      StoreFormat.checkOrInit(h);
+      RocksReplicaStore store = new RocksReplicaStore(dir, cfg, h, guard);
+      log.info("replica store opened dir={} blockCacheBytes={} blobFiles={} syncEveryWrite={} capacityBytes={}",
+          dir, cfg.blockCacheBytes(), cfg.blobFiles(), cfg.syncEveryWrite(), store.capacityBytes);
+      return store;
+    } catch (IOException | RocksDBException | RuntimeException e) {
+      h.close();
+      if (e instanceof BasaltException b) throw b;
+      throw new BasaltException(ErrorCode.IO_ERROR, "open replica store failed dir=" + dir + ": " + e, false, e);
+    }
+  }
+
+  @Override
+  public Optional<ChunkIdentity> identity() {
+    return guard.call("read identity", 0, false, () -> StoreFormat.identity(h));
+  }
+
+  /** Saves the identity once; saving the same one again is a no-op, a different one is ALREADY_EXISTS. */
+  @Override
+  public void saveIdentity(ChunkIdentity identity) {
+    guard.call("save identity", 0, true, () -> {
+      synchronized (identityLock) {
+        Optional<ChunkIdentity> existing = StoreFormat.identity(h);
+        if (existing.isPresent() && !existing.get().equals(identity)) {
+          throw new BasaltException(ErrorCode.ALREADY_EXISTS,
+              "store already belongs to " + existing.get() + ", refusing " + identity + " dir=" + dir);
+        }
+        if (existing.isEmpty()) {
+          try (WriteBatch batch = new WriteBatch()) {
+            StoreFormat.addIdentity(batch, h, identity);
+            write(batch, true, "save identity", 0);
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<ReplicaMeta> replica(long pid) {
+    StoreArguments.checkPid(pid);
+    return guard.call("read replica meta", pid, false, () -> Optional.ofNullable(loadMeta(pid)));
+  }
+
+  @Override
+  public List<ReplicaMeta> replicas() {
+    return guard.call("list replicas", 0, false, () -> {
+      List<ReplicaMeta> out = new ArrayList<>();
+      try (RocksIterator it = h.db.newIterator(h.extents, h.read)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          out.add(ReplicaMetaCodec.decode(BlockKeys.pid(it.key()), it.value()));
+        }
+        it.status();
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  /** Synced: an adopted epoch is a fencing fact that must survive a crash. */
+  @Override
+  public void putReplicaMeta(ReplicaMeta meta) {
+    guard.call("put replica meta", meta.pid(), true, () -> {
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.put(h.extents, BlockKeys.pidKey(meta.pid()), ReplicaMetaCodec.encode(meta));
+        write(batch, true, "put replica meta", meta.pid());
+      }
+      return null;
+    });
+  }
+
+  /** As {@link ReplicaStore#apply}; the stored epoch and gen become max(stored, given), state is kept. */
+  @Override
+  public void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data,
+      boolean sync) {
+    StoreArguments.checkApply(pid, epoch, gen, offset, length, kind, data);
+    guard.call("apply", pid, true, () -> {
+      try (WriteBatch batch = new WriteBatch()) {
+        if (length > 0) {
+          if (kind == WriteKind.WRITE) writer.addWrite(batch, pid, offset, length, data);
+          else writer.addZeroes(batch, pid, offset, length);
+        }
+        ReplicaMeta prev = loadMeta(pid);
+        ReplicaMeta next = prev == null
+            ? new ReplicaMeta(pid, epoch, gen, ReplicaState.ACTIVE)
+            : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state());
+        batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
+        write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) {
+    StoreArguments.checkRange(pid, offset, length);
+    return guard.call("read", pid, false, () -> reader.read(pid, offset, length, alloc));
+  }
+
+  @Override
+  public void syncWal() {
+    guard.call("sync wal", 0, true, () -> {
+      try {
+        h.db.syncWal();
+      } catch (RocksDBException e) {
+        fail("wal sync failed: " + e.getMessage());
+        throw e;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * As {@link ReplicaStore#digest}. A replica without metadata (never written, or deleted) yields epoch 0, gen 0
+   * and, if it holds no blocks, blockCount 0 and the SHA-256 of nothing (e3b0c442...).
+   */
+  @Override
+  public ReplicaDigest digest(long pid) {
+    StoreArguments.checkPid(pid);
+    return guard.call("digest", pid, false, () -> reader.digest(pid));
+  }
+
+  @Override
+  public void deleteReplica(long pid) {
+    StoreArguments.checkPid(pid);
+    guard.call("delete replica", pid, true, () -> {
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.deleteRange(h.blocks, BlockKeys.lowerBound(pid), BlockKeys.upperBound(pid));
+        batch.delete(h.extents, BlockKeys.pidKey(pid));
+        write(batch, true, "delete replica", pid);
+      }
+      return null;
+    });
+  }
+
+  /** SST + blob file + memtable bytes over all column families; a few property reads, no I/O. */
+  @Override
+  public long usedBytes() {
+    return guard.call("used bytes", 0, false, () -> {
+      long sum = 0;
+      for (ColumnFamilyHandle cf : List.of(h.meta, h.extents, h.blocks)) {
+        for (String property : SIZE_PROPERTIES) {
+          sum += h.db.getLongProperty(cf, property);
+        }
+      }
+      return sum;
+    });
+  }
+
+  public long capacityBytes() {
+    return capacityBytes;
+  }
+
+  /** Blocks whose CRC did not match on read (since open). */
+  public long crcErrors() {
+    return crcErrors.sum();
+  }
+
+  /** Why the store refuses writes, if it does. */
+  public Optional<String> failure() {
+    return guard.failure();
+  }
+
+  /** Idempotent. Syncs the WAL (unless failed) and releases every native object after running calls finish. */
+  @Override
+  public void close() {
+    guard.closeOnce(() -> {
+      if (guard.failure().isEmpty()) {
+        try {
+          h.db.syncWal();
+        } catch (RocksDBException e) {
+          log.warn("wal sync on close failed dir={} error={}", dir, e.toString());
+        }
+      }
+      try {
+        h.close();
+      } catch (RuntimeException e) {
+        log.error("releasing rocksdb resources failed dir={}", dir, e);
+      }
+      log.info("replica store closed dir={}", dir);
+    });
+  }
+
+  /** Test hook: raw handles, e.g. to corrupt a stored block. */
+  RocksHandles handles() {
+    return h;
+  }
+
+  /** Fails the store (also called by the background error listener). */
+  void fail(String reason) {
+    guard.fail(reason);
+  }
+
+  private ReplicaMeta loadMeta(long pid) throws RocksDBException {
+    byte[] v = h.db.get(h.extents, h.read, BlockKeys.pidKey(pid));
+    return v == null ? null : ReplicaMetaCodec.decode(pid, v);
+  }
+
+  /** The only place batches are written: a failed write fails the store. */
+  private void write(WriteBatch batch, boolean sync, String op, long pid) throws RocksDBException {
+    try {
+      h.db.write(sync ? h.syncWrite : h.asyncWrite, batch);
+    } catch (RocksDBException e) {
+      fail(op + " write failed pid=" + pid + ": " + e.getMessage());
+      throw e;
+    }
+  }
+}

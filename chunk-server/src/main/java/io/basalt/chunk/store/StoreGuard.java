@@ -1,0 +1,74 @@
+package io.basalt.chunk.store;
+
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.BasaltException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.RocksDBException;
+
+/**
+ * Lifecycle and failure gate of one store. Calls run under a shared read lock so {@link #closeOnce} cannot free
+ * native handles under them; once failed (failed write/sync or RocksDB background error) mutations are refused
+ * with {@code IO_ERROR} for good, because DESIGN.md forbids retrying and assuming the data is safe.
+ */
+final class StoreGuard {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreGuard.class);
+
+  @FunctionalInterface
+  interface RocksCall<T> {
+    T call() throws RocksDBException;
+  }
+
+  private final Path dir;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private final AtomicReference<String> failure = new AtomicReference<>();
+  private boolean closed; // guarded by lifecycle
+
+  StoreGuard(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Runs {@code call}, translating RocksDB errors to {@code IO_ERROR} with op/pid context. */
+  <T> T call(String op, long pid, boolean mutates, RocksCall<T> call) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) throw new BasaltException(ErrorCode.UNAVAILABLE, "replica store closed op=" + op + " pid=" + pid);
+      String failed = failure.get();
+      if (mutates && failed != null) {
+        throw new BasaltException(ErrorCode.IO_ERROR,
+            "replica store failed op=" + op + " pid=" + pid + " cause=" + failed);
+      }
+      return call.call();
+    } catch (RocksDBException e) {
+      throw new BasaltException(ErrorCode.IO_ERROR,
+          op + " failed pid=" + pid + " dir=" + dir + ": " + e.getMessage(), false, e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Records the first failure; later ones are ignored (the store is already refusing writes). */
+  void fail(String reason) {
+    if (failure.compareAndSet(null, reason)) {
+      log.error("replica store failed, refusing further writes dir={} reason={}", dir, reason);
+    }
+  }
+
+  Optional<String> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Runs {@code release} once, after every running call has finished; later calls see UNAVAILABLE. */
+  void closeOnce(Runnable release) {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) return;
+      closed = true;
+      release.run();
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+}

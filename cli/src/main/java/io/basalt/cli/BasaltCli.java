@@ -1,0 +1,59 @@
+package io.basalt.cli;
+
+import io.basalt.cli.local.LocalCommand;
+import io.basalt.rpc.BasaltException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code basalt}: the admin CLI. Exit codes: 0 success, 1 an error from the cluster ("error: CODE: message") or
+ * the CLI ("error: message"), 2 bad arguments (picocli's message and usage).
+ */
+@Command(name = "basalt", mixinStandardHelpOptions = true, version = "basalt 0.1.0",
+    description = "Administer a Basalt block store cluster.",
+    subcommands = {LocalCommand.class, VolumeCommand.class, ChunkCommand.class, ExtentCommand.class,
+        CommandLine.HelpCommand.class})
+public final class BasaltCli extends GroupCommand {
+  /** Logback configuration for the CLI process only: warnings to stderr, so stdout stays clean for --json. */
+  static final String CLI_LOGBACK = "basalt-cli-logback.xml";
+
+  public static void main(String[] args) {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", CLI_LOGBACK);
+    }
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    System.exit(run(out, err, args));
+  }
+
+  /** Runs one command line, printing to {@code out} and {@code err}; returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = commandLine();
+    cl.setOut(out);
+    cl.setErr(err);
+    int rc = cl.execute(args);
+    out.flush();
+    err.flush();
+    return rc;
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new BasaltCli());
+    cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+      PrintWriter err = cmd.getErr();
+      if (e instanceof BasaltException b) {
+        err.println("error: " + b.getMessage()); // "CODE: message"
+      } else if (e instanceof CliException) {
+        err.println("error: " + e.getMessage());
+      } else {
+        err.println("error: " + e);
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return CommandLine.ExitCode.SOFTWARE;
+    });
+    return cl;
+  }
+}

@@ -1,0 +1,44 @@
+package io.basalt.cli.local;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What {@code basalt local up} recorded about a local cluster (DIR/cluster.json): where ZooKeeper is, which
+ * ports it uses, which jar launched it and every process. Immutable; {@link #with} returns a copy.
+ */
+public record ClusterState(String cluster, String zk, int basePort, int chunks, String jar,
+    List<ProcessRecord> processes) {
+  public static final int VERSION = 1;
+
+  public ClusterState {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(zk, "zk");
+    processes = processes.stream()
+        .sorted(Comparator.comparing(ProcessRecord::role).thenComparingInt(ProcessRecord::index))
+        .toList();
+  }
+
+  public Optional<ProcessRecord> find(Role role, int index) {
+    return processes.stream().filter(p -> p.role() == role && p.index() == index).findFirst();
+  }
+
+  /** A copy with {@code record} replacing the one in the same slot (role, index), or added. */
+  public ClusterState with(ProcessRecord record) {
+    List<ProcessRecord> next = new ArrayList<>(processes.size() + 1);
+    for (ProcessRecord p : processes) {
+      if (!p.sameSlot(record)) {
+        next.add(p);
+      }
+    }
+    next.add(record);
+    return new ClusterState(cluster, zk, basePort, chunks, jar, next);
+  }
+
+  public List<ProcessRecord> ofRole(Role role) {
+    return processes.stream().filter(p -> p.role() == role).toList();
+  }
+}

@@ -1,0 +1,132 @@
+package io.basalt.cli.local;
+
+import io.basalt.cli.CliException;
+import io.basalt.cli.output.JsonReader;
+import io.basalt.cli.output.JsonWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads and writes DIR/cluster.json, the state file of a local cluster. Written atomically (temp file + rename) so
+ * a crash never leaves half a file. Format (version 1):
+ * <pre>
+ * {"version": 1, "cluster": "local", "zk": "127.0.0.1:2181", "basePort": 0, "chunks": 3, "jar": "/abs/basalt.jar",
+ *  "processes": [{"role": "chunk", "index": 1, "pid": 4242, "cid": 1, "address": "127.0.0.1:7101",
+ *                 "metrics": "127.0.0.1:9101", "dataDir": "/abs/run/local/chunk-1",
+ *                 "logFile": "/abs/run/local/logs/chunk-1.log"}, ...]}
+ * </pre>
+ */
+public final class ClusterStateFile {
+  public static final String FILE_NAME = "cluster.json";
+
+  private ClusterStateFile() {}
+
+  public static Path path(Path dir) {
+    return dir.resolve(FILE_NAME);
+  }
+
+  /** The state of the local cluster in {@code dir}, or empty when there is none. */
+  public static Optional<ClusterState> read(Path dir) {
+    Path file = path(dir);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8)));
+    } catch (IOException e) {
+      throw new CliException("cannot read " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+      throw new CliException("corrupt state file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Replaces the state file in {@code dir} (created if missing). */
+  public static void write(Path dir, ClusterState state) {
+    Path file = path(dir);
+    Path tmp = dir.resolve(FILE_NAME + ".tmp");
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(tmp, format(state) + "\n", StandardCharsets.UTF_8);
+      try {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new CliException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String format(ClusterState s) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("version", ClusterState.VERSION);
+    root.put("cluster", s.cluster());
+    root.put("zk", s.zk());
+    root.put("basePort", s.basePort());
+    root.put("chunks", s.chunks());
+    root.put("jar", s.jar());
+    List<Object> procs = new ArrayList<>();
+    for (ProcessRecord p : s.processes()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("role", p.role().label());
+      m.put("index", p.index());
+      m.put("pid", p.pid());
+      m.put("cid", p.cid());
+      m.put("address", p.address());
+      m.put("metrics", p.metricsAddress());
+      m.put("dataDir", p.dataDir());
+      m.put("logFile", p.logFile());
+      procs.add(m);
+    }
+    root.put("processes", procs);
+    return JsonWriter.pretty(root);
+  }
+
+  static ClusterState parse(String json) {
+    Map<String, Object> root = JsonReader.parseObject(json);
+    int version = (int) num(root, "version");
+    if (version != ClusterState.VERSION) {
+      throw new IllegalArgumentException("unsupported version " + version + " (expected " + ClusterState.VERSION
+          + ")");
+    }
+    List<ProcessRecord> procs = new ArrayList<>();
+    Object list = root.get("processes");
+    if (list != null) {
+      for (Object o : (List<?>) list) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) o;
+        Object cid = m.get("cid");
+        procs.add(new ProcessRecord(Role.fromLabel(str(m, "role")), (int) num(m, "index"), (long) num(m, "pid"),
+            cid == null ? null : (int) (double) (Double) cid, str(m, "address"), (String) m.get("metrics"),
+            (String) m.get("dataDir"), str(m, "logFile")));
+      }
+    }
+    return new ClusterState(str(root, "cluster"), str(root, "zk"), (int) num(root, "basePort"),
+        (int) num(root, "chunks"), (String) root.get("jar"), procs);
+  }
+
+  private static double num(Map<String, Object> m, String key) {
+    Object v = m.get(key);
+    if (!(v instanceof Double d)) {
+      throw new IllegalArgumentException("'" + key + "' missing or not a number");
+    }
+    return d;
+  }
+
+  private static String str(Map<String, Object> m, String key) {
+    Object v = m.get(key);
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException("'" + key + "' missing or not a string");
+    }
+    return s;
+  }
+}

@@ -1,0 +1,171 @@
+package io.basalt.cli.local;
+
+import io.basalt.cli.CliException;
+import io.basalt.cli.ClusterOptions;
+import io.basalt.cli.Converters;
+import io.basalt.cli.GroupCommand;
+import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.TablePrinter;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code basalt local up|down|status}: a whole cluster on 127.0.0.1, one process per server, for trying Basalt. */
+@Command(name = "local", mixinStandardHelpOptions = true,
+    description = "Run a whole cluster on this machine (one process per server, data under DIR).",
+    subcommands = {LocalCommand.Up.class, LocalCommand.Down.class, LocalCommand.Status.class})
+public final class LocalCommand extends GroupCommand {
+  static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  static final int LOG_TAIL_LINES = 40;
+
+  /** --dir, shared by the three subcommands. */
+  static class DirCommand {
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = ClusterOptions.DEFAULT_DIR,
+        description = "cluster directory: state file, data and logs (default: ${DEFAULT-VALUE})")
+    Path dir;
+
+    @Spec
+    CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+      return spec.commandLine().getErr();
+    }
+
+    ClusterState requireState() {
+      return ClusterStateFile.read(dir).orElseThrow(() -> new CliException("no local cluster at " + dir + " ("
+          + ClusterStateFile.path(dir) + " not found); start one with 'basalt local up'"));
+    }
+  }
+
+  @Command(name = "up", mixinStandardHelpOptions = true,
+      description = {"Start (or complete) the local cluster: ZooKeeper, meta, N chunk servers and the NBD server,",
+          "then create volume 'demo' if missing and print its NBD URI as the last line."})
+  static final class Up extends DirCommand implements Callable<Integer> {
+    @Option(names = "--chunks", paramLabel = "N",
+        description = "chunk servers (default: 3, or as many as the cluster already has)")
+    Integer chunks;
+
+    @Option(names = "--base-port", paramLabel = "OFFSET",
+        description = "added to every default port, to run a second cluster (default: 0, or the cluster's)")
+    Integer basePort;
+
+    @Option(names = "--jar", paramLabel = "JAR",
+        description = "distribution jar to launch servers from (default: -Dbasalt.jar, as bin/basalt sets it)")
+    Path jar;
+
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s", converter = Converters.Time.class,
+        description = "how long to wait for each step (default: ${DEFAULT-VALUE})")
+    Duration wait;
+
+    @Override
+    public Integer call() {
+      if (chunks != null && (chunks < 1 || chunks > LocalLayout.MAX_CHUNKS)) {
+        throw new ParameterException(spec.commandLine(), "--chunks must be between 1 and " + LocalLayout.MAX_CHUNKS);
+      }
+      if (basePort != null && (basePort < 0 || basePort > LocalLayout.MAX_BASE_PORT)) {
+        throw new ParameterException(spec.commandLine(), "--base-port must be between 0 and "
+            + LocalLayout.MAX_BASE_PORT);
+      }
+      try {
+        new LocalUp(dir, chunks, basePort, jar, wait, out()).run();
+        return 0;
+      } catch (LaunchException e) {
+        out().println("failed");
+        out().flush();
+        err().println("error: " + e.getMessage());
+        for (ProcessRecord r : e.culprits()) {
+          err().println("--- last lines of " + r.logFile() + " (" + r.name() + "):");
+          LocalProcesses.tail(Path.of(r.logFile()), LOG_TAIL_LINES).forEach(l -> err().println("  " + l));
+        }
+        err().flush();
+        return 1;
+      }
+    }
+  }
+
+  @Command(name = "down", mixinStandardHelpOptions = true,
+      description = "Stop every process of the local cluster (SIGTERM, SIGKILL after 10 s); data is kept.")
+  static final class Down extends DirCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      var state = ClusterStateFile.read(dir);
+      if (state.isEmpty()) {
+        out().println("no local cluster at " + dir + "; nothing to stop");
+        out().flush();
+        return 0;
+      }
+      List<Role> order = new ArrayList<>(List.of(Role.values()));
+      java.util.Collections.reverse(order);
+      int stopped = 0;
+      for (Role role : order) {
+        List<ProcessRecord> running = state.get().ofRole(role).stream().filter(LocalProcesses::isRunning).toList();
+        if (running.isEmpty()) {
+          continue;
+        }
+        out().print("stopping " + String.join(", ", running.stream().map(r -> r.name() + " (pid " + r.pid() + ")")
+            .toList()) + "... ");
+        out().flush();
+        List<String> killed = LocalProcesses.stop(running, STOP_GRACE);
+        out().println(killed.isEmpty() ? "stopped"
+            : "killed " + String.join(", ", killed) + " after " + STOP_GRACE.toSeconds() + " s");
+        stopped += running.size();
+      }
+      out().println(stopped == 0 ? "nothing was running" : "local cluster stopped; data kept in " + dir);
+      out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "List the processes of the local cluster and whether each is running.")
+  static final class Status extends DirCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "print a JSON array instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      ClusterState state = requireState();
+      if (json) {
+        List<Object> rows = new ArrayList<>();
+        for (ProcessRecord r : state.processes()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("role", r.role().label());
+          m.put("index", r.index());
+          m.put("pid", r.pid());
+          m.put("cid", r.cid());
+          m.put("address", r.address());
+          m.put("state", stateOf(r));
+          rows.add(m);
+        }
+        out().println(JsonWriter.pretty(rows));
+      } else {
+        TablePrinter t = new TablePrinter("ROLE", "INDEX", "PID", "CID", "ADDRESS", "METRICS", "STATE", "LOG");
+        for (ProcessRecord r : state.processes()) {
+          t.row(r.role().label(), r.index(), r.pid() == 0 ? null : r.pid(), r.cid(), r.address(),
+              r.metricsAddress(), stateOf(r), r.logFile());
+        }
+        t.print(out());
+      }
+      out().flush();
+      return 0;
+    }
+
+    private static String stateOf(ProcessRecord r) {
+      return LocalProcesses.isRunning(r) ? "running" : "dead";
+    }
+  }
+}

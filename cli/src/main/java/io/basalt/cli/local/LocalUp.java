@@ -1,0 +1,249 @@
+package io.basalt.cli.local;
+
+import io.basalt.cli.ChunkCommand;
+import io.basalt.cli.CliException;
+import io.basalt.cli.ClusterConnection;
+import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.ChunkStatus;
+import io.basalt.proto.CreateVolumeRequest;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ListVolumesRequest;
+import io.basalt.rpc.BasaltException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * {@code basalt local up}: starts whatever of the local cluster is not running (zookeeper, meta, chunk-1..N, nbd, in
+ * that order, each waited for), records every process in DIR/cluster.json as it goes, creates the {@code demo}
+ * volume if missing and prints its NBD URI last. Processes already running are kept, so a second run only
+ * restarts what died.
+ */
+public final class LocalUp {
+  public static final String DEMO_VOLUME = "demo";
+  public static final long DEMO_SIZE = 1L << 30;
+  public static final long DEMO_EXTENT_SIZE = 256L << 20;
+  private final Path dir;
+  private final Integer chunksOpt;
+  private final Integer basePortOpt;
+  private final Path jarOpt;
+  private final Readiness readiness;
+  private final PrintWriter out;
+  private ClusterState state;
+  private Path jar;
+
+  public LocalUp(Path dir, Integer chunks, Integer basePort, Path jar, Duration wait, PrintWriter out) {
+    this.dir = dir.toAbsolutePath().normalize();
+    this.chunksOpt = chunks;
+    this.basePortOpt = basePort;
+    this.jarOpt = jar;
+    this.readiness = new Readiness(wait);
+    this.out = out;
+  }
+
+  public void run() {
+    ClusterState prior = ClusterStateFile.read(dir).orElse(null);
+    LocalLayout layout = layout(prior);
+    jar = resolveJar(prior);
+    state = new ClusterState(LocalLayout.CLUSTER, layout.zkAddress(), layout.basePort(), layout.chunks(),
+        jar.toString(), prior == null ? List.of() : prior.processes());
+    ClusterStateFile.write(dir, state);
+
+    ProcessRecord zk = ensure(layout.zookeeper());
+    readiness.awaitPort(zk);
+    done("ready");
+    ProcessRecord meta = ensure(layout.meta());
+    try (ClusterConnection c = ClusterConnection.connect(layout.zkAddress(), LocalLayout.CLUSTER,
+        Duration.ofSeconds(2))) {
+      readiness.await("the meta server to answer", List.of(zk, meta), () -> List.of(meta), () -> {
+        c.meta(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()));
+        return true;
+      });
+      done("ready");
+      List<ProcessRecord> chunks = new ArrayList<>();
+      for (int i = 1; i <= layout.chunks(); i++) {
+        chunks.add(ensure(layout.chunk(i)));
+        done("started");
+      }
+      awaitChunks(c, zk, meta, chunks);
+      ProcessRecord nbd = ensure(layout.nbd());
+      readiness.awaitPort(nbd);
+      done("ready");
+      ensureDemoVolume(c, Math.min(3, layout.chunks()), zk, meta);
+    }
+    out.println(layout.nbdUri(DEMO_VOLUME));
+    out.flush();
+  }
+
+  private LocalLayout layout(ClusterState prior) {
+    int chunks = chunksOpt != null ? chunksOpt : prior != null ? prior.chunks() : 3;
+    int basePort = basePortOpt != null ? basePortOpt : prior != null ? prior.basePort() : 0;
+    if (prior != null) {
+      if (chunks < prior.chunks()) {
+        throw new CliException("the local cluster in " + dir + " has " + prior.chunks() + " chunk servers; "
+            + "'local up' does not remove any (run 'basalt local down' and delete " + dir + " to start over)");
+      }
+      if (basePort != prior.basePort() && prior.processes().stream().anyMatch(LocalProcesses::isRunning)) {
+        throw new CliException("the local cluster in " + dir + " runs with --base-port " + prior.basePort()
+            + "; run 'basalt local down --dir " + dir + "' before changing it");
+      }
+    }
+    try {
+      return new LocalLayout(dir, basePort, chunks);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage());
+    }
+  }
+
+  /** Keeps {@code spec}'s process if it runs, else checks its ports and starts it. Leaves a progress line open. */
+  private ProcessRecord ensure(ProcessSpec spec) {
+    Optional<ProcessRecord> known = state.find(spec.role(), spec.index());
+    if (known.isPresent() && LocalProcesses.isRunning(known.get())) {
+      progress(spec.name() + " already running (pid " + known.get().pid() + ", " + spec.address() + ")... ");
+      return known.get();
+    }
+    for (int i = 0; i < spec.ports().size(); i++) {
+      if (!Readiness.portFree(LocalLayout.HOST, spec.ports().get(i))) {
+        throw new CliException("cannot start " + spec.name() + ": port " + spec.portsWithPurpose().get(i) + " on "
+            + LocalLayout.HOST + " is already in use by another process; stop it, or pass --base-port OFFSET to "
+            + "run this cluster on other ports");
+      }
+    }
+    progress("starting " + spec.name() + " (" + spec.address() + ")... ");
+    if (spec.dataDir() != null) {
+      mkdirs(spec.dataDir());
+    }
+    long pid = LocalProcesses.start(spec.command(javaBin(), jar), dir, spec.logFile());
+    ProcessRecord r = spec.toRecord(pid, known.map(ProcessRecord::cid).orElse(null));
+    save(r);
+    return r;
+  }
+
+  private void awaitChunks(ClusterConnection c, ProcessRecord zk, ProcessRecord meta, List<ProcessRecord> chunks) {
+    progress("waiting for " + chunks.size() + " chunk server" + (chunks.size() == 1 ? "" : "s")
+        + " to register... ");
+    List<ProcessRecord> watched = new ArrayList<>(chunks);
+    watched.add(zk);
+    watched.add(meta);
+    List<ProcessRecord> pending = new ArrayList<>(chunks);
+    readiness.await("chunk servers to register with meta", watched, () -> List.copyOf(pending), () -> {
+      List<ChunkInfo> known = ChunkCommand.listChunks(c);
+      pending.clear();
+      for (ProcessRecord r : chunks) {
+        Optional<ChunkInfo> info = registered(known, r);
+        if (info.isPresent()) {
+          save(state.find(r.role(), r.index()).orElse(r).withCid(info.get().getCid()));
+        } else {
+          pending.add(r);
+        }
+      }
+      return pending.isEmpty();
+    });
+    done("ready (cid " + state.ofRole(Role.CHUNK).stream().map(r -> String.valueOf(r.cid()))
+        .collect(Collectors.joining(", ")) + ")");
+  }
+
+  /** The healthy registration of chunk {@code r} by its address, made since the process started. */
+  private static Optional<ChunkInfo> registered(List<ChunkInfo> known, ProcessRecord r) {
+    long startedMs = LocalProcesses.startTime(r).map(Instant::toEpochMilli).orElse(0L) - 2_000;
+    return known.stream()
+        .filter(i -> i.getAddress().equals(r.address()))
+        .filter(i -> i.getStatus() == ChunkStatus.HEALTHY || i.getStatus() == ChunkStatus.CHUNK_STATUS_UNSPECIFIED)
+        .filter(i -> i.getLastSeenMs() == 0 || i.getLastSeenMs() >= startedMs)
+        .max(Comparator.comparingLong(ChunkInfo::getLastSeenMs));
+  }
+
+  /** Creates the demo volume unless it exists; retries while meta is not ready (e.g. in its grace period). */
+  private void ensureDemoVolume(ClusterConnection c, int replicas, ProcessRecord zk, ProcessRecord meta) {
+    progress("volume " + DEMO_VOLUME + " (1 GiB, " + replicas + " replica" + (replicas == 1 ? "" : "s") + ")... ");
+    String[] outcome = {"exists"};
+    readiness.await("meta to create volume " + DEMO_VOLUME, List.of(zk, meta), () -> List.of(meta), () -> {
+      try {
+        boolean exists = c.meta(Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
+            .getListVolumesResponse().getVolumesList().stream().anyMatch(v -> v.getName().equals(DEMO_VOLUME));
+        if (!exists) {
+          c.meta(Envelope.newBuilder().setCreateVolume(CreateVolumeRequest.newBuilder().setName(DEMO_VOLUME)
+              .setSizeBytes(DEMO_SIZE).setReplicas(replicas).setExtentSize(DEMO_EXTENT_SIZE)));
+          outcome[0] = "created";
+        }
+        return true;
+      } catch (BasaltException e) {
+        if (e.code() == ErrorCode.ALREADY_EXISTS) {
+          return true;
+        }
+        if (!e.retryable()) {
+          throw new CliException("cannot create volume " + DEMO_VOLUME + ": " + e.getMessage(), e);
+        }
+        throw e;
+      }
+    });
+    done(outcome[0]);
+  }
+
+  private Path resolveJar(ClusterState prior) {
+    List<Path> candidates = new ArrayList<>();
+    if (jarOpt != null) {
+      candidates.add(jarOpt);
+    } else {
+      String prop = System.getProperty("basalt.jar");
+      if (prop != null && !prop.isBlank()) {
+        candidates.add(Path.of(prop));
+      }
+      try {
+        Path self = Path.of(LocalUp.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (self.toString().endsWith(".jar")) {
+          candidates.add(self);
+        }
+      } catch (Exception ignored) {
+        // not from a jar (tests, IDE): fall through
+      }
+      if (prior != null && prior.jar() != null) {
+        candidates.add(Path.of(prior.jar()));
+      }
+    }
+    for (Path p : candidates) {
+      if (Files.isRegularFile(p)) {
+        return p.toAbsolutePath().normalize();
+      }
+    }
+    throw new CliException("cannot find the Basalt distribution jar" + (jarOpt != null ? " " + jarOpt : "")
+        + "; build it with 'mvn -DskipTests package' (deploy/target/basalt.jar) and run bin/basalt, "
+        + "or pass --jar PATH");
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private void save(ProcessRecord r) {
+    state = state.with(r);
+    ClusterStateFile.write(dir, state);
+  }
+
+  private static void mkdirs(Path p) {
+    try {
+      Files.createDirectories(p);
+    } catch (java.io.IOException e) {
+      throw new CliException("cannot create " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void progress(String text) {
+    out.print(text);
+    out.flush();
+  }
+
+  private void done(String text) {
+    out.println(text);
+    out.flush();
+  }
+}

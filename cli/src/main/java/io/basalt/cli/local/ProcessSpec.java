@@ -1,0 +1,66 @@
+package io.basalt.cli.local;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How to launch one process of a local cluster: its slot (role, index), program arguments, the ports it will bind
+ * (checked free first), its data directory and log file. Pure data; {@link #command} builds the command line.
+ *
+ * @param host the address every process binds
+ * @param port its serving port (RPC, ZooKeeper client or NBD)
+ * @param metricsPort its Prometheus port, or 0 for none
+ * @param dataDir its data directory, or null
+ */
+public record ProcessSpec(Role role, int index, String host, int port, int metricsPort, Path dataDir, Path logFile,
+    List<String> args) {
+  public ProcessSpec {
+    args = List.copyOf(args);
+  }
+
+  public String name() {
+    return ProcessRecord.name(role, index);
+  }
+
+  public String address() {
+    return host + ":" + port;
+  }
+
+  /** Ports to check free before starting, with what they are for. */
+  public List<String> portsWithPurpose() {
+    List<String> out = new ArrayList<>();
+    out.add(port + " (" + name() + " " + (role == Role.ZOOKEEPER ? "client" : role == Role.NBD ? "nbd" : "rpc")
+        + ")");
+    if (metricsPort > 0) {
+      out.add(metricsPort + " (" + name() + " metrics)");
+    }
+    return out;
+  }
+
+  public List<Integer> ports() {
+    return metricsPort > 0 ? List.of(port, metricsPort) : List.of(port);
+  }
+
+  /** The full command line: JVM options, the distribution jar on the class path, main class and arguments. */
+  public List<String> command(String javaBin, Path jar) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaBin);
+    cmd.add(role.heap());
+    cmd.add("-XX:+UseG1GC");
+    cmd.add("-Dbasalt.log.file=" + logFile);
+    cmd.add("-Dlogback.configurationFile=" + LocalLayout.LOGBACK_RESOURCE);
+    cmd.add("-cp");
+    cmd.add(jar.toString());
+    cmd.add(role.mainClass());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** The record of this process once started as {@code pid}, keeping a cid already known. */
+  public ProcessRecord toRecord(long pid, Integer cid) {
+    return new ProcessRecord(role, index, pid, cid, address(),
+        metricsPort > 0 ? host + ":" + metricsPort : null, dataDir == null ? null : dataDir.toString(),
+        logFile.toString());
+  }
+}

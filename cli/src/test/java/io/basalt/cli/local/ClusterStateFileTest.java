@@ -1,0 +1,53 @@
+package io.basalt.cli.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.basalt.cli.CliException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClusterStateFileTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void roundTripsEveryField() {
+    Path odd = tmp.resolve("dir with \"quotes\", \\backslash\\ and é");
+    ClusterState s = new ClusterState("local", "127.0.0.1:2181", 100, 2, "/opt/basalt.jar", List.of(
+        new ProcessRecord(Role.NBD, 0, 0, null, "127.0.0.1:10909", "127.0.0.1:9290", null, odd + "/nbd.log"),
+        new ProcessRecord(Role.CHUNK, 2, 4_000_000_000L, 7, "127.0.0.1:7202", "127.0.0.1:9202",
+            odd + "/chunk-2", odd + "/logs/chunk-2.log"),
+        new ProcessRecord(Role.ZOOKEEPER, 0, 123, null, "127.0.0.1:2281", null, odd + "/zk", odd + "/zk.log")));
+    ClusterStateFile.write(odd, s);
+    ClusterState back = ClusterStateFile.read(odd).orElseThrow();
+    assertThat(back).isEqualTo(s);
+    // kept in start order whatever order they were added in
+    assertThat(back.processes()).extracting(ProcessRecord::name).containsExactly("zookeeper", "chunk-2", "nbd");
+    assertThat(Files.exists(odd.resolve("cluster.json.tmp"))).isFalse();
+  }
+
+  @Test
+  void missingFileIsEmptyAndCorruptFileIsAClearError() throws Exception {
+    assertThat(ClusterStateFile.read(tmp)).isEmpty();
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\"");
+    assertThatThrownBy(() -> ClusterStateFile.read(tmp)).isInstanceOf(CliException.class)
+        .hasMessageContaining("corrupt state file");
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 9}");
+    assertThatThrownBy(() -> ClusterStateFile.read(tmp)).hasMessageContaining("unsupported version 9");
+  }
+
+  @Test
+  void withReplacesTheRecordInTheSameSlot() {
+    ProcessRecord c1 = new ProcessRecord(Role.CHUNK, 1, 10, null, "h:1", null, "/d/chunk-1", "/l");
+    ClusterState s = new ClusterState("local", "h:2181", 0, 1, null, List.of(c1));
+    ClusterState next = s.with(c1.withPid(11).withCid(3));
+    assertThat(next.processes()).hasSize(1);
+    assertThat(next.find(Role.CHUNK, 1).orElseThrow().pid()).isEqualTo(11);
+    assertThat(next.find(Role.CHUNK, 1).orElseThrow().cid()).isEqualTo(3);
+    assertThat(ClusterStateFile.parse(ClusterStateFile.format(next))).isEqualTo(next);
+  }
+}

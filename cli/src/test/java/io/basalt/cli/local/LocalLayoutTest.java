@@ -1,0 +1,67 @@
+package io.basalt.cli.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LocalLayoutTest {
+  private final Path dir = Path.of("/work/run/local");
+
+  @Test
+  void defaultPorts() {
+    LocalLayout l = new LocalLayout(dir, 0, 3);
+    assertThat(l.processes()).extracting(ProcessSpec::name)
+        .containsExactly("zookeeper", "meta", "chunk-1", "chunk-2", "chunk-3", "nbd");
+    assertThat(l.processes()).extracting(ProcessSpec::ports).containsExactly(
+        List.of(2181), List.of(7000, 9100), List.of(7101, 9101), List.of(7102, 9102), List.of(7103, 9103),
+        List.of(10809, 9190));
+    assertThat(l.zkAddress()).isEqualTo("127.0.0.1:2181");
+    assertThat(l.nbdUri("demo")).isEqualTo("nbd://127.0.0.1:10809/demo");
+  }
+
+  @Test
+  void basePortShiftsEveryPort() {
+    LocalLayout l = new LocalLayout(dir, 1000, 2);
+    assertThat(l.processes()).flatExtracting(ProcessSpec::ports)
+        .containsExactly(3181, 8000, 10100, 8101, 10101, 8102, 10102, 11809, 10190);
+    assertThat(l.meta().args()).containsSequence("--zk", "127.0.0.1:3181");
+    assertThat(l.nbdUri("demo")).isEqualTo("nbd://127.0.0.1:11809/demo");
+  }
+
+  @Test
+  void commandLinesAreTheAgreedOnes() {
+    LocalLayout l = new LocalLayout(dir, 0, 1);
+    Path jar = Path.of("/opt/basalt.jar");
+    assertThat(l.zookeeper().command("java", jar)).containsSubsequence("java", "-Xmx256m", "-XX:+UseG1GC",
+        "-cp", "/opt/basalt.jar", "io.basalt.meta.zk.EmbeddedZooKeeperMain",
+        "--dir", "/work/run/local/zk", "--host", "127.0.0.1", "--port", "2181");
+    assertThat(l.meta().command("java", jar)).containsSubsequence("-Xmx256m", "io.basalt.meta.MetaServerMain",
+        "--zk", "127.0.0.1:2181", "--cluster", "local", "--listen", "127.0.0.1:7000", "--metrics-port", "9100");
+    assertThat(l.chunk(1).command("java", jar)).containsSubsequence("-Xmx512m", "io.basalt.chunk.ChunkServerMain",
+        "--zk", "127.0.0.1:2181", "--cluster", "local", "--dir", "/work/run/local/chunk-1",
+        "--listen", "127.0.0.1:7101", "--metrics-port", "9101");
+    assertThat(l.nbd().command("java", jar)).containsSubsequence("-Xmx512m", "io.basalt.client.NbdServerMain",
+        "--zk", "127.0.0.1:2181", "--cluster", "local", "--listen", "127.0.0.1:10809", "--metrics-port", "9190");
+    assertThat(l.chunk(1).logFile()).isEqualTo(Path.of("/work/run/local/logs/chunk-1.log"));
+    assertThat(l.meta().logFile()).isEqualTo(Path.of("/work/run/local/logs/meta.log"));
+    assertThat(l.chunk(1).command("java", jar)).contains("-Dbasalt.log.file=/work/run/local/logs/chunk-1.log");
+  }
+
+  @Test
+  void recordsCarryAddressesAndDirectories() {
+    ProcessRecord r = new LocalLayout(dir, 0, 1).chunk(1).toRecord(42, 5);
+    assertThat(r).isEqualTo(new ProcessRecord(Role.CHUNK, 1, 42, 5, "127.0.0.1:7101", "127.0.0.1:9101",
+        "/work/run/local/chunk-1", "/work/run/local/logs/chunk-1.log"));
+    assertThat(new LocalLayout(dir, 0, 1).zookeeper().toRecord(1, null).metricsAddress()).isNull();
+  }
+
+  @Test
+  void rejectsBadCountsAndOffsets() {
+    assertThatThrownBy(() -> new LocalLayout(dir, 0, 0)).hasMessageContaining("--chunks");
+    assertThatThrownBy(() -> new LocalLayout(dir, 0, 81)).hasMessageContaining("--chunks");
+    assertThatThrownBy(() -> new LocalLayout(dir, 60000, 3)).hasMessageContaining("--base-port");
+  }
+}

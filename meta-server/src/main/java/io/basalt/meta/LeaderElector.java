@@ -1,0 +1,257 @@
+package io.basalt.meta;
+
+import io.basalt.meta.service.LeadershipState;
+import io.basalt.meta.service.MetaState;
+import io.basalt.meta.store.FencingToken;
+import io.basalt.meta.store.MetaImage;
+import io.basalt.meta.store.MetaStore;
+import io.basalt.meta.store.ZkPaths;
+import java.io.IOException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs this server in the meta election: a Curator {@link LeaderLatch} at {@code meta/leader} whose participant
+ * id is this server's RPC address, plus a connection-state listener. On winning: LOADING (bump meta/epoch, load
+ * every table), ACTIVE, then publish {@code meta/active}. SUSPENDED pauses mutations; LOST, losing the latch or a
+ * failed write steps down (and a failed write rejoins the election with a fresh latch, so the tables are reloaded).
+ *
+ * <p>Thread: every latch and connection callback, and all blocking ZooKeeper work of the election, runs on the
+ * single {@code basalt-meta-elector} thread; state changes hop onto the MetaLoop through {@link MetaState}. The
+ * Curator client must be built with {@code SessionConnectionStateErrorPolicy} so the latch keeps leadership while
+ * SUSPENDED (its default treats SUSPENDED like LOST).
+ */
+public final class LeaderElector implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LeaderElector.class);
+  private static final long HINT_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long REJOIN_BACKOFF_MS = 1000;
+
+  private final CuratorFramework client;
+  private final ZkPaths paths;
+  private final String id;
+  private final MetaStore store;
+  private final MetaState state;
+  private final ScheduledExecutorService executor;
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private LeaderLatch latch;
+  private volatile String leaderHint = "";
+  private volatile long hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
+  private volatile boolean closed;
+  private final ConnectionStateListener connectionListener = (c, s) -> onConnectionState(s);
+
+  public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, MetaState state) {
+    this.client = client;
+    this.paths = paths;
+    this.id = id;
+    this.store = store;
+    this.state = state;
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "basalt-meta-elector");
+      t.setDaemon(true);
+      t.setUncaughtExceptionHandler((th, e) -> log.error("uncaught exception on elector id={}", id, e));
+      return t;
+    });
+    state.onRejoin(this::rejoin);
+  }
+
+  /**
+   * Joins the election without blocking: the layout is ensured and the latch started on the elector thread, and
+   * leadership arrives asynchronously (also when ZooKeeper is reachable only later).
+   */
+  public void start() {
+    client.getConnectionStateListenable().addListener(connectionListener, executor);
+    executor.execute(() -> {
+      try {
+        store.ensureLayout();
+      } catch (RuntimeException e) {
+        log.warn("could not ensure zookeeper layout yet id={}: {}", id, e.getMessage());
+      }
+      if (!closed) {
+        joinElection();
+      }
+    });
+  }
+
+  /** This server's participant id (its RPC address). */
+  public String id() {
+    return id;
+  }
+
+  /**
+   * Where the leader is, as last read from the latch (possibly stale, "" when unknown). A read older than one
+   * second triggers a refresh on the elector thread; this method itself never blocks.
+   */
+  public String leaderHint() {
+    if (System.nanoTime() - hintNanos > HINT_TTL_NANOS && !closed && refreshing.compareAndSet(false, true)) {
+      try {
+        executor.execute(this::refreshLeaderHint);
+      } catch (RuntimeException e) {
+        refreshing.set(false);
+      }
+    }
+    return leaderHint;
+  }
+
+  private void joinElection() {
+    LeaderLatch l = new LeaderLatch(client, paths.leader(), id);
+    latch = l;
+    l.addListener(new LeaderLatchListener() {
+      @Override
+      public void isLeader() {
+        if (l == latch && !closed) {
+          lead(l);
+        }
+      }
+
+      @Override
+      public void notLeader() {
+        if (l == latch) {
+          stepDown("latch leadership lost");
+        }
+      }
+    }, executor);
+    try {
+      l.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start leader latch at " + paths.leader(), e);
+    }
+    log.info("joined meta election id={} path={}", id, paths.leader());
+  }
+
+  private void lead(LeaderLatch l) {
+    try {
+      long term = state.beginLoading().join();
+      FencingToken token = store.claimLeadership();
+      MetaImage image = store.load();
+      if (l != latch || !l.hasLeadership()) {
+        stepDown("latch lost while loading");
+        return;
+      }
+      if (!state.activate(term, token, image).join()) {
+        return;
+      }
+      store.publishActive(id);
+      leaderHint = id;
+      hintNanos = System.nanoTime();
+      log.info("meta leader active id={} epoch={}", id, token.epoch());
+    } catch (RuntimeException e) {
+      log.warn("taking leadership failed; rejoining election id={} error={}", id, e.toString());
+      stepDown("taking leadership failed: " + e.getMessage());
+      if (!closed) {
+        executor.schedule(this::rejoinNow, REJOIN_BACKOFF_MS, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private void onConnectionState(ConnectionState s) {
+    if (closed) {
+      return;
+    }
+    log.info("zookeeper connection {} id={} state={}", s, id, state.state());
+    hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
+    try {
+      switch (s) {
+        case SUSPENDED -> state.suspend().join();
+        case RECONNECTED -> {
+          if (state.state() == LeadershipState.SUSPENDED) {
+            if (latch != null && latch.hasLeadership()) {
+              state.resume().join();
+            } else {
+              stepDown("reconnected without leadership");
+            }
+          }
+        }
+        case LOST -> stepDown("zookeeper session lost");
+        default -> { }
+      }
+    } catch (RuntimeException e) {
+      log.warn("handling zookeeper connection {} failed id={}: {}", s, id, e.toString());
+    }
+  }
+
+  private void stepDown(String reason) {
+    state.stepDown(reason).join();
+    store.releaseLeadership(id);
+  }
+
+  /** Called on the MetaLoop after a failed write stepped us down: rejoin with a fresh latch. */
+  private void rejoin() {
+    if (closed) {
+      return;
+    }
+    executor.execute(this::rejoinNow);
+  }
+
+  private void rejoinNow() {
+    if (closed) {
+      return;
+    }
+    store.releaseLeadership(id);
+    closeLatch();
+    joinElection();
+  }
+
+  private void refreshLeaderHint() {
+    try {
+      LeaderLatch l = latch;
+      if (l != null && !closed) {
+        leaderHint = l.getLeader().getId();
+        hintNanos = System.nanoTime();
+      }
+    } catch (Exception e) {
+      log.debug("leader lookup failed id={}: {}", id, e.toString());
+    } finally {
+      refreshing.set(false);
+    }
+  }
+
+  private void closeLatch() {
+    LeaderLatch l = latch;
+    latch = null;
+    if (l != null) {
+      try {
+        l.close(LeaderLatch.CloseMode.SILENT);
+      } catch (IOException | IllegalStateException e) {
+        log.debug("closing latch id={}: {}", id, e.toString());
+      }
+    }
+  }
+
+  /** Steps down and leaves the election (the next leader is elected at once). Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    client.getConnectionStateListenable().removeListener(connectionListener);
+    try {
+      call(() -> {
+        stepDown("closing");
+        closeLatch();
+      });
+    } finally {
+      executor.shutdown();
+    }
+  }
+
+  private void call(Runnable task) {
+    try {
+      executor.submit(task).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("elector task failed id=" + id + ": " + e.getMessage(), e);
+    }
+  }
+}

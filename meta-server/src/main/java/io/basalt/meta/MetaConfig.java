@@ -1,0 +1,83 @@
+package io.basalt.meta;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of one meta server; immutable, validated here, logged once at start. Defaults match DESIGN.md.
+ *
+ * @param zkConnect ZooKeeper connection string (host:port[,host:port...])
+ * @param listenHost RPC listen host; also the host of the advertised address
+ * @param listenPort RPC port, 0 = pick a free one
+ * @param cluster cluster name: the ZooKeeper root is /basalt/&lt;cluster&gt;
+ * @param metricsPort Prometheus HTTP port: -1 = off, 0 = pick
+ * @param chunkLiveness a chunk heard from within this window may receive new replicas
+ * @param zkSessionTimeout ZooKeeper session timeout (LOST after it: the leader steps down)
+ * @param zkConnectionTimeout Curator connection timeout
+ */
+public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
+    Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout) {
+  public static final String DEFAULT_CLUSTER = "local";
+  public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+  private static final Pattern CLUSTER = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  public MetaConfig {
+    Objects.requireNonNull(zkConnect, "zkConnect");
+    Objects.requireNonNull(listenHost, "listenHost");
+    if (zkConnect.isBlank()) {
+      throw new IllegalArgumentException("zk connection string is empty");
+    }
+    if (listenPort < 0 || listenPort > 65535) {
+      throw new IllegalArgumentException("listen port " + listenPort + " out of range 0..65535");
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new IllegalArgumentException("metrics port " + metricsPort + " out of range -1..65535");
+    }
+    if (cluster == null || !CLUSTER.matcher(cluster).matches()) {
+      throw new IllegalArgumentException("cluster \"" + cluster + "\" is invalid: must match " + CLUSTER);
+    }
+    positive(chunkLiveness, "chunk liveness");
+    positive(zkSessionTimeout, "zk session timeout");
+    positive(zkConnectionTimeout, "zk connection timeout");
+  }
+
+  /** Defaults for everything but the ZooKeeper address: 127.0.0.1:7000, cluster "local", metrics off. */
+  public static MetaConfig defaults(String zkConnect) {
+    return new MetaConfig(zkConnect, "127.0.0.1", 7000, DEFAULT_CLUSTER, -1, DEFAULT_CHUNK_LIVENESS,
+        DEFAULT_ZK_SESSION_TIMEOUT, DEFAULT_ZK_CONNECTION_TIMEOUT);
+  }
+
+  public MetaConfig withListen(String host, int port) {
+    return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout);
+  }
+
+  public MetaConfig withCluster(String name) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout);
+  }
+
+  public MetaConfig withMetricsPort(int port) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout);
+  }
+
+  public MetaConfig withChunkLiveness(Duration window) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
+        zkConnectionTimeout);
+  }
+
+  public MetaConfig withZkSessionTimeout(Duration timeout) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
+        zkConnectionTimeout);
+  }
+
+  private static void positive(Duration d, String what) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be > 0, got " + d);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.basalt.meta;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.meta.placement.PlacementPolicy;
+import io.basalt.meta.service.ChunkOps;
+import io.basalt.meta.service.ExtentOps;
+import io.basalt.meta.service.LeadershipState;
+import io.basalt.meta.service.MetaMetrics;
+import io.basalt.meta.service.MetaState;
+import io.basalt.meta.service.VolumeOps;
+import io.basalt.meta.store.ZkMetaStore;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.meta.table.MetaLoop;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+
+/**
+ * The meta server without its transports: Curator client, store, MetaLoop, state, operations and elector,
+ * started in that order and closed in reverse. {@link MetaServer} adds the RPC server and metrics endpoint; tests
+ * drive a core directly. Wiring only.
+ */
+public final class MetaCore implements AutoCloseable {
+  private final String id;
+  private final CuratorFramework client;
+  private final ZkMetaStore store;
+  private final MetaLoop loop;
+  private final MetaState state;
+  private final LeaderElector elector;
+  private final ChunkOps chunks;
+  private final VolumeOps volumes;
+  private final ExtentOps extents;
+  private boolean closed;
+
+  private MetaCore(MetaConfig config, String id, MetricRegistry registry) {
+    this.id = id;
+    this.client = CuratorFrameworkFactory.builder()
+        .connectString(config.zkConnect())
+        .sessionTimeoutMs((int) config.zkSessionTimeout().toMillis())
+        .connectionTimeoutMs((int) config.zkConnectionTimeout().toMillis())
+        .retryPolicy(new ExponentialBackoffRetry(100, 5, 2000))
+        .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
+        .build();
+    ZkPaths paths = new ZkPaths(config.cluster());
+    this.store = new ZkMetaStore(client, paths);
+    this.loop = new MetaLoop();
+    Holder holder = new Holder();
+    this.state = new MetaState(id, store, loop, System::nanoTime, () -> holder.hint(), new MetaMetrics(registry));
+    this.elector = new LeaderElector(client, paths, id, store, state);
+    holder.elector = elector;
+    this.chunks = new ChunkOps(state);
+    this.volumes = new VolumeOps(state);
+    this.extents = new ExtentOps(state, new PlacementPolicy(config.chunkLiveness()));
+  }
+
+  /** Breaks the state/elector construction cycle for the leader hint. */
+  private static final class Holder {
+    volatile LeaderElector elector;
+
+    String hint() {
+      LeaderElector e = elector;
+      return e == null ? "" : e.leaderHint();
+    }
+  }
+
+  /**
+   * Connects to ZooKeeper and joins the election under participant id {@code advertisedAddress} (the RPC address
+   * clients are redirected to).
+   */
+  public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry) {
+    MetaCore core = new MetaCore(config, advertisedAddress, registry);
+    try {
+      core.client.start();
+      core.elector.start();
+      return core;
+    } catch (RuntimeException e) {
+      core.close();
+      throw e;
+    }
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public LeadershipState state() {
+    return state.state();
+  }
+
+  public boolean isActiveLeader() {
+    return state.state() == LeadershipState.ACTIVE;
+  }
+
+  public MetaState metaState() {
+    return state;
+  }
+
+  public LeaderElector elector() {
+    return elector;
+  }
+
+  public ZkMetaStore store() {
+    return store;
+  }
+
+  public CuratorFramework curator() {
+    return client;
+  }
+
+  public ChunkOps chunks() {
+    return chunks;
+  }
+
+  public VolumeOps volumes() {
+    return volumes;
+  }
+
+  public ExtentOps extents() {
+    return extents;
+  }
+
+  /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      elector.close();
+    } finally {
+      loop.close();
+      store.close();
+      client.close();
+    }
+  }
+}

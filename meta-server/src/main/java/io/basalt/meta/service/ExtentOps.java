@@ -1,0 +1,125 @@
+package io.basalt.meta.service;
+
+import io.basalt.meta.placement.Candidate;
+import io.basalt.meta.placement.PlacementPolicy;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.meta.table.Chunk;
+import io.basalt.meta.table.MetaTables;
+import io.basalt.meta.table.PExtent;
+import io.basalt.meta.table.Volume;
+import io.basalt.proto.AcquireLeaseRequest;
+import io.basalt.proto.AllocateExtentRequest;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.IdCounters;
+import io.basalt.rpc.BasaltException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Extent operations: allocation on first write (idempotent; ids + pextent page + map page in one multi), lookup,
+ * and lease acquisition (epoch + 1 persisted on every grant; the owner itself is soft state). Callable from any
+ * thread; runs on the MetaLoop through {@link MetaState}.
+ */
+public final class ExtentOps {
+  private static final Logger log = LoggerFactory.getLogger(ExtentOps.class);
+  private final MetaState state;
+  private final PlacementPolicy placement;
+
+  public ExtentOps(MetaState state, PlacementPolicy placement) {
+    this.state = state;
+    this.placement = placement;
+  }
+
+  public CompletableFuture<ExtentInfo> allocate(AllocateExtentRequest req) {
+    return state.mutate("allocateExtent", t -> {
+      long vid = req.getVid();
+      Volume v = t.volumes().get(vid);
+      if (v == null) {
+        throw new BasaltException(ErrorCode.NO_SUCH_VOLUME, "vid=" + Long.toUnsignedString(vid) + " does not exist");
+      }
+      int index = req.getIndex();
+      if (index < 0 || index >= v.extentCount()) {
+        throw VolumeRules.invalid("index=" + Integer.toUnsignedString(index) + " is out of range: volume vid=" + vid
+            + " has " + v.extentCount() + " extents");
+      }
+      long existing = t.extents().pidAt(vid, index);
+      if (existing != 0) {
+        return Plan.done(() -> InfoViews.extent(t.extents().get(existing), t));
+      }
+      List<Integer> replicas = placement.choose(candidates(t), v.replicas(), req.getPreferredCid(),
+          state.nowNanos());
+      long pid = t.ids().getNextPid();
+      IdCounters ids = t.ids().toBuilder().setNextPid(pid + 1).build();
+      PExtent pe = PExtent.allocated(pid, vid, index, replicas);
+      long pextentPage = ZkPaths.pageOf(pid);
+      long mapPage = ZkPaths.pageOf(index);
+      MutationBatch batch = new MutationBatch()
+          .putIds(ids)
+          .putPExtentPage(pextentPage, t.extents().pextentPage(pextentPage, Map.of(pid, pe), Set.of()))
+          .putMapPage(vid, mapPage, t.extents().mapPage(vid, mapPage, Map.of(index, pid)));
+      return Plan.of(batch, () -> {
+        t.setIds(ids);
+        t.extents().put(pe);
+        log.info("extent allocated vid={} index={} pid={} replicas={} epoch={}", vid, index, pid, replicas,
+            pe.epoch());
+        return InfoViews.extent(pe, t);
+      });
+    });
+  }
+
+  public CompletableFuture<ExtentInfo> get(long pid) {
+    return state.read(t -> InfoViews.extent(known(t, pid), t));
+  }
+
+  /**
+   * Granted when the extent has no owner or {@code cid} already owns it: epoch + 1, persisted, then the owner is
+   * set. Otherwise the extent is returned with its current owner, unchanged.
+   */
+  public CompletableFuture<ExtentInfo> acquireLease(AcquireLeaseRequest req) {
+    return state.mutate("acquireLease", t -> {
+      PExtent pe = known(t, req.getPid());
+      int cid = req.getCid();
+      if (!pe.hasReplica(cid)) {
+        throw VolumeRules.invalid("cid=" + cid + " is not a replica of pid=" + pe.pid() + " (replicas="
+            + pe.replicas() + ")");
+      }
+      if (pe.hasOwner() && pe.ownerCid() != cid) {
+        return Plan.done(() -> InfoViews.extent(pe, t));
+      }
+      PExtent granted = pe.withOwner(cid).nextEpoch();
+      long page = ZkPaths.pageOf(pe.pid());
+      MutationBatch batch = new MutationBatch()
+          .putPExtentPage(page, t.extents().pextentPage(page, Map.of(pe.pid(), granted), Set.of()));
+      return Plan.of(batch, () -> {
+        t.extents().put(granted);
+        log.info("lease granted pid={} cid={} epoch={} previousOwner={}", granted.pid(), cid, granted.epoch(),
+            pe.ownerCid());
+        return InfoViews.extent(granted, t);
+      });
+    });
+  }
+
+  private static PExtent known(MetaTables t, long pid) {
+    PExtent pe = t.extents().get(pid);
+    if (pe == null) {
+      throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "pid=" + Long.toUnsignedString(pid) + " does not exist");
+    }
+    return pe;
+  }
+
+  private static List<Candidate> candidates(MetaTables t) {
+    List<Candidate> out = new ArrayList<>();
+    for (Chunk c : t.chunks().all()) {
+      out.add(new Candidate(c.cid(), c.zone(), c.status(), c.lastSeenNanos(), t.extents().replicaCount(c.cid()),
+          c.usedBytes()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,41 @@
+package io.basalt.meta.service;
+
+import io.basalt.meta.table.Chunk;
+import io.basalt.meta.table.MetaTables;
+import io.basalt.meta.table.PExtent;
+import io.basalt.meta.table.Volume;
+import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.VolumeInfo;
+import java.util.concurrent.TimeUnit;
+
+/** Wire views of table values. Thread: MetaLoop (reads tables). */
+final class InfoViews {
+  private InfoViews() {}
+
+  static VolumeInfo volume(Volume v, MetaTables t) {
+    return VolumeInfo.newBuilder().setVid(v.vid()).setName(v.name()).setSizeBytes(v.sizeBytes())
+        .setReplicas(v.replicas()).setExtentSize(v.extentSize())
+        .setAllocatedExtents(t.extents().allocatedCount(v.vid())).setCreatedMs(v.createdMs()).build();
+  }
+
+  static ChunkInfo chunk(Chunk c, MetaTables t, long nowNanos) {
+    long lastSeenMs = c.everSeen() ? TimeUnit.NANOSECONDS.toMillis(nowNanos - c.lastSeenNanos()) : -1;
+    return ChunkInfo.newBuilder().setCid(c.cid()).setAddress(c.address()).setZone(c.zone()).setStatus(c.status())
+        .setCapacityBytes(c.capacityBytes()).setUsedBytes(c.usedBytes())
+        .setReplicaCount(t.extents().replicaCount(c.cid())).setAdminAddress(c.adminAddress())
+        .setLastSeenMs(lastSeenMs).build();
+  }
+
+  static ExtentInfo extent(PExtent pe, MetaTables t) {
+    Volume v = t.volumes().get(pe.vid());
+    ExtentInfo.Builder b = ExtentInfo.newBuilder().setIndex(pe.index()).setPid(pe.pid()).addAllReplicas(pe.replicas())
+        .setEpoch(pe.epoch()).setOwnerCid(pe.ownerCid()).setState(pe.state()).setVid(pe.vid())
+        .setExtentSize(v == null ? 0 : v.extentSize());
+    for (int cid : pe.replicas()) {
+      Chunk c = t.chunks().get(cid);
+      b.addReplicaAddresses(c == null ? "" : c.address());
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,52 @@
+package io.basalt.meta.service;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Metrics of the meta state: ZooKeeper commit latency (success and failure apart), leadership transitions and
+ * table sizes. Injected registry; gauges read volatile snapshots published by the MetaLoop.
+ */
+public final class MetaMetrics {
+  private final Timer commitOk;
+  private final Timer commitFailed;
+  private final Counter transitions;
+  private final Counter fenced;
+  private volatile int state;
+  private volatile int chunks;
+  private volatile int volumes;
+  private volatile int pextents;
+
+  public MetaMetrics(MetricRegistry registry) {
+    commitOk = registry.timer("basalt_meta_zk_commit_latency");
+    commitFailed = registry.timer("basalt_meta_zk_commit_failed_latency");
+    transitions = registry.counter("basalt_meta_leadership_transitions_total");
+    fenced = registry.counter("basalt_meta_fenced_total");
+    registry.gauge("basalt_meta_leadership_state", () -> (Gauge<Integer>) () -> state);
+    registry.gauge("basalt_meta_chunks", () -> (Gauge<Integer>) () -> chunks);
+    registry.gauge("basalt_meta_volumes", () -> (Gauge<Integer>) () -> volumes);
+    registry.gauge("basalt_meta_pextents", () -> (Gauge<Integer>) () -> pextents);
+  }
+
+  void commit(long nanos, boolean ok) {
+    (ok ? commitOk : commitFailed).update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void transition(LeadershipState next) {
+    transitions.inc();
+    state = next.ordinal();
+  }
+
+  void fenced() {
+    fenced.inc();
+  }
+
+  void sizes(int chunks, int volumes, int pextents) {
+    this.chunks = chunks;
+    this.volumes = volumes;
+    this.pextents = pextents;
+  }
+}

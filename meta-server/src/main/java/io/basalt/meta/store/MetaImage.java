@@ -1,0 +1,27 @@
+package io.basalt.meta.store;
+
+import io.basalt.proto.ChunkRecord;
+import io.basalt.proto.IdCounters;
+import io.basalt.proto.PExtentRecord;
+import io.basalt.proto.VolumeRecord;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a new leader reads from ZooKeeper at election, before it builds its in-memory tables.
+ *
+ * @param extentMaps vid -> extent index -> pid, merged from each volume's map pages
+ */
+public record MetaImage(String clusterId, IdCounters ids, List<ChunkRecord> chunks, List<VolumeRecord> volumes,
+    Map<Long, Map<Integer, Long>> extentMaps, List<PExtentRecord> pextents) {
+  /** Counters of an empty cluster: ids start at 1 (0 means "none" on the wire). */
+  public static final IdCounters FIRST_IDS =
+      IdCounters.newBuilder().setNextVid(1).setNextPid(1).setNextCid(1).build();
+
+  public MetaImage {
+    chunks = List.copyOf(chunks);
+    volumes = List.copyOf(volumes);
+    extentMaps = Map.copyOf(extentMaps);
+    pextents = List.copyOf(pextents);
+  }
+}

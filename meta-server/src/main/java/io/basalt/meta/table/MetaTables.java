@@ -1,0 +1,66 @@
+package io.basalt.meta.table;
+
+import io.basalt.meta.store.MetaImage;
+import io.basalt.proto.ChunkRecord;
+import io.basalt.proto.IdCounters;
+import io.basalt.proto.PExtentRecord;
+import io.basalt.proto.VolumeRecord;
+import java.util.Map;
+
+/**
+ * Every in-memory table of one leadership term, built from the {@link MetaImage} loaded at election and dropped
+ * at step-down. Thread: MetaLoop only.
+ */
+public final class MetaTables {
+  private final String clusterId;
+  private final ChunkTable chunks = new ChunkTable();
+  private final VolumeTable volumes = new VolumeTable();
+  private final ExtentTable extents = new ExtentTable();
+  private IdCounters ids;
+
+  private MetaTables(String clusterId, IdCounters ids) {
+    this.clusterId = clusterId;
+    this.ids = ids;
+  }
+
+  public static MetaTables from(MetaImage image) {
+    MetaTables t = new MetaTables(image.clusterId(), image.ids());
+    for (ChunkRecord r : image.chunks()) {
+      t.chunks.put(Chunk.fromRecord(r));
+    }
+    for (VolumeRecord r : image.volumes()) {
+      t.volumes.put(Volume.fromRecord(r));
+    }
+    for (Map.Entry<Long, Map<Integer, Long>> e : image.extentMaps().entrySet()) {
+      e.getValue().forEach((index, pid) -> t.extents.putMapEntry(e.getKey(), index, pid));
+    }
+    for (PExtentRecord r : image.pextents()) {
+      t.extents.put(PExtent.fromRecord(r));
+    }
+    return t;
+  }
+
+  public String clusterId() {
+    return clusterId;
+  }
+
+  public IdCounters ids() {
+    return ids;
+  }
+
+  public void setIds(IdCounters ids) {
+    this.ids = ids;
+  }
+
+  public ChunkTable chunks() {
+    return chunks;
+  }
+
+  public VolumeTable volumes() {
+    return volumes;
+  }
+
+  public ExtentTable extents() {
+    return extents;
+  }
+}
