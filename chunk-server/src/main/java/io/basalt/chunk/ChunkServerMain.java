@@ -48,15 +48,23 @@ public final class ChunkServerMain implements Callable<Integer> {
     System.exit(new CommandLine(new ChunkServerMain()).execute(args));
   }
 
-  @Override
-  public Integer call() throws InterruptedException {
+  /** The configuration the parsed options describe. */
+  ChunkConfig config() {
     if ((zk == null) == (meta == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give exactly one of --zk or --meta");
     }
-    ChunkConfig cfg = ChunkConfig.of(dir, zk, cluster, meta)
-        .withListen(HostPort.parse(listen)).withZone(zone).withMetricsPort(metricsPort)
-        .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode);
-    ChunkServer server = new ChunkServer(cfg);
+    try {
+      return ChunkConfig.of(dir, zk, cluster, meta)
+          .withListen(HostPort.parse(listen)).withZone(zone).withMetricsPort(metricsPort)
+          .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ChunkServer server = new ChunkServer(config());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

@@ -65,6 +65,8 @@ final class HeartbeatLoop implements AutoCloseable {
         log.info("heartbeat to meta recovered cid={} afterFailures={}", cid, heartbeatFailures);
       }
       heartbeatFailures = 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // closing
     } catch (Exception e) {
       heartbeatFailures++;
       if (heartbeatFailures == 1 || heartbeatFailures % 30 == 0) {

@@ -4,7 +4,11 @@ import static io.basalt.chunk.ReplicatedWriteTest.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.BasaltException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +60,38 @@ class ChunkLifecycleTest {
     assertThat(w3.join()).isEqualTo(3);
     assertThat(w4.join()).isEqualTo(4);
     assertThat(c.assertReplicasIdentical(PID).getGen()).isEqualTo(4);
+  }
+
+  @Test
+  void backlogBeyondTheLimitFailsNewWritesUnavailable() {
+    c = new TestCluster(dir, 3, cfg -> cfg.withPeerBacklogBytes(64 * 1024));
+    c.createExtent(PID);
+    c.stop(2);
+    List<CompletableFuture<Long>> pending = new ArrayList<>();
+    for (int i = 0; i < 4; i++) pending.add(c.client.write(c.address(0), PID, i * 16384L, random(i, 16384), false));
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.client.status(c.address(1), PID).getGen() == 4);
+
+    BasaltException e = ChunkTestClient.failure(c.client.write(c.address(0), PID, 0, random(9, 4096), false));
+    assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(c.client.status(c.address(1), PID).getGen()).isEqualTo(4); // refused before any apply
+
+    c.restart(2);
+    pending.forEach(CompletableFuture::join);
+    assertThat(c.client.write(c.address(0), PID, 0, random(9, 4096), false).join()).isEqualTo(5);
+    c.assertReplicasIdentical(PID);
+  }
+
+  @Test
+  void unexpectedFailureFailsOnlyThatRequest() {
+    c = new TestCluster(dir, 3);
+    c.meta.createExtent(PID, List.of(c.chunk(0).cid(), c.chunk(1).cid(), 99), TestCluster.MIB); // 99: no address
+    c.createExtent(PID + 1);
+
+    BasaltException e = ChunkTestClient.failure(c.client.write(c.address(0), PID, 0, random(1, 4096), false));
+    assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(e.getMessage()).contains("pid=" + PID);
+    assertThat(c.client.write(c.address(0), PID + 1, 0, random(2, 4096), false).join()).isEqualTo(1);
+    c.assertReplicasIdentical(PID + 1);
   }
 
   @Test

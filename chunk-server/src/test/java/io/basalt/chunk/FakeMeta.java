@@ -117,7 +117,7 @@ final class FakeMeta implements AutoCloseable {
   private synchronized Envelope.Builder extentResponse(Extent x) {
     ExtentInfo.Builder b = ExtentInfo.newBuilder().setPid(x.pid()).setEpoch(x.epoch()).setOwnerCid(x.owner())
         .setExtentSize(x.size()).addAllReplicas(x.replicas());
-    for (int cid : x.replicas()) b.addReplicaAddresses(chunkAddresses.getOrDefault(cid, "127.0.0.1:1"));
+    for (int cid : x.replicas()) b.addReplicaAddresses(chunkAddresses.getOrDefault(cid, ""));
     return Envelope.newBuilder().setExtentResponse(ExtentResponse.newBuilder().setExtent(b));
   }
 

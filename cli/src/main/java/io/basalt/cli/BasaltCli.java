@@ -6,16 +6,20 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code basalt}: the admin CLI. Exit codes: 0 success, 1 an error from the cluster ("error: CODE: message") or
  * the CLI ("error: message"), 2 bad arguments (picocli's message and usage).
  */
-@Command(name = "basalt", mixinStandardHelpOptions = true, version = "basalt 0.1.0",
+@Command(name = "basalt", version = "basalt 0.1.0",
     description = "Administer a Basalt block store cluster.",
     subcommands = {LocalCommand.class, VolumeCommand.class, ChunkCommand.class, ExtentCommand.class,
         CommandLine.HelpCommand.class})
 public final class BasaltCli extends GroupCommand {
+  @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
+  boolean versionRequested;
+
   /** Logback configuration for the CLI process only: warnings to stderr, so stdout stays clean for --json. */
   static final String CLI_LOGBACK = "basalt-cli-logback.xml";
 

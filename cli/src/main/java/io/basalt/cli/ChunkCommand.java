@@ -13,11 +13,11 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code basalt chunk ls}: the chunk servers meta knows, with status and usage. */
-@Command(name = "chunk", mixinStandardHelpOptions = true, description = "Inspect chunk servers.",
+@Command(name = "chunk", description = "Inspect chunk servers.",
     subcommands = {ChunkCommand.Ls.class})
 public final class ChunkCommand extends GroupCommand {
 
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List chunk servers.")
+  @Command(name = "ls", description = "List chunk servers.")
   static final class Ls extends ClusterCommand {
     @Override
     protected void run(ClusterConnection c) {

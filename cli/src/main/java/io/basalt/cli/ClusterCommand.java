@@ -14,6 +14,9 @@ import picocli.CommandLine.Spec;
  * before connecting (usage errors, exit code 2), then {@link #run} with an open connection.
  */
 public abstract class ClusterCommand implements Callable<Integer> {
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean helpRequested;
+
   @Mixin
   protected ClusterOptions clusterOptions;
 

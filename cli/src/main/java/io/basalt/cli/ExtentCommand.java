@@ -25,12 +25,12 @@ import picocli.CommandLine.Parameters;
  * epoch, lease owner) plus each replica's generation, asked of every replica's chunk server directly, so a replica
  * that lags or diverges shows.
  */
-@Command(name = "extent", mixinStandardHelpOptions = true, description = "Inspect volume extents and their replicas.",
+@Command(name = "extent", description = "Inspect volume extents and their replicas.",
     subcommands = {ExtentCommand.Show.class})
 public final class ExtentCommand extends GroupCommand {
   static final int PAGE = 1000;
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
+  @Command(name = "show", 
       description = "Show a volume's allocated extents (or one of them) with each replica's generation.")
   static final class Show extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "VOLUME")
@@ -85,7 +85,7 @@ public final class ExtentCommand extends GroupCommand {
           }
         });
         t.row(e.getIndex(), e.getPid(), e.getEpoch(), e.getOwnerCid() == 0 ? null : e.getOwnerCid(),
-            e.getState().name().replaceFirst("^EXTENT_", ""),
+            state(e),
             e.getReplicasList().stream().map(String::valueOf).collect(Collectors.joining(",")), gens.toString());
       }
       t.print(out());
@@ -159,6 +159,16 @@ public final class ExtentCommand extends GroupCommand {
     } catch (RuntimeException t) {
       return CompletableFuture.completedFuture(ReplicaView.failed(address + ": " + BasaltException.of(t).getMessage()));
     }
+  }
+
+  private static String state(ExtentInfo e) {
+    return switch (e.getState()) {
+      case EXTENT_HEALTHY -> "HEALTHY";
+      case EXTENT_DEGRADED -> "DEGRADED";
+      case EXTENT_RECOVERING -> "RECOVERING";
+      case EXTENT_STATE_UNSPECIFIED -> null;
+      case UNRECOGNIZED -> "UNKNOWN(" + e.getStateValue() + ")";
+    };
   }
 
   private static long extentCount(GetExtentsResponse r) {

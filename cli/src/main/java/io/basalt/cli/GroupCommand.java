@@ -1,6 +1,7 @@
 package io.basalt.cli;
 
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -9,6 +10,9 @@ import picocli.CommandLine.Spec;
  * is a usage error (exit code 2) naming the subcommands to pick from.
  */
 public abstract class GroupCommand implements Runnable {
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean helpRequested;
+
   @Spec
   protected CommandSpec spec;
 

@@ -10,6 +10,7 @@ import io.basalt.proto.ListVolumesRequest;
 import io.basalt.proto.ResizeVolumeRequest;
 import io.basalt.proto.VolumeInfo;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +19,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt volume create|ls|show|rm|resize}: volume administration through the meta leader. */
-@Command(name = "volume", mixinStandardHelpOptions = true, description = "Create, list, show, resize and delete volumes.",
+@Command(name = "volume", description = "Create, list, show, resize and delete volumes.",
     subcommands = {VolumeCommand.Create.class, VolumeCommand.Ls.class, VolumeCommand.Show.class,
         VolumeCommand.Rm.class, VolumeCommand.Resize.class})
 public final class VolumeCommand extends GroupCommand {
   static final long DEFAULT_EXTENT_SIZE = 256L << 20;
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a volume (thin: space is allocated on first write).")
+  @Command(name = "create", description = "Create a volume (thin: space is allocated on first write).")
   static final class Create extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "volume name")
     String name;
@@ -63,12 +64,14 @@ public final class VolumeCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List volumes.")
+  @Command(name = "ls", description = "List volumes.")
   static final class Ls extends ClusterCommand {
     @Override
     protected void run(ClusterConnection c) {
       List<VolumeInfo> volumes = c.meta(Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
-          .getListVolumesResponse().getVolumesList();
+          .getListVolumesResponse().getVolumesList().stream()
+          .sorted(Comparator.comparing(VolumeInfo::getName))
+          .toList();
       if (json) {
         printJson(volumes.stream().map(VolumeCommand::toJson).toList());
         return;
@@ -82,7 +85,7 @@ public final class VolumeCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one volume.")
+  @Command(name = "show", description = "Show one volume.")
   static final class Show extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -93,7 +96,7 @@ public final class VolumeCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "rm", mixinStandardHelpOptions = true, description = "Delete a volume and all its data.")
+  @Command(name = "rm", description = "Delete a volume and all its data.")
   static final class Rm extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -110,7 +113,7 @@ public final class VolumeCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a volume (online; never shrinks).")
+  @Command(name = "resize", description = "Grow a volume (online; never shrinks).")
   static final class Resize extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;

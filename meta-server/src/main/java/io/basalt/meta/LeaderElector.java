@@ -1,12 +1,12 @@
 package io.basalt.meta;
 
-import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaState;
 import io.basalt.meta.store.FencingToken;
 import io.basalt.meta.store.MetaImage;
 import io.basalt.meta.store.MetaStore;
 import io.basalt.meta.store.ZkPaths;
 import java.io.IOException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * every table), ACTIVE, then publish {@code meta/active}. SUSPENDED pauses mutations; LOST, losing the latch or a
  * failed write steps down (and a failed write rejoins the election with a fresh latch, so the tables are reloaded).
  *
- * <p>Thread: every latch and connection callback, and all blocking ZooKeeper work of the election, runs on the
- * single {@code basalt-meta-elector} thread; state changes hop onto the MetaLoop through {@link MetaState}. The
+ * <p>Thread: latch callbacks and all blocking ZooKeeper work of the election run on the single
+ * {@code basalt-meta-elector} thread; connection-state callbacks run on Curator's connection-state thread and only
+ * post to the MetaLoop; state changes hop onto the MetaLoop through {@link MetaState}. The
  * Curator client must be built with {@code SessionConnectionStateErrorPolicy} so the latch keeps leadership while
  * SUSPENDED (its default treats SUSPENDED like LOST).
  */
@@ -42,7 +43,7 @@ public final class LeaderElector implements AutoCloseable {
   private final MetaState state;
   private final ScheduledExecutorService executor;
   private final AtomicBoolean refreshing = new AtomicBoolean();
-  private LeaderLatch latch;
+  private volatile LeaderLatch latch;
   private volatile String leaderHint = "";
   private volatile long hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
   private volatile boolean closed;
@@ -68,7 +69,7 @@ public final class LeaderElector implements AutoCloseable {
    * leadership arrives asynchronously (also when ZooKeeper is reachable only later).
    */
   public void start() {
-    client.getConnectionStateListenable().addListener(connectionListener, executor);
+    client.getConnectionStateListenable().addListener(connectionListener);
     executor.execute(() -> {
       try {
         store.ensureLayout();
@@ -137,6 +138,10 @@ public final class LeaderElector implements AutoCloseable {
         return;
       }
       if (!state.activate(term, token, image).join()) {
+        // the term moved on while loading; re-run the election rather than hold the latch without leading
+        if (l == latch && !closed) {
+          rejoinNow();
+        }
         return;
       }
       store.publishActive(id);
@@ -152,29 +157,31 @@ public final class LeaderElector implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs on Curator's connection-state thread and never blocks there: SUSPENDED must stop mutations at once,
+   * even while the elector thread is busy loading.
+   */
   private void onConnectionState(ConnectionState s) {
     if (closed) {
       return;
     }
     log.info("zookeeper connection {} id={} state={}", s, id, state.state());
     hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
-    try {
-      switch (s) {
-        case SUSPENDED -> state.suspend().join();
-        case RECONNECTED -> {
-          if (state.state() == LeadershipState.SUSPENDED) {
-            if (latch != null && latch.hasLeadership()) {
-              state.resume().join();
-            } else {
-              stepDown("reconnected without leadership");
-            }
-          }
-        }
-        case LOST -> stepDown("zookeeper session lost");
-        default -> { }
+    switch (s) {
+      case SUSPENDED -> state.suspend();
+      case RECONNECTED -> {
+        LeaderLatch l = latch;
+        state.reconnected(l != null && l.hasLeadership());
       }
-    } catch (RuntimeException e) {
-      log.warn("handling zookeeper connection {} failed id={}: {}", s, id, e.toString());
+      case LOST -> {
+        state.stepDown("zookeeper session lost");
+        try {
+          executor.execute(() -> store.releaseLeadership(id));
+        } catch (RejectedExecutionException e) {
+          log.debug("elector closed; not releasing id={}", id);
+        }
+      }
+      default -> { }
     }
   }
 

@@ -174,4 +174,23 @@ class LeaderElectionTest {
     assertThat(a.volumes().get("v1").join().getVid()).isEqualTo(1);
     assertThat(create(a, "v2").getVid()).isEqualTo(2);
   }
+
+  @Test
+  void lostSessionStepsDownAndReelectsWithANewEpoch() {
+    startZk();
+    MetaCore a = awaitActive(core("127.0.0.1:7001"));
+    create(a, "v1");
+    long epoch = a.metaState().epoch();
+    int port = zk.port();
+    zk.close();
+    await().atMost(Duration.ofSeconds(20)).until(() -> a.state() == LeadershipState.SUSPENDED);
+    // the session timeout (6 s) passes while disconnected: Curator reports LOST and the leader stops at once
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.state() == LeadershipState.FOLLOWER);
+    assertThat(failure(a.volumes().list()).code()).isEqualTo(ErrorCode.NOT_LEADER);
+
+    zk = EmbeddedZooKeeper.start(dir, "127.0.0.1", port);
+    awaitActive(a);
+    assertThat(a.metaState().epoch()).isGreaterThan(epoch);
+    assertThat(a.volumes().get("v1").join().getVid()).isEqualTo(1);
+  }
 }

@@ -55,7 +55,8 @@ final class PidTasks {
       if (c instanceof BasaltException b) {
         out.completeExceptionally(b);
       } else {
-        log.error("{} failed unexpectedly pid={}", op, pid, c);
+        // The RPC server logs the stack trace of the INTERNAL reply; this line ties it to the extent.
+        log.error("{} failed unexpectedly pid={} error={}", op, pid, c.toString());
         out.completeExceptionally(new BasaltException(ErrorCode.INTERNAL, op + " failed pid=" + pid + ": " + c,
             false, c));
       }

@@ -21,7 +21,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code basalt local up|down|status}: a whole cluster on 127.0.0.1, one process per server, for trying Basalt. */
-@Command(name = "local", mixinStandardHelpOptions = true,
+@Command(name = "local", 
     description = "Run a whole cluster on this machine (one process per server, data under DIR).",
     subcommands = {LocalCommand.Up.class, LocalCommand.Down.class, LocalCommand.Status.class})
 public final class LocalCommand extends GroupCommand {
@@ -30,12 +30,20 @@ public final class LocalCommand extends GroupCommand {
 
   /** --dir, shared by the three subcommands. */
   static class DirCommand {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean helpRequested;
+
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = ClusterOptions.DEFAULT_DIR,
         description = "cluster directory: state file, data and logs (default: ${DEFAULT-VALUE})")
     Path dir;
 
     @Spec
     CommandSpec spec;
+
+    /** --dir made absolute, for messages and child processes. */
+    Path dir() {
+      return dir.toAbsolutePath().normalize();
+    }
 
     PrintWriter out() {
       return spec.commandLine().getOut();
@@ -46,14 +54,15 @@ public final class LocalCommand extends GroupCommand {
     }
 
     ClusterState requireState() {
-      return ClusterStateFile.read(dir).orElseThrow(() -> new CliException("no local cluster at " + dir + " ("
-          + ClusterStateFile.path(dir) + " not found); start one with 'basalt local up'"));
+      return ClusterStateFile.read(dir).orElseThrow(() -> new CliException("no local cluster at " + dir() + " ("
+          + ClusterStateFile.path(dir()) + " not found); start one with 'basalt local up'"));
     }
   }
 
-  @Command(name = "up", mixinStandardHelpOptions = true,
-      description = {"Start (or complete) the local cluster: ZooKeeper, meta, N chunk servers and the NBD server,",
-          "then create volume 'demo' if missing and print its NBD URI as the last line."})
+  @Command(name = "up", 
+      description = "Start (or complete) the local cluster: ZooKeeper, meta, N chunk servers and the NBD server, "
+          + "each its own process; then create volume 'demo' if missing and print its NBD URI as the last line. "
+          + "Processes already running are kept.")
   static final class Up extends DirCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "N",
         description = "chunk servers (default: 3, or as many as the cluster already has)")
@@ -97,14 +106,14 @@ public final class LocalCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "down", mixinStandardHelpOptions = true,
+  @Command(name = "down", 
       description = "Stop every process of the local cluster (SIGTERM, SIGKILL after 10 s); data is kept.")
   static final class Down extends DirCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       var state = ClusterStateFile.read(dir);
       if (state.isEmpty()) {
-        out().println("no local cluster at " + dir + "; nothing to stop");
+        out().println("no local cluster at " + dir() + "; nothing to stop");
         out().flush();
         return 0;
       }
@@ -124,13 +133,13 @@ public final class LocalCommand extends GroupCommand {
             : "killed " + String.join(", ", killed) + " after " + STOP_GRACE.toSeconds() + " s");
         stopped += running.size();
       }
-      out().println(stopped == 0 ? "nothing was running" : "local cluster stopped; data kept in " + dir);
+      out().println(stopped == 0 ? "nothing was running" : "local cluster stopped; data kept in " + dir());
       out().flush();
       return 0;
     }
   }
 
-  @Command(name = "status", mixinStandardHelpOptions = true,
+  @Command(name = "status", 
       description = "List the processes of the local cluster and whether each is running.")
   static final class Status extends DirCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array instead of a table")

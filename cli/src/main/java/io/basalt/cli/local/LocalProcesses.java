@@ -21,6 +21,7 @@ import java.util.Optional;
  * file) so they outlive the CLI and ignore the terminal's Ctrl-C and hang-up.
  */
 public final class LocalProcesses {
+  static final String HEADER = "=== basalt local: starting";
   private static final Path[] SETSID = {Path.of("/usr/bin/setsid"), Path.of("/bin/setsid")};
 
   private LocalProcesses() {}
@@ -33,7 +34,8 @@ public final class LocalProcesses {
     try {
       Files.createDirectories(workDir);
       Files.createDirectories(logFile.getParent());
-      Files.writeString(logFile, "\n=== basalt local: starting at " + Instant.now() + ": " + String.join(" ", command)
+      Files.writeString(logFile, (Files.exists(logFile) && Files.size(logFile) > 0 ? "\n" : "")
+          + HEADER + " at " + Instant.now() + ": " + String.join(" ", command)
           + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       ProcessBuilder pb = new ProcessBuilder(cmd)
           .directory(workDir.toFile())
@@ -58,7 +60,7 @@ public final class LocalProcesses {
     if (r.pid() <= 0) {
       return Optional.empty();
     }
-    return ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive).filter(h -> {
+    return ProcessHandle.of(r.pid()).filter(LocalProcesses::alive).filter(h -> {
       Optional<String> cl = h.info().commandLine();
       if (cl.isEmpty()) {
         return true; // not readable here: trust the pid
@@ -89,24 +91,69 @@ public final class LocalProcesses {
       });
     }
     long deadline = System.nanoTime() + grace.toNanos();
-    while (handles.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+    while (handles.stream().anyMatch(LocalProcesses::alive) && System.nanoTime() < deadline) {
       sleep(100);
     }
     List<String> killed = new ArrayList<>();
     for (int i = 0; i < handles.size(); i++) {
-      if (handles.get(i).isAlive()) {
+      if (alive(handles.get(i))) {
         handles.get(i).destroyForcibly();
         killed.add(names.get(i));
       }
     }
     long killDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (handles.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < killDeadline) {
+    while (handles.stream().anyMatch(LocalProcesses::alive) && System.nanoTime() < killDeadline) {
       sleep(50);
     }
     return killed;
   }
 
-  /** The last {@code lines} lines of {@code file} (reads at most the last 64 KiB), or empty when unreadable. */
+  /**
+   * Alive and not a zombie. Our processes outlive the CLI that started them, so whoever adopts them reaps them, and
+   * some container inits do that only every second or two; {@link ProcessHandle#isAlive} counts a zombie as alive.
+   */
+  static boolean alive(ProcessHandle h) {
+    if (!h.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"));
+      int end = stat.lastIndexOf(')');
+      return end < 0 || end + 2 >= stat.length() || stat.charAt(end + 2) != 'Z';
+    } catch (IOException | RuntimeException e) {
+      return h.isAlive(); // no /proc (not Linux) or the process just went away
+    }
+  }
+
+  /** The size of {@code file}, 0 when missing: where output of a process about to start will begin. */
+  public static long size(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Whether a line containing {@code marker} was appended to {@code file} after byte {@code offset}. */
+  public static boolean containsSince(Path file, long offset, String marker) {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long len = f.length();
+      if (len <= offset) {
+        return false;
+      }
+      byte[] buf = new byte[(int) Math.min(len - offset, 16 << 20)];
+      f.seek(offset);
+      f.readFully(buf);
+      return new String(buf, StandardCharsets.UTF_8).contains(marker);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The last {@code lines} lines of {@code file}, from the latest start header on if that is among them (reads at
+   * most the last 64 KiB); empty when unreadable.
+   */
   public static List<String> tail(Path file, int lines) {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
       long len = f.length();
@@ -118,7 +165,14 @@ public final class LocalProcesses {
       if (from > 0 && !all.isEmpty()) {
         all = all.subList(1, all.size()); // first line is probably cut
       }
-      return all.subList(Math.max(0, all.size() - lines), all.size());
+      int first = Math.max(0, all.size() - lines);
+      for (int i = all.size() - 1; i > first; i--) {
+        if (all.get(i).startsWith(HEADER)) {
+          first = i; // only what the latest start wrote
+          break;
+        }
+      }
+      return all.subList(first, all.size());
     } catch (IOException e) {
       return List.of();
     }

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -38,6 +40,8 @@ public final class LocalUp {
   private final Path jarOpt;
   private final Readiness readiness;
   private final PrintWriter out;
+  /** Log size before each process this run started: its ready line must come after. */
+  private final Map<String, Long> logOffsets = new HashMap<>();
   private ClusterState state;
   private Path jar;
 
@@ -59,29 +63,46 @@ public final class LocalUp {
     ClusterStateFile.write(dir, state);
 
     ProcessRecord zk = ensure(layout.zookeeper());
-    readiness.awaitPort(zk);
+    readiness.awaitPort(zk, List.of(zk), () -> printedReady(zk));
     done("ready");
     ProcessRecord meta = ensure(layout.meta());
     try (ClusterConnection c = ClusterConnection.connect(layout.zkAddress(), LocalLayout.CLUSTER,
         Duration.ofSeconds(2))) {
       readiness.await("the meta server to answer", List.of(zk, meta), () -> List.of(meta), () -> {
         c.meta(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()));
-        return true;
+        return printedReady(meta);
       });
       done("ready");
       List<ProcessRecord> chunks = new ArrayList<>();
       for (int i = 1; i <= layout.chunks(); i++) {
-        chunks.add(ensure(layout.chunk(i)));
-        done("started");
+        ProcessRecord r = ensure(layout.chunk(i));
+        chunks.add(r);
+        done(logOffsets.containsKey(r.name()) ? "started" : "");
       }
       awaitChunks(c, zk, meta, chunks);
       ProcessRecord nbd = ensure(layout.nbd());
-      readiness.awaitPort(nbd);
+      readiness.awaitPort(nbd, List.of(zk, meta, nbd), () -> printedReady(nbd));
       done("ready");
       ensureDemoVolume(c, Math.min(3, layout.chunks()), zk, meta);
     }
     out.println(layout.nbdUri(DEMO_VOLUME));
     out.flush();
+  }
+
+  /**
+   * Whether {@code r} printed its ready line since this run started it (true for processes kept running). Says
+   * why not by throwing, so a timeout names the missing line.
+   */
+  private boolean printedReady(ProcessRecord r) {
+    if (readyLineSeen(r)) {
+      return true;
+    }
+    throw new IllegalStateException(r.name() + " has not printed '" + r.role().readyMarker() + "' yet");
+  }
+
+  private boolean readyLineSeen(ProcessRecord r) {
+    Long offset = logOffsets.get(r.name());
+    return offset == null || LocalProcesses.containsSince(Path.of(r.logFile()), offset, r.role().readyMarker());
   }
 
   private LocalLayout layout(ClusterState prior) {
@@ -108,7 +129,8 @@ public final class LocalUp {
   private ProcessRecord ensure(ProcessSpec spec) {
     Optional<ProcessRecord> known = state.find(spec.role(), spec.index());
     if (known.isPresent() && LocalProcesses.isRunning(known.get())) {
-      progress(spec.name() + " already running (pid " + known.get().pid() + ", " + spec.address() + ")... ");
+      progress(spec.name() + " already running (pid " + known.get().pid() + ", " + spec.address() + ")"
+          + (spec.role() == Role.CHUNK ? "" : "... "));
       return known.get();
     }
     for (int i = 0; i < spec.ports().size(); i++) {
@@ -122,6 +144,7 @@ public final class LocalUp {
     if (spec.dataDir() != null) {
       mkdirs(spec.dataDir());
     }
+    logOffsets.put(spec.name(), LocalProcesses.size(spec.logFile()));
     long pid = LocalProcesses.start(spec.command(javaBin(), jar), dir, spec.logFile());
     ProcessRecord r = spec.toRecord(pid, known.map(ProcessRecord::cid).orElse(null));
     save(r);
@@ -140,7 +163,7 @@ public final class LocalUp {
       pending.clear();
       for (ProcessRecord r : chunks) {
         Optional<ChunkInfo> info = registered(known, r);
-        if (info.isPresent()) {
+        if (info.isPresent() && readyLineSeen(r)) {
           save(state.find(r.role(), r.index()).orElse(r).withCid(info.get().getCid()));
         } else {
           pending.add(r);

@@ -26,11 +26,10 @@ final class Readiness {
     return timeout;
   }
 
-  /** Waits until {@code r}'s serving port accepts TCP connections. */
-  void awaitPort(ProcessRecord r) {
-    String[] hp = r.address().split(":");
-    await(r.name() + " to accept connections on " + r.address(), List.of(r), () -> List.of(r),
-        () -> portOpen(hp[0], Integer.parseInt(hp[1])));
+  /** Waits until {@code r}'s serving port accepts TCP connections and {@code alsoReady} says so too. */
+  void awaitPort(ProcessRecord r, List<ProcessRecord> watched, BooleanSupplier alsoReady) {
+    await(r.name() + " to accept connections on " + r.address(), watched, () -> List.of(r),
+        () -> portOpen(r.address()) && alsoReady.getAsBoolean());
   }
 
   /**
@@ -66,9 +65,11 @@ final class Readiness {
     }
   }
 
-  static boolean portOpen(String host, int port) {
+  static boolean portOpen(String address) {
+    int colon = address.lastIndexOf(':');
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(host, port), 500);
+      s.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+          500);
       return true;
     } catch (IOException e) {
       return false;

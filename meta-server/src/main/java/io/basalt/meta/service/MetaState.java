@@ -8,9 +8,9 @@ import io.basalt.meta.table.MetaLoop;
 import io.basalt.meta.table.MetaTables;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
-import io.basalt.rpc.NotLeaderException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -36,7 +36,7 @@ public final class MetaState {
   private final MetaStore store;
   private final MetaLoop loop;
   private final LongSupplier nanoClock;
-  private final Supplier<String> leaderHint;
+  private final LeaderGate gate;
   private final MetaMetrics metrics;
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
   private volatile LeadershipState state = LeadershipState.FOLLOWER;
@@ -58,7 +58,7 @@ public final class MetaState {
     this.store = store;
     this.loop = loop;
     this.nanoClock = nanoClock;
-    this.leaderHint = leaderHint;
+    this.gate = new LeaderGate(id, leaderHint);
     this.metrics = metrics;
   }
 
@@ -127,11 +127,18 @@ public final class MetaState {
     });
   }
 
-  /** SUSPENDED -> ACTIVE: reconnected within the session, still the latch leader. */
-  public CompletableFuture<Void> resume() {
+  /**
+   * ZooKeeper reconnected within the session: SUSPENDED -> ACTIVE when the latch still names us leader, else
+   * step down.
+   */
+  public CompletableFuture<Void> reconnected(boolean stillLeader) {
     return loop.submit(() -> {
       if (state == LeadershipState.SUSPENDED) {
-        transitionTo(LeadershipState.ACTIVE, "zookeeper connection reconnected");
+        if (stillLeader) {
+          transitionTo(LeadershipState.ACTIVE, "zookeeper connection reconnected");
+        } else {
+          dropLeadership("reconnected without leadership");
+        }
       }
       return null;
     });
@@ -154,7 +161,7 @@ public final class MetaState {
     token = null;
     Pending<?> p;
     while ((p = queue.poll()) != null) {
-      p.result().completeExceptionally(notLeader());
+      p.result().completeExceptionally(gate.notLeader());
     }
     publishSizes();
   }
@@ -200,7 +207,7 @@ public final class MetaState {
     if (state != LeadershipState.ACTIVE) {
       Pending<?> p;
       while ((p = queue.poll()) != null) {
-        p.result().completeExceptionally(gateError());
+        p.result().completeExceptionally(gate.refusal(state));
       }
     }
   }
@@ -220,18 +227,27 @@ public final class MetaState {
     inFlight = true;
     long forTerm = term;
     long started = nanoClock.getAsLong();
-    store.commit(plan.batch()).whenCompleteAsync((ok, err) -> {
+    store.commit(plan.batch()).whenComplete((ok, err) -> onLoop(p, () -> {
       inFlight = false;
       metrics.commit(nanoClock.getAsLong() - started, err == null);
       if (err != null) {
         commitFailed(p, forTerm, BasaltException.of(err));
       } else if (forTerm != term) {
-        p.result().completeExceptionally(notLeader());
+        p.result().completeExceptionally(gate.notLeader());
       } else {
         complete(p, plan);
       }
       drain();
-    }, loop);
+    }));
+  }
+
+  /** Hops a commit completion onto the loop; when the loop is gone (closing) the caller still gets an answer. */
+  private void onLoop(Pending<?> p, Runnable task) {
+    try {
+      loop.execute(task);
+    } catch (RejectedExecutionException e) {
+      p.result().completeExceptionally(new BasaltException(ErrorCode.UNAVAILABLE, "meta server is closing", true, e));
+    }
   }
 
   private <T> void complete(Pending<T> p, Plan<T> plan) {
@@ -249,7 +265,7 @@ public final class MetaState {
   private void commitFailed(Pending<?> p, long forTerm, BasaltException e) {
     if (e instanceof FencedException) {
       metrics.fenced();
-      p.result().completeExceptionally(notLeader());
+      p.result().completeExceptionally(gate.notLeader());
     } else {
       p.result().completeExceptionally(new BasaltException(ErrorCode.UNAVAILABLE,
           p.op() + ": metadata write in doubt, leader is reloading (" + e.getMessage() + ")", true, e));
@@ -267,21 +283,7 @@ public final class MetaState {
     if (state == LeadershipState.ACTIVE && tables != null) {
       return tables;
     }
-    throw gateError();
-  }
-
-  private BasaltException gateError() {
-    return switch (state) {
-      case FOLLOWER -> notLeader();
-      case LOADING -> new BasaltException(ErrorCode.NOT_READY, "meta leader is loading its tables", true);
-      case SUSPENDED, ACTIVE ->
-          new BasaltException(ErrorCode.NOT_READY, "meta leader lost its zookeeper connection; retry", true);
-    };
-  }
-
-  private NotLeaderException notLeader() {
-    String hint = leaderHint.get();
-    return new NotLeaderException(hint == null || hint.equals(id) ? "" : hint, "not the meta leader");
+    throw gate.refusal(state);
   }
 
   private void publishSizes() {

@@ -1,0 +1,99 @@
+package io.basalt.meta.service;
+
+import io.basalt.proto.Envelope;
+import io.basalt.proto.Envelope.BodyCase;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ExtentResponse;
+import io.basalt.proto.VolumeInfo;
+import io.basalt.proto.VolumeResponse;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.Frame;
+import io.basalt.rpc.Reply;
+import io.basalt.rpc.RpcHandler;
+import io.basalt.rpc.RpcServer;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The meta RPC endpoint: one handler per request kind, each a thin adapter from the envelope body to an
+ * operation in {@link ChunkOps}, {@link VolumeOps} or {@link ExtentOps}. Handlers run on Netty event loops and
+ * never block: operations hop onto the MetaLoop and complete there. Errors travel as failed futures
+ * ({@link BasaltException}, {@link io.basalt.rpc.NotLeaderException}); the RPC server turns them into replies.
+ * Until {@link #attach} (the RPC server starts before the election, since its address is the election id) every
+ * request is answered NOT_READY.
+ */
+public final class MetaRpcService {
+  /** The operations behind the handlers. */
+  public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents) {}
+
+  private volatile Ops ops;
+
+  public void attach(Ops ops) {
+    this.ops = ops;
+  }
+
+  /** Adds every meta handler to {@code server}. */
+  public RpcServer.Builder register(RpcServer.Builder server) {
+    handle(server, BodyCase.REGISTER_CHUNK, (o, h) -> o.chunks().register(h.getRegisterChunk()),
+        Envelope.Builder::setRegisterChunkResponse);
+    handle(server, BodyCase.CHUNK_HEARTBEAT, (o, h) -> o.chunks().heartbeat(h.getChunkHeartbeat()),
+        Envelope.Builder::setChunkHeartbeatResponse);
+    handle(server, BodyCase.REPORT_REPLICAS, (o, h) -> o.chunks().reportReplicas(h.getReportReplicas()),
+        Envelope.Builder::setReportReplicasResponse);
+    handle(server, BodyCase.LIST_CHUNKS, (o, h) -> o.chunks().listChunks(),
+        Envelope.Builder::setListChunksResponse);
+    handle(server, BodyCase.CREATE_VOLUME, (o, h) -> o.volumes().create(h.getCreateVolume()), MetaRpcService::volume);
+    handle(server, BodyCase.GET_VOLUME, (o, h) -> o.volumes().get(h.getGetVolume().getName()), MetaRpcService::volume);
+    handle(server, BodyCase.LIST_VOLUMES, (o, h) -> o.volumes().list(), Envelope.Builder::setListVolumesResponse);
+    handle(server, BodyCase.DELETE_VOLUME, (o, h) -> o.volumes().delete(h.getDeleteVolume().getName()),
+        Envelope.Builder::setDeleteVolumeResponse);
+    handle(server, BodyCase.RESIZE_VOLUME, (o, h) -> o.volumes().resize(h.getResizeVolume()), MetaRpcService::volume);
+    handle(server, BodyCase.GET_EXTENTS, (o, h) -> o.volumes().getExtents(h.getGetExtents()),
+        Envelope.Builder::setGetExtentsResponse);
+    handle(server, BodyCase.ALLOCATE_EXTENT, (o, h) -> o.extents().allocate(h.getAllocateExtent()),
+        MetaRpcService::extent);
+    handle(server, BodyCase.GET_EXTENT, (o, h) -> o.extents().get(h.getGetExtent().getPid()), MetaRpcService::extent);
+    handle(server, BodyCase.ACQUIRE_LEASE, (o, h) -> o.extents().acquireLease(h.getAcquireLease()),
+        MetaRpcService::extent);
+    return server;
+  }
+
+  private static void volume(Envelope.Builder b, VolumeInfo v) {
+    b.setVolumeResponse(VolumeResponse.newBuilder().setVolume(v));
+  }
+
+  private static void extent(Envelope.Builder b, ExtentInfo e) {
+    b.setExtentResponse(ExtentResponse.newBuilder().setExtent(e));
+  }
+
+  /** An operation taking the request header. */
+  private interface Call<T> {
+    CompletableFuture<T> call(Ops ops, Envelope header);
+  }
+
+  private <T> void handle(RpcServer.Builder server, BodyCase method, Call<T> call,
+      BiConsumer<Envelope.Builder, T> answer) {
+    server.handle(method, handler(call, result -> {
+      Envelope.Builder b = Envelope.newBuilder();
+      answer.accept(b, result);
+      return Reply.of(b);
+    }));
+  }
+
+  private <T> RpcHandler handler(Call<T> call, Function<T, Reply> reply) {
+    return (Frame request) -> {
+      Ops o = ops;
+      if (o == null) {
+        return CompletableFuture.failedFuture(
+            new BasaltException(ErrorCode.NOT_READY, "meta server is starting", true));
+      }
+      try {
+        return call.call(o, request.header()).thenApply(reply);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    };
+  }
+}

@@ -1,0 +1,70 @@
+package io.basalt.meta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.basalt.meta.zk.EmbeddedZooKeeper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+@Timeout(60)
+class MetaServerMainTest {
+  @TempDir
+  Path dir;
+
+  static MetaConfig parse(String... args) {
+    MetaServerMain main = new MetaServerMain();
+    new CommandLine(main).parseArgs(args);
+    return main.config();
+  }
+
+  @Test
+  void defaultsMatchTheDesign() {
+    MetaConfig c = parse("--zk", "127.0.0.1:2181");
+    assertThat(c).isEqualTo(MetaConfig.defaults("127.0.0.1:2181"));
+    assertThat(c.listenHost()).isEqualTo("127.0.0.1");
+    assertThat(c.listenPort()).isEqualTo(7000);
+    assertThat(c.cluster()).isEqualTo("local");
+    assertThat(c.metricsPort()).isEqualTo(-1);
+    assertThat(c.chunkLiveness()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void optionsOverrideDefaults() {
+    MetaConfig c = parse("--zk", "a:1,b:2", "--listen", "0.0.0.0:0", "--cluster", "prod-1", "--metrics-port", "0",
+        "--chunk-liveness", "1500ms", "--zk-session-timeout", "4s");
+    assertThat(c).isEqualTo(new MetaConfig("a:1,b:2", "0.0.0.0", 0, "prod-1", 0, Duration.ofMillis(1500),
+        Duration.ofSeconds(4), MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT));
+  }
+
+  @Test
+  void badValuesAreRejected() {
+    assertThatThrownBy(() -> parse("--zk", "z:1", "--listen", "nohost")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> parse("--zk", "z:1", "--cluster", "a/b")).hasMessageContaining("cluster");
+    assertThatThrownBy(() -> parse("--zk", "z:1", "--chunk-liveness", "0s")).hasMessageContaining("liveness");
+    assertThat(new CommandLine(new MetaServerMain()).execute("--listen", "127.0.0.1:0")).isEqualTo(2);
+  }
+
+  @Test
+  void servesPrometheusMetricsWhenAsked() throws Exception {
+    try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir);
+        MetaServer server = MetaServer.start(MetaTestSupport.config(zk.getConnectionString()).withMetricsPort(0))) {
+      await().atMost(Duration.ofSeconds(20)).until(server::isActiveLeader);
+      assertThat(server.metricsPort()).isPositive();
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("basalt_meta_leadership_state").contains("basalt_meta_zk_commit_latency");
+    }
+  }
+}

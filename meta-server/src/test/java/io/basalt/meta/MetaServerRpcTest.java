@@ -1,0 +1,147 @@
+package io.basalt.meta;
+
+import static io.basalt.meta.MetaTestSupport.config;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.meta.zk.EmbeddedZooKeeper;
+import io.basalt.proto.AcquireLeaseRequest;
+import io.basalt.proto.AllocateExtentRequest;
+import io.basalt.proto.ChunkHeartbeatRequest;
+import io.basalt.proto.CreateVolumeRequest;
+import io.basalt.proto.DeleteVolumeRequest;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.GetExtentRequest;
+import io.basalt.proto.GetExtentsRequest;
+import io.basalt.proto.GetVolumeRequest;
+import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ListVolumesRequest;
+import io.basalt.proto.RegisterChunkRequest;
+import io.basalt.proto.ReportReplicasRequest;
+import io.basalt.proto.ResizeVolumeRequest;
+import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NotLeaderException;
+import io.basalt.rpc.RpcClientFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two meta servers over real RPC: every handler, NOT_LEADER redirects, failover. */
+@Timeout(120)
+class MetaServerRpcTest {
+  static final long MIB = 1L << 20;
+  static final Duration DEADLINE = Duration.ofSeconds(10);
+  @TempDir
+  Path dir;
+  EmbeddedZooKeeper zk;
+  MetaServer a;
+  MetaServer b;
+  RpcClientFactory clients;
+
+  @BeforeEach
+  void start() {
+    zk = EmbeddedZooKeeper.start(dir);
+    MetaConfig cfg = config(zk.getConnectionString());
+    a = MetaServer.start(cfg);
+    b = MetaServer.start(cfg);
+    clients = new RpcClientFactory("test", new MetricRegistry());
+  }
+
+  @AfterEach
+  void stop() {
+    clients.close();
+    a.close();
+    b.close();
+    zk.close();
+  }
+
+  Envelope call(MetaServer server, Envelope.Builder request) {
+    return clients.client(server.address()).call(request, DEADLINE).join();
+  }
+
+  BasaltException fails(MetaServer server, Envelope.Builder request) {
+    try {
+      Envelope e = call(server, request);
+      throw new AssertionError("expected an error, got " + e);
+    } catch (CompletionException e) {
+      return BasaltException.of(e);
+    }
+  }
+
+  MetaServer leader() {
+    await().atMost(Duration.ofSeconds(20)).until(() -> a.isActiveLeader() ^ b.isActiveLeader());
+    return a.isActiveLeader() ? a : b;
+  }
+
+  @Test
+  void servesEveryMetaCallAndRedirectsFromTheFollower() {
+    MetaServer leader = leader();
+    MetaServer follower = leader == a ? b : a;
+    for (int i = 1; i <= 3; i++) {
+      int cid = call(leader, Envelope.newBuilder().setRegisterChunk(RegisterChunkRequest.newBuilder()
+          .setAddress("127.0.0.1:" + (9000 + i)).setZone("z" + i))).getRegisterChunkResponse().getCid();
+      assertThat(cid).isEqualTo(i);
+      call(leader, Envelope.newBuilder().setChunkHeartbeat(ChunkHeartbeatRequest.newBuilder().setCid(cid)
+          .setUsedBytes(10)));
+    }
+    assertThat(call(leader, Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()))
+        .getListChunksResponse().getChunksCount()).isEqualTo(3);
+
+    VolumeInfo v = call(leader, Envelope.newBuilder().setCreateVolume(CreateVolumeRequest.newBuilder()
+        .setName("v1").setSizeBytes(4 * MIB).setExtentSize(MIB))).getVolumeResponse().getVolume();
+    assertThat(v.getReplicas()).isEqualTo(3);
+    BasaltException invalid = fails(leader, Envelope.newBuilder().setCreateVolume(CreateVolumeRequest.newBuilder()
+        .setName("v2").setSizeBytes(4097)));
+    assertThat(invalid.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    assertThat(invalid.getMessage()).contains("size_bytes=4097");
+    assertThat(call(leader, Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder().setName("v1")))
+        .getVolumeResponse().getVolume()).isEqualTo(v);
+    assertThat(call(leader, Envelope.newBuilder().setResizeVolume(ResizeVolumeRequest.newBuilder().setName("v1")
+        .setSizeBytes(8 * MIB))).getVolumeResponse().getVolume().getSizeBytes()).isEqualTo(8 * MIB);
+
+    ExtentInfo e = call(leader, Envelope.newBuilder().setAllocateExtent(AllocateExtentRequest.newBuilder()
+        .setVid(v.getVid()).setIndex(6))).getExtentResponse().getExtent();
+    assertThat(e.getReplicaAddressesCount()).isEqualTo(3);
+    ExtentInfo leased = call(leader, Envelope.newBuilder().setAcquireLease(AcquireLeaseRequest.newBuilder()
+        .setPid(e.getPid()).setCid(e.getReplicas(1)))).getExtentResponse().getExtent();
+    assertThat(leased.getOwnerCid()).isEqualTo(e.getReplicas(1));
+    assertThat(call(leader, Envelope.newBuilder().setGetExtent(GetExtentRequest.newBuilder().setPid(e.getPid())))
+        .getExtentResponse().getExtent()).isEqualTo(leased);
+    assertThat(call(leader, Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume("v1")))
+        .getGetExtentsResponse().getExtentsList()).containsExactly(leased);
+
+    NotLeaderException redirect = (NotLeaderException) fails(follower,
+        Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()));
+    assertThat(redirect.retryable()).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> ((NotLeaderException) fails(follower,
+        Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))).leaderAddress()
+        .equals(leader.address()));
+
+    call(leader, Envelope.newBuilder().setDeleteVolume(DeleteVolumeRequest.newBuilder().setName("v1")));
+    assertThat(call(leader, Envelope.newBuilder().setReportReplicas(ReportReplicasRequest.newBuilder().setCid(1)
+        .addPids(e.getPid()))).getReportReplicasResponse().getDeletedPidsList()).containsExactly(e.getPid());
+    assertThat(fails(leader, Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder().setName("v1")))
+        .code()).isEqualTo(ErrorCode.NO_SUCH_VOLUME);
+  }
+
+  @Test
+  void followerTakesOverWhenTheLeaderCloses() {
+    MetaServer leader = leader();
+    MetaServer follower = leader == a ? b : a;
+    call(leader, Envelope.newBuilder().setCreateVolume(CreateVolumeRequest.newBuilder().setName("v1")
+        .setSizeBytes(4 * MIB)));
+    leader.close();
+    await().atMost(Duration.ofSeconds(20)).until(follower::isActiveLeader);
+    assertThat(call(follower, Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
+        .getListVolumesResponse().getVolumesList()).extracting(VolumeInfo::getName).containsExactly("v1");
+  }
+}
