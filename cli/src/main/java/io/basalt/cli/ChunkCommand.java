@@ -5,7 +5,6 @@ import io.basalt.common.Units;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ListChunksRequest;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +31,8 @@ public final class ChunkCommand extends GroupCommand {
         t.row(ch.getCid(), ch.getAddress(), emptyToNull(ch.getZone()), status(ch),
             Units.formatSize(ch.getCapacityBytes()), Units.formatSize(ch.getUsedBytes()), ch.getReplicaCount(),
             emptyToNull(ch.getAdminAddress()),
-            ch.getLastSeenMs() == 0 ? null : Instant.ofEpochMilli(ch.getLastSeenMs()).toString());
+            ch.getLastSeenMs() < 0 ? "never" : String.format(java.util.Locale.ROOT, "%.1fs ago",
+                ch.getLastSeenMs() / 1000.0));
       }
       t.print(out());
     }

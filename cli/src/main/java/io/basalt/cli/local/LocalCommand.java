@@ -89,14 +89,17 @@ public final class LocalCommand extends GroupCommand {
         throw new ParameterException(spec.commandLine(), "--base-port must be between 0 and "
             + LocalLayout.MAX_BASE_PORT);
       }
+      LocalUp up = new LocalUp(dir, chunks, basePort, jar, wait, out());
       try {
-        new LocalUp(dir, chunks, basePort, jar, wait, out()).run();
+        up.run();
         return 0;
-      } catch (LaunchException e) {
-        out().println("failed");
-        out().flush();
+      } catch (RuntimeException e) {
+        up.failed();
+        if (!(e instanceof LaunchException launch)) {
+          throw e; // printed as "error: ..." by BasaltCli
+        }
         err().println("error: " + e.getMessage());
-        for (ProcessRecord r : e.culprits()) {
+        for (ProcessRecord r : launch.culprits()) {
           err().println("--- last lines of " + r.logFile() + " (" + r.name() + "):");
           LocalProcesses.tail(Path.of(r.logFile()), LOG_TAIL_LINES).forEach(l -> err().println("  " + l));
         }

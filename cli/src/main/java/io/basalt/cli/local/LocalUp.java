@@ -44,6 +44,7 @@ public final class LocalUp {
   private final Map<String, Long> logOffsets = new HashMap<>();
   private ClusterState state;
   private Path jar;
+  private boolean lineOpen;
 
   public LocalUp(Path dir, Integer chunks, Integer basePort, Path jar, Duration wait, PrintWriter out) {
     this.dir = dir.toAbsolutePath().normalize();
@@ -178,11 +179,13 @@ public final class LocalUp {
   /** The healthy registration of chunk {@code r} by its address, made since the process started. */
   private static Optional<ChunkInfo> registered(List<ChunkInfo> known, ProcessRecord r) {
     long startedMs = LocalProcesses.startTime(r).map(Instant::toEpochMilli).orElse(0L) - 2_000;
+    long nowMs = System.currentTimeMillis();
+    // last_seen_ms is the age of the chunk's last heartbeat on meta's clock (-1: never heard from)
     return known.stream()
         .filter(i -> i.getAddress().equals(r.address()))
         .filter(i -> i.getStatus() == ChunkStatus.HEALTHY || i.getStatus() == ChunkStatus.CHUNK_STATUS_UNSPECIFIED)
-        .filter(i -> i.getLastSeenMs() == 0 || i.getLastSeenMs() >= startedMs)
-        .max(Comparator.comparingLong(ChunkInfo::getLastSeenMs));
+        .filter(i -> i.getLastSeenMs() >= 0 && nowMs - i.getLastSeenMs() >= startedMs)
+        .min(Comparator.comparingLong(ChunkInfo::getLastSeenMs));
   }
 
   /** Creates the demo volume unless it exists; retries while meta is not ready (e.g. in its grace period). */
@@ -263,10 +266,19 @@ public final class LocalUp {
   private void progress(String text) {
     out.print(text);
     out.flush();
+    lineOpen = true;
   }
 
   private void done(String text) {
     out.println(text);
     out.flush();
+    lineOpen = false;
+  }
+
+  /** Ends a progress line left open by a failure ("starting meta... failed"). */
+  public void failed() {
+    if (lineOpen) {
+      done("failed");
+    }
   }
 }

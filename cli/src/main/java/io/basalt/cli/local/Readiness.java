@@ -22,10 +22,6 @@ final class Readiness {
     this.timeout = timeout;
   }
 
-  Duration timeout() {
-    return timeout;
-  }
-
   /** Waits until {@code r}'s serving port accepts TCP connections and {@code alsoReady} says so too. */
   void awaitPort(ProcessRecord r, List<ProcessRecord> watched, BooleanSupplier alsoReady) {
     await(r.name() + " to accept connections on " + r.address(), watched, () -> List.of(r),
@@ -58,8 +54,10 @@ final class Readiness {
         lastError = e.getMessage();
       }
       if (System.nanoTime() > deadline) {
+        List<ProcessRecord> late = culprits.get();
         throw new LaunchException("timed out after " + timeout.toSeconds() + " s waiting for " + what
-            + (lastError == null ? "" : " (last error: " + lastError + ")"), culprits.get());
+            + " (still waiting for " + String.join(", ", late.stream().map(ProcessRecord::name).toList()) + ")"
+            + (lastError == null ? "" : "; last error: " + lastError), late);
       }
       LocalProcesses.sleep(POLL_MS);
     }
