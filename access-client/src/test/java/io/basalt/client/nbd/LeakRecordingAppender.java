@@ -27,6 +27,10 @@ final class LeakRecordingAppender extends AppenderBase<ILoggingEvent> {
 
   @Override
   protected void append(ILoggingEvent event) {
+    // The detector also logs its settings at DEBUG ("-Dio.netty.leakDetection.level: ..."): not reports.
+    if (!event.getFormattedMessage().contains("LEAK:")) {
+      return;
+    }
     synchronized (REPORTS) {
       REPORTS.add(event.getFormattedMessage());
     }

@@ -93,6 +93,20 @@ public final class ExtentOwner {
     return new ReadPlan(x.pid, x.epoch, x.lastGen, req.getOffset(), req.getLength());
   }
 
+  /**
+   * The read plan when this chunk already owns the pid, without a hop to the pid's thread: every acknowledged
+   * write was applied locally before its acknowledgement, so a read started now sees it. Any thread; empty when
+   * the lease must be acquired first (then use {@link #prepareRead} on the pid thread).
+   */
+  public java.util.Optional<ReadPlan> prepareReadIfOwner(ReadRequest req) {
+    OwnedExtent x = table.get(req.getPid());
+    if (x == null) {
+      return java.util.Optional.empty();
+    }
+    checkRange(x, req.getOffset(), req.getLength());
+    return java.util.Optional.of(new ReadPlan(x.pid, x.epoch, x.lastGen, req.getOffset(), req.getLength()));
+  }
+
   private static void checkRange(OwnedExtent x, long offset, int length) {
     boolean bad = offset < 0 || length < 0 || (x.extentSize > 0 && offset + length > x.extentSize);
     if (bad) {

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * This chunk's lease-owner state of one extent: the granted epoch, the extent size, the membership as meta
  * granted it, the last generation assigned, and one {@link ReplicaPipe} per other replica.
- * Thread: the pid's ordered thread only (mutable {@code lastGen}, pipes).
+ * Thread: the pid's ordered thread mutates it ({@code lastGen}, pipes); readers on other threads only look at the
+ * final fields and the volatile {@code lastGen}.
  */
 final class OwnedExtent {
   final long pid;
@@ -14,7 +15,7 @@ final class OwnedExtent {
   final long extentSize;
   final List<Peer> peers;
   final List<ReplicaPipe> pipes;
-  long lastGen;
+  volatile long lastGen;
 
   OwnedExtent(long pid, long epoch, long extentSize, long lastGen, List<Peer> peers, List<ReplicaPipe> pipes) {
     this.pid = pid;

@@ -64,13 +64,28 @@ public final class DataService {
     ReadRequest req = f.header().getRead();
     long pid = req.getPid();
     long start = System.nanoTime();
-    return PidTasks.onPid(ordered, pid, "read", () -> CompletableFuture.completedFuture(owner.prepareRead(req)))
-        .thenCompose(plan -> PidTasks.on(io, pid, "read", () -> {
-          ByteBuf buf = store.read(pid, plan.offset(), plan.length(), PooledByteBufAllocator.DEFAULT);
-          return Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder().setGen(plan.gen())), buf);
-        }))
-        .whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,
+    CompletableFuture<Reply> reply;
+    java.util.Optional<ExtentOwner.ReadPlan> owned;
+    try {
+      owned = owner.prepareReadIfOwner(req);
+    } catch (RuntimeException e) {
+      owned = java.util.Optional.empty(); // let the ordered path report it with pid context
+    }
+    if (owned.isPresent()) {
+      // Fast path: already the owner, one hop to the io pool.
+      ExtentOwner.ReadPlan plan = owned.get();
+      reply = PidTasks.on(io, pid, "read", () -> readReply(plan));
+    } else {
+      reply = PidTasks.onPid(ordered, pid, "read", () -> CompletableFuture.completedFuture(owner.prepareRead(req)))
+          .thenCompose(plan -> PidTasks.on(io, pid, "read", () -> readReply(plan)));
+    }
+    return reply.whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,
             TimeUnit.NANOSECONDS));
+  }
+
+  private Reply readReply(ExtentOwner.ReadPlan plan) {
+    ByteBuf buf = store.read(plan.pid(), plan.offset(), plan.length(), PooledByteBufAllocator.DEFAULT);
+    return Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder().setGen(plan.gen())), buf);
   }
 
   private CompletableFuture<Reply> flush(Frame f) {
