@@ -15,7 +15,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,12 +37,15 @@ public final class RpcClient implements AutoCloseable {
   private final String address;
   private final Bootstrap bootstrap;
   private final RpcMetrics metrics;
+  private final Timer timer;
   private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
   private ChannelFuture connection;
   private volatile boolean closed;
 
-  RpcClient(String address, EventLoopGroup group, RpcMetrics metrics, FrameLimits limits, Duration connectTimeout) {
+  RpcClient(String address, EventLoopGroup group, Timer timer, RpcMetrics metrics, FrameLimits limits,
+      Duration connectTimeout) {
     this.address = address;
+    this.timer = timer;
     this.metrics = metrics;
     HostPort hp = HostPort.parse(address);
     this.bootstrap = new Bootstrap()
@@ -104,7 +108,9 @@ public final class RpcClient implements AutoCloseable {
         fail(id, unavailable("connection closed"));
         return;
       }
-      p.timeout = ch.eventLoop().schedule(() -> fail(id, new BasaltException(ErrorCode.TIMEOUT,
+      // The deadline rides on a shared wheel timer, not the event loop: arming it from a caller thread then costs
+      // no event-loop wakeup, and the write below is the only cross-thread hand-off of the call.
+      p.timeout = timer.newTimeout(t -> fail(id, new BasaltException(ErrorCode.TIMEOUT,
           method + " to " + address + " got no reply within " + deadlineMs + " ms", true)), deadlineMs,
           TimeUnit.MILLISECONDS);
       ch.writeAndFlush(new Frame(header, data)).addListener(w -> {
@@ -176,7 +182,7 @@ public final class RpcClient implements AutoCloseable {
     final Envelope.BodyCase method;
     final long startNanos;
     final CompletableFuture<Frame> future = new CompletableFuture<>();
-    volatile ScheduledFuture<?> timeout;
+    volatile Timeout timeout;
     volatile Channel channel;
 
     Pending(Envelope.BodyCase method, long startNanos) {
@@ -185,9 +191,9 @@ public final class RpcClient implements AutoCloseable {
     }
 
     void cancelTimeout() {
-      ScheduledFuture<?> t = timeout;
+      Timeout t = timeout;
       if (t != null) {
-        t.cancel(false);
+        t.cancel();
       }
     }
   }

@@ -2,6 +2,7 @@ package io.basalt.rpc;
 
 import com.codahale.metrics.MetricRegistry;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.HashedWheelTimer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -11,6 +12,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RpcClientFactory implements AutoCloseable {
   private final EventLoopGroup group;
+  private final HashedWheelTimer timer;
   private final RpcMetrics metrics;
   private final FrameLimits limits;
   private final java.time.Duration connectTimeout;
@@ -24,6 +26,9 @@ public final class RpcClientFactory implements AutoCloseable {
   public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
       java.time.Duration connectTimeout) {
     this.group = NettyTransport.group(name + "-client", ioThreads);
+    // 10 ms ticks: deadlines are seconds long, and arming one costs a queue insert, not an event-loop wakeup
+    this.timer = new HashedWheelTimer(new io.basalt.common.NamedThreads(name + "-deadlines"), 10,
+        TimeUnit.MILLISECONDS);
     this.metrics = new RpcMetrics(registry, "client_" + name);
     this.limits = limits;
     this.connectTimeout = connectTimeout;
@@ -34,7 +39,7 @@ public final class RpcClientFactory implements AutoCloseable {
     if (closed) {
       throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "rpc client factory closed", false);
     }
-    return clients.computeIfAbsent(address, a -> new RpcClient(a, group, metrics, limits, connectTimeout));
+    return clients.computeIfAbsent(address, a -> new RpcClient(a, group, timer, metrics, limits, connectTimeout));
   }
 
   @Override
@@ -43,5 +48,6 @@ public final class RpcClientFactory implements AutoCloseable {
     clients.values().forEach(RpcClient::close);
     clients.clear();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    timer.stop();
   }
 }

@@ -93,4 +93,24 @@ public final class PlacementPolicy {
     picked.forEach(c -> cids.add(c.cid()));
     return List.copyOf(cids);
   }
+
+  /**
+   * Puts first the chosen chunk that is first replica of the fewest extents (unless the client's preferred chunk
+   * is among them): clients send to the first replica, which becomes lease owner, so this spreads owner load.
+   */
+  public static List<Integer> balancePrimary(List<Integer> chosen, java.util.function.IntUnaryOperator primaryCount,
+      int preferredCid) {
+    if (chosen.isEmpty() || (preferredCid != 0 && chosen.get(0) == preferredCid)) {
+      return chosen;
+    }
+    int best = 0;
+    for (int i = 1; i < chosen.size(); i++) {
+      if (primaryCount.applyAsInt(chosen.get(i)) < primaryCount.applyAsInt(chosen.get(best))) {
+        best = i;
+      }
+    }
+    List<Integer> out = new ArrayList<>(chosen);
+    out.add(0, out.remove(best));
+    return List.copyOf(out);
+  }
 }

@@ -53,8 +53,8 @@ public final class ExtentOps {
       if (existing != 0) {
         return Plan.done(() -> InfoViews.extent(t.extents().get(existing), t));
       }
-      List<Integer> replicas = placement.choose(candidates(t), v.replicas(), req.getPreferredCid(),
-          state.nowNanos());
+      List<Integer> replicas = PlacementPolicy.balancePrimary(placement.choose(candidates(t), v.replicas(),
+          req.getPreferredCid(), state.nowNanos()), t.extents()::primaryCount, req.getPreferredCid());
       long pid = t.ids().getNextPid();
       IdCounters ids = t.ids().toBuilder().setNextPid(pid + 1).build();
       PExtent pe = PExtent.allocated(pid, vid, index, replicas);

@@ -24,6 +24,7 @@ public final class ExtentTable {
   private final TreeMap<Long, PExtent> byPid = new TreeMap<>();
   private final Map<Long, TreeMap<Integer, Long>> maps = new HashMap<>();
   private final Map<Integer, Integer> replicaCounts = new HashMap<>();
+  private final Map<Integer, Integer> primaryCounts = new HashMap<>();
 
   /** The pextent, or null. */
   public PExtent get(long pid) {
@@ -51,6 +52,11 @@ public final class ExtentTable {
   /** Pextents placed on chunk {@code cid}. */
   public int replicaCount(int cid) {
     return replicaCounts.getOrDefault(cid, 0);
+  }
+
+  /** Pextents whose first replica (the one clients send to, so the usual lease owner) is chunk {@code cid}. */
+  public int primaryCount(int cid) {
+    return primaryCounts.getOrDefault(cid, 0);
   }
 
   public int size() {
@@ -131,6 +137,9 @@ public final class ExtentTable {
   private void count(List<Integer> cids, int delta) {
     for (int cid : cids) {
       replicaCounts.merge(cid, delta, Integer::sum);
+    }
+    if (!cids.isEmpty()) {
+      primaryCounts.merge(cids.get(0), delta, Integer::sum);
     }
   }
 }

@@ -106,4 +106,20 @@ class PlacementPolicyTest {
     picked.forEach(cid -> zones.add(chunks.get(cid - 1).zone()));
     assertThat(zones).hasSize((int) Math.min(replicas, zonesAvailable));
   }
+
+  @org.junit.jupiter.api.Test
+  void balancePrimaryPutsTheChunkLeadingFewestExtentsFirst() {
+    java.util.Map<Integer, Integer> primaries = java.util.Map.of(1, 5, 2, 0, 3, 2);
+    org.assertj.core.api.Assertions.assertThat(
+        PlacementPolicy.balancePrimary(java.util.List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 0))
+        .containsExactly(2, 1, 3);
+  }
+
+  @org.junit.jupiter.api.Test
+  void balancePrimaryKeepsThePreferredChunkFirst() {
+    java.util.Map<Integer, Integer> primaries = java.util.Map.of(1, 5, 2, 0, 3, 2);
+    org.assertj.core.api.Assertions.assertThat(
+        PlacementPolicy.balancePrimary(java.util.List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 1))
+        .containsExactly(1, 2, 3);
+  }
 }
