@@ -18,6 +18,7 @@ public final class ChunkMetrics {
   private final Counter replicateRetries;
   private final Counter staleEpochRejections;
   private final Counter generationGaps;
+  private final com.codahale.metrics.Histogram replicateBatch;
 
   public ChunkMetrics(MetricRegistry registry) {
     write = registry.timer("basalt_chunk_write");
@@ -29,6 +30,7 @@ public final class ChunkMetrics {
     replicateRetries = registry.counter("basalt_chunk_replicate_retries");
     staleEpochRejections = registry.counter("basalt_chunk_stale_epoch_rejections");
     generationGaps = registry.counter("basalt_chunk_generation_gaps");
+    replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
   }
 
   /** Client write at the owner, arrival to acknowledgement (every replica applied). */
@@ -46,6 +48,11 @@ public final class ChunkMetrics {
   }
 
   /** Local store apply (owner and replica side). */
+  /** Replicates per batched frame (frames of one are not counted). */
+  public com.codahale.metrics.Histogram replicateBatch() {
+    return replicateBatch;
+  }
+
   public Timer apply() {
     return apply;
   }

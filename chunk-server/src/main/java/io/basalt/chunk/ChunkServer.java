@@ -8,6 +8,8 @@ import io.basalt.chunk.owner.PeerBacklog;
 import io.basalt.chunk.owner.ReplicaPipes;
 import io.basalt.chunk.replica.ReplicaApplier;
 import io.basalt.chunk.service.AdminService;
+import io.basalt.chunk.service.TestAdminService;
+import io.basalt.common.Failpoints;
 import io.basalt.chunk.service.DataService;
 import io.basalt.chunk.service.ReplicaService;
 import io.basalt.chunk.store.ChunkIdentity;
@@ -51,6 +53,8 @@ public final class ChunkServer implements AutoCloseable {
   private final LocalChunk local = new LocalChunk();
   private final CountDownLatch closing = new CountDownLatch(1);
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  /** Fault-injection points, switched by tests (off and free in production). */
+  private final Failpoints failpoints = Failpoints.fromSystemProperty();
   private RocksReplicaStore store;
   private RpcServer rpcServer;
   private MetricsEndpoint metricsEndpoint;
@@ -101,14 +105,15 @@ public final class ChunkServer implements AutoCloseable {
     started.push(owners::closeAll);
     started.push(ordered);
 
-    ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local);
+    ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, clients, Deadlines.DATA);
-    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics);
+    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry);
     new DataService(ordered, io, owner, flush, store, metrics).register(b);
     new ReplicaService(ordered, io, applier, store).register(b);
     new AdminService(io, store, local).register(b);
+    new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();
     started.push(rpcServer);
     local.setAddress(rpcServer.address());
@@ -143,6 +148,10 @@ public final class ChunkServer implements AutoCloseable {
 
   public ChunkConfig config() {
     return cfg;
+  }
+
+  public Failpoints failpoints() {
+    return failpoints;
   }
 
   public MetricRegistry registry() {

@@ -24,6 +24,11 @@ final class ChunkTestClient implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
   private final RpcClientFactory rpc = new RpcClientFactory("test", new MetricRegistry());
 
+  /** Raw call for the test-only admin messages; the caller releases the frame. */
+  CompletableFuture<Frame> call(String address, Envelope.Builder request, io.netty.buffer.ByteBuf data) {
+    return rpc.client(address).call(request, data, DEADLINE);
+  }
+
   CompletableFuture<Long> write(String address, long pid, long offset, byte[] data, boolean fua) {
     WriteRequest.Builder w = WriteRequest.newBuilder().setPid(pid).setOffset(offset).setLength(data.length)
         .setKind(WriteKind.WRITE).setFua(fua);

@@ -1,6 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.Failpoints;
 import io.basalt.meta.placement.PlacementPolicy;
 import io.basalt.meta.service.ChunkOps;
 import io.basalt.meta.service.ExtentOps;
@@ -33,7 +34,7 @@ public final class MetaCore implements AutoCloseable {
   private final ExtentOps extents;
   private boolean closed;
 
-  private MetaCore(MetaConfig config, String id, MetricRegistry registry) {
+  private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints) {
     this.id = id;
     this.client = CuratorFrameworkFactory.builder()
         .connectString(config.zkConnect())
@@ -43,7 +44,7 @@ public final class MetaCore implements AutoCloseable {
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
     ZkPaths paths = new ZkPaths(config.cluster());
-    this.store = new ZkMetaStore(client, paths);
+    this.store = new ZkMetaStore(client, paths, failpoints);
     this.loop = new MetaLoop();
     Holder holder = new Holder();
     this.state = new MetaState(id, store, loop, System::nanoTime, () -> holder.hint(), new MetaMetrics(registry));
@@ -69,7 +70,13 @@ public final class MetaCore implements AutoCloseable {
    * clients are redirected to).
    */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry) {
-    MetaCore core = new MetaCore(config, advertisedAddress, registry);
+    return start(config, advertisedAddress, registry, new Failpoints());
+  }
+
+  /** As above, with the process's fault-injection points (tests). */
+  public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
+      Failpoints failpoints) {
+    MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints);
     try {
       core.client.start();
       core.elector.start();

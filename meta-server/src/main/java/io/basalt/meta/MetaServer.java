@@ -1,6 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaRpcService;
@@ -31,13 +32,22 @@ public final class MetaServer implements AutoCloseable {
   private volatile int port = -1;
   private boolean closed;
 
-  private MetaServer(MetaConfig config) {
+  private final boolean testMode;
+  private final Failpoints failpoints = Failpoints.fromSystemProperty();
+
+  private MetaServer(MetaConfig config, boolean testMode) {
     this.config = config;
+    this.testMode = testMode;
   }
 
   /** Starts listening and joins the election; leadership arrives asynchronously. */
   public static MetaServer start(MetaConfig config) {
-    MetaServer server = new MetaServer(config);
+    return start(config, false);
+  }
+
+  /** With {@code testMode} the test-only admin calls (failpoints) are served; otherwise they are refused. */
+  public static MetaServer start(MetaConfig config, boolean testMode) {
+    MetaServer server = new MetaServer(config, testMode);
     try {
       server.startAll();
       return server;
@@ -53,12 +63,12 @@ public final class MetaServer implements AutoCloseable {
       metricsEndpoint = MetricsEndpoint.start(registry, config.listenHost(), config.metricsPort(), "basalt.meta");
       log.info("meta metrics at http://{}:{}/metrics", config.listenHost(), metricsEndpoint.port());
     }
-    MetaRpcService service = new MetaRpcService();
+    MetaRpcService service = new MetaRpcService(testMode, failpoints);
     rpc = service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
         .metrics(registry)).build().start();
     address = rpc.address();
     port = rpc.port();
-    core = MetaCore.start(config, address, registry);
+    core = MetaCore.start(config, address, registry, failpoints);
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
   }

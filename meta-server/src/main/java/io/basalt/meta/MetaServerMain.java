@@ -39,6 +39,9 @@ public final class MetaServerMain implements Callable<Integer> {
       description = "ZooKeeper session timeout (default ${DEFAULT-VALUE})")
   String zkSessionTimeout;
 
+  @Option(names = "--test-mode", description = "serve test-only admin calls (failpoints); never in production")
+  boolean testMode;
+
   /** Builds the config from the parsed options; invalid values throw IllegalArgumentException. */
   MetaConfig config() {
     HostPort hp = HostPort.parse(listen);
@@ -57,7 +60,7 @@ public final class MetaServerMain implements Callable<Integer> {
       System.err.println("basalt-meta: " + e.getMessage());
       return 2;
     }
-    MetaServer server = MetaServer.start(config);
+    MetaServer server = MetaServer.start(config, testMode);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

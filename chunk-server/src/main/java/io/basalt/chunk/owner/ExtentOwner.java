@@ -4,6 +4,7 @@ import com.codahale.metrics.Timer;
 import io.basalt.chunk.ChunkMetrics;
 import io.basalt.chunk.LocalChunk;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReadRequest;
 import io.basalt.proto.ReplicateRequest;
@@ -35,9 +36,11 @@ public final class ExtentOwner {
   private final ChunkMetrics metrics;
   private final boolean syncEveryWrite;
   private final LocalChunk local;
+  private final Failpoints failpoints;
 
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints) {
+    this.failpoints = failpoints;
     this.table = table;
     this.store = store;
     this.backlog = backlog;
@@ -63,6 +66,7 @@ public final class ExtentOwner {
           + " peers=" + x.peers, true);
     }
     long gen = x.lastGen + 1;
+    failpoints.inject("chunk.owner.before-local-write");
     try (Timer.Context ignored = metrics.apply().time()) {
       store.apply(pid, x.epoch, gen, req.getOffset(), req.getLength(), kind, payload, req.getFua() || syncEveryWrite);
     } catch (RuntimeException e) {
@@ -70,6 +74,12 @@ public final class ExtentOwner {
       throw e;
     }
     x.lastGen = gen;
+    failpoints.inject("chunk.owner.after-local-write");
+    if (failpoints.isOn("chunk.owner.skip-replicate")) {
+      // Test-only: acknowledge without replicating, the bug the checker's self-test must catch.
+      backlog.release(x.peers, bytes);
+      return CompletableFuture.completedFuture(gen);
+    }
     log.debug("owner applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, x.epoch, gen, cid,
         req.getOffset(), req.getLength(), kind);
     ReplicateRequest r = ReplicateRequest.newBuilder().setPid(pid).setEpoch(x.epoch).setGen(gen)
@@ -80,7 +90,11 @@ public final class ExtentOwner {
       ByteBuf slice = payload == null ? null : payload.retainedSlice();
       pipe.enqueue(new PendingReplicate(r, slice, bytes, pipe.peer().cid(), w, backlog));
     }
-    return w.future();
+    failpoints.inject("chunk.owner.after-replicate-send");
+    return w.future().thenApply(g -> {
+      failpoints.inject("chunk.owner.after-replicate-before-ack");
+      return g;
+    });
   }
 
   /**

@@ -5,7 +5,13 @@ import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.StaleEpochException;
+import io.basalt.proto.ReplicateBatchRequest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -26,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicaPipe {
   private static final Logger log = LoggerFactory.getLogger(ReplicaPipe.class);
+  private static final int MAX_BATCH = 64;
+  private static final long MAX_BATCH_BYTES = 4L << 20;
 
   private final ReplicaPipes shared;
   private final long pid;
@@ -33,6 +41,9 @@ final class ReplicaPipe {
   private final Peer peer;
   private final Consumer<BasaltException> onDeposed;
   private final ArrayDeque<PendingReplicate> queue = new ArrayDeque<>();
+  /** Queued but not yet sent: sent together by one flush task that runs after the writes queued before it. */
+  private final ArrayList<PendingReplicate> unsent = new ArrayList<>();
+  private boolean flushScheduled;
   private int inFlight;
   private boolean broken;
   private boolean retryScheduled;
@@ -62,7 +73,68 @@ final class ReplicaPipe {
       return;
     }
     queue.addLast(p);
-    if (!broken) send(p);
+    if (broken) return; // the resend after the backoff takes the whole queue
+    unsent.add(p);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      shared.hop(pid, this::flushUnsent);
+    }
+  }
+
+  /**
+   * Sends what queued since the last flush. Writes of this pid that were already waiting on the ordered thread ran
+   * before this task, so a burst leaves in one frame: one RPC and one replica-side hop instead of one per write.
+   */
+  private void flushUnsent() {
+    flushScheduled = false;
+    if (closed || broken) {
+      unsent.clear();
+      return;
+    }
+    sendAll(unsent);
+    unsent.clear();
+  }
+
+  private void sendAll(Iterable<PendingReplicate> list) {
+    List<PendingReplicate> batch = new ArrayList<>();
+    long bytes = 0;
+    for (PendingReplicate p : list) {
+      if (!batch.isEmpty() && (batch.size() >= MAX_BATCH || bytes + p.request().getLength() > MAX_BATCH_BYTES)) {
+        sendBatch(batch);
+        batch = new ArrayList<>();
+        bytes = 0;
+      }
+      batch.add(p);
+      bytes += p.request().getLength();
+    }
+    if (!batch.isEmpty()) sendBatch(batch);
+  }
+
+  private void sendBatch(List<PendingReplicate> batch) {
+    if (batch.size() == 1) {
+      send(batch.get(0));
+      return;
+    }
+    inFlight++;
+    long start = System.nanoTime();
+    ReplicateBatchRequest.Builder req = ReplicateBatchRequest.newBuilder();
+    CompositeByteBuf data = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer(batch.size());
+    for (PendingReplicate p : batch) {
+      req.addEntries(p.request());
+      ByteBuf d = p.dataForSend();
+      if (d != null) data.addComponent(true, d);
+    }
+    PendingReplicate last = batch.get(batch.size() - 1);
+    CompletableFuture<Frame> call;
+    try {
+      call = shared.rpc().client(peer.address())
+          .call(Envelope.newBuilder().setReplicateBatch(req), data, shared.replicateTimeout());
+    } catch (RuntimeException e) {
+      data.release();
+      call = CompletableFuture.failedFuture(e);
+    }
+    shared.metrics().replicateBatch().update(batch.size());
+    complete(call, last, start);
   }
 
   /** Fails every queued write with {@code cause}; later completions are ignored. */
@@ -83,6 +155,10 @@ final class ReplicaPipe {
       if (data != null) data.release();
       call = CompletableFuture.failedFuture(e);
     }
+    complete(call, p, start);
+  }
+
+  private void complete(CompletableFuture<Frame> call, PendingReplicate p, long start) {
     call.whenComplete((frame, err) -> {
       long applied = 0;
       if (frame != null) {
@@ -141,6 +217,7 @@ final class ReplicaPipe {
       log.debug("resending pid={} epoch={} cid={} gens={}..{}", pid, epoch, peer.cid(), queue.peekFirst().gen(),
           queue.peekLast().gen());
     }
-    for (PendingReplicate p : queue) send(p);
+    unsent.clear(); // all of them are in the queue being resent
+    sendAll(queue);
   }
 }

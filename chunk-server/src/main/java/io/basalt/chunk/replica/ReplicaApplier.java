@@ -7,6 +7,7 @@ import io.basalt.chunk.MetaExtents;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicateRequest;
@@ -40,9 +41,11 @@ public final class ReplicaApplier {
   private final OwnerTable owners;
   private final LocalChunk local;
   private final ChunkMetrics metrics;
+  private final Failpoints failpoints;
 
   public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerTable owners, LocalChunk local,
-      ChunkMetrics metrics) {
+      ChunkMetrics metrics, Failpoints failpoints) {
+    this.failpoints = failpoints;
     this.store = store;
     this.meta = meta;
     this.owners = owners;
@@ -86,9 +89,11 @@ public final class ReplicaApplier {
           + r.getGen());
     }
     ByteBuf payload = r.getKind() == WriteKind.WRITE ? data : null;
+    failpoints.inject("chunk.replica.before-apply");
     try (Timer.Context ignored = metrics.apply().time()) {
       store.apply(pid, r.getEpoch(), r.getGen(), r.getOffset(), r.getLength(), r.getKind(), payload, r.getSync());
     }
+    failpoints.inject("chunk.replica.after-apply-before-ack");
     log.debug("replica applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, r.getEpoch(),
         r.getGen(), me, r.getOffset(), r.getLength(), r.getKind());
     return r.getGen();

@@ -29,6 +29,17 @@ public final class MetaRpcService {
   public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents) {}
 
   private volatile Ops ops;
+  private final boolean testMode;
+  private final io.basalt.common.Failpoints failpoints;
+
+  public MetaRpcService() {
+    this(false, new io.basalt.common.Failpoints());
+  }
+
+  public MetaRpcService(boolean testMode, io.basalt.common.Failpoints failpoints) {
+    this.testMode = testMode;
+    this.failpoints = failpoints;
+  }
 
   public void attach(Ops ops) {
     this.ops = ops;
@@ -57,7 +68,24 @@ public final class MetaRpcService {
     handle(server, BodyCase.GET_EXTENT, (o, h) -> o.extents().get(h.getGetExtent().getPid()), MetaRpcService::extent);
     handle(server, BodyCase.ACQUIRE_LEASE, (o, h) -> o.extents().acquireLease(h.getAcquireLease()),
         MetaRpcService::extent);
+    server.handle(BodyCase.SET_FAILPOINT, this::setFailpoint);
     return server;
+  }
+
+  /** Test-only: refused unless the server runs with --test-mode (never damage a production meta). */
+  private java.util.concurrent.CompletableFuture<io.basalt.rpc.Reply> setFailpoint(io.basalt.rpc.Frame f) {
+    if (!testMode) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new io.basalt.rpc.BasaltException(
+          io.basalt.proto.ErrorCode.TEST_ONLY, "test-only admin call refused: meta not started with --test-mode"));
+    }
+    var r = f.header().getSetFailpoint();
+    try {
+      failpoints.set(r.getName(), r.getAction());
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return java.util.concurrent.CompletableFuture.completedFuture(io.basalt.rpc.Reply.of(Envelope.newBuilder()
+        .setSetFailpointResponse(io.basalt.proto.SetFailpointResponse.newBuilder().addAllActive(failpoints.list()))));
   }
 
   private static void volume(Envelope.Builder b, VolumeInfo v) {

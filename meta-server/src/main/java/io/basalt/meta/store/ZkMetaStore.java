@@ -36,8 +36,15 @@ public final class ZkMetaStore implements MetaStore {
   private final ZkPaths paths;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
   private final AtomicReference<FencingToken> token = new AtomicReference<>();
+  private final io.basalt.common.Failpoints failpoints;
 
   public ZkMetaStore(CuratorFramework client, ZkPaths paths) {
+    this(client, paths, new io.basalt.common.Failpoints());
+  }
+
+  /** With fault-injection points {@code meta.zk.before-write} and {@code meta.zk.after-write} (tests). */
+  public ZkMetaStore(CuratorFramework client, ZkPaths paths, io.basalt.common.Failpoints failpoints) {
+    this.failpoints = failpoints;
     this.client = client;
     this.paths = paths;
   }
@@ -150,6 +157,7 @@ public final class ZkMetaStore implements MetaStore {
     }
     ZkBatchWriter writer = new ZkBatchWriter(client, paths, known);
     try {
+      failpoints.inject("meta.zk.before-write");
       List<CuratorOp> ops = writer.build(t, batch);
       client.transaction()
           .inBackground((c, event) -> completed(t, batch, writer.changes(), event, done))
@@ -172,6 +180,12 @@ public final class ZkMetaStore implements MetaStore {
         }
       });
       log.debug("committed epoch={} ops={}", t.epoch(), batch);
+      try {
+        failpoints.inject("meta.zk.after-write");
+      } catch (RuntimeException e) {
+        done.completeExceptionally(e);
+        return;
+      }
       done.complete(null);
       return;
     }

@@ -34,7 +34,7 @@ import java.util.List;
  * A whole Basalt cluster in one JVM on 127.0.0.1: a real embedded ZooKeeper, a meta server, chunk servers on real
  * RocksDB, and the NBD server over the real block client. Roles can be restarted on their data directories.
  */
-public final class MiniCluster implements AutoCloseable {
+public final class MiniCluster implements AutoCloseable, ClusterView {
   public static final String CLUSTER = "local";
 
   private final Path dir;
@@ -90,7 +90,7 @@ public final class MiniCluster implements AutoCloseable {
 
   private ChunkConfig chunkConfig(int index, int port) {
     return ChunkConfig.of(dir.resolve("chunk-" + index), zk.getConnectionString(), CLUSTER, null)
-        .withListen(new HostPort("127.0.0.1", port));
+        .withListen(new HostPort("127.0.0.1", port)).withTestMode(true);
   }
 
   private void startMeta() {
@@ -111,15 +111,34 @@ public final class MiniCluster implements AutoCloseable {
         .getVolumeResponse().getVolume();
   }
 
+  @Override
   public List<ExtentInfo> extents(String volume) {
     return metaClient.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume(volume)))
         .getGetExtentsResponse().getExtentsList();
   }
 
   /** The admin call: generation and hash of {@code pid}'s replica on the chunk at {@code address}. */
+  @Override
   public ReplicaStatusResponse replicaStatus(String address, long pid) {
     return rpc.client(address).call(Envelope.newBuilder().setReplicaStatus(ReplicaStatusRequest.newBuilder()
         .setPid(pid)), Duration.ofSeconds(30)).join().getReplicaStatusResponse();
+  }
+
+  @Override
+  public byte[] readReplica(String address, long pid, long offset, int length) {
+    io.basalt.rpc.Frame f = rpc.client(address).call(Envelope.newBuilder().setReadReplica(
+        io.basalt.proto.ReadReplicaRequest.newBuilder().setPid(pid).setOffset(offset).setLength(length)), null,
+        Duration.ofSeconds(30)).join();
+    try {
+      return io.netty.buffer.ByteBufUtil.getBytes(f.data());
+    } finally {
+      f.release();
+    }
+  }
+
+  /** The shared RPC client of the test (for admin calls such as failpoints). */
+  public RpcClientFactory rpc() {
+    return rpc;
   }
 
   /** Stops chunk {@code index} and starts it again on the same directory and port. */

@@ -1,0 +1,61 @@
+package io.basalt.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.BasaltException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class FailpointsTest {
+  @Test
+  void offByDefaultAndErrorsWhenSet() {
+    Failpoints f = new Failpoints();
+    f.inject("x"); // nothing active: no effect
+    f.set("x", "error(no_space)");
+    assertThatThrownBy(() -> f.inject("x")).isInstanceOf(BasaltException.class)
+        .satisfies(e -> assertThat(((BasaltException) e).code()).isEqualTo(ErrorCode.NO_SPACE));
+    f.inject("y");
+    f.set("x", "off");
+    f.inject("x");
+    assertThat(f.list()).isEmpty();
+  }
+
+  @Test
+  void countedPointFiresNTimes() {
+    Failpoints f = new Failpoints();
+    f.set("s", "2*on");
+    assertThat(f.isOn("s")).isTrue();
+    assertThat(f.isOn("s")).isTrue();
+    assertThat(f.isOn("s")).isFalse();
+  }
+
+  @Test
+  void hangBlocksUntilSwitchedOff() {
+    Failpoints f = new Failpoints();
+    f.set("h", "hang");
+    CompletableFuture<Void> stuck = CompletableFuture.runAsync(() -> f.inject("h"));
+    org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).until(() -> !stuck.isDone());
+    f.set("h", "off");
+    stuck.join();
+  }
+
+  @Test
+  void badActionsAreRefused() {
+    Failpoints f = new Failpoints();
+    assertThatThrownBy(() -> f.set("x", "explode")).isInstanceOf(BasaltException.class)
+        .hasMessageContaining("bad failpoint action");
+    System.setProperty("basalt.failpoints", "a=throw;b=1*delay(5)");
+    try {
+      Failpoints p = Failpoints.fromSystemProperty();
+      assertThat(p.list()).containsExactly("a=throw", "b=1*delay(5)");
+      assertThatThrownBy(() -> p.inject("a")).isInstanceOf(IllegalStateException.class);
+    } finally {
+      System.clearProperty("basalt.failpoints");
+    }
+  }
+}

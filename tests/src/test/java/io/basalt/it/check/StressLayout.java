@@ -1,0 +1,122 @@
+package io.basalt.it.check;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * Which blocks each stresser writer owns (TESTPLAN 3.1 b): the working set is cut into stripes of
+ * {@code maxBlocksPerWrite} blocks spread evenly over the volume, so it spans every extent, and stripe j belongs to
+ * random writer {@code 2 + j % writers}: disjoint sets, one writer per block. The QD1 sequential writer (id 1) owns
+ * a region at the end of the volume (at most one extent). Immutable.
+ */
+public final class StressLayout {
+  public static final int SEQUENTIAL_WRITER = 1;
+
+  private final long volumeBlocks;
+  private final int stripeBlocks;
+  private final long seqStart;
+  private final long seqBlocks;
+  private final List<long[]> stripesByWriter = new ArrayList<>();
+  private final TreeSet<Long> stripeStarts = new TreeSet<>();
+  private final int writers;
+  private final int extentsSpanned;
+
+  public StressLayout(long volumeBytes, StressConfig c) {
+    this.volumeBlocks = volumeBytes / BlockStamp.BLOCK;
+    this.stripeBlocks = c.maxBlocksPerWrite();
+    this.writers = c.writers();
+    long extentBlocks = c.extentSize() / BlockStamp.BLOCK;
+    this.seqBlocks = c.sequentialWriter() ? Math.max(1, Math.min(Math.min(extentBlocks, 256), volumeBlocks / 8)) : 0;
+    this.seqStart = volumeBlocks - seqBlocks;
+    long total = seqStart / stripeBlocks;
+    long wanted = Math.min(total, c.workingSetBlocks() / stripeBlocks);
+    if (wanted < writers) {
+      throw new IllegalArgumentException("volume of " + volumeBlocks + " blocks leaves " + total + " stripes of "
+          + stripeBlocks + " blocks for " + writers + " writers");
+    }
+    List<List<Long>> mine = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      mine.add(new ArrayList<>());
+    }
+    TreeSet<Long> extents = new TreeSet<>();
+    for (long j = 0; j < wanted; j++) {
+      long start = (j * total / wanted) * stripeBlocks;
+      mine.get((int) (j % writers)).add(start);
+      stripeStarts.add(start);
+      extents.add(start / extentBlocks);
+      extents.add((start + stripeBlocks - 1) / extentBlocks);
+    }
+    for (List<Long> l : mine) {
+      stripesByWriter.add(l.stream().mapToLong(Long::longValue).toArray());
+    }
+    this.extentsSpanned = extents.size();
+    long volumeExtents = (volumeBlocks + extentBlocks - 1) / extentBlocks;
+    if (extentsSpanned < Math.min(8, volumeExtents - (seqBlocks > 0 ? 1 : 0))) {
+      throw new IllegalArgumentException("working set spans only " + extentsSpanned + " extents (want >= 8 or all "
+          + volumeExtents + "): raise workingSetBlocks");
+    }
+  }
+
+  public long volumeBlocks() {
+    return volumeBlocks;
+  }
+
+  public int extentsSpanned() {
+    return extentsSpanned;
+  }
+
+  /** Random writer ids: 2 .. writers + 1. */
+  public int randomWriters() {
+    return writers;
+  }
+
+  public long sequentialStart() {
+    return seqStart;
+  }
+
+  public long sequentialBlocks() {
+    return seqBlocks;
+  }
+
+  /** A write for random writer {@code writer}: {first LBA, block count}, inside one of its stripes. */
+  public long[] pickWrite(int writer, Random r) {
+    long[] stripes = stripesByWriter.get(writer - 2);
+    long stripe = stripes[r.nextInt(stripes.length)];
+    int off = r.nextInt(stripeBlocks);
+    int n = 1 + r.nextInt(stripeBlocks - off);
+    return new long[] {stripe + off, n};
+  }
+
+  /** A read: {first LBA, block count}, mostly in the working set, sometimes anywhere (never-written blocks too). */
+  public long[] pickRead(Random r) {
+    long lba;
+    if (r.nextInt(10) < 8) {
+      int w = 2 + r.nextInt(writers);
+      long[] stripes = stripesByWriter.get(w - 2);
+      lba = stripes[r.nextInt(stripes.length)] + r.nextInt(stripeBlocks);
+    } else {
+      lba = (long) (r.nextDouble() * volumeBlocks);
+    }
+    int n = 1 + r.nextInt((int) Math.min(16, volumeBlocks - lba));
+    return new long[] {lba, n};
+  }
+
+  /** The writer owning {@code lba}, or 0 when no writer of this layout ever writes it. */
+  public int writerOf(long lba) {
+    if (seqBlocks > 0 && lba >= seqStart && lba < volumeBlocks) {
+      return SEQUENTIAL_WRITER;
+    }
+    Long start = stripeStarts.floor(lba);
+    if (start == null || lba >= start + stripeBlocks) {
+      return 0;
+    }
+    for (int w = 0; w < writers; w++) {
+      if (java.util.Arrays.binarySearch(stripesByWriter.get(w), start) >= 0) {
+        return w + 2;
+      }
+    }
+    return 0;
+  }
+}

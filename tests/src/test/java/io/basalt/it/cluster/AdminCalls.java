@@ -1,0 +1,58 @@
+package io.basalt.it.cluster;
+
+import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.CreateVolumeRequest;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.GetExtentsRequest;
+import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ReadReplicaRequest;
+import io.basalt.proto.ReplicaStatusRequest;
+import io.basalt.proto.ReplicaStatusResponse;
+import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.Frame;
+import io.basalt.rpc.RpcClientFactory;
+import io.basalt.session.MetaClient;
+import io.netty.buffer.ByteBufUtil;
+import java.time.Duration;
+import java.util.List;
+
+/** The admin calls behind {@link ProcessCluster}'s {@link ClusterView}: meta through MetaClient, chunks directly. */
+record AdminCalls(MetaClient meta, RpcClientFactory rpc) implements ClusterView {
+  private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+  VolumeInfo createVolume(String name, long size, long extentSize, int replicas) {
+    return meta.callSync(Envelope.newBuilder().setCreateVolume(CreateVolumeRequest.newBuilder()
+        .setName(name).setSizeBytes(size).setExtentSize(extentSize).setReplicas(replicas)))
+        .getVolumeResponse().getVolume();
+  }
+
+  List<ChunkInfo> listChunks() {
+    return meta.callSync(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()))
+        .getListChunksResponse().getChunksList();
+  }
+
+  @Override
+  public List<ExtentInfo> extents(String volume) {
+    return meta.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume(volume)))
+        .getGetExtentsResponse().getExtentsList();
+  }
+
+  @Override
+  public ReplicaStatusResponse replicaStatus(String chunkAddress, long pid) {
+    return rpc.client(chunkAddress).call(Envelope.newBuilder().setReplicaStatus(ReplicaStatusRequest.newBuilder()
+        .setPid(pid)), DEADLINE).join().getReplicaStatusResponse();
+  }
+
+  /** The replica's bytes come in the reply frame's data buffer; the frame is released here. */
+  @Override
+  public byte[] readReplica(String chunkAddress, long pid, long offset, int length) {
+    Frame f = rpc.client(chunkAddress).call(Envelope.newBuilder().setReadReplica(ReadReplicaRequest.newBuilder()
+        .setPid(pid).setOffset(offset).setLength(length)), null, DEADLINE).join();
+    try {
+      return ByteBufUtil.getBytes(f.data());
+    } finally {
+      f.release();
+    }
+  }
+}

@@ -1,0 +1,295 @@
+package io.basalt.it.cluster;
+
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ReplicaStatusResponse;
+import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.RpcClientFactory;
+import io.basalt.session.MetaClient;
+import io.basalt.session.ZkMetaLocator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+
+/**
+ * A Basalt cluster of real processes (TESTPLAN 2 and 4) started from the distribution jar: ZooKeeper, meta servers,
+ * chunk servers and optionally the NBD server, each a JVM on its own loopback address (see {@link NodeRole}) with
+ * its own data directory and log under the base directory. Nodes are killed, frozen, continued and restarted on
+ * the same directory, address and port; exits the test did not cause are recorded ({@link #unexpectedDeaths()}).
+ * {@link #close()} (and a JVM shutdown hook) kills every process it started. Thread-safe for control calls.
+ */
+public final class ProcessCluster implements AutoCloseable, ClusterView {
+  private final ProcessClusterBuilder config;
+  private final String runId;
+  private final List<ClusterNode> nodes = new CopyOnWriteArrayList<>();
+  private final List<ClusterNode.Death> deaths = new CopyOnWriteArrayList<>();
+  private final Thread shutdownHook = new Thread(() -> Signals.killAll(List.copyOf(nodes)),
+      "process-cluster-shutdown");
+  private CuratorFramework curator;
+  private RpcClientFactory rpc;
+  private MetaClient metaClient;
+  private volatile boolean closed;
+
+  ProcessCluster(ProcessClusterBuilder config) {
+    this.config = config;
+    this.runId = "pc-" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "-" + ProcessHandle.current().pid();
+  }
+
+  /** A builder for a cluster whose files live under {@code baseDir} (a JUnit {@code @TempDir}). */
+  public static ProcessClusterBuilder builder(Path baseDir) {
+    return new ProcessClusterBuilder(baseDir);
+  }
+
+  /** Starts ZooKeeper, then every other process at once, and waits until each is ready and a meta leads. */
+  ProcessCluster startAll() {
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    try {
+      nodes.addAll(config.layout(runId));
+      start(zookeeper());
+      awaitReady(zookeeper());
+      curator = CuratorFrameworkFactory.builder().connectString(zkAddress()).sessionTimeoutMs(30_000)
+          .connectionTimeoutMs(5_000).retryPolicy(new ExponentialBackoffRetry(100, 5, 2_000)).build();
+      curator.start();
+      rpc = new RpcClientFactory("process-cluster", new MetricRegistry());
+      metaClient = new MetaClient(new ZkMetaLocator(curator, config.cluster), rpc);
+      nodes.stream().filter(n -> n.role() != NodeRole.ZOOKEEPER).forEach(this::start);
+      metas().forEach(this::awaitReady);
+      awaitMetaLeader();
+      nodes.stream().filter(n -> n.role() == NodeRole.CHUNK || n.role() == NodeRole.NBD).forEach(this::awaitReady);
+      return this;
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  // ---- node control ----
+
+  /** Starts {@code node} again after a kill (same directory, address and port); see {@link #awaitReady}. */
+  public void start(ClusterNode node) {
+    checkOpen();
+    node.start(deaths::add);
+  }
+
+  /** SIGKILL, and wait until the process is gone. A no-op on a node that is not running. */
+  public void kill9(ClusterNode node) {
+    if (node.isAlive()) {
+      node.markKilled();
+      Signals.signal(node, "KILL");
+      Signals.awaitExit(node);
+    }
+  }
+
+  /** SIGSTOP (the process freezes: no heartbeats, no replies), and wait until the kernel shows it stopped. */
+  public void stop(ClusterNode node) {
+    Signals.signal(node, "STOP");
+    node.markStopped(true);
+    Signals.awaitStopped(node, true);
+  }
+
+  /** SIGCONT after {@link #stop}. */
+  public void cont(ClusterNode node) {
+    Signals.signal(node, "CONT");
+    node.markStopped(false);
+    Signals.awaitStopped(node, false);
+  }
+
+  /** kill -9 if running, then start it again on the same directory, address and port, and await it ready. */
+  public ClusterNode restart(ClusterNode node) {
+    kill9(node);
+    start(node);
+    awaitReady(node);
+    return node;
+  }
+
+  /**
+   * Waits until the current incarnation printed its ready line and serves: ZooKeeper and NBD accept connections,
+   * a meta answers RPCs (as leader or follower), a chunk is registered and heard from since this start.
+   */
+  public void awaitReady(ClusterNode node) {
+    new Readiness(this).await(node, config.readyTimeout);
+  }
+
+  /** The meta whose address /basalt/<cluster>/meta/active holds (still stale for a session after a kill). */
+  public Optional<ClusterNode> metaLeader() {
+    try {
+      String address = new String(curator.getData().forPath(ZkMetaLocator.activePath(config.cluster)),
+          StandardCharsets.UTF_8);
+      return metas().stream().filter(m -> m.address().equals(address)).findFirst();
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Waits until a running meta is named in meta/active and serves as leader (answers ListChunks with OK). */
+  public ClusterNode awaitMetaLeader() {
+    Readiness readiness = new Readiness(this);
+    return await("an active meta leader").atMost(config.readyTimeout).pollInterval(Duration.ofMillis(50))
+        .until(() -> metaLeader().filter(m -> m.isAlive() && !m.isStopped() && readiness.leads(m)), Optional::isPresent)
+        .orElseThrow();
+  }
+
+  // ---- views ----
+
+  public List<ClusterNode> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  public List<ClusterNode> nodes(NodeRole role) {
+    return nodes.stream().filter(n -> n.role() == role).toList();
+  }
+
+  public ClusterNode zookeeper() {
+    return nodes(NodeRole.ZOOKEEPER).get(0);
+  }
+
+  public List<ClusterNode> metas() {
+    return nodes(NodeRole.META);
+  }
+
+  public ClusterNode meta(int index) {
+    return metas().get(index);
+  }
+
+  public List<ClusterNode> chunks() {
+    return nodes(NodeRole.CHUNK);
+  }
+
+  public ClusterNode chunk(int index) {
+    return chunks().get(index);
+  }
+
+  /** The NBD server node; fails when built without NBD. */
+  public ClusterNode nbd() {
+    return nodes(NodeRole.NBD).stream().findFirst().orElseThrow(() -> new IllegalStateException("built without NBD"));
+  }
+
+  /** {@code nbd://host:port/volume}, for qemu-io, nbdcopy, nbdinfo. */
+  public String nbdUri(String volume) {
+    return "nbd://" + nbd().address() + "/" + volume;
+  }
+
+  /** The node whose {@link ClusterNode#address()} is {@code address} (e.g. a replica address of an extent). */
+  public Optional<ClusterNode> byAddress(String address) {
+    return nodes.stream().filter(n -> n.address().equals(address)).findFirst();
+  }
+
+  public String zkAddress() {
+    return zookeeper().address();
+  }
+
+  public String clusterName() {
+    return config.cluster;
+  }
+
+  /** Marks every process's command line ({@code -Dbasalt.it.run=<id>}): {@code pgrep -f <id>} finds them. */
+  public String runId() {
+    return runId;
+  }
+
+  public Path baseDir() {
+    return config.baseDir;
+  }
+
+  /** Processes that exited although the test did not kill them, with exit code and log tail (I6). */
+  public List<ClusterNode.Death> unexpectedDeaths() {
+    return List.copyOf(deaths);
+  }
+
+  public MetaClient metaClient() {
+    return metaClient;
+  }
+
+  public RpcClientFactory rpc() {
+    return rpc;
+  }
+
+  // ---- admin calls and ClusterView ----
+
+  public VolumeInfo createVolume(String name, long size, long extentSize, int replicas) {
+    return admin().createVolume(name, size, extentSize, replicas);
+  }
+
+  /** What meta's ListChunks says about every chunk (cid, address, status, last seen). */
+  public List<ChunkInfo> listChunks() {
+    return admin().listChunks();
+  }
+
+  @Override
+  public List<ExtentInfo> extents(String volume) {
+    return admin().extents(volume);
+  }
+
+  @Override
+  public ReplicaStatusResponse replicaStatus(String chunkAddress, long pid) {
+    return admin().replicaStatus(chunkAddress, pid);
+  }
+
+  @Override
+  public byte[] readReplica(String chunkAddress, long pid, long offset, int length) {
+    return admin().readReplica(chunkAddress, pid, offset, length);
+  }
+
+  private AdminCalls admin() {
+    return new AdminCalls(metaClient, rpc);
+  }
+
+  // ---- evidence and cleanup ----
+
+  /**
+   * Freezes every live process (SIGSTOP), saves data directories, logs and summary.txt under {@code target}
+   * (TESTPLAN 3.7), and leaves the processes stopped for {@link #close()} to kill. Never repairs anything.
+   */
+  public Evidence.Saved collectEvidence(Path target, String summary) {
+    nodes.stream().filter(n -> n.isAlive() && !n.isStopped()).forEach(n -> {
+      try {
+        stop(n);
+      } catch (RuntimeException e) {
+        // exited meanwhile: its log says why
+      }
+    });
+    return Evidence.collect(target, summary, nodes(), unexpectedDeaths());
+  }
+
+  /** {@link #collectEvidence(Path, String)} into {@code tests/target/fault-evidence/<test>-<timestamp>/}. */
+  public Evidence.Saved collectEvidence(String testName, String summary) {
+    return collectEvidence(Evidence.defaultDir(testName), summary);
+  }
+
+  /** SIGCONT and SIGKILL every process, wait for each, then close the clients. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Signals.killAll(List.copyOf(nodes));
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // shutting down already, or never registered
+    }
+    for (AutoCloseable c : new AutoCloseable[] {metaClient, curator, rpc}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(ProcessCluster.class).warn("close failed: {}", e.toString());
+      }
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) throw new IllegalStateException("cluster closed");
+  }
+}
