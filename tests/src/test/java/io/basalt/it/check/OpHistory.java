@@ -166,6 +166,23 @@ public final class OpHistory implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies the history (flushed first) into {@code dir} as {@code history.txt}, for an evidence directory; returns
+   * the copy, or null for an in-memory history.
+   */
+  public synchronized Path copyTo(Path dir) {
+    if (file == null) {
+      return null;
+    }
+    flush();
+    try {
+      Files.createDirectories(dir);
+      return Files.copy(file, dir.resolve("history.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + file + " to " + dir, e);
+    }
+  }
+
   @Override
   public synchronized void close() {
     if (out != null && !closed) {

@@ -41,11 +41,11 @@ public record StressConfig(long seed, long runId, long volumeId, Duration durati
 
   /**
    * 4 random writers, the sequential writer, 2 readers, 1 MiB extents, a 2048-block (8 MiB) working set, writes of
-   * 4-64 KiB, FLUSH every 50 writes, FUA on 10 %, flat out for 5 s, 60 s op backstop, history in memory only.
+   * 4-64 KiB, FLUSH every 50 writes, FUA on 10 %, flat out for 5 s, 60 s op backstop, history in memory only (the first 100k ops).
    */
   public static StressConfig defaults(long seed) {
     return new StressConfig(seed, seed, 1, Duration.ofSeconds(5), 0, 4, true, 2, 1 << 20, 2048, 16, 50, 10, 0, 0,
-        Duration.ofSeconds(60), null, 500_000);
+        Duration.ofSeconds(60), null, 100_000);
   }
 
   public StressConfig withRunId(long id) {

@@ -80,6 +80,15 @@ public final class StressLayout {
     return seqBlocks;
   }
 
+  /** First LBAs of random writer {@code writer}'s stripes (each {@link #stripeBlocks()} long), ascending. */
+  public long[] stripesOf(int writer) {
+    return stripesByWriter.get(writer - 2).clone();
+  }
+
+  public int stripeBlocks() {
+    return stripeBlocks;
+  }
+
   /** A write for random writer {@code writer}: {first LBA, block count}, inside one of its stripes. */
   public long[] pickWrite(int writer, Random r) {
     long[] stripes = stripesByWriter.get(writer - 2);

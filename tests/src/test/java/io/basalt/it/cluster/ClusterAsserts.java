@@ -15,7 +15,7 @@ public final class ClusterAsserts {
    * Every allocated extent of {@code volume} has {@code replicas} replicas, each present with the same generation
    * and the same hash of its blocks. Returns the number of extents checked.
    */
-  public static int assertReplicasIdentical(MiniCluster cluster, String volume, int replicas) {
+  public static int assertReplicasIdentical(ClusterView cluster, String volume, int replicas) {
     List<ExtentInfo> extents = cluster.extents(volume);
     for (ExtentInfo e : extents) {
       assertThat(e.getReplicasCount()).as("replica count of pid=%d", e.getPid()).isEqualTo(replicas);

@@ -22,6 +22,7 @@ import org.awaitility.Awaitility;
 final class Readiness {
   private static final Pattern CHUNK_READY = Pattern.compile("chunk server ready cid=(\\d+) at (\\S+)");
   private static final Duration PROBE = Duration.ofSeconds(2);
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Readiness.class);
   private final ProcessCluster cluster;
 
   Readiness(ProcessCluster cluster) {
@@ -37,6 +38,7 @@ final class Readiness {
       }
       return node.readyLine().isPresent() && serves(node);
     });
+    log.info("{} ready {} ms after its start", node, node.millisSinceStart());
   }
 
   private boolean serves(ClusterNode node) {
