@@ -57,6 +57,10 @@ public final class NbdServerMain implements Callable<Integer> {
   @Option(names = "--preferred-cid", defaultValue = "0", description = "local chunk to prefer for new extents, 0 = none")
   int preferredCid;
 
+  @Option(names = "--io-threads", defaultValue = "1",
+      description = "event-loop threads shared by NBD connections and chunk RPCs (${DEFAULT-VALUE})")
+  int ioThreads;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -104,12 +108,16 @@ public final class NbdServerMain implements Callable<Integer> {
     MetricRegistry registry = new MetricRegistry();
     MetricsEndpoint metrics = own(MetricsEndpoint.start(registry, bind.host(), metricsPort, "basalt.nbd"));
     log.info("metrics at http://{}:{}/metrics", bind.host(), metrics.port());
-    RpcClientFactory rpc = own(new RpcClientFactory("nbd", registry));
+    // One set of event loops for NBD connections and the RPCs they make: a request, its RPC to the lease owner and
+    // the reply then mostly run on one thread, without cross-thread wake-ups.
+    io.netty.channel.EventLoopGroup loops = io.basalt.rpc.NettyTransport.group("nbd-io", ioThreads);
+    own(() -> loops.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly());
+    RpcClientFactory rpc = own(new RpcClientFactory("nbd", registry, loops));
     MetaLocator locator = own(zk != null ? ZkMetaLocator.connect(zk, cluster) : MetaLocator.fixed(meta));
     MetaClient metaClient = own(new MetaClient(locator, rpc));
     ClusterVolumeProvider volumes = own(new ClusterVolumeProvider(metaClient, rpc, config, registry));
     NbdServerConfig nbdConfig = NbdServerConfig.defaults().withMetrics(registry).withDefaultExport(defaultExport);
-    NbdServer server = own(new NbdServer(volumes, nbdConfig));
+    NbdServer server = own(new NbdServer(volumes, nbdConfig, loops));
     int port = server.start(bind.host(), bind.port());
     return new HostPort(bind.host(), port);
   }

@@ -18,6 +18,7 @@ public final class RpcClientFactory implements AutoCloseable {
   private final java.time.Duration connectTimeout;
   private final ConcurrentHashMap<String, RpcClient> clients = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private final boolean ownsGroup;
 
   public RpcClientFactory(String name, MetricRegistry registry) {
     this(name, registry, 2, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3));
@@ -25,7 +26,21 @@ public final class RpcClientFactory implements AutoCloseable {
 
   public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
       java.time.Duration connectTimeout) {
-    this.group = NettyTransport.group(name + "-client", ioThreads);
+    this(name, registry, NettyTransport.group(name + "-client", ioThreads), true, limits, connectTimeout);
+  }
+
+  /**
+   * Clients on a caller's event loops (not shut down by {@link #close}). A server that calls out from its own
+   * event loop (the NBD server) shares its loops so a request and its RPC run on one thread without hand-offs.
+   */
+  public RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup sharedGroup) {
+    this(name, registry, sharedGroup, false, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3));
+  }
+
+  private RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup group, boolean ownsGroup,
+      FrameLimits limits, java.time.Duration connectTimeout) {
+    this.group = group;
+    this.ownsGroup = ownsGroup;
     // 10 ms ticks: deadlines are seconds long, and arming one costs a queue insert, not an event-loop wakeup
     this.timer = new HashedWheelTimer(new io.basalt.common.NamedThreads(name + "-deadlines"), 10,
         TimeUnit.MILLISECONDS);
@@ -47,7 +62,9 @@ public final class RpcClientFactory implements AutoCloseable {
     closed = true;
     clients.values().forEach(RpcClient::close);
     clients.clear();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
     timer.stop();
   }
 }

@@ -48,15 +48,25 @@ public final class NbdServer implements AutoCloseable {
   private final ChannelGroup connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
   private EventLoopGroup acceptGroup;
   private EventLoopGroup ioGroup;
+  private final EventLoopGroup sharedIoGroup;
   private ThreadPoolExecutor lookups;
   private Channel serverChannel;
   private boolean started;
   private boolean closed;
 
   public NbdServer(VolumeProvider volumes, NbdServerConfig config) {
+    this(volumes, config, null);
+  }
+
+  /**
+   * Serves connections on {@code sharedIoGroup} (owned by the caller, not shut down here) when not null: sharing
+   * it with the block client's RPC connections lets a request, its RPC and its reply run on one thread.
+   */
+  public NbdServer(VolumeProvider volumes, NbdServerConfig config, EventLoopGroup sharedIoGroup) {
     this.volumes = Objects.requireNonNull(volumes, "volumes");
     this.config = Objects.requireNonNull(config, "config");
     this.metrics = new NbdMetrics(config.metrics());
+    this.sharedIoGroup = sharedIoGroup;
   }
 
   /**
@@ -76,11 +86,13 @@ public final class NbdServer implements AutoCloseable {
     Class<? extends ServerChannel> channelType;
     if (epoll) {
       acceptGroup = new EpollEventLoopGroup(1, new DefaultThreadFactory("nbd-accept", true));
-      ioGroup = new EpollEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io", true));
+      ioGroup = sharedIoGroup != null ? sharedIoGroup
+          : new EpollEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io", true));
       channelType = EpollServerSocketChannel.class;
     } else {
       acceptGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("nbd-accept", true));
-      ioGroup = new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io", true));
+      ioGroup = sharedIoGroup != null ? sharedIoGroup
+          : new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("nbd-io", true));
       channelType = NioServerSocketChannel.class;
     }
     lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS,
@@ -147,9 +159,13 @@ public final class NbdServer implements AutoCloseable {
 
   private void shutdownThreads() {
     acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-    ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    if (sharedIoGroup == null) {
+      ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    }
     lookups.shutdownNow();
     acceptGroup.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
-    ioGroup.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    if (sharedIoGroup == null) {
+      ioGroup.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
   }
 }
