@@ -24,11 +24,13 @@ import java.time.Duration;
  * @param peerBacklogBytes retained unacked replicate data per peer before new writes fail UNAVAILABLE
  * @param orderedThreads threads of the per-pid ordered executor
  * @param ioThreads threads for reads, WAL syncs and admin digests
+ * @param advertise address registered with meta for peers and clients (null: the listen address); tests put a
+ *     fault proxy in front of a chunk this way
  */
 public record ChunkConfig(
     String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
     boolean syncEveryWrite, boolean testMode, Duration heartbeatInterval, Duration reportInterval,
-    Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads) {
+    Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise) {
 
   public static final String DEFAULT_CLUSTER = "local";
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 0);
@@ -61,58 +63,64 @@ public record ChunkConfig(
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
         DEFAULT_HEARTBEAT, DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
-        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4);
+        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4, null);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+  }
+
+  /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
+  public ChunkConfig withAdvertise(HostPort address) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withIntervals(Duration heartbeat, Duration report) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeat, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeat, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withPeerBacklogBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads);
+        heartbeatInterval, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withThreads(int ordered, int io) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io);
+        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise);
   }
 
   private static void requirePositive(String name, Duration d) {

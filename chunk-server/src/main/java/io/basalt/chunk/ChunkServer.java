@@ -116,7 +116,7 @@ public final class ChunkServer implements AutoCloseable {
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();
     started.push(rpcServer);
-    local.setAddress(rpcServer.address());
+    local.setAddress(cfg.advertise() != null ? cfg.advertise().toString() : rpcServer.address());
 
     metricsEndpoint = MetricsEndpoint.start(registry, cfg.listen().host(), cfg.metricsPort(),
         "basalt.chunk." + rpcServer.port());

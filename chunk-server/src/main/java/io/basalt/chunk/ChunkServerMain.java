@@ -29,6 +29,10 @@ public final class ChunkServerMain implements Callable<Integer> {
   @Option(names = "--listen", defaultValue = "127.0.0.1:0", description = "RPC listen address (${DEFAULT-VALUE})")
   String listen;
 
+  @Option(names = "--advertise", description = "address registered with meta for clients and peers (default: the"
+      + " listen address), e.g. a proxy in front of this chunk")
+  String advertise;
+
   @Option(names = "--zone", defaultValue = "default", description = "failure domain (${DEFAULT-VALUE})")
   String zone;
 
@@ -55,7 +59,8 @@ public final class ChunkServerMain implements Callable<Integer> {
     }
     try {
       return ChunkConfig.of(dir, zk, cluster, meta)
-          .withListen(HostPort.parse(listen)).withZone(zone).withMetricsPort(metricsPort)
+          .withListen(HostPort.parse(listen))
+          .withAdvertise(advertise == null ? null : HostPort.parse(advertise)).withZone(zone).withMetricsPort(metricsPort)
           .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

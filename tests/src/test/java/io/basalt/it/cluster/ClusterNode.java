@@ -51,10 +51,18 @@ public final class ClusterNode {
   private final Path dataDir;
   private final Path logFile;
   private final List<String> command;
+  private final String advertised;
   private volatile Run run;
   private int starts;
 
   ClusterNode(NodeRole role, int index, int port, Path dataDir, Path logFile, List<String> command) {
+    this(role, index, port, dataDir, logFile, command, null);
+  }
+
+  /** {@code advertised}: the address the process registers instead of its own (a proxy in front of it), or null. */
+  ClusterNode(NodeRole role, int index, int port, Path dataDir, Path logFile, List<String> command,
+      String advertised) {
+    this.advertised = advertised;
     this.role = role;
     this.index = index;
     this.port = port;
@@ -85,9 +93,14 @@ public final class ClusterNode {
     return port;
   }
 
-  /** {@code host:port}, as the process advertises it (chunk addresses in the extent map, meta/active). */
+  /** {@code host:port} it listens on (see {@link #advertisedAddress} for what it registers). */
   public String address() {
     return host() + ":" + port;
+  }
+
+  /** The address peers and clients use: its proxy's when the cluster put one in front of it, else {@link #address}. */
+  public String advertisedAddress() {
+    return advertised != null ? advertised : address();
   }
 
   /** Its data directory; null for roles without one (meta, NBD). */

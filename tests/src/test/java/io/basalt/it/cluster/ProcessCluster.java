@@ -38,6 +38,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   private RpcClientFactory rpc;
   private MetaClient metaClient;
   private volatile boolean closed;
+  private final ChunkProxies proxies = new ChunkProxies();
 
   ProcessCluster(ProcessClusterBuilder config) {
     this.config = config;
@@ -61,6 +62,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
       curator.start();
       rpc = new RpcClientFactory("process-cluster", new MetricRegistry());
       metaClient = new MetaClient(new ZkMetaLocator(curator, config.cluster), rpc);
+      proxies.startFor(nodes);
       nodes.stream().filter(n -> n.role() != NodeRole.ZOOKEEPER).forEach(this::start);
       metas().forEach(this::awaitReady);
       awaitMetaLeader();
@@ -180,7 +182,13 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
 
   /** The node whose {@link ClusterNode#address()} is {@code address} (e.g. a replica address of an extent). */
   public Optional<ClusterNode> byAddress(String address) {
-    return nodes.stream().filter(n -> n.address().equals(address)).findFirst();
+    return nodes.stream().filter(n -> n.address().equals(address) || n.advertisedAddress().equals(address))
+        .findFirst();
+  }
+
+  /** The fault proxy in front of chunk {@code node} (cluster built with {@code proxyChunks(true)}). */
+  public io.basalt.it.faults.FaultProxy proxy(ClusterNode node) {
+    return proxies.of(node);
   }
 
   public String zkAddress() {
@@ -278,7 +286,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     } catch (IllegalStateException | IllegalArgumentException e) {
       // shutting down already, or never registered
     }
-    for (AutoCloseable c : new AutoCloseable[] {metaClient, curator, rpc}) {
+    for (AutoCloseable c : new AutoCloseable[] {metaClient, curator, rpc, proxies}) {
       try {
         if (c != null) {
           c.close();

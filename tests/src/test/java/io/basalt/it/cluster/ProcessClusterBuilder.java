@@ -22,6 +22,7 @@ public final class ProcessClusterBuilder {
   final Map<NodeRole, List<String>> extraArgs = new EnumMap<>(NodeRole.class);
   final List<String> jvmArgs = new ArrayList<>();
   final List<String> commandPrefix = new ArrayList<>();
+  boolean proxyChunks;
 
   ProcessClusterBuilder(Path baseDir) {
     this.baseDir = baseDir.toAbsolutePath();
@@ -48,6 +49,15 @@ public final class ProcessClusterBuilder {
   }
 
   /** Whether to run the NBD server at 127.0.0.40 (default true). */
+  /**
+   * Puts a {@link io.basalt.it.faults.FaultProxy} in front of every chunk (on 127.0.0.60+i): each chunk advertises
+   * its proxy, so client -> chunk and chunk -> chunk traffic to it crosses the proxy ({@code cluster.proxy(node)}).
+   */
+  public ProcessClusterBuilder proxyChunks(boolean proxy) {
+    this.proxyChunks = proxy;
+    return this;
+  }
+
   public ProcessClusterBuilder nbd(boolean nbd) {
     this.nbd = nbd;
     return this;
@@ -117,8 +127,16 @@ public final class ProcessClusterBuilder {
       nodes.add(node(runId, NodeRole.META, i, -1, concat(common, "--metrics-port", "-1")));
     }
     for (int i = 0; i < chunks; i++) {
-      nodes.add(node(runId, NodeRole.CHUNK, i, -1, concat(common, "--dir", dir(NodeRole.CHUNK, i).toString(),
-          "--metrics-port", "0", "--test-mode")));
+      List<String> args = concat(common, "--dir", dir(NodeRole.CHUNK, i).toString(), "--metrics-port", "0",
+          "--test-mode");
+      String advertised = null;
+      if (proxyChunks) {
+        String proxyHost = "127.0.0." + (60 + i);
+        advertised = proxyHost + ":" + Signals.freePort(proxyHost);
+        args = concat(args, "--advertise", advertised);
+      }
+      ClusterNode n = node(runId, NodeRole.CHUNK, i, -1, args);
+      nodes.add(new ClusterNode(n.role(), n.index(), n.port(), n.dataDir(), n.logFile(), n.command(), advertised));
     }
     if (nbd) {
       nodes.add(node(runId, NodeRole.NBD, 0, -1, concat(common, "--metrics-port", "0")));

@@ -79,7 +79,7 @@ final class Readiness {
           .setListChunks(ListChunksRequest.getDefaultInstance())).get(PROBE.toMillis(), TimeUnit.MILLISECONDS)
           .getListChunksResponse().getChunksList();
       return chunks.stream().anyMatch(c -> c.getCid() == cid
-          && c.getAddress().equals(chunk.address()) && c.getStatus() == ChunkStatus.HEALTHY
+          && c.getAddress().equals(chunk.advertisedAddress()) && c.getStatus() == ChunkStatus.HEALTHY
           && c.getLastSeenMs() >= 0 && c.getLastSeenMs() < sinceStart);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
       return false;
