@@ -27,14 +27,8 @@ class LocalProcessesTest {
   }
 
   private static void awaitReady(Path log) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    try {
-      while (!Files.readAllLines(log).contains("ready") && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+        .until(() -> Files.readAllLines(log).contains("ready"));
   }
 
   @Test
