@@ -47,6 +47,7 @@ public final class ClusterNode {
 
   private final NodeRole role;
   private final int index;
+  private final String host;
   private final int port;
   private final Path dataDir;
   private final Path logFile;
@@ -55,16 +56,13 @@ public final class ClusterNode {
   private volatile Run run;
   private int starts;
 
-  ClusterNode(NodeRole role, int index, int port, Path dataDir, Path logFile, List<String> command) {
-    this(role, index, port, dataDir, logFile, command, null);
-  }
-
   /** {@code advertised}: the address the process registers instead of its own (a proxy in front of it), or null. */
-  ClusterNode(NodeRole role, int index, int port, Path dataDir, Path logFile, List<String> command,
+  ClusterNode(NodeRole role, int index, String host, int port, Path dataDir, Path logFile, List<String> command,
       String advertised) {
     this.advertised = advertised;
     this.role = role;
     this.index = index;
+    this.host = host;
     this.port = port;
     this.dataDir = dataDir;
     this.logFile = logFile;
@@ -84,9 +82,9 @@ public final class ClusterNode {
     return role.shortName() + "-" + index;
   }
 
-  /** Its own loopback address, e.g. 127.0.0.31 for chunk 1. */
+  /** Its own address: e.g. 127.0.0.31 for chunk 1 on loopback, 10.213.n.31 in a test network. */
   public String host() {
-    return role.host(index);
+    return host;
   }
 
   public int port() {

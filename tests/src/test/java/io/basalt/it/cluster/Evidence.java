@@ -33,8 +33,12 @@ public final class Evidence {
   /** What was saved: files hard-linked and copied. */
   public record Saved(Path dir, int linked, int copied) {}
 
-  /** Saves every node's data directory ({@code <node>/data}) and log ({@code <node>.log}) plus summary.txt. */
-  static Saved collect(Path target, String summary, List<ClusterNode> nodes, List<ClusterNode.Death> deaths) {
+  /**
+   * Saves every node's data directory ({@code <node>/data}) and log ({@code <node>.log}), summary.txt, and the
+   * partition rules with their counters when the cluster runs in a test network.
+   */
+  static Saved collect(Path target, String summary, List<ClusterNode> nodes, List<ClusterNode.Death> deaths,
+      String nftRuleset) {
     int[] counts = new int[2];
     try {
       Files.createDirectories(target);
@@ -54,6 +58,9 @@ public final class Evidence {
       s.append("\nunexpected deaths: ").append(deaths.isEmpty() ? "none" : "").append('\n');
       deaths.forEach(d -> s.append("  ").append(d).append('\n'));
       Files.writeString(target.resolve("summary.txt"), s, StandardCharsets.UTF_8);
+      if (nftRuleset != null) {
+        Files.writeString(target.resolve("nft-ruleset.txt"), nftRuleset, StandardCharsets.UTF_8);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save evidence to " + target, e);
     }

@@ -6,10 +6,10 @@ package io.basalt.it.cluster;
  * so that every process has its own address and a directed pair can be cut by address later (netns + nft).
  */
 public enum NodeRole {
-  ZOOKEEPER("zk", "io.basalt.meta.zk.EmbeddedZooKeeperMain", "zookeeper ready at ", 10, 3, true),
-  META("meta", "io.basalt.meta.MetaServerMain", "meta server ready at ", 20, 3, false),
-  CHUNK("chunk", "io.basalt.chunk.ChunkServerMain", "chunk server ready cid=", 30, 10, true),
-  NBD("nbd", "io.basalt.client.NbdServerMain", "nbd server ready at ", 40, 1, false);
+  ZOOKEEPER("zk", "io.basalt.meta.zk.EmbeddedZooKeeperMain", "zookeeper ready at ", 10, 3, true, 2181),
+  META("meta", "io.basalt.meta.MetaServerMain", "meta server ready at ", 20, 3, false, 7000),
+  CHUNK("chunk", "io.basalt.chunk.ChunkServerMain", "chunk server ready cid=", 30, 10, true, 7100),
+  NBD("nbd", "io.basalt.client.NbdServerMain", "nbd server ready at ", 40, 1, false, 10809);
 
   private final String shortName;
   private final String mainClass;
@@ -17,9 +17,11 @@ public enum NodeRole {
   private final int firstOctet;
   private final int maxNodes;
   private final boolean hasDataDir;
+  private final int defaultPort;
 
   NodeRole(String shortName, String mainClass, String readyMarker, int firstOctet, int maxNodes,
-      boolean hasDataDir) {
+      boolean hasDataDir, int defaultPort) {
+    this.defaultPort = defaultPort;
     this.shortName = shortName;
     this.mainClass = mainClass;
     this.readyMarker = readyMarker;
@@ -44,10 +46,20 @@ public enum NodeRole {
 
   /** The loopback address of node {@code index} of this role. */
   public String host(int index) {
+    return "127.0.0." + octet(index);
+  }
+
+  /** The last octet of node {@code index}'s address, on loopback and in a test network alike. */
+  public int octet(int index) {
     if (index < 0 || index >= maxNodes) {
       throw new IllegalArgumentException(this + " index " + index + " outside [0, " + maxNodes + ")");
     }
-    return "127.0.0." + (firstOctet + index);
+    return firstOctet + index;
+  }
+
+  /** The port its nodes listen on inside a test network, where each has its own namespace (the usual port). */
+  public int defaultPort() {
+    return defaultPort;
   }
 
   public int maxNodes() {

@@ -3,6 +3,7 @@ package io.basalt.it.cluster;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.HostPort;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaStatusResponse;
@@ -29,19 +30,20 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  */
 public final class ProcessCluster implements AutoCloseable, ClusterView {
   private final ProcessClusterBuilder config;
+  private final Addressing addressing;
   private final String runId;
   private final List<ClusterNode> nodes = new CopyOnWriteArrayList<>();
   private final List<ClusterNode.Death> deaths = new CopyOnWriteArrayList<>();
-  private final Thread shutdownHook = new Thread(() -> Signals.killAll(List.copyOf(nodes)),
-      "process-cluster-shutdown");
+  private final Thread shutdownHook = new Thread(this::killAndRemoveNetwork, "process-cluster-shutdown");
   private CuratorFramework curator;
   private RpcClientFactory rpc;
   private MetaClient metaClient;
   private volatile boolean closed;
   private final ChunkProxies proxies = new ChunkProxies();
 
-  ProcessCluster(ProcessClusterBuilder config) {
+  ProcessCluster(ProcessClusterBuilder config, Addressing addressing) {
     this.config = config;
+    this.addressing = addressing;
     this.runId = "pc-" + Long.toHexString(System.nanoTime() & 0xffffffffL) + "-" + ProcessHandle.current().pid();
   }
 
@@ -54,7 +56,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   ProcessCluster startAll() {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     try {
-      nodes.addAll(config.layout(runId));
+      nodes.addAll(config.layout(runId, addressing));
       start(zookeeper());
       awaitReady(zookeeper());
       curator = CuratorFrameworkFactory.builder().connectString(zkAddress()).sessionTimeoutMs(30_000)
@@ -62,7 +64,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
       curator.start();
       rpc = new RpcClientFactory("process-cluster", new MetricRegistry());
       metaClient = new MetaClient(new ZkMetaLocator(curator, config.cluster), rpc);
-      proxies.startFor(nodes);
+      proxies.startFor(nodes, this::metaLeaderForProxy);
       nodes.stream().filter(n -> n.role() != NodeRole.ZOOKEEPER).forEach(this::start);
       metas().forEach(this::awaitReady);
       awaitMetaLeader();
@@ -132,6 +134,11 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     }
   }
 
+  /** Where a meta-path proxy dials: the leader ZooKeeper names, else the first meta (it answers NOT_LEADER). */
+  private HostPort metaLeaderForProxy() {
+    return HostPort.parse(metaLeader().orElse(meta(0)).address());
+  }
+
   /** Waits until a running meta is named in meta/active and serves as leader (answers ListChunks with OK). */
   public ClusterNode awaitMetaLeader() {
     Readiness readiness = new Readiness(this);
@@ -189,6 +196,25 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   /** The fault proxy in front of chunk {@code node} (cluster built with {@code proxyChunks(true)}). */
   public io.basalt.it.faults.FaultProxy proxy(ClusterNode node) {
     return proxies.of(node);
+  }
+
+  /** The fault proxy on chunk {@code node}'s path to the meta leader (cluster built with {@code proxyMeta(true)}). */
+  public io.basalt.it.faults.FaultProxy metaProxy(ClusterNode node) {
+    return proxies.metaPathOf(node);
+  }
+
+  /**
+   * Directed cuts between nodes with nftables (cluster built with {@code netns(true)}): see {@link NodePartitions}.
+   */
+  public NodePartitions partitions() {
+    return new NodePartitions(addressing.network().orElseThrow(() -> new IllegalStateException(
+        "partitions need a network namespace: build the cluster with netns(true)")).partitions(),
+        addressing.testJvmSource(), this::nodes);
+  }
+
+  /** Whether the processes run in their own network namespaces (see {@code netns(true)}). */
+  public boolean inNetworkNamespaces() {
+    return addressing.network().isPresent();
   }
 
   public String zkAddress() {
@@ -265,7 +291,8 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
         // exited meanwhile: its log says why
       }
     });
-    return Evidence.collect(target, summary, nodes(), unexpectedDeaths());
+    String ruleset = addressing.network().map(n -> n.partitions().ruleset()).orElse(null);
+    return Evidence.collect(target, summary, nodes(), unexpectedDeaths(), ruleset);
   }
 
   /** {@link #collectEvidence(Path, String)} into {@code tests/target/fault-evidence/<test>-<timestamp>/}. */
@@ -280,7 +307,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
       return;
     }
     closed = true;
-    Signals.killAll(List.copyOf(nodes));
+    killAndRemoveNetwork();
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException | IllegalArgumentException e) {
@@ -295,6 +322,12 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
         org.slf4j.LoggerFactory.getLogger(ProcessCluster.class).warn("close failed: {}", e.toString());
       }
     }
+  }
+
+  /** Kills every process, then removes the network namespaces (a namespace outlives nothing that runs in it). */
+  private void killAndRemoveNetwork() {
+    Signals.killAll(List.copyOf(nodes));
+    addressing.close();
   }
 
   private void checkOpen() {

@@ -23,6 +23,8 @@ public final class ProcessClusterBuilder {
   final List<String> jvmArgs = new ArrayList<>();
   final List<String> commandPrefix = new ArrayList<>();
   boolean proxyChunks;
+  boolean proxyMeta;
+  boolean netns;
 
   ProcessClusterBuilder(Path baseDir) {
     this.baseDir = baseDir.toAbsolutePath();
@@ -58,6 +60,26 @@ public final class ProcessClusterBuilder {
     return this;
   }
 
+  /**
+   * Sends each chunk's meta traffic through its own {@link io.basalt.it.faults.FaultProxy} (on 127.0.0.70+i, or
+   * 10.213.n.70+i): the chunk is started with {@code --meta <proxy>}, and the proxy dials whichever meta leads when a
+   * connection opens ({@code cluster.metaProxy(chunk)}). Cuts one chunk's meta path but not its data channels.
+   */
+  public ProcessClusterBuilder proxyMeta(boolean proxy) {
+    this.proxyMeta = proxy;
+    return this;
+  }
+
+  /**
+   * Runs every process in its own network namespace on a private bridge ({@link io.basalt.it.net.TestNetwork}), so
+   * {@code cluster.partitions()} can cut any directed pair with nftables. Needs root: when the machine cannot,
+   * {@link #start()} aborts the test (JUnit counts it as skipped) and prints why.
+   */
+  public ProcessClusterBuilder netns(boolean netns) {
+    this.netns = netns;
+    return this;
+  }
+
   public ProcessClusterBuilder nbd(boolean nbd) {
     this.nbd = nbd;
     return this;
@@ -82,8 +104,8 @@ public final class ProcessClusterBuilder {
   }
 
   /**
-   * Runs every process under {@code prefix} (e.g. {@code ip netns exec basalt-<run>}, for the later netns
-   * partitions). The prefix must exec the command, so that the started pid is the JVM's and signals reach it.
+   * Runs every process under {@code prefix} (e.g. {@code taskset -c 1}). The prefix must exec the command, so that
+   * the started pid is the JVM's and signals reach it.
    */
   public ProcessClusterBuilder commandPrefix(String... prefix) {
     commandPrefix.addAll(List.of(prefix));
@@ -109,45 +131,62 @@ public final class ProcessClusterBuilder {
   /** Starts every process and waits until all are ready; on failure kills what it started and rethrows. */
   public ProcessCluster start() {
     jar();
-    return new ProcessCluster(this).startAll();
+    Addressing addressing = Addressing.loopback();
+    if (netns) {
+      java.util.Optional<String> why = io.basalt.it.net.TestNetwork.unavailableReason();
+      if (why.isPresent()) {
+        System.err.println("SKIPPED (network namespace case): " + why.get());
+      }
+      org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "network namespaces unavailable: " + why.get());
+      addressing = Addressing.in(io.basalt.it.net.TestNetwork.create());
+    }
+    return new ProcessCluster(this, addressing).startAll();
   }
 
   /**
-   * Every node of the cluster, not started: ports picked free on each node's own address, the JVM flags of
-   * TESTPLAN 4, and {@code -Dbasalt.it.run=<runId>} on each command line so that leftovers are easy to find.
+   * Every node of the cluster, not started: addresses and ports from {@code at}, the JVM flags of TESTPLAN 4, and
+   * {@code -Dbasalt.it.run=<runId>} on each command line so that leftovers are easy to find.
    */
-  List<ClusterNode> layout(String runId) {
+  List<ClusterNode> layout(String runId, Addressing at) {
     List<ClusterNode> nodes = new ArrayList<>();
-    int zkPort = Signals.freePort(NodeRole.ZOOKEEPER.host(0));
-    String zk = NodeRole.ZOOKEEPER.host(0) + ":" + zkPort;
-    nodes.add(node(runId, NodeRole.ZOOKEEPER, 0, zkPort, List.of("--dir", dir(NodeRole.ZOOKEEPER, 0).toString(),
-        "--host", NodeRole.ZOOKEEPER.host(0), "--port", Integer.toString(zkPort))));
+    String zkHost = at.host(NodeRole.ZOOKEEPER, 0);
+    int zkPort = at.port(NodeRole.ZOOKEEPER, 0);
+    String zk = zkHost + ":" + zkPort;
+    nodes.add(node(runId, at, NodeRole.ZOOKEEPER, 0, zkPort, List.of("--dir", dir(NodeRole.ZOOKEEPER, 0).toString(),
+        "--host", zkHost, "--port", Integer.toString(zkPort)), null));
     List<String> common = List.of("--zk", zk, "--cluster", cluster);
     for (int i = 0; i < metas; i++) {
-      nodes.add(node(runId, NodeRole.META, i, -1, concat(common, "--metrics-port", "-1")));
+      nodes.add(node(runId, at, NodeRole.META, i, -1, concat(common, "--metrics-port", "-1"), null));
     }
     for (int i = 0; i < chunks; i++) {
-      List<String> args = concat(common, "--dir", dir(NodeRole.CHUNK, i).toString(), "--metrics-port", "0",
+      List<String> metaPath = common;
+      if (proxyMeta) {
+        String proxyHost = at.testJvmHost(ChunkProxies.META_PROXY_OCTET + i);
+        metaPath = List.of("--meta", proxyHost + ":" + Signals.freePort(proxyHost), "--cluster", cluster);
+      }
+      List<String> args = concat(metaPath, "--dir", dir(NodeRole.CHUNK, i).toString(), "--metrics-port", "0",
           "--test-mode");
       String advertised = null;
       if (proxyChunks) {
-        String proxyHost = "127.0.0." + (60 + i);
+        String proxyHost = at.testJvmHost(ChunkProxies.CHUNK_PROXY_OCTET + i);
         advertised = proxyHost + ":" + Signals.freePort(proxyHost);
         args = concat(args, "--advertise", advertised);
       }
-      ClusterNode n = node(runId, NodeRole.CHUNK, i, -1, args);
-      nodes.add(new ClusterNode(n.role(), n.index(), n.port(), n.dataDir(), n.logFile(), n.command(), advertised));
+      nodes.add(node(runId, at, NodeRole.CHUNK, i, -1, args, advertised));
     }
     if (nbd) {
-      nodes.add(node(runId, NodeRole.NBD, 0, -1, concat(common, "--metrics-port", "0")));
+      nodes.add(node(runId, at, NodeRole.NBD, 0, -1, concat(common, "--metrics-port", "0"), null));
     }
     return nodes;
   }
 
   /** A node; {@code port} -1 = pick one and pass it as {@code --listen host:port}. */
-  private ClusterNode node(String runId, NodeRole role, int index, int port, List<String> args) {
-    int p = port > 0 ? port : Signals.freePort(role.host(index));
+  private ClusterNode node(String runId, Addressing at, NodeRole role, int index, int port, List<String> args,
+      String advertised) {
+    String host = at.host(role, index);
+    int p = port > 0 ? port : at.port(role, index);
     List<String> cmd = new ArrayList<>(commandPrefix);
+    cmd.addAll(at.prefix(role, index));
     cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx192m",
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Dio.netty.eventLoopThreads=2",
         "-Dlogback.configurationFile=basalt-local-logback.xml", "-Dbasalt.it.run=" + runId));
@@ -155,11 +194,11 @@ public final class ProcessClusterBuilder {
     cmd.addAll(List.of("-cp", jar().toString(), role.mainClass()));
     cmd.addAll(args);
     if (port <= 0) {
-      cmd.addAll(List.of("--listen", role.host(index) + ":" + p));
+      cmd.addAll(List.of("--listen", host + ":" + p));
     }
     cmd.addAll(extraArgs.getOrDefault(role, List.of()));
-    return new ClusterNode(role, index, p, role.hasDataDir() ? dir(role, index) : null,
-        baseDir.resolve("logs").resolve(role.shortName() + "-" + index + ".log"), cmd);
+    return new ClusterNode(role, index, host, p, role.hasDataDir() ? dir(role, index) : null,
+        baseDir.resolve("logs").resolve(role.shortName() + "-" + index + ".log"), cmd, advertised);
   }
 
   private Path dir(NodeRole role, int index) {

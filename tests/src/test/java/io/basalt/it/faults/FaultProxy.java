@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,7 @@ public final class FaultProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FaultProxy.class);
 
   private final String name;
-  private final HostPort target;
+  private final Supplier<HostPort> target;
   private final EventLoopGroup group;
   private final Channel server;
   private final String address;
@@ -58,7 +59,7 @@ public final class FaultProxy implements AutoCloseable {
   private volatile Faults faults = Faults.PASS;
   private volatile boolean closed;
 
-  private FaultProxy(String name, InetSocketAddress listen, HostPort target) {
+  private FaultProxy(String name, InetSocketAddress listen, Supplier<HostPort> target) {
     this.name = name;
     this.target = target;
     this.group = NettyTransport.group("faultproxy-" + name, 1);
@@ -92,10 +93,20 @@ public final class FaultProxy implements AutoCloseable {
    * @param target where accepted connections are forwarded
    */
   public static FaultProxy start(String name, InetSocketAddress listen, HostPort target) {
+    Objects.requireNonNull(target, "target");
+    return start(name, listen, () -> target);
+  }
+
+  /**
+   * Starts a proxy in pass mode whose target is looked up for every new connection (e.g. the current meta leader),
+   * so that it follows a target that moves. {@code target} runs on the proxy's event loop: keep it quick.
+   */
+  public static FaultProxy start(String name, InetSocketAddress listen, Supplier<HostPort> target) {
     Objects.requireNonNull(name, "name");
     FaultProxy proxy = new FaultProxy(name, Objects.requireNonNull(listen, "listen"),
         Objects.requireNonNull(target, "target"));
-    log.info("fault proxy {} listening on {} -> {} (epoll={})", name, proxy.address, target, NettyTransport.epoll());
+    log.info("fault proxy {} listening on {} -> {} (epoll={})", name, proxy.address, proxy.target(),
+        NettyTransport.epoll());
     return proxy;
   }
 
@@ -104,9 +115,9 @@ public final class FaultProxy implements AutoCloseable {
     return address;
   }
 
-  /** The address connections are forwarded to. */
+  /** The address new connections are forwarded to now. */
   public HostPort target() {
-    return target;
+    return target.get();
   }
 
   public String name() {
@@ -181,7 +192,7 @@ public final class FaultProxy implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "FaultProxy[" + name + " " + address + " -> " + target + ", " + faults + "]";
+    return "FaultProxy[" + name + " " + address + " -> " + target() + ", " + faults + "]";
   }
 
   private synchronized FaultProxy update(String action, UnaryOperator<Faults> change) {
@@ -195,7 +206,7 @@ public final class FaultProxy implements AutoCloseable {
     if (closed) {
       return this;
     }
-    log.info("fault proxy {} ({} -> {}): {}: {} -> {}", name, address, target, action, before, after);
+    log.info("fault proxy {} ({} -> {}): {}: {} -> {}", name, address, target(), action, before, after);
     connections.forEach(ProxyConnection::kick);
     return this;
   }
@@ -232,6 +243,6 @@ public final class FaultProxy implements AutoCloseable {
     }
     ProxyConnection connection = new ProxyConnection(this, ch);
     connections.add(connection);
-    connection.start(target);
+    connection.start(target.get());
   }
 }
