@@ -1,6 +1,7 @@
 package io.basalt.chunk;
 
 import io.basalt.common.HostPort;
+import io.basalt.session.SessionConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -18,7 +19,7 @@ import java.time.Duration;
  * @param metricsPort Prometheus HTTP port on the listen host; 0 = ephemeral
  * @param syncEveryWrite sync the WAL on every applied write, not only on FUA/FLUSH
  * @param testMode enables test-only admin calls
- * @param heartbeatInterval ChunkHeartbeat period
+ * @param sessions keepalive interval and session timeout of this chunk's session with the meta leader
  * @param reportInterval ReportReplicas period
  * @param replicateTimeout deadline of one Replicate call to a peer (DESIGN.md: replica write timeout 3 s)
  * @param peerBacklogBytes retained unacked replicate data per peer before new writes fail UNAVAILABLE
@@ -29,12 +30,11 @@ import java.time.Duration;
  */
 public record ChunkConfig(
     String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
-    boolean syncEveryWrite, boolean testMode, Duration heartbeatInterval, Duration reportInterval,
+    boolean syncEveryWrite, boolean testMode, SessionConfig sessions, Duration reportInterval,
     Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise) {
 
   public static final String DEFAULT_CLUSTER = "local";
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 0);
-  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
   public static final Duration DEFAULT_REPORT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_REPLICATE_TIMEOUT = Duration.ofSeconds(3);
   public static final long DEFAULT_PEER_BACKLOG = 64L << 20;
@@ -47,7 +47,7 @@ public record ChunkConfig(
     if (listen == null) throw new IllegalArgumentException("listen missing");
     if (zone == null || zone.isEmpty()) throw new IllegalArgumentException("zone empty");
     if (metricsPort < 0 || metricsPort > 65535) throw new IllegalArgumentException("bad metrics port " + metricsPort);
-    requirePositive("heartbeatInterval", heartbeatInterval);
+    if (sessions == null) throw new IllegalArgumentException("sessions missing");
     requirePositive("reportInterval", reportInterval);
     requirePositive("replicateTimeout", replicateTimeout);
     if (peerBacklogBytes <= 0) throw new IllegalArgumentException("peerBacklogBytes must be > 0");
@@ -62,65 +62,74 @@ public record ChunkConfig(
   /** Defaults; exactly one of {@code zk} (with {@code cluster}) or {@code metaAddress} non-null. */
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
-        DEFAULT_HEARTBEAT, DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
+        SessionConfig.defaults(), DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
         Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4, null);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
   public ChunkConfig withAdvertise(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
-  public ChunkConfig withIntervals(Duration heartbeat, Duration report) {
+  /** Keepalive every {@code keepalive} (the session timeout stays, raised to twice that if needed). */
+  public ChunkConfig withIntervals(Duration keepalive, Duration report) {
+    Duration timeout = sessions.sessionTimeout().compareTo(keepalive.multipliedBy(2)) < 0
+        ? keepalive.multipliedBy(2) : sessions.sessionTimeout();
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeat, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        SessionConfig.of(keepalive, timeout), report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise);
+  }
+
+  public ChunkConfig withSessions(SessionConfig s) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withPeerBacklogBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise);
   }
 
   public ChunkConfig withThreads(int ordered, int io) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        heartbeatInterval, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise);
   }
 
   private static void requirePositive(String name, Duration d) {

@@ -18,6 +18,7 @@ public final class ChunkMetrics {
   private final Counter replicateRetries;
   private final Counter staleEpochRejections;
   private final Counter generationGaps;
+  private final Counter acksRefusedAfterLease;
   private final com.codahale.metrics.Histogram replicateBatch;
 
   public ChunkMetrics(MetricRegistry registry) {
@@ -30,6 +31,7 @@ public final class ChunkMetrics {
     replicateRetries = registry.counter("basalt_chunk_replicate_retries");
     staleEpochRejections = registry.counter("basalt_chunk_stale_epoch_rejections");
     generationGaps = registry.counter("basalt_chunk_generation_gaps");
+    acksRefusedAfterLease = registry.counter("basalt_chunk_acks_refused_after_lease");
     replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
   }
 
@@ -63,6 +65,11 @@ public final class ChunkMetrics {
 
   public Counter staleEpochRejections() {
     return staleEpochRejections;
+  }
+
+  /** Writes that completed replication after this owner's lease ran out, and were therefore not acknowledged. */
+  public Counter acksRefusedAfterLease() {
+    return acksRefusedAfterLease;
   }
 
   public Counter generationGaps() {

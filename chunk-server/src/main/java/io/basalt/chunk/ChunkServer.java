@@ -23,6 +23,7 @@ import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.RpcServer;
 import io.basalt.session.MetaClient;
+import io.basalt.session.SessionMetrics;
 import io.basalt.session.MetaLocator;
 import io.basalt.session.ZkMetaLocator;
 import java.time.Duration;
@@ -59,6 +60,7 @@ public final class ChunkServer implements AutoCloseable {
   private RpcServer rpcServer;
   private MetricsEndpoint metricsEndpoint;
   private OwnerTable owners;
+  private volatile ChunkSession session;
 
   public ChunkServer(ChunkConfig cfg) {
     this(cfg, new MetricRegistry());
@@ -100,7 +102,10 @@ public final class ChunkServer implements AutoCloseable {
     ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout());
     started.push(pipes);
     MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
-    owners = new OwnerTable(store, extents, local, pipes);
+    ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
+    started.push(session);
+    owners = new OwnerTable(store, extents, local, pipes, session);
+    session.attach(owners);
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
     started.push(owners::closeAll);
     started.push(ordered);
@@ -125,6 +130,12 @@ public final class ChunkServer implements AutoCloseable {
 
     ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg, local.address(), admin, closing);
     local.setCid(identity.cid());
+    // Keepalives get their own connection and retry budget: data traffic must never delay them.
+    RpcClientFactory sessionRpc = new RpcClientFactory("chunk-session", registry);
+    started.push(sessionRpc);
+    Duration attempt = cfg.sessions().keepaliveInterval();
+    session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
+    this.session = session;
     started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg, ordered, owners).start());
   }
 
@@ -156,6 +167,12 @@ public final class ChunkServer implements AutoCloseable {
 
   public MetricRegistry registry() {
     return registry;
+  }
+
+  /** The session state (CONNECTING before the first keepalive answer). */
+  public io.basalt.session.FollowerSession.State sessionState() {
+    ChunkSession s = session;
+    return s == null ? io.basalt.session.FollowerSession.State.CONNECTING : s.state().state();
   }
 
   /** Extents this chunk currently owns (for tests and status). */

@@ -1,6 +1,8 @@
 package io.basalt.chunk;
 
 import io.basalt.common.HostPort;
+import io.basalt.common.Units;
+import io.basalt.session.SessionConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -42,6 +44,13 @@ public final class ChunkServerMain implements Callable<Integer> {
   @Option(names = "--sync-every-write", description = "sync the WAL on every write, not only FUA/FLUSH")
   boolean syncEveryWrite;
 
+  @Option(names = "--keepalive-interval", defaultValue = "1s", description = "KeepAlive period (${DEFAULT-VALUE})")
+  String keepaliveInterval;
+
+  @Option(names = "--session-timeout", defaultValue = "10s",
+      description = "session timeout; the meta leader's value wins when they differ (${DEFAULT-VALUE})")
+  String sessionTimeout;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -61,7 +70,8 @@ public final class ChunkServerMain implements Callable<Integer> {
       return ChunkConfig.of(dir, zk, cluster, meta)
           .withListen(HostPort.parse(listen))
           .withAdvertise(advertise == null ? null : HostPort.parse(advertise)).withZone(zone).withMetricsPort(metricsPort)
-          .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode);
+          .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode)
+          .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -5,7 +5,7 @@ import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
-import io.basalt.proto.ChunkHeartbeatRequest;
+import io.basalt.proto.ReplicaState;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.rpc.BasaltException;
@@ -18,10 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the heartbeat thread ({@code basalt-chunk-heartbeat-N}): a ChunkHeartbeat with used/capacity every
- * {@code heartbeatInterval}, and a ReportReplicas every {@code reportInterval}, deleting the replicas meta names
- * as deleted (their extents no longer exist). A deletion runs on the pid's ordered thread so it cannot interleave
- * with that pid's writes. Failures are logged (rate-limited) and never stop the loop.
+ * Owns the report thread ({@code basalt-chunk-heartbeat-N}): a ReportReplicas every {@code reportInterval},
+ * deleting the replicas meta names as deleted (their extents no longer exist) and marking STALE those meta names
+ * as no longer members (kept, never served, until recovery restored redundancy elsewhere). Each change runs on the
+ * pid's ordered thread so it cannot interleave with that pid's writes. Failures are logged and never stop the loop.
+ * (Liveness and usage travel with the session's keepalives, on their own thread.)
  */
 final class HeartbeatLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatLoop.class);
@@ -34,7 +35,6 @@ final class HeartbeatLoop implements AutoCloseable {
   private final OrderedExecutor ordered;
   private final OwnerTable owners;
   private final ScheduledExecutorService thread;
-  private int heartbeatFailures; // heartbeat thread only
 
   HeartbeatLoop(MetaClient meta, RocksReplicaStore store, int cid, ChunkConfig cfg, OrderedExecutor ordered,
       OwnerTable owners) {
@@ -48,32 +48,10 @@ final class HeartbeatLoop implements AutoCloseable {
   }
 
   HeartbeatLoop start() {
-    long hb = cfg.heartbeatInterval().toMillis();
     long report = cfg.reportInterval().toMillis();
-    thread.scheduleWithFixedDelay(() -> guarded("heartbeat", this::heartbeat), hb, hb, TimeUnit.MILLISECONDS);
     thread.scheduleWithFixedDelay(() -> guarded("report replicas", this::report), report, report,
         TimeUnit.MILLISECONDS);
     return this;
-  }
-
-  private void heartbeat() {
-    try {
-      meta.call(Envelope.newBuilder().setChunkHeartbeat(ChunkHeartbeatRequest.newBuilder().setCid(cid)
-          .setUsedBytes(store.usedBytes()).setCapacityBytes(store.capacityBytes())))
-          .get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
-      if (heartbeatFailures > 0) {
-        log.info("heartbeat to meta recovered cid={} afterFailures={}", cid, heartbeatFailures);
-      }
-      heartbeatFailures = 0;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // closing
-    } catch (Exception e) {
-      heartbeatFailures++;
-      if (heartbeatFailures == 1 || heartbeatFailures % 30 == 0) {
-        log.warn("heartbeat to meta failed cid={} failures={} error={}", cid, heartbeatFailures,
-            BasaltException.of(e).getMessage());
-      }
-    }
   }
 
   private void report() throws Exception {
@@ -87,6 +65,18 @@ final class HeartbeatLoop implements AutoCloseable {
         return null;
       }).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
       log.info("deleted replica of a deleted extent pid={} cid={}", pid, cid);
+    }
+    for (long pid : resp.getReportReplicasResponse().getStalePidsList()) {
+      ordered.submit(pid, () -> {
+        owners.stepDown(pid, "no longer a member");
+        store.replica(pid).filter(m -> m.state() != ReplicaState.STALE)
+            .ifPresent(m -> {
+              store.putReplicaMeta(m.withState(ReplicaState.STALE));
+              log.info("replica marked STALE (removed from membership while away) pid={} epoch={} gen={} cid={}",
+                  pid, m.epoch(), m.gen(), cid);
+            });
+        return null;
+      }).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -37,10 +37,14 @@ public final class MetaExtents {
     return await(getAsync(pid), "get extent pid=" + pid);
   }
 
-  /** AcquireLease for {@code cid}, waiting; the answer names the owner (which may be another chunk). */
-  public ExtentInfo acquireLease(long pid, int cid) {
+  /**
+   * AcquireLease for {@code cid} under its session, waiting; the answer names the owner (which may be another
+   * chunk).
+   */
+  public ExtentInfo acquireLease(long pid, int cid, String sessionUuid, long sessionEpoch) {
     CompletableFuture<ExtentInfo> f = meta.call(Envelope.newBuilder()
-            .setAcquireLease(AcquireLeaseRequest.newBuilder().setPid(pid).setCid(cid)))
+            .setAcquireLease(AcquireLeaseRequest.newBuilder().setPid(pid).setCid(cid).setSessionUuid(sessionUuid)
+                .setSessionEpoch(sessionEpoch)))
         .thenApply(e -> extentOf(e, pid));
     return await(f, "acquire lease pid=" + pid + " cid=" + cid);
   }

@@ -1,7 +1,7 @@
 package io.basalt.chunk;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.proto.ChunkHeartbeatResponse;
+import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -23,12 +23,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * In-test meta server: RegisterChunk, ChunkHeartbeat, ReportReplicas, GetExtent and AcquireLease over in-memory
+ * In-test meta server: RegisterChunk, KeepAlive (one session per chunk that never expires), ReportReplicas, GetExtent and AcquireLease over in-memory
  * maps, with the lease semantics of meta.proto (a member is granted when there is no owner or it is the owner,
  * epoch + 1 per grant). Thread-safe (one lock; handlers never block).
  */
 final class FakeMeta implements AutoCloseable {
-  record Extent(long pid, List<Integer> replicas, long epoch, int owner, long size) {}
+  record Extent(long pid, List<Integer> replicas, long epoch, int owner, long size, long ownerSession) {
+    Extent(long pid, List<Integer> replicas, long epoch, int owner, long size) {
+      this(pid, replicas, epoch, owner, size, owner == 0 ? 0 : 1000L + owner);
+    }
+  }
 
   private final Map<Integer, String> chunkAddresses = new HashMap<>();
   private final Map<Long, Extent> extents = new HashMap<>();
@@ -41,11 +45,13 @@ final class FakeMeta implements AutoCloseable {
   FakeMeta() {
     server = RpcServer.builder("fake-meta").bind("127.0.0.1", 0).metrics(new MetricRegistry())
         .handle(Envelope.BodyCase.REGISTER_CHUNK, h(this::register))
-        .handle(Envelope.BodyCase.CHUNK_HEARTBEAT, h(e -> {
+        .handle(Envelope.BodyCase.KEEP_ALIVE, h(e -> {
+          int cid = e.getKeepAlive().getCid();
           synchronized (this) {
             heartbeats++;
           }
-          return Envelope.newBuilder().setChunkHeartbeatResponse(ChunkHeartbeatResponse.getDefaultInstance());
+          return Envelope.newBuilder().setKeepAliveResponse(KeepAliveResponse.newBuilder()
+              .setSessionUuid("session-" + cid).setSessionEpoch(1000L + cid).setSessionTimeoutMs(10_000));
         }))
         .handle(Envelope.BodyCase.REPORT_REPLICAS, h(this::report))
         .handle(Envelope.BodyCase.GET_EXTENT, h(e -> extentResponse(extent(e.getGetExtent().getPid()))))
@@ -118,6 +124,7 @@ final class FakeMeta implements AutoCloseable {
     ExtentInfo.Builder b = ExtentInfo.newBuilder().setPid(x.pid()).setEpoch(x.epoch()).setOwnerCid(x.owner())
         .setExtentSize(x.size()).addAllReplicas(x.replicas());
     for (int cid : x.replicas()) b.addReplicaAddresses(chunkAddresses.getOrDefault(cid, ""));
+    b.setOwnerSession(x.ownerSession());
     return Envelope.newBuilder().setExtentResponse(ExtentResponse.newBuilder().setExtent(b));
   }
 

@@ -1,5 +1,6 @@
 package io.basalt.meta;
 
+import io.basalt.session.SessionConfig;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -15,9 +16,10 @@ import java.util.regex.Pattern;
  * @param chunkLiveness a chunk heard from within this window may receive new replicas
  * @param zkSessionTimeout ZooKeeper session timeout (LOST after it: the leader steps down)
  * @param zkConnectionTimeout Curator connection timeout
+ * @param sessions keepalive interval, session timeout and the mass-expiry guard's share
  */
 public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
-    Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout) {
+    Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions) {
   public static final String DEFAULT_CLUSTER = "local";
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
@@ -42,37 +44,43 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
     positive(chunkLiveness, "chunk liveness");
     positive(zkSessionTimeout, "zk session timeout");
     positive(zkConnectionTimeout, "zk connection timeout");
+    java.util.Objects.requireNonNull(sessions, "sessions");
   }
 
   /** Defaults for everything but the ZooKeeper address: 127.0.0.1:7000, cluster "local", metrics off. */
   public static MetaConfig defaults(String zkConnect) {
     return new MetaConfig(zkConnect, "127.0.0.1", 7000, DEFAULT_CLUSTER, -1, DEFAULT_CHUNK_LIVENESS,
-        DEFAULT_ZK_SESSION_TIMEOUT, DEFAULT_ZK_CONNECTION_TIMEOUT);
+        DEFAULT_ZK_SESSION_TIMEOUT, DEFAULT_ZK_CONNECTION_TIMEOUT, SessionConfig.defaults());
   }
 
   public MetaConfig withListen(String host, int port) {
     return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout);
+        zkConnectionTimeout, sessions);
   }
 
   public MetaConfig withCluster(String name) {
     return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout);
+        zkConnectionTimeout, sessions);
   }
 
   public MetaConfig withMetricsPort(int port) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout);
+        zkConnectionTimeout, sessions);
   }
 
   public MetaConfig withChunkLiveness(Duration window) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
-        zkConnectionTimeout);
+        zkConnectionTimeout, sessions);
   }
 
   public MetaConfig withZkSessionTimeout(Duration timeout) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
-        zkConnectionTimeout);
+        zkConnectionTimeout, sessions);
+  }
+
+  public MetaConfig withSessions(SessionConfig s) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, s);
   }
 
   private static void positive(Duration d, String what) {

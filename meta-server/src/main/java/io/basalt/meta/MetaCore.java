@@ -8,6 +8,8 @@ import io.basalt.meta.service.ExtentOps;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaMetrics;
 import io.basalt.meta.service.MetaState;
+import io.basalt.meta.service.SessionOps;
+import io.basalt.meta.service.SessionTicker;
 import io.basalt.meta.service.VolumeOps;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
@@ -32,6 +34,8 @@ public final class MetaCore implements AutoCloseable {
   private final ChunkOps chunks;
   private final VolumeOps volumes;
   private final ExtentOps extents;
+  private final SessionOps sessions;
+  private final SessionTicker ticker;
   private boolean closed;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints) {
@@ -47,12 +51,15 @@ public final class MetaCore implements AutoCloseable {
     this.store = new ZkMetaStore(client, paths, failpoints);
     this.loop = new MetaLoop();
     Holder holder = new Holder();
-    this.state = new MetaState(id, store, loop, System::nanoTime, () -> holder.hint(), new MetaMetrics(registry));
+    this.state = new MetaState(id, store, loop, System::nanoTime, () -> holder.hint(), new MetaMetrics(registry),
+        config.sessions());
     this.elector = new LeaderElector(client, paths, id, store, state);
     holder.elector = elector;
     this.chunks = new ChunkOps(state);
     this.volumes = new VolumeOps(state);
     this.extents = new ExtentOps(state, new PlacementPolicy(config.chunkLiveness()));
+    this.sessions = new SessionOps(state, id);
+    this.ticker = new SessionTicker(state, config.sessions(), registry);
   }
 
   /** Breaks the state/elector construction cycle for the leader hint. */
@@ -79,6 +86,7 @@ public final class MetaCore implements AutoCloseable {
     MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints);
     try {
       core.client.start();
+      core.ticker.start();
       core.elector.start();
       return core;
     } catch (RuntimeException e) {
@@ -127,6 +135,10 @@ public final class MetaCore implements AutoCloseable {
     return extents;
   }
 
+  public SessionOps sessions() {
+    return sessions;
+  }
+
   /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */
   @Override
   public synchronized void close() {
@@ -135,6 +147,7 @@ public final class MetaCore implements AutoCloseable {
     }
     closed = true;
     try {
+      ticker.close();
       elector.close();
     } finally {
       loop.close();

@@ -1,5 +1,6 @@
 package io.basalt.meta;
 
+import io.basalt.session.SessionConfig;
 import io.basalt.common.HostPort;
 import io.basalt.common.Units;
 import java.time.Duration;
@@ -39,6 +40,19 @@ public final class MetaServerMain implements Callable<Integer> {
       description = "ZooKeeper session timeout (default ${DEFAULT-VALUE})")
   String zkSessionTimeout;
 
+  @Option(names = "--keepalive-interval", defaultValue = "1s",
+      description = "how often chunks and clients send KeepAlive (default ${DEFAULT-VALUE})")
+  String keepaliveInterval;
+
+  @Option(names = "--session-timeout", defaultValue = "10s",
+      description = "a session (and its leases) lives this long after its last keepalive (default ${DEFAULT-VALUE})")
+  String sessionTimeout;
+
+  @Option(names = "--mass-expiry-share", defaultValue = "0.5",
+      description = "more than this share of chunk sessions expiring within one session timeout is cluster jeopardy:"
+          + " no replica is removed until they return or `basalt cluster confirm-expiry` (default ${DEFAULT-VALUE})")
+  double massExpiryShare;
+
   @Option(names = "--test-mode", description = "serve test-only admin calls (failpoints); never in production")
   boolean testMode;
 
@@ -47,8 +61,10 @@ public final class MetaServerMain implements Callable<Integer> {
     HostPort hp = HostPort.parse(listen);
     Duration liveness = Units.parseDuration(chunkLiveness);
     Duration session = Units.parseDuration(zkSessionTimeout);
+    SessionConfig sessions = SessionConfig.of(Units.parseDuration(keepaliveInterval),
+        Units.parseDuration(sessionTimeout)).withMassExpiryShare(massExpiryShare);
     return new MetaConfig(zk, hp.host(), hp.port(), cluster, metricsPort, liveness, session,
-        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT);
+        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions);
   }
 
   @Override

@@ -96,8 +96,9 @@ class LeaderElectionTest {
     VolumeInfo v = create(leader, "v1");
     ExtentInfo e = leader.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(2)
         .build()).join();
-    ExtentInfo leased = leader.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
-        .setCid(e.getReplicas(0)).build()).join();
+    MetaTestSupport.awaitGraceOver(leader);
+    ExtentInfo leased = MetaTestSupport.lease(leader, e.getPid(), MetaTestSupport.openSession(leader,
+        e.getReplicas(0)));
 
     BasaltException refused = failure(follower.volumes().list());
     assertThat(refused).isInstanceOf(NotLeaderException.class);

@@ -41,9 +41,11 @@ class MetaServerMainTest {
   @Test
   void optionsOverrideDefaults() {
     MetaConfig c = parse("--zk", "a:1,b:2", "--listen", "0.0.0.0:0", "--cluster", "prod-1", "--metrics-port", "0",
-        "--chunk-liveness", "1500ms", "--zk-session-timeout", "4s");
+        "--chunk-liveness", "1500ms", "--zk-session-timeout", "4s", "--keepalive-interval", "200ms",
+        "--session-timeout", "2s", "--mass-expiry-share", "0.75");
     assertThat(c).isEqualTo(new MetaConfig("a:1,b:2", "0.0.0.0", 0, "prod-1", 0, Duration.ofMillis(1500),
-        Duration.ofSeconds(4), MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT));
+        Duration.ofSeconds(4), MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT,
+        io.basalt.session.SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2)).withMassExpiryShare(0.75)));
   }
 
   @Test
@@ -51,6 +53,8 @@ class MetaServerMainTest {
     assertThatThrownBy(() -> parse("--zk", "z:1", "--listen", "nohost")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> parse("--zk", "z:1", "--cluster", "a/b")).hasMessageContaining("cluster");
     assertThatThrownBy(() -> parse("--zk", "z:1", "--chunk-liveness", "0s")).hasMessageContaining("liveness");
+    assertThatThrownBy(() -> parse("--zk", "z:1", "--keepalive-interval", "2s", "--session-timeout", "3s"))
+        .hasMessageContaining("at least twice the keepalive interval");
     assertThat(new CommandLine(new MetaServerMain()).execute("--listen", "127.0.0.1:0")).isEqualTo(2);
   }
 

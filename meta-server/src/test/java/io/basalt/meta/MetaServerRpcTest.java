@@ -8,7 +8,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
-import io.basalt.proto.ChunkHeartbeatRequest;
+import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.DeleteVolumeRequest;
 import io.basalt.proto.Envelope;
@@ -90,7 +90,7 @@ class MetaServerRpcTest {
       int cid = call(leader, Envelope.newBuilder().setRegisterChunk(RegisterChunkRequest.newBuilder()
           .setAddress("127.0.0.1:" + (9000 + i)).setZone("z" + i))).getRegisterChunkResponse().getCid();
       assertThat(cid).isEqualTo(i);
-      call(leader, Envelope.newBuilder().setChunkHeartbeat(ChunkHeartbeatRequest.newBuilder().setCid(cid)
+      call(leader, Envelope.newBuilder().setKeepAlive(KeepAliveRequest.newBuilder().setCid(cid)
           .setUsedBytes(10)));
     }
     assertThat(call(leader, Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()))
@@ -111,8 +111,17 @@ class MetaServerRpcTest {
     ExtentInfo e = call(leader, Envelope.newBuilder().setAllocateExtent(AllocateExtentRequest.newBuilder()
         .setVid(v.getVid()).setIndex(6))).getExtentResponse().getExtent();
     assertThat(e.getReplicaAddressesCount()).isEqualTo(3);
-    ExtentInfo leased = call(leader, Envelope.newBuilder().setAcquireLease(AcquireLeaseRequest.newBuilder()
-        .setPid(e.getPid()).setCid(e.getReplicas(1)))).getExtentResponse().getExtent();
+    ExtentInfo leased = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+      try {
+        var session = call(leader, Envelope.newBuilder().setKeepAlive(KeepAliveRequest.newBuilder()
+            .setCid(e.getReplicas(1)))).getKeepAliveResponse();
+        return call(leader, Envelope.newBuilder().setAcquireLease(AcquireLeaseRequest.newBuilder()
+            .setPid(e.getPid()).setCid(e.getReplicas(1)).setSessionUuid(session.getSessionUuid())
+            .setSessionEpoch(session.getSessionEpoch()))).getExtentResponse().getExtent();
+      } catch (RuntimeException notYet) {
+        return null; // NOT_READY during the new leader's grace
+      }
+    }, java.util.Objects::nonNull);
     assertThat(leased.getOwnerCid()).isEqualTo(e.getReplicas(1));
     assertThat(call(leader, Envelope.newBuilder().setGetExtent(GetExtentRequest.newBuilder().setPid(e.getPid())))
         .getExtentResponse().getExtent()).isEqualTo(leased);

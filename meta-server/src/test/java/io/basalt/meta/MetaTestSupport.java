@@ -3,7 +3,13 @@ package io.basalt.meta;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.proto.AcquireLeaseRequest;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.KeepAliveRequest;
+import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.RegisterChunkRequest;
+import io.basalt.proto.SessionGroup;
+import io.basalt.session.SessionConfig;
 import io.basalt.rpc.BasaltException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -13,9 +19,38 @@ import java.util.concurrent.CompletionException;
 public final class MetaTestSupport {
   private MetaTestSupport() {}
 
+  /** Short sessions (keepalive 100 ms, timeout 1 s: a new leader's grace is 1.1 s). */
+  public static final SessionConfig SESSIONS = SessionConfig.of(Duration.ofMillis(100), Duration.ofSeconds(1));
+
   public static MetaConfig config(String zk) {
     return MetaConfig.defaults(zk).withCluster("test").withListen("127.0.0.1", 0)
-        .withZkSessionTimeout(Duration.ofSeconds(6));
+        .withZkSessionTimeout(Duration.ofSeconds(6)).withSessions(SESSIONS);
+  }
+
+  /** A chunk session opened by one keepalive (tests that need it alive keep calling {@link #keepAlive}). */
+  public record TestSession(int cid, String uuid, long epoch) {}
+
+  public static TestSession openSession(MetaCore core, int cid) {
+    KeepAliveResponse r = core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK)
+        .setCid(cid).setName("test").build()).join();
+    return new TestSession(cid, r.getSessionUuid(), r.getSessionEpoch());
+  }
+
+  public static KeepAliveResponse keepAlive(MetaCore core, TestSession s) {
+    return core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK).setCid(s.cid())
+        .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).build()).join();
+  }
+
+  /** Waits until the leader's grace is over (leases can be granted). */
+  public static void awaitGraceOver(MetaCore core) {
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        core.sessions().status().join().getGraceRemainingMs() == 0);
+  }
+
+  /** AcquireLease for {@code s}'s chunk under its session. */
+  public static ExtentInfo lease(MetaCore core, long pid, TestSession s) {
+    return core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(pid).setCid(s.cid())
+        .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).build()).join();
   }
 
   public static MetaCore startCore(MetaConfig config, String id) {

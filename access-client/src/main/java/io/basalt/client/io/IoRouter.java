@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class IoRouter {
   private static final Logger log = LoggerFactory.getLogger(IoRouter.class);
   private static final Set<ErrorCode> REFRESH_AND_RETRY =
-      EnumSet.of(ErrorCode.UNAVAILABLE, ErrorCode.NOT_READY, ErrorCode.STALE_EPOCH, ErrorCode.TIMEOUT);
+      EnumSet.of(ErrorCode.UNAVAILABLE, ErrorCode.NOT_READY, ErrorCode.STALE_EPOCH, ErrorCode.TIMEOUT,
+          ErrorCode.NO_SESSION);
   /** Redirects followed back to back before backing off (owners pointing at each other during a lease move). */
   static final int MAX_IMMEDIATE_REDIRECTS = 3;
   static final long MIN_BACKOFF_MS = 10;

@@ -91,8 +91,14 @@ public final class ExtentOwner {
       pipe.enqueue(new PendingReplicate(r, slice, bytes, pipe.peer().cid(), w, backlog));
     }
     failpoints.inject("chunk.owner.after-replicate-send");
+    OwnerLease lease = table.lease();
     return w.future().thenApply(g -> {
       failpoints.inject("chunk.owner.after-replicate-before-ack");
+      if (!lease.valid(x.sessionEpoch)) {
+        // The lease ran out while the write was replicating: a new owner may exist, so acknowledge nothing.
+        metrics.acksRefusedAfterLease().inc();
+        throw OwnerLease.expired(pid, x.epoch, x.sessionEpoch);
+      }
       return g;
     });
   }
@@ -114,7 +120,7 @@ public final class ExtentOwner {
    */
   public java.util.Optional<ReadPlan> prepareReadIfOwner(ReadRequest req) {
     OwnedExtent x = table.get(req.getPid());
-    if (x == null) {
+    if (x == null || !table.lease().valid(x.sessionEpoch)) {
       return java.util.Optional.empty();
     }
     checkRange(x, req.getOffset(), req.getLength());

@@ -34,8 +34,10 @@ public final class OwnerTable {
   private final MetaExtents meta;
   private final LocalChunk local;
   private final ReplicaPipes pipes;
+  private final OwnerLease lease;
 
-  public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes) {
+  public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes, OwnerLease lease) {
+    this.lease = lease;
     this.store = store;
     this.meta = meta;
     this.local = local;
@@ -45,9 +47,13 @@ public final class OwnerTable {
   /** The owner state of {@code pid}, acquiring the lease first if needed; NOT_OWNER names the current owner. */
   OwnedExtent ensureOwner(long pid) {
     OwnedExtent x = owned.get(pid);
-    if (x != null) return x;
+    if (x != null) {
+      if (lease.valid(x.sessionEpoch)) return x;
+      stepDown(pid, x.epoch, OwnerLease.expired(pid, x.epoch, x.sessionEpoch));
+    }
     int me = local.cid();
-    ExtentInfo info = meta.acquireLease(pid, me);
+    OwnerLease.Session session = lease.current();
+    ExtentInfo info = meta.acquireLease(pid, me, session.uuid(), session.epoch());
     if (info.getOwnerCid() != me) {
       throw new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info, info.getOwnerCid()),
           "pid=" + pid + " is owned by cid=" + info.getOwnerCid() + " epoch=" + info.getEpoch() + ", not cid=" + me);
@@ -66,14 +72,75 @@ public final class OwnerTable {
     List<Peer> peers = peersOf(info, me);
     List<ReplicaPipe> list = new ArrayList<>(peers.size());
     for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
-    x = new OwnedExtent(pid, epoch, info.getExtentSize(), gen, peers, list);
+    x = new OwnedExtent(pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
+    x.setSelf(me);
     owned.put(pid, x);
-    log.info("became owner pid={} epoch={} gen={} cid={} replicas={}", pid, epoch, gen, me, info.getReplicasList());
+    log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={}", pid, epoch, gen, me,
+        session.uuid(), info.getReplicasList());
     return x;
   }
 
   OwnedExtent get(long pid) {
     return owned.get(pid);
+  }
+
+  /** The session guard of this table's leases. */
+  OwnerLease lease() {
+    return lease;
+  }
+
+  /** The leases held under session {@code sessionEpoch}, for the keepalive. Any thread. */
+  public List<io.basalt.proto.HeldLease> heldLeases(long sessionEpoch) {
+    List<io.basalt.proto.HeldLease> out = new ArrayList<>();
+    for (OwnedExtent x : owned.values()) {
+      if (x.sessionEpoch == sessionEpoch) {
+        out.add(io.basalt.proto.HeldLease.newBuilder().setPid(x.pid).setEpoch(x.epoch).build());
+      }
+    }
+    return out;
+  }
+
+  /** Steps down from every owned extent, each on its pid's thread: the session's local lease ran out. */
+  public void stepDownAll(String reason) {
+    for (long pid : List.copyOf(owned.keySet())) stepDownLater(pid, reason);
+  }
+
+  /** {@link #stepDown(long, String)} on the pid's thread. Any thread. */
+  public void stepDownLater(long pid, String reason) {
+    pipes.hop(pid, () -> stepDown(pid, reason));
+  }
+
+  /** Meta says the lease's epoch moved (membership changed): re-read the extent on the pid's thread. Any thread. */
+  public void refreshLater(long pid) {
+    pipes.hop(pid, () -> refresh(pid));
+  }
+
+  private void refresh(long pid) {
+    OwnedExtent x = owned.get(pid);
+    if (x == null) return;
+    ExtentInfo info;
+    try {
+      info = meta.get(pid);
+    } catch (BasaltException e) {
+      log.warn("refreshing owned extent failed pid={} epoch={} error={}", pid, x.epoch, e.getMessage());
+      return; // the next keepalive asks again
+    }
+    if (info.getOwnerCid() != local.cid() || info.getOwnerSession() != x.sessionEpoch) {
+      stepDown(pid, x.epoch, new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info,
+          info.getOwnerCid()), "meta names cid=" + info.getOwnerCid() + " owner of pid=" + pid));
+      return;
+    }
+    if (info.getEpoch() <= x.epoch) return;
+    long old = x.epoch;
+    if (x.shrinkTo(info.getEpoch(), info.getReplicasList())) {
+      // Our own replica must not accept the old epoch any more either.
+      store.replica(pid).ifPresent(m -> store.putReplicaMeta(m.withEpoch(info.getEpoch())));
+      log.info("owner adopted new membership pid={} epoch={} previousEpoch={} cid={} replicas={}", pid,
+          info.getEpoch(), old, local.cid(), info.getReplicasList());
+    } else {
+      stepDown(pid, x.epoch, new NotOwnerException(0, "", "membership grew pid=" + pid + " epoch=" + info.getEpoch()
+          + ": re-acquire to sync the new member"));
+    }
   }
 
   /** The other replicas of {@code pid} when this chunk owns it. Call on the pid's ordered thread. */

@@ -137,6 +137,17 @@ final class ReplicaPipe {
     complete(call, last, start);
   }
 
+  /**
+   * The peer left the membership (meta removed it, epoch + 1): queued writes need its ack no more, so each counts
+   * as acknowledged by this pipe; later completions are ignored.
+   */
+  void closeAsRemoved() {
+    closed = true;
+    log.info("peer removed from membership, completing its queue pid={} epoch={} cid={} unacked={}", pid, epoch,
+        peer.cid(), queue.size());
+    while (!queue.isEmpty()) queue.pollFirst().acked();
+  }
+
   /** Fails every queued write with {@code cause}; later completions are ignored. */
   void close(BasaltException cause) {
     closed = true;

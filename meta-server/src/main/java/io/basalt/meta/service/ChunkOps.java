@@ -3,8 +3,6 @@ package io.basalt.meta.service;
 import io.basalt.meta.store.MutationBatch;
 import io.basalt.meta.table.Chunk;
 import io.basalt.meta.table.MetaTables;
-import io.basalt.proto.ChunkHeartbeatRequest;
-import io.basalt.proto.ChunkHeartbeatResponse;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.IdCounters;
@@ -19,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chunk operations: registration (durable), heartbeat (soft: last seen on the monotonic clock, usage),
- * replica reports (which held pids no longer exist) and listing. Callable from any thread; work runs on the
+ * Chunk operations: registration (durable), replica reports (which held pids no longer exist, or no longer count
+ * the chunk as a member) and listing. Liveness and usage arrive with keepalives ({@link SessionOps}). Callable from any thread; work runs on the
  * MetaLoop through {@link MetaState}.
  */
 public final class ChunkOps {
@@ -84,27 +82,22 @@ public final class ChunkOps {
     });
   }
 
-  /** Soft: records usage and last seen; never written to ZooKeeper. */
-  public CompletableFuture<ChunkHeartbeatResponse> heartbeat(ChunkHeartbeatRequest req) {
-    return state.read(t -> {
-      Chunk c = known(t, req.getCid());
-      t.chunks().put(c.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), state.nowNanos()));
-      return ChunkHeartbeatResponse.getDefaultInstance();
-    });
-  }
-
   /** Answers the reported pids whose pextent no longer exists; replicas of existing pextents are never named. */
   public CompletableFuture<ReportReplicasResponse> reportReplicas(ReportReplicasRequest req) {
     return state.read(t -> {
       known(t, req.getCid());
       ReportReplicasResponse.Builder b = ReportReplicasResponse.newBuilder();
       for (long pid : req.getPidsList()) {
-        if (t.extents().get(pid) == null) {
+        var pe = t.extents().get(pid);
+        if (pe == null) {
           b.addDeletedPids(pid);
+        } else if (!pe.hasReplica(req.getCid())) {
+          b.addStalePids(pid);
         }
       }
-      if (b.getDeletedPidsCount() > 0) {
-        log.info("chunk holds deleted pextents cid={} count={}", req.getCid(), b.getDeletedPidsCount());
+      if (b.getDeletedPidsCount() > 0 || b.getStalePidsCount() > 0) {
+        log.info("chunk holds deleted or stale pextents cid={} deleted={} stale={}", req.getCid(),
+            b.getDeletedPidsCount(), b.getStalePidsCount());
       }
       return b.build();
     });

@@ -79,8 +79,10 @@ public final class ExtentOps {
   }
 
   /**
-   * Granted when the extent has no owner or {@code cid} already owns it: epoch + 1, persisted, then the owner is
-   * set. Otherwise the extent is returned with its current owner, unchanged.
+   * Granted (epoch + 1, persisted, then the owner set) when the asker holds a live session and is a member, and the
+   * extent has no owner with a live session, or the asker is that owner (a re-grant). Otherwise the extent is
+   * returned with its live owner, unchanged. During a new leader's grace an extent without a known owner is not
+   * granted (NOT_READY): its owner under the previous leader may not have reported it yet.
    */
   public CompletableFuture<ExtentInfo> acquireLease(AcquireLeaseRequest req) {
     return state.mutate("acquireLease", t -> {
@@ -90,17 +92,32 @@ public final class ExtentOps {
         throw VolumeRules.invalid("cid=" + cid + " is not a replica of pid=" + pe.pid() + " (replicas="
             + pe.replicas() + ")");
       }
-      if (pe.hasOwner() && pe.ownerCid() != cid) {
+      var session = t.sessions().byUuid(req.getSessionUuid())
+          .filter(s -> s.alive() && s.cid() == cid && s.epoch() == req.getSessionEpoch());
+      if (session.isEmpty()) {
+        throw new BasaltException(ErrorCode.NO_SESSION, "cid=" + cid + " session=" + req.getSessionUuid()
+            + " epoch=" + req.getSessionEpoch() + " is not a live session: no lease for pid=" + pe.pid(), true);
+      }
+      long sessionEpoch = session.get().epoch();
+      boolean ownerAlive = t.ownerAlive(pe);
+      if (ownerAlive && (pe.ownerCid() != cid || pe.ownerSession() != sessionEpoch)) {
         return Plan.done(() -> InfoViews.extent(pe, t));
       }
-      PExtent granted = pe.withOwner(cid).nextEpoch();
+      if (!ownerAlive && t.sessions().inGrace(state.nowNanos())) {
+        throw new BasaltException(ErrorCode.NOT_READY, "meta leader in grace for "
+            + t.sessions().graceRemainingNanos(state.nowNanos()) / 1_000_000 + " ms: no new lease for pid="
+            + pe.pid(), true);
+      }
+      PExtent granted = pe.withOwner(cid, sessionEpoch).nextEpoch();
       long page = ZkPaths.pageOf(pe.pid());
       MutationBatch batch = new MutationBatch()
           .putPExtentPage(page, t.extents().pextentPage(page, Map.of(pe.pid(), granted), Set.of()));
       return Plan.of(batch, () -> {
+        // Mutations run one at a time, so membership cannot have changed since the plan; soft owner changes in
+        // between (a release) are overwritten harmlessly: an owner counts only while its session lives.
         t.extents().put(granted);
-        log.info("lease granted pid={} cid={} epoch={} previousOwner={}", granted.pid(), cid, granted.epoch(),
-            pe.ownerCid());
+        log.info("lease granted pid={} cid={} session={} epoch={} previousOwner={}", granted.pid(), cid,
+            req.getSessionUuid(), granted.epoch(), pe.ownerCid());
         return InfoViews.extent(granted, t);
       });
     });

@@ -30,8 +30,12 @@ final class InfoViews {
   static ExtentInfo extent(PExtent pe, MetaTables t) {
     Volume v = t.volumes().get(pe.vid());
     ExtentInfo.Builder b = ExtentInfo.newBuilder().setIndex(pe.index()).setPid(pe.pid()).addAllReplicas(pe.replicas())
-        .setEpoch(pe.epoch()).setOwnerCid(pe.ownerCid()).setState(pe.state()).setVid(pe.vid())
+        .setEpoch(pe.epoch()).setState(pe.state()).setVid(pe.vid())
         .setExtentSize(v == null ? 0 : v.extentSize());
+    if (t.ownerAlive(pe)) {
+      // An owner entry under a session that ended is no owner: clients then go to a replica, which asks.
+      b.setOwnerCid(pe.ownerCid()).setOwnerSession(pe.ownerSession());
+    }
     for (int cid : pe.replicas()) {
       Chunk c = t.chunks().get(cid);
       b.addReplicaAddresses(c == null ? "" : c.address());

@@ -26,7 +26,7 @@ import java.util.function.Function;
  */
 public final class MetaRpcService {
   /** The operations behind the handlers. */
-  public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents) {}
+  public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions) {}
 
   private volatile Ops ops;
   private final boolean testMode;
@@ -49,8 +49,15 @@ public final class MetaRpcService {
   public RpcServer.Builder register(RpcServer.Builder server) {
     handle(server, BodyCase.REGISTER_CHUNK, (o, h) -> o.chunks().register(h.getRegisterChunk()),
         Envelope.Builder::setRegisterChunkResponse);
-    handle(server, BodyCase.CHUNK_HEARTBEAT, (o, h) -> o.chunks().heartbeat(h.getChunkHeartbeat()),
-        Envelope.Builder::setChunkHeartbeatResponse);
+    handle(server, BodyCase.KEEP_ALIVE, (o, h) -> o.sessions().keepAlive(h.getKeepAlive()),
+        Envelope.Builder::setKeepAliveResponse);
+    handle(server, BodyCase.LIST_SESSIONS, (o, h) -> o.sessions().list(), Envelope.Builder::setListSessionsResponse);
+    handle(server, BodyCase.CLUSTER_STATUS, (o, h) -> o.sessions().status(),
+        Envelope.Builder::setClusterStatusResponse);
+    handle(server, BodyCase.CONFIRM_EXPIRY, (o, h) -> o.sessions().confirmExpiry(),
+        Envelope.Builder::setConfirmExpiryResponse);
+    handle(server, BodyCase.RELEASE_LEASE, (o, h) -> o.sessions().release(h.getReleaseLease()),
+        MetaRpcService::extent);
     handle(server, BodyCase.REPORT_REPLICAS, (o, h) -> o.chunks().reportReplicas(h.getReportReplicas()),
         Envelope.Builder::setReportReplicasResponse);
     handle(server, BodyCase.LIST_CHUNKS, (o, h) -> o.chunks().listChunks(),

@@ -1,5 +1,7 @@
 package io.basalt.meta.service;
 
+import io.basalt.session.SessionConfig;
+import io.basalt.session.SessionTable;
 import io.basalt.meta.store.FencedException;
 import io.basalt.meta.store.FencingToken;
 import io.basalt.meta.store.MetaImage;
@@ -39,6 +41,7 @@ public final class MetaState {
   private final LeaderGate gate;
   private final MetaMetrics metrics;
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
+  private final SessionConfig sessionConfig;
   private volatile LeadershipState state = LeadershipState.FOLLOWER;
   private volatile long term;
   private volatile Runnable rejoinHook = () -> { };
@@ -53,7 +56,8 @@ public final class MetaState {
    * @param leaderHint where the leader is, for NOT_LEADER answers (may be stale or empty)
    */
   public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Supplier<String> leaderHint,
-      MetaMetrics metrics) {
+      MetaMetrics metrics, SessionConfig sessions) {
+    this.sessionConfig = sessions;
     this.id = id;
     this.store = store;
     this.loop = loop;
@@ -108,6 +112,16 @@ public final class MetaState {
       }
       tables = MetaTables.from(image);
       token = claimed;
+      // Sessions are soft: a new term starts empty, with a grace of one session timeout (DESIGN "Meta leadership").
+      SessionTable sessions = new SessionTable(sessionConfig, claimed.epoch(), nanoClock.getAsLong());
+      // Chunks registered before this term may hold leases granted by the previous leader: until each has reported
+      // in (or one lease period passed), no unknown lease is granted, and one that never returns expires.
+      for (var c : tables.chunks().all()) {
+        if (c.status() == io.basalt.proto.ChunkStatus.HEALTHY) {
+          sessions.expectChunk(c.cid(), c.address(), nanoClock.getAsLong());
+        }
+      }
+      tables.startSessions(sessions);
       transitionTo(LeadershipState.ACTIVE, "tables loaded");
       publishSizes();
       return true;

@@ -54,6 +54,10 @@ public record Chunk(int cid, String address, String zone, String adminAddress, l
         other.lastSeenNanos);
   }
 
+  public Chunk withStatus(ChunkStatus next) {
+    return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes, next, registeredMs, lastSeenNanos);
+  }
+
   public boolean everSeen() {
     return lastSeenNanos != NEVER;
   }

@@ -63,6 +63,11 @@ public final class ExtentTable {
     return byPid.size();
   }
 
+  /** Every pextent, in pid order (read-only). */
+  public java.util.Collection<PExtent> all() {
+    return Collections.unmodifiableCollection(byPid.values());
+  }
+
   /** Adds or replaces a pextent and its map entry. */
   public void put(PExtent pe) {
     PExtent old = byPid.put(pe.pid(), pe);

@@ -1,5 +1,6 @@
 package io.basalt.meta.table;
 
+import io.basalt.session.SessionTable;
 import io.basalt.meta.store.MetaImage;
 import io.basalt.proto.ChunkRecord;
 import io.basalt.proto.IdCounters;
@@ -17,6 +18,7 @@ public final class MetaTables {
   private final VolumeTable volumes = new VolumeTable();
   private final ExtentTable extents = new ExtentTable();
   private IdCounters ids;
+  private SessionTable sessions;
 
   private MetaTables(String clusterId, IdCounters ids) {
     this.clusterId = clusterId;
@@ -62,5 +64,19 @@ public final class MetaTables {
 
   public ExtentTable extents() {
     return extents;
+  }
+
+  /** This term's sessions (soft state, started when the term's tables load). */
+  public SessionTable sessions() {
+    return sessions;
+  }
+
+  public void startSessions(SessionTable table) {
+    this.sessions = table;
+  }
+
+  /** Whether {@code pe}'s lease owner holds a live session (an owner entry under a dead session is no owner). */
+  public boolean ownerAlive(PExtent pe) {
+    return pe.hasOwner() && sessions != null && sessions.isAlive(pe.ownerCid(), pe.ownerSession());
   }
 }

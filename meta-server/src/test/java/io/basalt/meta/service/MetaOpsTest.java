@@ -2,7 +2,9 @@ package io.basalt.meta.service;
 
 import static io.basalt.meta.MetaTestSupport.awaitActive;
 import static io.basalt.meta.MetaTestSupport.config;
+import static io.basalt.meta.MetaTestSupport.awaitGraceOver;
 import static io.basalt.meta.MetaTestSupport.failure;
+import static io.basalt.meta.MetaTestSupport.openSession;
 import static io.basalt.meta.MetaTestSupport.registerChunks;
 import static io.basalt.meta.MetaTestSupport.startCore;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,7 +14,7 @@ import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
-import io.basalt.proto.ChunkHeartbeatRequest;
+import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.ErrorCode;
@@ -68,8 +70,8 @@ class MetaOpsTest {
         .setPreferredCid(preferred).build()).join();
   }
 
-  ExtentInfo lease(long pid, int cid) {
-    return core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(pid).setCid(cid).build()).join();
+  ExtentInfo lease(long pid, io.basalt.meta.MetaTestSupport.TestSession s) {
+    return io.basalt.meta.MetaTestSupport.lease(core, pid, s);
   }
 
   @Test
@@ -123,9 +125,9 @@ class MetaOpsTest {
         .setClusterId("other-cluster").setAddress("127.0.0.1:1").build())), "cluster_id=other-cluster");
     assertThat(core.chunks().register(RegisterChunkRequest.newBuilder().setCid(2).setClusterId(clusterId)
         .setAddress("127.0.0.1:9002").setZone("z2").build()).join().getCid()).isEqualTo(2);
-    assertThat(failure(core.chunks().heartbeat(ChunkHeartbeatRequest.newBuilder().setCid(5).build())).code())
+    assertThat(failure(core.sessions().keepAlive(KeepAliveRequest.newBuilder().setCid(5).build())).code())
         .isEqualTo(ErrorCode.NO_SUCH_CHUNK);
-    core.chunks().heartbeat(ChunkHeartbeatRequest.newBuilder().setCid(2).setUsedBytes(777).build()).join();
+    core.sessions().keepAlive(KeepAliveRequest.newBuilder().setCid(2).setUsedBytes(777).build()).join();
     assertThat(core.chunks().listChunks().join().getChunks(1).getUsedBytes()).isEqualTo(777);
   }
 
@@ -186,11 +188,15 @@ class MetaOpsTest {
     registerChunks(core, 3);
     VolumeInfo v = create("v", 4 * MIB, 3, MIB);
     ExtentInfo e = allocate(v.getVid(), 0, 0);
-    int owner = e.getReplicas(0);
-    int other = e.getReplicas(1);
+    awaitGraceOver(core);
+    io.basalt.meta.MetaTestSupport.TestSession owner = openSession(core, e.getReplicas(0));
+    io.basalt.meta.MetaTestSupport.TestSession other = openSession(core, e.getReplicas(1));
+    assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
+        .setCid(owner.cid()).build())).code()).as("no lease without a session").isEqualTo(ErrorCode.NO_SESSION);
 
     ExtentInfo granted = lease(e.getPid(), owner);
-    assertThat(granted.getOwnerCid()).isEqualTo(owner);
+    assertThat(granted.getOwnerCid()).isEqualTo(owner.cid());
+    assertThat(granted.getOwnerSession()).isEqualTo(owner.epoch());
     assertThat(granted.getEpoch()).isEqualTo(2);
     assertThat(persistedEpoch(e.getPid())).isEqualTo(2);
 
@@ -200,6 +206,14 @@ class MetaOpsTest {
     ExtentInfo regranted = lease(e.getPid(), owner);
     assertThat(regranted.getEpoch()).isEqualTo(3);
     assertThat(persistedEpoch(e.getPid())).isEqualTo(3);
+
+    // the owner's session is superseded by a reconnect: its lease is gone and the other replica gets it
+    io.basalt.meta.MetaTestSupport.TestSession reconnected = openSession(core, owner.cid());
+    assertThat(core.extents().get(e.getPid()).join().getOwnerCid()).isZero();
+    ExtentInfo moved = lease(e.getPid(), other);
+    assertThat(moved.getOwnerCid()).isEqualTo(other.cid());
+    assertThat(moved.getEpoch()).isEqualTo(4);
+    assertThat(lease(e.getPid(), reconnected)).isEqualTo(moved);
 
     assertInvalid(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
         .setCid(99).build())), "cid=99 is not a replica");

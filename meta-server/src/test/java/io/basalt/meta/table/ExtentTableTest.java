@@ -15,12 +15,12 @@ class ExtentTableTest {
   @Test
   void pextentCopiesKeepOwnerSoftAndEpochDurable() {
     PExtent pe = PExtent.allocated(7, 1, 3, List.of(1, 2, 3));
-    PExtent owned = pe.withOwner(2).nextEpoch();
+    PExtent owned = pe.withOwner(2, 5).nextEpoch();
     assertThat(owned.epoch()).isEqualTo(2);
     assertThat(owned.ownerCid()).isEqualTo(2);
     PExtentRecord r = owned.toRecord();
-    assertThat(PExtent.fromRecord(r)).isEqualTo(owned.withOwner(0));
-    assertThatThrownBy(() -> pe.withOwner(9)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(PExtent.fromRecord(r)).isEqualTo(owned.withoutOwner());
+    assertThatThrownBy(() -> pe.withOwner(9, 1)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
