@@ -50,8 +50,8 @@ final class RegisterHistory {
   private Verdict verdict;
   private final Map<Long, Broken> finalVerdicts = new HashMap<>();
 
-  /** The history's own check: its violation, if any, and whether the search completed. */
-  private record Verdict(Violation violation, boolean searched) {}
+  /** The history's own check: its violation, or null when linearizable. */
+  private record Verdict(Violation violation) {}
 
   RegisterHistory(long lba) {
     this(lba, MAX_OPS, WglChecker.DEFAULT_STEP_BUDGET);
@@ -175,30 +175,30 @@ final class RegisterHistory {
 
   private Verdict searchHistory() {
     if (dropped > 0) {
-      return new Verdict(new Violation(lba, "too large to check", tooLarge(), -1), false);
+      return new Verdict(new Violation(lba, "too large to check", tooLarge(), -1));
     }
     for (int i = 0; i < size; i++) {
       if (kinds[i] == READ && seqs[i] > 0) {
         int w = find(writers[i], seqs[i]);
         if (w < 0) {
           return new Verdict(new Violation(lba, "never written", describe(i) + " but no write of it was sent to "
-              + "this lba; history " + this, opIds[i]), false);
+              + "this lba; history " + this, opIds[i]));
         }
         if (complete[i] <= invoke[w]) {
           return new Verdict(new Violation(lba, "future read", describe(i) + " but " + describe(w)
-              + " was sent only after the read completed", opIds[i]), false);
+              + " was sent only after the read completed", opIds[i]));
         }
       }
     }
     Search s = new Search(-1);
     WglChecker.Result r = s.run();
     return switch (r.verdict()) {
-      case LINEARIZABLE -> new Verdict(null, true);
+      case LINEARIZABLE -> new Verdict(null);
       case TOO_LARGE -> new Verdict(new Violation(lba, "too large to check", "the search gave up after " + r.steps()
           + " steps on " + size + " ops (a failure of the configuration, not a pass: fewer contended ops per block)",
-          -1), false);
+          -1));
       case NOT_LINEARIZABLE -> new Verdict(new Violation(lba, "not linearizable", s.explain(r), opIds[s.index(
-          r.stuck())]), true);
+          r.stuck())]));
     };
   }
 
@@ -235,7 +235,7 @@ final class RegisterHistory {
                 + " was sent after it was acked");
       }
     }
-    if (!v.searched()) {
+    if (v.violation() != null) {
       return null; // the history itself fails (reported on its own): the rule above is all that can be said
     }
     Search s = new Search(w < 0 ? 0 : w + 1);
