@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The invariants checked after every fault case, once healed (TESTPLAN 3.2-3.6): (a) I1: every block read back
- * through the volume and from every replica directly holds its last acked stamp or a later in-doubt one, and
- * replicas are byte-identical; plus the stresser's online violation and an exact replay of its history; (b) I2:
+ * through the volume and from every replica directly holds its last acked stamp or a later in-doubt one (in the
+ * contended range: a value some linearization ends with), and replicas are byte-identical; plus the stresser's
+ * online violation, an exact replay of its history and the search of its contended range; (b) I2:
  * every extent's replicas report one generation and one hash; (c) every extent has its expected replica count;
  * (d) I5: the stresser's max pause within budget; (e) I6: no process died that the test did not kill.
  *
@@ -141,7 +142,9 @@ public final class ClusterChecker {
     if (result != null && result.firstViolation() != null) {
       problem.accept("online violation: " + result.firstViolation());
     }
-    replay(problem);
+    if (!replay(problem)) {
+      model.checkContended().stream().limit(MAX_LISTED).forEach(v -> problem.accept("contended range: " + v));
+    }
     List<ExtentInfo> extents = List.of();
     int identical = 0;
     long blocks = 0;
@@ -166,8 +169,10 @@ public final class ClusterChecker {
           + pauseBudget.toMillis() + " ms");
     }
     int replicas = extents.isEmpty() ? 0 : extents.get(0).getReplicasCount();
-    String figures = result == null ? "" : String.format("%d writes acked, %d in doubt, %d reads checked, ",
-        result.writesAcked(), result.writesInDoubt(), result.readsChecked());
+    String figures = (result == null ? "" : String.format("%d writes acked, %d in doubt, %d reads checked, ",
+        result.writesAcked(), result.writesInDoubt(), result.readsChecked()))
+        + (model.contendedBlocks() == 0 ? "" : String.format("contended range of %d blocks searched (%d ops), ",
+        model.contendedBlocks(), model.contendedOps()));
     String pause = result == null ? "" : ", max pause " + result.maxPause().toMillis() + " ms";
     long ms = (System.nanoTime() - start) / 1_000_000;
     if (problems.isEmpty()) {
@@ -189,19 +194,20 @@ public final class ClusterChecker {
     throw fail(report);
   }
 
-  private void replay(Consumer<String> problem) {
+  /** The exact replay of the history, contended range included; false when there is no whole history to replay. */
+  private boolean replay(Consumer<String> problem) {
     if (history == null) {
-      return;
+      return false;
     }
     history.flush();
     if (history.truncated()) {
       log.info("history of {} ops exceeds the memory cap: exact replay skipped (file {})", history.size(),
           history.file());
-      return;
+      return false;
     }
-    LinearizabilityChecker.Replay r = LinearizabilityChecker.replay(model.runId(), model.volumeId(), model.blocks(),
-        history.ops());
+    LinearizabilityChecker.Replay r = LinearizabilityChecker.replay(model, history.ops());
     r.violations().stream().limit(MAX_LISTED).forEach(v -> problem.accept("history replay: " + v));
+    return true;
   }
 
   private static long extentSize(ExtentInfo e) {
