@@ -119,7 +119,8 @@ public final class BlockModel {
 
   /**
    * Records that write {@code opId} of {@code writer} sends {@code seq} to {@code [lba, lba + n)}; returns the
-   * invoke time (before the write is sent, after it is recorded).
+   * invoke time, taken before the write is sent and after its single-writer blocks recorded it (its contended blocks
+   * record it with that time).
    */
   public long writeInvoked(int writer, long seq, long lba, int n, long opId) {
     for (int i = 0; i < n; i++) {

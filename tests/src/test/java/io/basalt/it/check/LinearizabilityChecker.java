@@ -43,7 +43,10 @@ public final class LinearizabilityChecker {
     }
   }
 
-  /** Replays {@code ops} (any order) on a volume of {@code blocks} blocks written by run {@code runId}. */
+  /**
+   * Replays {@code ops} (any order) on a volume of {@code blocks} blocks written by run {@code runId}, without a
+   * contended range (a run with one: {@link #replay(BlockModel, Collection)} with the stresser's model).
+   */
   public static Replay replay(long runId, long volumeId, long blocks, Collection<Op> ops) {
     return replay(new BlockModel(runId, volumeId, blocks, System::nanoTime), ops);
   }

@@ -50,7 +50,8 @@ public final class StressLayout {
     this.contendedStart = Math.max(0, Math.min(start, seqStart - contendedBlocks));
     // stripe slots overlapping the contended range, [skipFrom, skipTo), are left out
     long skipFrom = contendedStart / stripeBlocks;
-    long skipTo = contendedBlocks == 0 ? skipFrom : (contendedStart + contendedBlocks + stripeBlocks - 1) / stripeBlocks;
+    long skipTo = contendedBlocks == 0 ? skipFrom
+        : (contendedStart + contendedBlocks + stripeBlocks - 1) / stripeBlocks;
     long total = seqStart / stripeBlocks - (skipTo - skipFrom);
     long wanted = Math.min(total, c.workingSetBlocks() / stripeBlocks);
     if (wanted < writers) {
