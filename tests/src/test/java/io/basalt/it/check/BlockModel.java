@@ -12,6 +12,11 @@ import java.util.function.LongSupplier;
  * the in-doubt seqs above it, the highest seq any completed read returned, and the last few seqs written; O(blocks)
  * memory, no search.
  *
+ * <p>The exception is an optional small <em>contended</em> range (TESTPLAN 3.1 c) that several writers write at
+ * once: there no order of writes is known in advance, so each of its blocks records its whole history in a
+ * {@link RegisterHistory} (bounded) and is checked at the end by search ({@link #checkContended()}), not online;
+ * online, its reads are only checked to be zeros or a stamp of this run that was sent to that LBA.
+ *
  * <p>Reads are checked as they complete ({@link #readCompleted}): a stamp of this LBA, of this run, of the
  * block's writer, of a seq written to it and invoked before the read completed, and no older than both the last
  * seq acked before the read was invoked and the highest seq returned by a read that completed before it was invoked
@@ -41,20 +46,45 @@ public final class BlockModel {
   private final long volumeId;
   private final LongSupplier clock;
   private final AtomicReferenceArray<BlockRegister> regs;
+  private final long contendedFirst;
+  private final RegisterHistory[] contended;
 
   public BlockModel(long runId, long volumeId, long blocks, LongSupplier clock) {
-    if (blocks <= 0 || blocks > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("blocks=" + blocks);
+    this(runId, volumeId, blocks, clock, 0, 0);
+  }
+
+  /** A model whose blocks {@code [contendedFirst, contendedFirst + contendedBlocks)} have several writers. */
+  public BlockModel(long runId, long volumeId, long blocks, LongSupplier clock, long contendedFirst,
+      int contendedBlocks) {
+    if (blocks <= 0 || blocks > Integer.MAX_VALUE || contendedBlocks < 0 || contendedFirst < 0
+        || contendedFirst + contendedBlocks > blocks) {
+      throw new IllegalArgumentException("blocks=" + blocks + " contended=[" + contendedFirst + ", +"
+          + contendedBlocks + ")");
     }
     this.runId = runId;
     this.volumeId = volumeId;
     this.clock = clock;
     this.regs = new AtomicReferenceArray<>((int) blocks);
+    this.contendedFirst = contendedFirst;
+    this.contended = new RegisterHistory[contendedBlocks];
+    for (int i = 0; i < contendedBlocks; i++) {
+      contended[i] = new RegisterHistory(contendedFirst + i);
+    }
   }
 
   /** A model timed by this JVM's {@link System#nanoTime}, as the stresser uses it. */
   public static BlockModel live(long runId, long volumeId, long blocks) {
     return new BlockModel(runId, volumeId, blocks, System::nanoTime);
+  }
+
+  /** A live model with a contended range (see {@link StressLayout#contendedStart()}). */
+  public static BlockModel live(long runId, long volumeId, long blocks, long contendedFirst, int contendedBlocks) {
+    return new BlockModel(runId, volumeId, blocks, System::nanoTime, contendedFirst, contendedBlocks);
+  }
+
+  /** An empty model of the same run, volume, size and contended range, timed by {@code c} (for replays). */
+  public BlockModel fresh(LongSupplier c) {
+    return new BlockModel(runId, volumeId, blocks(), c, contendedFirst, contended.length);
   }
 
   public long runId() {
@@ -69,27 +99,58 @@ public final class BlockModel {
     return regs.length();
   }
 
+  public long contendedStart() {
+    return contendedFirst;
+  }
+
+  /** Blocks in the contended range (0: none). */
+  public int contendedBlocks() {
+    return contended.length;
+  }
+
+  public boolean isContended(long lba) {
+    return lba >= contendedFirst && lba - contendedFirst < contended.length;
+  }
+
   /** The stamp {@code writer} puts at {@code lba} with {@code seq} (what every write must carry). */
   public BlockStamp stamp(long lba, int writer, long seq, long opId) {
     return new BlockStamp(volumeId, lba, writer, seq, opId, runId);
   }
 
-  /** Records that {@code writer} sends {@code seq} to {@code [lba, lba + n)}; returns the invoke time. */
-  public long writeInvoked(int writer, long seq, long lba, int n) {
+  /**
+   * Records that write {@code opId} of {@code writer} sends {@code seq} to {@code [lba, lba + n)}; returns the
+   * invoke time, taken before the write is sent and after its single-writer blocks recorded it (its contended blocks
+   * record it with that time).
+   */
+  public long writeInvoked(int writer, long seq, long lba, int n, long opId) {
     for (int i = 0; i < n; i++) {
-      register(lba + i).invoke(writer, seq, lba + i);
+      if (!isContended(lba + i)) {
+        register(lba + i).invoke(writer, seq, lba + i);
+      }
     }
-    return clock.getAsLong();
+    long now = clock.getAsLong();
+    for (int i = 0; i < n; i++) {
+      if (isContended(lba + i)) {
+        contended(lba + i).writeInvoked(opId, writer, seq, now);
+      }
+    }
+    return now;
   }
 
   /** Records the outcome of a write; not {@code acked} means in doubt. Returns the completion time. */
   public long writeCompleted(int writer, long seq, long lba, int n, boolean acked) {
     for (int i = 0; i < n; i++) {
-      register(lba + i).complete(writer, seq, lba + i, acked);
+      if (!isContended(lba + i)) {
+        register(lba + i).complete(writer, seq, lba + i, acked);
+      }
     }
     long now = clock.getAsLong();
-    for (int i = 0; acked && i < n; i++) {
-      register(lba + i).ackedAt(seq, now);
+    for (int i = 0; i < n; i++) {
+      if (isContended(lba + i)) {
+        contended(lba + i).writeCompleted(writer, seq, now, acked);
+      } else if (acked) {
+        register(lba + i).ackedAt(seq, now);
+      }
     }
     return now;
   }
@@ -120,7 +181,9 @@ public final class BlockModel {
       long lba = t.lba() + i;
       BlockStamp.Result got = seen.get(i);
       BlockRegister.Broken b = foreign(got);
-      if (b == null) {
+      if (b == null && isContended(lba)) {
+        b = contended(lba).readCompleted(opId, got, t.invokeNanos(), now);
+      } else if (b == null) {
         BlockRegister r = regs.get(index(lba));
         if (r != null) {
           b = r.checkRead(got, t.floorAcked()[i], t.floorRead()[i]);
@@ -156,6 +219,12 @@ public final class BlockModel {
     if (f != null) {
       return Optional.of(new Violation(lba, f.rule(), where + " holds " + got + "; model " + describe(lba), -1));
     }
+    if (isContended(lba)) {
+      RegisterHistory h = contended(lba);
+      BlockRegister.Broken b = h.finalRule(got);
+      return b == null ? Optional.empty() : Optional.of(new Violation(lba, b.rule(), where + " holds " + got + ": "
+          + b.detail() + "; expected " + h.expected() + "; model " + h, -1));
+    }
     BlockRegister r = regs.get(index(lba));
     if (r == null) {
       return got.seq() == 0 ? Optional.empty() : Optional.of(new Violation(lba, "never written", where + " holds "
@@ -166,22 +235,65 @@ public final class BlockModel {
         + ", expected " + r.expected() + "; model " + r, -1));
   }
 
+  /**
+   * The contended range's check (TESTPLAN 3.3: a search per block), once the load has stopped: per block, a read of
+   * a stamp never written there or written only after the read completed, no linearization at all, or a history too
+   * large to check. Empty when every block is linearizable or there is no contended range.
+   */
+  public List<Violation> checkContended() {
+    List<Violation> bad = new ArrayList<>(0);
+    for (RegisterHistory h : contended) {
+      bad.addAll(h.check());
+    }
+    return bad;
+  }
+
+  /** Ops recorded in the contended range, over all its blocks. */
+  public long contendedOps() {
+    long n = 0;
+    for (RegisterHistory h : contended) {
+      n += h.ops();
+    }
+    return n;
+  }
+
+  /**
+   * The fewest ops any contended block of {@code [lba, lba + n)} may still record before it is too large to
+   * check ({@link Integer#MAX_VALUE} when none is contended): the stresser keeps its contended ops below it.
+   */
+  public int contendedRoom(long lba, int n) {
+    int room = Integer.MAX_VALUE;
+    for (int i = 0; i < n; i++) {
+      if (isContended(lba + i)) {
+        room = Math.min(room, contended(lba + i).room());
+      }
+    }
+    return room;
+  }
+
   /** The model's state of one block, for messages. */
   public String describe(long lba) {
+    if (isContended(lba)) {
+      return contended(lba).toString();
+    }
     BlockRegister r = regs.get(index(lba));
     return r == null ? "never written" : r.toString();
   }
 
-  /** The last acked seq of {@code lba} (0: never acked). */
+  /** The last acked seq of {@code lba} (0: never acked, or contended: see {@link #isContended}). */
   public long lastAcked(long lba) {
     BlockRegister r = regs.get(index(lba));
     return r == null ? 0 : r.lastAcked();
   }
 
-  /** The writer {@code lba} belongs to (0: never written). */
+  /** The writer {@code lba} belongs to (0: never written, or contended). */
   public int writer(long lba) {
     BlockRegister r = regs.get(index(lba));
     return r == null ? 0 : r.writer();
+  }
+
+  private RegisterHistory contended(long lba) {
+    return contended[(int) (lba - contendedFirst)];
   }
 
   private BlockRegister register(long lba) {

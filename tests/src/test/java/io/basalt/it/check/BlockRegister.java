@@ -22,7 +22,8 @@ final class BlockRegister {
   private long lastAcked;
   private long lastAckedAt;
   private long maxRead;
-  private long[] inDoubt = NONE; // ascending, all above lastAcked
+  private long[] inDoubt = NONE; // the first inDoubtCount: ascending, all above lastAcked
+  private int inDoubtCount;
   private final long[] recent = new long[RING];
   private int recentCount;
 
@@ -49,9 +50,12 @@ final class BlockRegister {
     if (acked) {
       lastAcked = seq;
       inDoubt = NONE; // every in-doubt seq is below seq: superseded
+      inDoubtCount = 0;
     } else {
-      inDoubt = Arrays.copyOf(inDoubt, inDoubt.length + 1);
-      inDoubt[inDoubt.length - 1] = seq;
+      if (inDoubtCount == inDoubt.length) {
+        inDoubt = Arrays.copyOf(inDoubt, Math.max(2, 2 * inDoubtCount)); // amortised: many may pile up
+      }
+      inDoubt[inDoubtCount++] = seq;
     }
   }
 
@@ -126,7 +130,7 @@ final class BlockRegister {
   }
 
   private boolean inDoubtContains(long s) {
-    return Arrays.binarySearch(inDoubt, s) >= 0 || (inFlight != 0 && inFlight == s);
+    return Arrays.binarySearch(inDoubt, 0, inDoubtCount, s) >= 0 || (inFlight != 0 && inFlight == s);
   }
 
   /** What the block may hold at the end. */
@@ -135,7 +139,8 @@ final class BlockRegister {
     if (lastAcked >= maxRead) {
       allowed.add(lastAcked == 0 ? "zeros" : "acked seq " + lastAcked);
     }
-    for (long s : inDoubt) {
+    for (int i = 0; i < inDoubtCount; i++) {
+      long s = inDoubt[i];
       if (s >= maxRead) {
         allowed.add("in-doubt seq " + s);
       }
@@ -149,6 +154,7 @@ final class BlockRegister {
   @Override
   public synchronized String toString() {
     return "writer=" + writer + " lastAcked=" + lastAcked + (lastAcked > 0 ? "@" + lastAckedAt : "") + " inDoubt="
-        + Arrays.toString(inDoubt) + " inFlight=" + inFlight + " maxRead=" + maxRead + " maxInvoked=" + maxInvoked;
+        + Arrays.toString(Arrays.copyOf(inDoubt, inDoubtCount)) + " inFlight=" + inFlight + " maxRead=" + maxRead
+        + " maxInvoked=" + maxInvoked;
   }
 }

@@ -17,10 +17,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The invariants checked after every fault case, once healed (TESTPLAN 3.2-3.6): (a) I1: every block read back
- * through the volume and from every replica directly holds its last acked stamp or a later in-doubt one, and
- * replicas are byte-identical; plus the stresser's online violation and an exact replay of its history; (b) I2:
+ * through the volume and from every replica directly holds its last acked stamp or a later in-doubt one (in the
+ * contended range: a value some linearization ends with), and replicas are byte-identical; plus the stresser's
+ * online violation, an exact replay of its history and the search of its contended range; (b) I2:
  * every extent's replicas report one generation and one hash; (c) every extent has its expected replica count;
  * (d) I5: the stresser's max pause within budget; (e) I6: no process died that the test did not kill.
+ *
+ * <p>After a power cut ({@link #powerCutAt}), (a) asks less of the final state: only the durable prefix must survive
+ * (see {@link PowerCut}), later acked writes may be lost, but nothing may come back as garbage or as a value never
+ * written.
  *
  * <p>Prints a one-line summary when everything holds. On failure it first hands the report to the evidence hook
  * (freeze the cluster, save data dirs: TESTPLAN 3.7, never repair first), then throws an {@link AssertionError}
@@ -57,6 +62,7 @@ public final class ClusterChecker {
   private Duration settleTimeout = Duration.ofSeconds(15);
   private Duration stableFor = Duration.ofSeconds(1);
   private Duration readTimeout = Duration.ofSeconds(30);
+  private Long powerCutNanos;
 
   private ClusterChecker(ClusterView view, String volumeName) {
     this.view = Objects.requireNonNull(view);
@@ -123,6 +129,17 @@ public final class ClusterChecker {
     return this;
   }
 
+  /**
+   * Declares a power cut at {@code cutNanos} ({@link System#nanoTime} of this JVM, the stresser's clock), after the
+   * stresser stopped: the final state need only hold the writes acked before the last FLUSH that completed before
+   * the cut, and FUA writes acked before it; later acked writes count as in doubt. Needs the whole history in
+   * memory. Without it (the default) every acked write must survive.
+   */
+  public ClusterChecker powerCutAt(long cutNanos) {
+    this.powerCutNanos = cutNanos;
+    return this;
+  }
+
   /** Runs every check; returns the report when everything holds, else saves evidence and throws. */
   public Report check() {
     Objects.requireNonNull(model, "model (or stresser) is required");
@@ -141,7 +158,23 @@ public final class ClusterChecker {
     if (result != null && result.firstViolation() != null) {
       problem.accept("online violation: " + result.firstViolation());
     }
-    replay(problem);
+    if (!replay(problem)) {
+      model.checkContended().stream().limit(MAX_LISTED).forEach(v -> problem.accept("contended range: " + v));
+    }
+    BlockModel finalModel = model;
+    String cut = "";
+    if (powerCutNanos != null) {
+      if (history == null || history.truncated()) {
+        problem.accept("power cut: the durable prefix needs the whole history in memory, but it "
+            + (history == null ? "is missing" : "was truncated at " + history.ops().size() + " of " + history.size()
+            + " ops (raise historyMemoryCap)") + "; every acked write is required instead");
+      } else {
+        PowerCut.Durability d = PowerCut.at(model, history.ops(), powerCutNanos);
+        finalModel = d.model();
+        cut = ", " + d.summary();
+        log.info("{}", d.summary());
+      }
+    }
     List<ExtentInfo> extents = List.of();
     int identical = 0;
     long blocks = 0;
@@ -156,7 +189,7 @@ public final class ClusterChecker {
         identical += count[0] == before && st.identical() ? 1 : 0;
       }
       long extentBytes = extents.isEmpty() ? 1 << 20 : extentSize(extents.get(0));
-      blocks = new ContentCheck(view, volume, model, extentBytes, readTimeout, problem).run(statuses);
+      blocks = new ContentCheck(view, volume, finalModel, extentBytes, readTimeout, problem).run(statuses);
     } catch (RuntimeException e) {
       log.error("checker could not read the cluster", e);
       problem.accept("checker could not read the cluster: " + e);
@@ -166,9 +199,11 @@ public final class ClusterChecker {
           + pauseBudget.toMillis() + " ms");
     }
     int replicas = extents.isEmpty() ? 0 : extents.get(0).getReplicasCount();
-    String figures = result == null ? "" : String.format("%d writes acked, %d in doubt, %d reads checked, ",
-        result.writesAcked(), result.writesInDoubt(), result.readsChecked());
-    String pause = result == null ? "" : ", max pause " + result.maxPause().toMillis() + " ms";
+    String figures = (result == null ? "" : String.format("%d writes acked, %d in doubt, %d reads checked, ",
+        result.writesAcked(), result.writesInDoubt(), result.readsChecked()))
+        + (model.contendedBlocks() == 0 ? "" : String.format("contended range of %d blocks searched (%d ops), ",
+        model.contendedBlocks(), model.contendedOps()));
+    String pause = (result == null ? "" : ", max pause " + result.maxPause().toMillis() + " ms") + cut;
     long ms = (System.nanoTime() - start) / 1_000_000;
     if (problems.isEmpty()) {
       String summary = String.format("check ok: %s%d extents x %d replicas identical, %d blocks verified%s "
@@ -189,19 +224,20 @@ public final class ClusterChecker {
     throw fail(report);
   }
 
-  private void replay(Consumer<String> problem) {
+  /** The exact replay of the history, contended range included; false when there is no whole history to replay. */
+  private boolean replay(Consumer<String> problem) {
     if (history == null) {
-      return;
+      return false;
     }
     history.flush();
     if (history.truncated()) {
       log.info("history of {} ops exceeds the memory cap: exact replay skipped (file {})", history.size(),
           history.file());
-      return;
+      return false;
     }
-    LinearizabilityChecker.Replay r = LinearizabilityChecker.replay(model.runId(), model.volumeId(), model.blocks(),
-        history.ops());
+    LinearizabilityChecker.Replay r = LinearizabilityChecker.replay(model, history.ops());
     r.violations().stream().limit(MAX_LISTED).forEach(v -> problem.accept("history replay: " + v));
+    return true;
   }
 
   private static long extentSize(ExtentInfo e) {

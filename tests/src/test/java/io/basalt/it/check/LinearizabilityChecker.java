@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * Per-block linearizability of a whole history (TESTPLAN 3.3), offline: replays the ops' invocations and
  * completions in time order into a fresh {@link BlockModel}, so the checks the stresser ran online are repeated
  * exactly, without the races of live threads. O(n log n): blocks are independent registers with one writer each and
- * unique seqs, so no search is needed. An op completed at time t precedes an op invoked at t.
+ * unique seqs, so no search is needed. An op completed at time t precedes an op invoked at t. The blocks of a
+ * contended range (several writers) are then checked by search, one block at a time ({@link WglChecker}).
  *
  * <p>The final state after healing is checked with {@link #checkFinal}. Stateless; thread-safe.
  */
@@ -42,8 +43,19 @@ public final class LinearizabilityChecker {
     }
   }
 
-  /** Replays {@code ops} (any order) on a volume of {@code blocks} blocks written by run {@code runId}. */
+  /**
+   * Replays {@code ops} (any order) on a volume of {@code blocks} blocks written by run {@code runId}, without a
+   * contended range (a run with one: {@link #replay(BlockModel, Collection)} with the stresser's model).
+   */
   public static Replay replay(long runId, long volumeId, long blocks, Collection<Op> ops) {
+    return replay(new BlockModel(runId, volumeId, blocks, System::nanoTime), ops);
+  }
+
+  /**
+   * Replays {@code ops} (any order) into an empty model like {@code like} (same run, volume, size and contended
+   * range), then searches the contended blocks.
+   */
+  public static Replay replay(BlockModel like, Collection<Op> ops) {
     List<Event> events = new ArrayList<>(ops.size() * 2);
     for (Op op : ops) {
       boolean checkable = op.kind() == Kind.WRITE || (op.kind() == Kind.READ && op.outcome() == Outcome.OK);
@@ -55,7 +67,7 @@ public final class LinearizabilityChecker {
     events.sort(Comparator.comparingLong(Event::at).thenComparingInt(Event::phase)
         .thenComparingLong(e -> e.op().opId()));
     ReplayClock clock = new ReplayClock();
-    BlockModel model = new BlockModel(runId, volumeId, blocks, clock);
+    BlockModel model = like.fresh(clock);
     Map<Long, BlockModel.ReadToken> reads = new HashMap<>();
     List<Violation> violations = new ArrayList<>();
     long writes = 0;
@@ -65,7 +77,7 @@ public final class LinearizabilityChecker {
       Op op = e.op();
       if (op.kind() == Kind.WRITE) {
         if (e.phase() == 1) {
-          model.writeInvoked(op.actor(), op.seq(), op.lba(), op.blocks());
+          model.writeInvoked(op.actor(), op.seq(), op.lba(), op.blocks(), op.opId());
         } else {
           model.writeCompleted(op.actor(), op.seq(), op.lba(), op.blocks(), op.outcome() == Outcome.OK);
           writes++;
@@ -77,6 +89,7 @@ public final class LinearizabilityChecker {
         readsChecked++;
       }
     }
+    violations.addAll(model.checkContended());
     return new Replay(model, List.copyOf(violations), writes, readsChecked);
   }
 

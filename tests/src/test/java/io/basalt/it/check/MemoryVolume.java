@@ -6,6 +6,7 @@ import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,12 +17,18 @@ import java.util.function.LongPredicate;
  * to inject: writes that time out (applied or not), writes acked but never applied (a lost write), and reads served
  * from a stale copy. Each op applies atomically under the volume's lock. Also counts writes per extent (the
  * "generation" the fake cluster reports).
+ *
+ * <p>It also has a disk under a volatile cache, for power cuts: a FLUSH persists every block written before it, a
+ * FUA write persists itself, and {@link #powerCut} brings back what was persisted. Faults there: flushes that skip
+ * some blocks, FUA ignored, and torn blocks (garbage) where unpersisted writes were.
  */
 final class MemoryVolume implements Volume {
   private final String name;
   private final byte[] data; // guarded by this
   private final byte[] stale; // guarded by this: what a lagging replica would serve
   private final long[] gens; // guarded by this: writes per extent
+  private final byte[] durable; // guarded by this: what survives a power cut
+  private final BitSet dirty = new BitSet(); // guarded by this: blocks written since they were last persisted
   private final long extentSize;
   private final ExecutorService exec = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "memory-volume");
@@ -31,12 +38,15 @@ final class MemoryVolume implements Volume {
   private volatile LongPredicate lostWrite = lba -> false;
   private volatile LongPredicate staleRead = lba -> false;
   private volatile int timeoutPercent;
+  private volatile LongPredicate flushSkips = lba -> false;
+  private volatile boolean ignoreFua;
   private final java.util.Random random = new java.util.Random(5);
 
   MemoryVolume(String name, long size, long extentSize) {
     this.name = name;
     this.data = new byte[(int) size];
     this.stale = new byte[(int) size];
+    this.durable = new byte[(int) size];
     this.extentSize = extentSize;
     this.gens = new long[(int) ((size + extentSize - 1) / extentSize)];
   }
@@ -51,6 +61,33 @@ final class MemoryVolume implements Volume {
   MemoryVolume servingStaleReadsOf(LongPredicate lba) {
     this.staleRead = lba;
     return this;
+  }
+
+  /** Flushes never persist a matching LBA (a FUA write still does). */
+  MemoryVolume forgettingFlushesOf(LongPredicate lba) {
+    this.flushSkips = lba;
+    return this;
+  }
+
+  /** FUA writes are acked without being persisted. */
+  MemoryVolume ignoringFua() {
+    this.ignoreFua = true;
+    return this;
+  }
+
+  /**
+   * Cuts the power: every block comes back as last persisted, or, {@code torn}, every block written since it was
+   * last persisted comes back as garbage.
+   */
+  synchronized void powerCut(boolean torn) {
+    System.arraycopy(durable, 0, data, 0, data.length);
+    java.util.Random junk = new java.util.Random(dirty.cardinality());
+    for (int b = dirty.nextSetBit(0); torn && b >= 0; b = dirty.nextSetBit(b + 1)) {
+      byte[] g = new byte[BlockStamp.BLOCK];
+      junk.nextBytes(g);
+      System.arraycopy(g, 0, data, b * BlockStamp.BLOCK, g.length);
+    }
+    dirty.clear();
   }
 
   /** This share of writes fails with TIMEOUT, half of them applied anyway. */
@@ -101,6 +138,11 @@ final class MemoryVolume implements Volume {
           System.arraycopy(data, (int) offset, stale, (int) offset, bytes.length);
           System.arraycopy(bytes, 0, data, (int) offset, bytes.length);
           gens[(int) (offset / extentSize)]++;
+          if (fua && !ignoreFua) {
+            System.arraycopy(bytes, 0, durable, (int) offset, bytes.length);
+          } else {
+            dirty.set((int) (offset / BlockStamp.BLOCK), (int) ((offset + bytes.length) / BlockStamp.BLOCK));
+          }
         }
       }
       if (timeout) {
@@ -118,8 +160,18 @@ final class MemoryVolume implements Volume {
     return false;
   }
 
+  /** Persists every block written before the call (all of them: writes apply before they are acked). */
   @Override
   public CompletableFuture<Void> flush() {
+    synchronized (this) {
+      LongPredicate skip = flushSkips;
+      for (int b = dirty.nextSetBit(0); b >= 0; b = dirty.nextSetBit(b + 1)) {
+        if (!skip.test(b)) {
+          System.arraycopy(data, b * BlockStamp.BLOCK, durable, b * BlockStamp.BLOCK, BlockStamp.BLOCK);
+        }
+      }
+      dirty.clear();
+    }
     return CompletableFuture.completedFuture(null);
   }
 
@@ -132,6 +184,7 @@ final class MemoryVolume implements Volume {
   public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
     synchronized (this) {
       Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
+      dirty.set((int) (offset / BlockStamp.BLOCK), (int) ((offset + length) / BlockStamp.BLOCK));
     }
     return CompletableFuture.completedFuture(null);
   }

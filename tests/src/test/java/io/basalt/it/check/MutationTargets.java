@@ -48,6 +48,36 @@ final class MutationTargets {
   }
 
   /**
+   * A block of the contended range where an acked write was overwritten by an acked write sent after the first was
+   * acked: its older value is one no linearization ends with.
+   */
+  static long overwrittenContendedBlock(Stresser s) {
+    StressLayout l = s.layout();
+    for (long lba = l.contendedStart(); lba < l.contendedStart() + l.contendedBlocks(); lba++) {
+      if (overwrittenContendedWrite(s, lba) != null) {
+        return lba;
+      }
+    }
+    throw new IllegalStateException("no contended block acked twice in a row: stress longer");
+  }
+
+  /** The 4 KiB of the overwritten write at {@code lba} (see {@link #overwrittenContendedBlock}). */
+  static byte[] overwrittenContendedStamp(Stresser s, long lba) {
+    Op w = overwrittenContendedWrite(s, lba);
+    if (w == null) {
+      throw new IllegalStateException("lba=" + lba + " has no overwritten acked write");
+    }
+    return s.model().stamp(lba, w.actor(), w.seq(), w.opId()).encode();
+  }
+
+  private static Op overwrittenContendedWrite(Stresser s, long lba) {
+    List<Op> acked = s.history().ops().stream().filter(o -> o.kind() == Kind.WRITE && o.outcome() == Outcome.OK
+        && lba >= o.lba() && lba < o.lba() + o.blocks() && s.layout().isContended(lba)).toList();
+    return acked.stream().filter(x -> acked.stream().anyMatch(y -> x.completeNanos() <= y.invokeNanos()))
+        .findFirst().orElse(null);
+  }
+
+  /**
    * The current stamp's header with random content and a CRC32C that matches it: valid to the store and to a
    * CRC check, divergent from every write.
    */

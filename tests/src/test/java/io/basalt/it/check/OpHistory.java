@@ -29,10 +29,11 @@ public final class OpHistory implements AutoCloseable {
   /**
    * One completed operation. {@code actor} is the writer id (writes, flushes) or the reader id (reads); writes
    * cover blocks {@code [lba, lba + blocks)} all stamped with {@code seq}; reads list the decoded block per LBA in
-   * {@code seen} (empty unless the read succeeded).
+   * {@code seen} (empty unless the read succeeded). {@code fua}: a write sent with FUA, durable on its own once acked
+   * (what a power cut may not lose, see {@link PowerCut}).
    */
   public record Op(long opId, int actor, Kind kind, long lba, int blocks, long seq, long invokeNanos,
-      long completeNanos, Outcome outcome, List<BlockStamp.Result> seen, String error) {
+      long completeNanos, Outcome outcome, List<BlockStamp.Result> seen, String error, boolean fua) {
     public Op {
       Objects.requireNonNull(kind);
       Objects.requireNonNull(outcome);
@@ -43,9 +44,20 @@ public final class OpHistory implements AutoCloseable {
       }
     }
 
+    /** An op that is not a FUA write. */
+    public Op(long opId, int actor, Kind kind, long lba, int blocks, long seq, long invokeNanos, long completeNanos,
+        Outcome outcome, List<BlockStamp.Result> seen, String error) {
+      this(opId, actor, kind, lba, blocks, seq, invokeNanos, completeNanos, outcome, seen, error, false);
+    }
+
     public static Op write(long opId, int writer, long lba, int blocks, long seq, long invoke, long complete,
         Outcome outcome) {
-      return new Op(opId, writer, Kind.WRITE, lba, blocks, seq, invoke, complete, outcome, List.of(), "");
+      return write(opId, writer, lba, blocks, seq, invoke, complete, outcome, false);
+    }
+
+    public static Op write(long opId, int writer, long lba, int blocks, long seq, long invoke, long complete,
+        Outcome outcome, boolean fua) {
+      return new Op(opId, writer, Kind.WRITE, lba, blocks, seq, invoke, complete, outcome, List.of(), "", fua);
     }
 
     public static Op read(long opId, int reader, long lba, List<BlockStamp.Result> seen, long invoke,
@@ -54,23 +66,29 @@ public final class OpHistory implements AutoCloseable {
     }
 
     public Op withOutcome(Outcome o, String why) {
-      return new Op(opId, actor, kind, lba, blocks, seq, invokeNanos, completeNanos, o, seen, why);
+      return new Op(opId, actor, kind, lba, blocks, seq, invokeNanos, completeNanos, o, seen, why, fua);
     }
 
     public Op withTimes(long invoke, long complete) {
-      return new Op(opId, actor, kind, lba, blocks, seq, invoke, complete, outcome, seen, error);
+      return new Op(opId, actor, kind, lba, blocks, seq, invoke, complete, outcome, seen, error, fua);
     }
 
     public Op withSeen(List<BlockStamp.Result> s) {
-      return new Op(opId, actor, kind, lba, blocks, seq, invokeNanos, completeNanos, outcome, s, error);
+      return new Op(opId, actor, kind, lba, blocks, seq, invokeNanos, completeNanos, outcome, s, error, fua);
     }
 
-    /** One line: {@code op=12 W actor=3 lba=100 n=2 seq=7 inv=.. done=.. OK}, reads add {@code seen=[..]}. */
+    /**
+     * One line: {@code op=12 W actor=3 lba=100 n=2 seq=7 inv=.. done=.. OK}, FUA writes add {@code fua} after the
+     * seq, reads add {@code seen=[..]}.
+     */
     public String line() {
       StringBuilder b = new StringBuilder().append("op=").append(opId).append(' ').append(kind.name().charAt(0))
           .append(" actor=").append(actor).append(" lba=").append(lba).append(" n=").append(blocks);
       if (kind == Kind.WRITE) {
         b.append(" seq=").append(seq);
+        if (fua) {
+          b.append(" fua");
+        }
       }
       b.append(" inv=").append(invokeNanos).append(" done=").append(completeNanos).append(' ').append(outcome);
       if (!seen.isEmpty()) {

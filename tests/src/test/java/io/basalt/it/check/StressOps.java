@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * checked per block as it completes. Buffers: written data passes to the volume; read buffers are copied and
  * released on the completing thread, so an op abandoned at its backstop timeout leaks nothing.
  *
- * <p>Thread-safe; each caller must respect one writer per block and QD1 per block (the model enforces it).
+ * <p>Thread-safe; each caller must respect one writer per block and QD1 per block (the model enforces it), except
+ * in the contended range, where several writers overlap (QD1 each).
  */
 final class StressOps {
   private final Volume volume;
@@ -50,7 +51,7 @@ final class StressOps {
       model.stamp(lba + i, writer, seq, opId).encodeInto(data, i * BlockStamp.BLOCK);
     }
     ByteBuf buf = ByteBufAllocator.DEFAULT.buffer(data.length).writeBytes(data);
-    long invoke = model.writeInvoked(writer, seq, lba, n);
+    long invoke = model.writeInvoked(writer, seq, lba, n, opId);
     CompletableFuture<Void> f;
     try {
       f = volume.write(lba * BlockStamp.BLOCK, buf, fua);
@@ -63,8 +64,8 @@ final class StressOps {
     Failure failure = await(f);
     Outcome o = failure == null ? Outcome.OK : failure.outcome;
     long complete = model.writeCompleted(writer, seq, lba, n, o == Outcome.OK);
-    history.append(Op.write(opId, writer, lba, n, seq, invoke, complete, o)
-        .withOutcome(o, failure == null ? "" : failure.why + (fua ? " (fua)" : "")));
+    history.append(Op.write(opId, writer, lba, n, seq, invoke, complete, o, fua)
+        .withOutcome(o, failure == null ? "" : failure.why));
     stats.write(o, complete - invoke);
     return o;
   }

@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
  * The load of every fault case (TESTPLAN 3.1): stamped writes and checked reads through a {@link Volume}, for a
  * bounded time or number of writes. Workers, one thread each: (a) a QD1 sequential writer over its own region whose
  * longest completion-to-completion gap is the I/O pause; (b) random writers on disjoint block sets spread over the
- * whole volume (see {@link StressLayout}), QD1 each, 4-64 KiB writes; (c) readers of random blocks, checked online so
- * the first wrong block stops the run; (e) a FLUSH every k writes and FUA on some writes. Seeded: each worker draws
- * from its own {@code Random(seed, worker)}.
+ * whole volume (see {@link StressLayout}), QD1 each, 4-64 KiB writes; optionally (c) contended writers, QD1 each,
+ * overlapping in one small shared range, paced so its per-block histories stay small enough to search (see
+ * {@link ContendedBudget}); (d) readers of random blocks, checked online so the first wrong block stops the run (and
+ * of the contended range, which is checked at the end); (e) a FLUSH every k writes and FUA on some writes. Seeded:
+ * each worker draws from its own {@code Random(seed, worker)}.
  *
  * <p>Owns the run's {@link BlockModel} and {@link OpHistory}, which the {@link ClusterChecker} checks after healing.
  * Not reusable: start, await or stop, then close.
@@ -39,6 +41,7 @@ public final class Stresser implements AutoCloseable {
   private final OpHistory history;
   private final StressStats stats;
   private final StressOps ops;
+  private final ContendedBudget contended; // null without a contended range
   private final long[] nextSeq; // per writer id; guarded by the writer's worker (or this after the run)
   private final ExecutorService threads;
   private final List<CompletableFuture<Void>> workers = new ArrayList<>();
@@ -50,15 +53,17 @@ public final class Stresser implements AutoCloseable {
   private Stresser(Volume volume, StressConfig config) {
     this.config = config;
     this.layout = new StressLayout(volume.size(), config);
-    this.model = BlockModel.live(config.runId(), config.volumeId(), layout.volumeBlocks());
+    this.model = BlockModel.live(config.runId(), config.volumeId(), layout.volumeBlocks(), layout.contendedStart(),
+        layout.contendedBlocks());
     this.history = new OpHistory(config.historyFile(), config.historyMemoryCap());
     this.startNanos = System.nanoTime();
     this.deadlineNanos = startNanos + config.duration().toNanos();
     this.stats = new StressStats(startNanos);
     this.ops = new StressOps(volume, model, history, stats, config.opTimeout());
-    this.nextSeq = new long[config.writers() + 2];
+    this.contended = layout.contendedBlocks() == 0 ? null : new ContendedBudget(config, layout, model, startNanos);
+    this.nextSeq = new long[config.writers() + 2 + layout.contendedWriters()];
     int run = RUNS.incrementAndGet();
-    int count = config.writers() + config.readers() + (config.sequentialWriter() ? 1 : 0);
+    int count = config.writers() + layout.contendedWriters() + config.readers() + (config.sequentialWriter() ? 1 : 0);
     AtomicInteger n = new AtomicInteger();
     this.threads = Executors.newFixedThreadPool(count, r -> {
       Thread t = new Thread(r, "basalt-stresser-" + run + "-" + n.incrementAndGet());
@@ -71,15 +76,20 @@ public final class Stresser implements AutoCloseable {
   public static Stresser start(Volume volume, StressConfig config) {
     Stresser s = new Stresser(volume, config);
     log.info("stresser start volume={} seed={} run={} writers={}+{} readers={} blocks={} extents spanned={} "
-        + "duration={}", volume.name(), config.seed(), config.runId(), config.writers(),
-        config.sequentialWriter() ? "seq" : "no seq", config.readers(), s.layout.volumeBlocks(),
-        s.layout.extentsSpanned(), config.duration());
+        + "contended={} writers on [{}, +{}) duration={}", volume.name(), config.seed(), config.runId(),
+        config.writers(), config.sequentialWriter() ? "seq" : "no seq", config.readers(), s.layout.volumeBlocks(),
+        s.layout.extentsSpanned(), s.layout.contendedWriters(), s.layout.contendedStart(),
+        s.layout.contendedBlocks(), config.duration());
     if (config.sequentialWriter()) {
       s.spawn(s::sequentialWriter);
     }
     for (int w = 0; w < config.writers(); w++) {
       int id = w + 2;
       s.spawn(() -> s.randomWriter(id));
+    }
+    for (int w = 0; w < s.layout.contendedWriters(); w++) {
+      int id = s.layout.firstContendedWriter() + w;
+      s.spawn(() -> s.contendedWriter(id));
     }
     for (int r = 0; r < config.readers(); r++) {
       int id = 1001 + r;
@@ -121,12 +131,26 @@ public final class Stresser implements AutoCloseable {
 
   private void randomWriter(int writer) {
     Random r = new Random(config.seed() * 31 + writer);
-    Pacer pacer = new Pacer(config.writesPerSecond(), config.writers());
+    Pacer pacer = Pacer.ofRate(config.writesPerSecond(), config.writers());
     while (running()) {
       pacer.pace();
       long[] w = layout.pickWrite(writer, r);
       ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent());
       afterWrite(writer);
+    }
+  }
+
+  /** Writes the contended range on the shared schedule, while its blocks have room in their histories. */
+  private void contendedWriter(int writer) {
+    Random r = new Random(config.seed() * 31 + writer);
+    Pacer pacer = Pacer.aligned(contended.writeIntervalNanos(), contended.startNanos());
+    while (running()) {
+      pacer.pace();
+      long[] w = layout.pickContendedWrite(r);
+      if (contended.room(w[0], (int) w[1])) {
+        ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent());
+        afterWrite(writer);
+      }
     }
   }
 
@@ -139,10 +163,13 @@ public final class Stresser implements AutoCloseable {
 
   private void reader(int reader) {
     Random r = new Random(config.seed() * 31 + reader);
-    Pacer pacer = new Pacer(config.readsPerSecond(), config.readers());
+    Pacer pacer = Pacer.ofRate(config.readsPerSecond(), config.readers());
     while (running()) {
       pacer.pace();
-      long[] p = layout.pickRead(r);
+      long[] p = contended != null && contended.readDue() ? layout.pickContendedRead(r) : null;
+      if (p == null || !contended.room(p[0], (int) p[1])) {
+        p = layout.pickRead(r);
+      }
       List<BlockModel.Violation> bad = ops.read(reader, p[0], (int) p[1]);
       if (!bad.isEmpty() && stats.firstViolation.compareAndSet(null, bad.get(0))) {
         log.error("stresser stops on the first violation: {}", bad.get(0));
@@ -151,13 +178,31 @@ public final class Stresser implements AutoCloseable {
     }
   }
 
-  /** Spaces one worker's ops at {@code workers / rate} seconds (pacing a load, not synchronising). */
+  /**
+   * Spaces one worker's ops (pacing a load, not synchronising): at {@code workers / rate} seconds, catching up after
+   * a slow op; or aligned on a schedule shared with other workers, skipping missed slots, so those workers keep
+   * firing together.
+   */
   private static final class Pacer {
     private final long intervalNanos;
-    private long next = System.nanoTime();
+    private final long startNanos;
+    private final boolean aligned;
+    private long next;
 
-    Pacer(int ratePerSecond, int workers) {
-      this.intervalNanos = ratePerSecond <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * workers / ratePerSecond;
+    private Pacer(long intervalNanos, long startNanos, boolean aligned) {
+      this.intervalNanos = intervalNanos;
+      this.startNanos = startNanos;
+      this.aligned = aligned;
+      this.next = startNanos;
+    }
+
+    static Pacer ofRate(int ratePerSecond, int workers) {
+      return new Pacer(ratePerSecond <= 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * workers / ratePerSecond,
+          System.nanoTime(), false);
+    }
+
+    static Pacer aligned(long intervalNanos, long startNanos) {
+      return new Pacer(intervalNanos, startNanos, true);
     }
 
     void pace() {
@@ -165,6 +210,10 @@ public final class Stresser implements AutoCloseable {
         return;
       }
       next += intervalNanos;
+      long now = System.nanoTime();
+      if (aligned && next - now < 0) {
+        next = startNanos + ((now - startNanos) / intervalNanos + 1) * intervalNanos;
+      }
       long wait;
       while ((wait = next - System.nanoTime()) > 0) {
         LockSupport.parkNanos(wait);
@@ -213,18 +262,28 @@ public final class Stresser implements AutoCloseable {
   }
 
   /**
-   * One extra stamped write of the writer owning {@code [lba, lba + n)} (all in one stripe), after the run: for
-   * fault cases that need a write at a chosen moment. Returns its outcome.
+   * One extra stamped write of the writer owning {@code [lba, lba + n)} (all in one stripe, or all in the contended
+   * range, written as its first writer), after the run: for fault cases that need a write at a chosen moment.
+   * Returns its outcome.
    */
   public synchronized Outcome writeOnce(long lba, int n, boolean fua) {
     if (endNanos == 0) {
       throw new IllegalStateException("writeOnce only after the run ended");
     }
-    int writer = layout.writerOf(lba);
-    if (writer == 0 || layout.writerOf(lba + n - 1) != writer) {
+    int writer = layout.isContended(lba) && layout.isContended(lba + n - 1) ? layout.firstContendedWriter()
+        : layout.writerOf(lba);
+    if (writer == 0 || (!layout.isContended(lba) && layout.writerOf(lba + n - 1) != writer)) {
       throw new IllegalArgumentException("lba=" + lba + " n=" + n + " is not inside one writer's blocks");
     }
     return ops.write(writer, ++nextSeq[writer], lba, n, fua);
+  }
+
+  /** One extra FLUSH after the run (say, right before a power cut), recorded like the run's. Returns its outcome. */
+  public synchronized Outcome flushOnce() {
+    if (endNanos == 0) {
+      throw new IllegalStateException("flushOnce only after the run ended");
+    }
+    return ops.flush(StressLayout.SEQUENTIAL_WRITER);
   }
 
   public StressConfig config() {

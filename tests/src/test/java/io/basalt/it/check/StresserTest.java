@@ -82,6 +82,96 @@ class StresserTest {
     }
   }
 
+  private static LinearizabilityChecker.Replay replay(Stresser s) {
+    return LinearizabilityChecker.replay(s.model(), s.history().ops());
+  }
+
+  private static List<OpHistory.Op> contendedOps(Stresser s, OpHistory.Kind kind) {
+    return s.history().ops().stream().filter(o -> o.kind() == kind && s.layout().isContended(o.lba())).toList();
+  }
+
+  /** Pairs of contended writes to a common block that were in flight at the same time. */
+  private static long overlappingContendedWrites(Stresser s) {
+    List<OpHistory.Op> w = contendedOps(s, OpHistory.Kind.WRITE);
+    long pairs = 0;
+    for (int i = 0; i < w.size(); i++) {
+      for (int j = i + 1; j < w.size(); j++) {
+        OpHistory.Op a = w.get(i);
+        OpHistory.Op b = w.get(j);
+        boolean sameBlock = a.lba() < b.lba() + b.blocks() && b.lba() < a.lba() + a.blocks();
+        boolean sameTime = a.invokeNanos() < b.completeNanos() && b.invokeNanos() < a.completeNanos();
+        pairs += sameBlock && sameTime && a.actor() != b.actor() ? 1 : 0;
+      }
+    }
+    return pairs;
+  }
+
+  @Test
+  void aContendedRangeIsWrittenByOverlappingWritersAndCheckedBySearch() {
+    StressConfig c = config(5).withContended(3, 8);
+    try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB).timingOut(5); Stresser s = Stresser.start(v, c)) {
+      StressResult r = s.awaitResult().assertNoViolation();
+      assertThat(r.writesTimedOut()).isPositive();
+      List<OpHistory.Op> writes = contendedOps(s, OpHistory.Kind.WRITE);
+      assertThat(writes).as("contended writes").hasSizeGreaterThan(300)
+          .allSatisfy(o -> assertThat(o.actor()).isBetween(5, 7))
+          .allSatisfy(o -> assertThat(s.layout().isContended(o.lba() + o.blocks() - 1)).isTrue())
+          .anySatisfy(o -> assertThat(o.outcome()).isNotEqualTo(OpHistory.Outcome.OK))
+          .anySatisfy(o -> assertThat(o.blocks()).isEqualTo(4));
+      assertThat(overlappingContendedWrites(s)).as("contended writes in flight together").isPositive();
+      assertThat(contendedOps(s, OpHistory.Kind.READ)).as("contended reads").hasSizeGreaterThan(300);
+      assertThat(s.model().contendedOps()).isLessThanOrEqualTo(8L * RegisterHistory.MAX_OPS);
+      assertThat(s.model().checkContended()).isEmpty();
+      LinearizabilityChecker.Replay replay = replay(s);
+      assertThat(replay.violations()).isEmpty();
+      assertThat(replay.model().contendedOps()).isEqualTo(s.model().contendedOps());
+      assertThat(finalState(s, v)).isEmpty();
+      // a write after the run into the range, then the final state again
+      long lba = s.layout().contendedStart() + 2;
+      assertThat(s.writeOnce(lba, 2, false)).isIn(OpHistory.Outcome.OK, OpHistory.Outcome.TIMEOUT);
+      assertThat(finalState(s, v)).isEmpty();
+    }
+  }
+
+  @Test
+  void aStaleReadInTheContendedRangeIsCaughtByTheSearch() {
+    StressConfig c = config(6).withContended(2, 6);
+    StressLayout layout = new StressLayout(16 * MiB, c);
+    try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB).servingStaleReadsOf(layout::isContended);
+        Stresser s = Stresser.start(v, c)) {
+      StressResult r = s.awaitResult();
+      assertThat(r.firstViolation()).as("a stale value was written: online rules cannot tell").isNull();
+      List<BlockModel.Violation> found = replay(s).violations();
+      assertThat(found).isNotEmpty().allSatisfy(x -> {
+        assertThat(layout.isContended(x.lba())).isTrue();
+        assertThat(x.rule()).isEqualTo("not linearizable");
+        assertThat(x.opId()).isPositive();
+      });
+      assertThat(s.model().checkContended()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void aLostWriteInTheContendedRangeIsCaught() {
+    StressConfig c = config(7).withContended(2, 6);
+    StressLayout layout = new StressLayout(16 * MiB, c);
+    long victim = layout.contendedStart() + 3;
+    try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB).losingWritesTo(lba -> lba == victim);
+        Stresser s = Stresser.start(v, c)) {
+      s.awaitResult().assertNoViolation();
+      // every write touching the victim is lost, on all its blocks
+      assertThat(finalState(s, v)).allSatisfy(x -> assertThat(layout.isContended(x.lba())).isTrue())
+          .anySatisfy(x -> {
+            assertThat(x.lba()).isEqualTo(victim);
+            assertThat(x.rule()).isEqualTo("lost write");
+          });
+      assertThat(replay(s).violations()).isNotEmpty().allSatisfy(x -> {
+        assertThat(layout.isContended(x.lba())).isTrue();
+        assertThat(x.rule()).isEqualTo("not linearizable");
+      }).anySatisfy(x -> assertThat(x.lba()).isEqualTo(victim));
+    }
+  }
+
   @Test
   void aStaleReadFailsFast() {
     try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB).servingStaleReadsOf(lba -> lba % 16 == 3);
