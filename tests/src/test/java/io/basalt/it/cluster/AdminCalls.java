@@ -32,6 +32,21 @@ record AdminCalls(MetaClient meta, RpcClientFactory rpc) implements ClusterView 
         .getListChunksResponse().getChunksList();
   }
 
+  io.basalt.proto.ClusterStatusResponse clusterStatus() {
+    return meta.callSync(Envelope.newBuilder().setClusterStatus(io.basalt.proto.ClusterStatusRequest
+        .getDefaultInstance())).getClusterStatusResponse();
+  }
+
+  List<io.basalt.proto.SessionInfo> sessions() {
+    return meta.callSync(Envelope.newBuilder().setListSessions(io.basalt.proto.ListSessionsRequest
+        .getDefaultInstance())).getListSessionsResponse().getSessionsList();
+  }
+
+  int confirmExpiry() {
+    return meta.callSync(Envelope.newBuilder().setConfirmExpiry(io.basalt.proto.ConfirmExpiryRequest
+        .getDefaultInstance())).getConfirmExpiryResponse().getChunks();
+  }
+
   @Override
   public List<ExtentInfo> extents(String volume) {
     return meta.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume(volume)))

@@ -253,6 +253,44 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     return admin().createVolume(name, size, extentSize, replicas);
   }
 
+  /** The leader's ClusterStatus: jeopardy, held expiries, healthy chunks, degraded extents, grace, pauses. */
+  public io.basalt.proto.ClusterStatusResponse clusterStatus() {
+    return admin().clusterStatus();
+  }
+
+  /** The leader's sessions, live and recently ended. */
+  public List<io.basalt.proto.SessionInfo> sessions() {
+    return admin().sessions();
+  }
+
+  /** {@code basalt cluster confirm-expiry}: returns how many held chunks lose their replicas. */
+  public int confirmExpiry() {
+    return admin().confirmExpiry();
+  }
+
+  /** The chunk node whose registered address is {@code cid}'s (ListChunks). */
+  public ClusterNode chunkByCid(int cid) {
+    String address = listChunks().stream().filter(c -> c.getCid() == cid).map(ChunkInfo::getAddress).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no chunk cid=" + cid));
+    return byAddress(address).orElseThrow(() -> new IllegalStateException("no node at " + address));
+  }
+
+  /** A counter or gauge from {@code node}'s Prometheus endpoint (chunks only: metas run without one here). */
+  public double metric(ClusterNode node, String name) {
+    String admin = listChunks().stream().filter(c -> byAddress(c.getAddress()).filter(n -> n == node).isPresent())
+        .map(ChunkInfo::getAdminAddress).findFirst().orElseThrow();
+    try (var in = java.net.URI.create("http://" + admin + "/metrics").toURL().openStream()) {
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return 0;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read metrics of " + node + " at " + admin, e);
+    }
+  }
+
   /** What meta's ListChunks says about every chunk (cid, address, status, last seen). */
   public List<ChunkInfo> listChunks() {
     return admin().listChunks();

@@ -80,6 +80,18 @@ public final class ProcessClusterBuilder {
     return this;
   }
 
+  /**
+   * Session timings for the meta and every chunk (TESTPLAN 2 uses keepalive 200 ms, timeout 2 s); the
+   * production defaults (1 s / 10 s) otherwise.
+   */
+  public ProcessClusterBuilder sessions(Duration keepalive, Duration timeout) {
+    String k = keepalive.toMillis() + "ms";
+    String t = timeout.toMillis() + "ms";
+    args(NodeRole.META, "--keepalive-interval", k, "--session-timeout", t);
+    args(NodeRole.CHUNK, "--keepalive-interval", k, "--session-timeout", t);
+    return this;
+  }
+
   public ProcessClusterBuilder nbd(boolean nbd) {
     this.nbd = nbd;
     return this;
