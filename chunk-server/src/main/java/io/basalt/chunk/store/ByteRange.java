@@ -10,6 +10,8 @@ import java.util.List;
  * member catch-up copies. Immutable; the static helpers return new sorted lists and never modify their input.
  */
 public record ByteRange(long offset, long length) {
+  /** Most ranges a catch-up message lists outside a data page (partial ranges, includes): keeps headers small. */
+  public static final int MAX_UNPAGED = 1024;
   private static final Comparator<ByteRange> BY_OFFSET = Comparator.comparingLong(ByteRange::offset);
 
   public ByteRange {
@@ -74,6 +76,34 @@ public record ByteRange(long offset, long length) {
     long start = merged.get(0).offset;
     long stop = merged.get(merged.size() - 1).end();
     return List.of(new ByteRange(start, stop - start));
+  }
+
+  public io.basalt.proto.ByteRange toProto() {
+    return io.basalt.proto.ByteRange.newBuilder().setOffset(offset).setLength(length).build();
+  }
+
+  /**
+   * Wire ranges -> ranges, each non-empty and block-aligned (order is checked where it matters); at most
+   * {@code max} of them. Violations are INVALID_ARGUMENT naming {@code what} and pid.
+   */
+  public static List<ByteRange> fromProto(String what, long pid, List<io.basalt.proto.ByteRange> in, int max) {
+    if (in.size() > max) throw invalid(what + ": " + in.size() + " ranges, at most " + max + " pid=" + pid);
+    List<ByteRange> out = new ArrayList<>(in.size());
+    for (io.basalt.proto.ByteRange p : in) {
+      long offset = p.getOffset();
+      long length = p.getLength();
+      if (offset < 0 || length <= 0 || offset + length < offset
+          || offset % ReplicaStore.BLOCK_SIZE != 0 || length % ReplicaStore.BLOCK_SIZE != 0) {
+        throw invalid(what + ": ranges must be non-empty and block-aligned pid=" + pid + " offset="
+            + Long.toUnsignedString(offset) + " length=" + Long.toUnsignedString(length));
+      }
+      out.add(new ByteRange(offset, length));
+    }
+    return out;
+  }
+
+  private static io.basalt.rpc.BasaltException invalid(String msg) {
+    return new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.INVALID_ARGUMENT, msg);
   }
 
   /** Sum of the lengths. */
