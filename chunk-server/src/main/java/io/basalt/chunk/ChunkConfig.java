@@ -27,17 +27,21 @@ import java.time.Duration;
  * @param ioThreads threads for reads, WAL syncs and admin digests
  * @param advertise address registered with meta for peers and clients (null: the listen address); tests put a
  *     fault proxy in front of a chunk this way
+ * @param genLogRetention generations per replica kept in the store's gen log: a member at most this far behind is
+ *     caught up incrementally at a lease takeover, one further behind needs a full copy
  */
 public record ChunkConfig(
     String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
     boolean syncEveryWrite, boolean testMode, SessionConfig sessions, Duration reportInterval,
-    Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise) {
+    Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise,
+    long genLogRetention) {
 
   public static final String DEFAULT_CLUSTER = "local";
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 0);
   public static final Duration DEFAULT_REPORT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_REPLICATE_TIMEOUT = Duration.ofSeconds(3);
   public static final long DEFAULT_PEER_BACKLOG = 64L << 20;
+  public static final long DEFAULT_GEN_LOG_RETENTION = 16384;
 
   public ChunkConfig {
     if ((zk == null) == (meta == null)) throw new IllegalArgumentException("exactly one of zk or meta must be set");
@@ -52,6 +56,7 @@ public record ChunkConfig(
     requirePositive("replicateTimeout", replicateTimeout);
     if (peerBacklogBytes <= 0) throw new IllegalArgumentException("peerBacklogBytes must be > 0");
     if (orderedThreads <= 0 || ioThreads <= 0) throw new IllegalArgumentException("thread counts must be > 0");
+    if (genLogRetention <= 0) throw new IllegalArgumentException("genLogRetention must be > 0");
   }
 
   /** Defaults with a fixed meta address. */
@@ -63,44 +68,44 @@ public record ChunkConfig(
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
         SessionConfig.defaults(), DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
-        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4, null);
+        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4, null, DEFAULT_GEN_LOG_RETENTION);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
   public ChunkConfig withAdvertise(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address, genLogRetention);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   /** Keepalive every {@code keepalive} (the session timeout stays, raised to twice that if needed). */
@@ -109,27 +114,32 @@ public record ChunkConfig(
         ? keepalive.multipliedBy(2) : sessions.sessionTimeout();
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         SessionConfig.of(keepalive, timeout), report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise);
+        advertise, genLogRetention);
   }
 
   public ChunkConfig withSessions(SessionConfig s) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withPeerBacklogBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise);
+        sessions, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
   public ChunkConfig withThreads(int ordered, int io) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise, genLogRetention);
+  }
+
+  public ChunkConfig withGenLogRetention(long gens) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, gens);
   }
 
   private static void requirePositive(String name, Duration d) {

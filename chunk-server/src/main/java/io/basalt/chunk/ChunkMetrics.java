@@ -20,6 +20,10 @@ public final class ChunkMetrics {
   private final Counter generationGaps;
   private final Counter acksRefusedAfterLease;
   private final com.codahale.metrics.Histogram replicateBatch;
+  private final Timer memberSync;
+  private final Counter memberSyncFailures;
+  private final Counter memberSyncPulledBytes;
+  private final Counter memberSyncPushedBytes;
 
   public ChunkMetrics(MetricRegistry registry) {
     write = registry.timer("basalt_chunk_write");
@@ -33,6 +37,10 @@ public final class ChunkMetrics {
     generationGaps = registry.counter("basalt_chunk_generation_gaps");
     acksRefusedAfterLease = registry.counter("basalt_chunk_acks_refused_after_lease");
     replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
+    memberSync = registry.timer("basalt_chunk_member_sync");
+    memberSyncFailures = registry.counter("basalt_chunk_member_sync_failures");
+    memberSyncPulledBytes = registry.counter("basalt_chunk_member_sync_pulled_bytes");
+    memberSyncPushedBytes = registry.counter("basalt_chunk_member_sync_pushed_bytes");
   }
 
   /** Client write at the owner, arrival to acknowledgement (every replica applied). */
@@ -74,5 +82,24 @@ public final class ChunkMetrics {
 
   public Counter generationGaps() {
     return generationGaps;
+  }
+
+  /** Lease takeover catch-ups that succeeded (count and duration); failures are counted apart. */
+  public Timer memberSync() {
+    return memberSync;
+  }
+
+  public Counter memberSyncFailures() {
+    return memberSyncFailures;
+  }
+
+  /** Block bytes a new owner fetched from a member ahead of it. */
+  public Counter memberSyncPulledBytes() {
+    return memberSyncPulledBytes;
+  }
+
+  /** Block bytes a new owner sent to members behind it. */
+  public Counter memberSyncPushedBytes() {
+    return memberSyncPushedBytes;
   }
 }

@@ -3,6 +3,7 @@ package io.basalt.chunk;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.chunk.owner.ExtentOwner;
 import io.basalt.chunk.owner.FlushOp;
+import io.basalt.chunk.owner.MemberSync;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
 import io.basalt.chunk.owner.ReplicaPipes;
@@ -11,6 +12,7 @@ import io.basalt.chunk.service.AdminService;
 import io.basalt.chunk.service.TestAdminService;
 import io.basalt.common.Failpoints;
 import io.basalt.chunk.service.DataService;
+import io.basalt.chunk.service.MemberSyncService;
 import io.basalt.chunk.service.ReplicaService;
 import io.basalt.chunk.store.ChunkIdentity;
 import io.basalt.chunk.store.ReplicaStore;
@@ -86,7 +88,8 @@ public final class ChunkServer implements AutoCloseable {
   }
 
   private void wire() {
-    store = RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults().withSyncEveryWrite(cfg.syncEveryWrite()));
+    store = RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults().withSyncEveryWrite(cfg.syncEveryWrite())
+        .withGenLogRetention(cfg.genLogRetention()));
     started.push(store);
     MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
         cfg.cluster());
@@ -102,9 +105,11 @@ public final class ChunkServer implements AutoCloseable {
     ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout());
     started.push(pipes);
     MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
+    MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,
+        MemberSync.DEFAULT_PAGE_BYTES);
     ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
     started.push(session);
-    owners = new OwnerTable(store, extents, local, pipes, session);
+    owners = new OwnerTable(store, extents, local, pipes, memberSync, session);
     session.attach(owners);
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
     started.push(owners::closeAll);
@@ -117,6 +122,7 @@ public final class ChunkServer implements AutoCloseable {
         .metrics(registry);
     new DataService(ordered, io, owner, flush, store, metrics).register(b);
     new ReplicaService(ordered, io, applier, store).register(b);
+    new MemberSyncService(ordered, applier, store).register(b);
     new AdminService(io, store, local).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();

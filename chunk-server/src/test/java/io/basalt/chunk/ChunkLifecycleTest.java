@@ -66,18 +66,20 @@ class ChunkLifecycleTest {
   void backlogBeyondTheLimitFailsNewWritesUnavailable() {
     c = new TestCluster(dir, 3, cfg -> cfg.withPeerBacklogBytes(64 * 1024));
     c.createExtent(PID);
+    // The owner takes over while every member answers (a takeover needs them all: member catch-up).
+    c.client.write(c.address(0), PID, 0, random(8, 4096), false).join();
     c.stop(2);
     List<CompletableFuture<Long>> pending = new ArrayList<>();
     for (int i = 0; i < 4; i++) pending.add(c.client.write(c.address(0), PID, i * 16384L, random(i, 16384), false));
-    await().atMost(Duration.ofSeconds(20)).until(() -> c.client.status(c.address(1), PID).getGen() == 4);
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.client.status(c.address(1), PID).getGen() == 5);
 
     BasaltException e = ChunkTestClient.failure(c.client.write(c.address(0), PID, 0, random(9, 4096), false));
     assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
-    assertThat(c.client.status(c.address(1), PID).getGen()).isEqualTo(4); // refused before any apply
+    assertThat(c.client.status(c.address(1), PID).getGen()).isEqualTo(5); // refused before any apply
 
     c.restart(2);
     pending.forEach(CompletableFuture::join);
-    assertThat(c.client.write(c.address(0), PID, 0, random(9, 4096), false).join()).isEqualTo(5);
+    assertThat(c.client.write(c.address(0), PID, 0, random(9, 4096), false).join()).isEqualTo(6);
     c.assertReplicasIdentical(PID);
   }
 

@@ -79,6 +79,20 @@ final class FakeMeta implements AutoCloseable {
     extents.put(pid, new Extent(pid, x.replicas(), x.epoch(), 0, x.size()));
   }
 
+  /** Grants the lease to {@code cid} at epoch + 1 without that chunk asking (it learns from its peers or meta). */
+  synchronized void grantLease(long pid, int cid) {
+    Extent x = extent(pid);
+    extents.put(pid, new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size()));
+  }
+
+  /** Drops {@code cid} from the membership and the owner, epoch + 1 (as meta does when a session expires). */
+  synchronized void removeReplica(long pid, int cid) {
+    Extent x = extent(pid);
+    List<Integer> replicas = new ArrayList<>(x.replicas());
+    replicas.remove(Integer.valueOf(cid));
+    extents.put(pid, new Extent(pid, List.copyOf(replicas), x.epoch() + 1, 0, x.size()));
+  }
+
   synchronized void deleteExtent(long pid) {
     extents.remove(pid);
     deleted.add(pid);

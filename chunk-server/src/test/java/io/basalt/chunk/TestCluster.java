@@ -66,10 +66,17 @@ final class TestCluster implements AutoCloseable {
 
   /** Every replica of pid exists with the same gen and the same content hash; returns that status. */
   ReplicaStatusResponse assertReplicasIdentical(long pid) {
-    ReplicaStatusResponse first = client.status(address(0), pid);
+    int[] all = new int[chunks.length];
+    for (int i = 0; i < all.length; i++) all[i] = i;
+    return assertReplicasIdentical(pid, all);
+  }
+
+  /** As {@link #assertReplicasIdentical(long)} over the chunks at {@code indexes} (e.g. the ones still running). */
+  ReplicaStatusResponse assertReplicasIdentical(long pid, int... indexes) {
+    ReplicaStatusResponse first = client.status(address(indexes[0]), pid);
     assertThat(first.getExists()).as("replica exists on cid=%d", first.getCid()).isTrue();
-    for (int i = 1; i < chunks.length; i++) {
-      ReplicaStatusResponse s = client.status(address(i), pid);
+    for (int k = 1; k < indexes.length; k++) {
+      ReplicaStatusResponse s = client.status(address(indexes[k]), pid);
       assertThat(s.getExists()).as("replica exists on cid=%d", s.getCid()).isTrue();
       assertThat(s.getGen()).as("gen on cid=%d", s.getCid()).isEqualTo(first.getGen());
       assertThat(s.getHash()).as("hash on cid=%d", s.getCid()).isEqualTo(first.getHash());

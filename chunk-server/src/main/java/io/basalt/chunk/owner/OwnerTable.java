@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The extents this chunk currently owns (holds the lease of), by pid. Becoming owner asks meta for the lease
- * (AcquireLease) and adopts the granted epoch, membership and the local replica's generation.
+ * (AcquireLease), adopts the granted epoch and membership, and continues from the highest generation among the
+ * members once {@link MemberSync} has brought every member there.
  *
  * <p>Thread: each entry is created, used and removed only on its pid's ordered thread (the map is concurrent only
  * because different pids live on different threads); {@link #closeAll} runs after those threads have stopped.
@@ -35,13 +36,16 @@ public final class OwnerTable {
   private final LocalChunk local;
   private final ReplicaPipes pipes;
   private final OwnerLease lease;
+  private final MemberSync memberSync;
 
-  public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes, OwnerLease lease) {
+  public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes,
+      MemberSync memberSync, OwnerLease lease) {
     this.lease = lease;
     this.store = store;
     this.meta = meta;
     this.local = local;
     this.pipes = pipes;
+    this.memberSync = memberSync;
   }
 
   /** The owner state of {@code pid}, acquiring the lease first if needed; NOT_OWNER names the current owner. */
@@ -70,6 +74,11 @@ public final class OwnerTable {
     }
     long gen = m == null ? 0 : m.gen();
     List<Peer> peers = peersOf(info, me);
+    // Member catch-up: every member is brought to the highest gen among them before the first write at this epoch.
+    gen = memberSync.syncMembers(pid, epoch, me, gen, peers);
+    if (!lease.valid(session.epoch())) {
+      throw OwnerLease.expired(pid, epoch, session.epoch()); // the sync outlasted the session's local lease
+    }
     List<ReplicaPipe> list = new ArrayList<>(peers.size());
     for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
     x = new OwnedExtent(pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);

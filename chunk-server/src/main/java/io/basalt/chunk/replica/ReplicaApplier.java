@@ -57,24 +57,7 @@ public final class ReplicaApplier {
   public long apply(ReplicateRequest r, ByteBuf data) {
     long pid = r.getPid();
     int me = local.cid();
-    ReplicaMeta m = store.replica(pid).orElse(null);
-    long localEpoch = m == null ? 0 : m.epoch();
-    if (r.getEpoch() < localEpoch) {
-      metrics.staleEpochRejections().inc();
-      log.debug("stale replicate rejected pid={} epoch={} localEpoch={} gen={} cid={} ownerCid={}", pid,
-          r.getEpoch(), localEpoch, r.getGen(), me, r.getOwnerCid());
-      throw new StaleEpochException(localEpoch, "replicate epoch=" + r.getEpoch() + " below replica epoch="
-          + localEpoch + " pid=" + pid + " cid=" + me);
-    }
-    if (m == null || r.getEpoch() > localEpoch) {
-      confirmWithMeta(r, me);
-      owners.stepDownBelow(pid, r.getEpoch(), "replicate from cid=" + r.getOwnerCid() + " at a newer epoch");
-      if (m != null) {
-        store.putReplicaMeta(m.withEpoch(r.getEpoch()));
-        log.info("replica adopted epoch pid={} epoch={} previousEpoch={} gen={} cid={} ownerCid={}", pid,
-            r.getEpoch(), localEpoch, m.gen(), me, r.getOwnerCid());
-      }
-    }
+    ReplicaMeta m = admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "replicate");
     long localGen = m == null ? 0 : m.gen();
     if (r.getGen() <= localGen) {
       log.debug("duplicate replicate acked pid={} epoch={} gen={} localGen={} cid={}", pid, r.getEpoch(),
@@ -99,22 +82,52 @@ public final class ReplicaApplier {
     return r.getGen();
   }
 
-  private void confirmWithMeta(ReplicateRequest r, int me) {
-    long pid = r.getPid();
+  /**
+   * The epoch checks of every owner-to-replica call (Replicate and the member catch-up calls): a lower epoch than
+   * the local replica's is STALE_EPOCH; an unknown replica or a higher epoch is admitted only after meta confirms
+   * this chunk is a member, meta's epoch is {@code epoch} and the owner is {@code ownerCid}; then a local owner
+   * below that epoch steps down and the replica adopts the epoch (synced). Returns the replica's meta afterwards,
+   * null when this chunk holds no replica of {@code pid}. Pid thread only.
+   */
+  public ReplicaMeta admitEpoch(long pid, long epoch, int ownerCid, String op) {
+    int me = local.cid();
+    ReplicaMeta m = store.replica(pid).orElse(null);
+    long localEpoch = m == null ? 0 : m.epoch();
+    if (epoch < localEpoch) {
+      metrics.staleEpochRejections().inc();
+      log.debug("stale {} rejected pid={} epoch={} localEpoch={} cid={} ownerCid={}", op, pid, epoch, localEpoch, me,
+          ownerCid);
+      throw new StaleEpochException(localEpoch, op + " epoch=" + epoch + " below replica epoch=" + localEpoch
+          + " pid=" + pid + " cid=" + me);
+    }
+    if (m == null || epoch > localEpoch) {
+      confirmWithMeta(pid, epoch, ownerCid, op, me);
+      owners.stepDownBelow(pid, epoch, op + " from cid=" + ownerCid + " at a newer epoch");
+      if (m != null) {
+        m = m.withEpoch(epoch);
+        store.putReplicaMeta(m);
+        log.info("replica adopted epoch pid={} epoch={} previousEpoch={} gen={} cid={} ownerCid={} via={}", pid,
+            epoch, localEpoch, m.gen(), me, ownerCid, op);
+      }
+    }
+    return m;
+  }
+
+  private void confirmWithMeta(long pid, long epoch, int ownerCid, String op, int me) {
     ExtentInfo info = meta.get(pid);
     if (!info.getReplicasList().contains(me)) {
       metrics.staleEpochRejections().inc();
       throw new StaleEpochException(info.getEpoch(), "cid=" + me + " is not a replica of pid=" + pid
           + " at epoch=" + info.getEpoch());
     }
-    if (info.getEpoch() != r.getEpoch()) {
+    if (info.getEpoch() != epoch) {
       metrics.staleEpochRejections().inc();
-      throw new StaleEpochException(info.getEpoch(), "replicate epoch=" + r.getEpoch() + " but meta epoch="
+      throw new StaleEpochException(info.getEpoch(), op + " epoch=" + epoch + " but meta epoch="
           + info.getEpoch() + " pid=" + pid + " cid=" + me);
     }
-    if (info.getOwnerCid() != r.getOwnerCid()) {
+    if (info.getOwnerCid() != ownerCid) {
       throw new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info, info.getOwnerCid()),
-          "replicate from cid=" + r.getOwnerCid() + " but meta owner cid=" + info.getOwnerCid() + " pid=" + pid
+          op + " from cid=" + ownerCid + " but meta owner cid=" + info.getOwnerCid() + " pid=" + pid
               + " epoch=" + info.getEpoch());
     }
   }

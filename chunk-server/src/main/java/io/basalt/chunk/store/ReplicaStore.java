@@ -25,7 +25,10 @@ public interface ReplicaStore extends AutoCloseable {
 
   List<ReplicaMeta> replicas();
 
-  /** Creates or replaces the metadata of a replica (epoch adoption, state change); blocks are untouched. */
+  /**
+   * Creates or replaces the metadata of a replica (epoch adoption, state change); blocks are untouched. A new
+   * replica, or a gen set here rather than by an apply, (re)starts the gen log at that gen.
+   */
   void putReplicaMeta(ReplicaMeta meta);
 
   /**
@@ -33,9 +36,34 @@ public interface ReplicaStore extends AutoCloseable {
    * {@code WRITE} stores {@code data} ({@code length} readable bytes, not released by the store) at
    * {@code offset}; {@code WRITE_ZEROES} and {@code TRIM} make the range read as zeros ({@code data} null).
    * Partial blocks are read-modify-write; all-zero blocks are deleted rather than stored, so equal contents
-   * give equal digests. Creates the replica (ACTIVE) if absent. With {@code sync} the WAL is synced.
+   * give equal digests. Creates the replica (ACTIVE) if absent. With {@code sync} the WAL is synced. The gen log
+   * records the range under the gen in the same batch.
    */
   void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data, boolean sync);
+
+  /**
+   * The blocks that the gens in (sinceGen, current gen] touched, from the gen log: block-aligned, merged, sorted.
+   * Empty when the log no longer reaches back to sinceGen + 1 (only a full copy can help then); an empty list when
+   * sinceGen is the current gen. A sinceGen above the current gen is INVALID_ARGUMENT.
+   */
+  Optional<List<ByteRange>> changedSince(long pid, long sinceGen);
+
+  /**
+   * Blocks written by an unfinished {@link #applyChanges} (pages applied, last page not): the replica does not hold
+   * a consistent gen in them until a complete member rewrites them. Empty normally.
+   */
+  List<ByteRange> partialRanges(long pid);
+
+  /**
+   * Catch-up from a member at {@code toGen}: writes the blocks of {@code ranges} (block-aligned, sorted, disjoint)
+   * from {@code data} (their bytes back to back, not released by the store; all-zero blocks are deleted, as apply
+   * does) and logs the ranges under {@code toGen}, so a later {@link #changedSince} of any gen this skipped covers
+   * them. Only when the replica's gen is {@code baseGen} (absent = 0), else GENERATION_GAP naming both gens. A page
+   * before the {@code last} one keeps the gen; the last sets gen = toGen and epoch = max(stored, epoch) and syncs
+   * the WAL. One WriteBatch per call.
+   */
+  void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
+      boolean last);
 
   /** Reads a range (zeros where unwritten) into a new buffer from {@code alloc}; the caller releases it. */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc);
@@ -46,7 +74,7 @@ public interface ReplicaStore extends AutoCloseable {
   /** Generation and SHA-256 over (block index, block bytes) of every stored block, in index order. */
   ReplicaDigest digest(long pid);
 
-  /** Deletes a replica's blocks (DeleteRange) and metadata. */
+  /** Deletes a replica's blocks (DeleteRange), metadata and gen log. */
   void deleteReplica(long pid);
 
   long usedBytes();

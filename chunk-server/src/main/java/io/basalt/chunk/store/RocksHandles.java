@@ -27,12 +27,14 @@ final class RocksHandles implements AutoCloseable {
   static final String CF_META = "meta";
   static final String CF_EXTENTS = "extents";
   static final String CF_BLOCKS = "blocks";
+  static final String CF_GENLOG = "genlog";
   private static final double BLOOM_BITS_PER_KEY = 10;
 
   final RocksDB db;
   final ColumnFamilyHandle meta;
   final ColumnFamilyHandle extents;
   final ColumnFamilyHandle blocks;
+  final ColumnFamilyHandle genlog;
   final WriteOptions syncWrite;
   final WriteOptions asyncWrite;
   final ReadOptions read;
@@ -44,6 +46,7 @@ final class RocksHandles implements AutoCloseable {
     this.meta = cfs.get(1);
     this.extents = cfs.get(2);
     this.blocks = cfs.get(3);
+    this.genlog = cfs.get(4);
     this.syncWrite = syncWrite;
     this.asyncWrite = asyncWrite;
     this.read = read;
@@ -75,7 +78,8 @@ final class RocksHandles implements AutoCloseable {
           new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
           new ColumnFamilyDescriptor(bytes(CF_META), small),
           new ColumnFamilyDescriptor(bytes(CF_EXTENTS), small),
-          new ColumnFamilyDescriptor(bytes(CF_BLOCKS), blockOpts));
+          new ColumnFamilyDescriptor(bytes(CF_BLOCKS), blockOpts),
+          new ColumnFamilyDescriptor(bytes(CF_GENLOG), small));
       List<ColumnFamilyHandle> cfs = new ArrayList<>();
       RocksDB db = own(owned, RocksDB.open(dbOpts, dir.toString(), descriptors, cfs));
       cfs.forEach(h -> own(owned, h));

@@ -19,9 +19,10 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
- * {@link ReplicaStore} on one RocksDB per data directory with column families {@code meta}, {@code extents} and
- * {@code blocks} (DESIGN.md "Chunk storage"). Each apply is one WriteBatch holding the blocks and the replica's
- * new generation/epoch, so a crash never exposes one without the other.
+ * {@link ReplicaStore} on one RocksDB per data directory with column families {@code meta}, {@code extents},
+ * {@code blocks} and {@code genlog} (DESIGN.md "Chunk storage"). Each apply is one WriteBatch holding the blocks,
+ * the replica's new generation/epoch and its gen log entry ({@link GenLog}), so a crash never exposes one without
+ * the others.
  *
  * <p>Threads: any; RocksDB is thread-safe and RMW correctness relies on the caller serialising calls per pid.
  * {@link StoreGuard} keeps {@link #close()} from freeing native handles under a running call.
@@ -39,6 +40,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final RocksHandles h;
   private final BlockReader reader;
   private final BlockWriter writer;
+  private final GenLog genLog;
   private final LongAdder crcErrors = new LongAdder();
   private final StoreGuard guard;
   private final Object identityLock = new Object();
@@ -51,6 +53,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     this.guard = guard;
     this.reader = new BlockReader(h, crcErrors);
     this.writer = new BlockWriter(h, reader);
+    this.genLog = new GenLog(h, cfg.genLogRetention());
     // Usable space alone shrinks as we fill the disk, so add what this store already holds.
     this.capacityBytes = cfg.capacityBytes() > 0
         ? cfg.capacityBytes() : Files.getFileStore(dir).getUsableSpace() + usedBytes();
@@ -130,6 +133,12 @@ public final class RocksReplicaStore implements ReplicaStore {
   public void putReplicaMeta(ReplicaMeta meta) {
     guard.call("put replica meta", meta.pid(), true, () -> {
       try (WriteBatch batch = new WriteBatch()) {
+        ReplicaMeta prev = loadMeta(meta.pid());
+        if (prev == null || prev.gen() != meta.gen()) {
+          // The log cannot explain a gen set from outside: it restarts here.
+          genLog.deleteAll(batch, meta.pid());
+          genLog.setFloor(batch, meta.pid(), meta.gen());
+        }
         batch.put(h.extents, BlockKeys.pidKey(meta.pid()), ReplicaMetaCodec.encode(meta));
         write(batch, true, "put replica meta", meta.pid());
       }
@@ -153,7 +162,79 @@ public final class RocksReplicaStore implements ReplicaStore {
             ? new ReplicaMeta(pid, epoch, gen, ReplicaState.ACTIVE)
             : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state());
         batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
+        logApply(batch, pid, prev, gen, offset, length);
         write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The gen log side of an apply. A gen at or below the stored one (a same-gen test mutation) changes the current
+   * content, so its range joins the entry of the stored gen.
+   */
+  private void logApply(WriteBatch batch, long pid, ReplicaMeta prev, long gen, long offset, int length)
+      throws RocksDBException {
+    long prevGen = prev == null ? 0 : prev.gen();
+    long at = Math.max(gen, prevGen);
+    if (length > 0) {
+      genLog.add(batch, pid, at, List.of(new ByteRange(offset, length)), prev != null && at <= prevGen);
+    }
+    if (prev == null) genLog.setFloor(batch, pid, Math.max(0, gen - 1));
+    else genLog.maybeTrim(batch, pid, prevGen, at);
+  }
+
+  @Override
+  public Optional<List<ByteRange>> changedSince(long pid, long sinceGen) {
+    StoreArguments.checkPid(pid);
+    return guard.call("changed since", pid, false, () -> {
+      ReplicaMeta m = loadMeta(pid);
+      long current = m == null ? 0 : m.gen();
+      if (sinceGen < 0 || sinceGen > current) {
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "changes since gen=" + sinceGen
+            + " asked but replica gen=" + current + " pid=" + pid);
+      }
+      return genLog.changedSince(pid, sinceGen, current);
+    });
+  }
+
+  @Override
+  public List<ByteRange> partialRanges(long pid) {
+    StoreArguments.checkPid(pid);
+    return guard.call("partial ranges", pid, false, () -> {
+      ReplicaMeta m = loadMeta(pid);
+      return m == null ? List.of() : genLog.above(pid, m.gen());
+    });
+  }
+
+  @Override
+  public void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
+      boolean last) {
+    StoreArguments.checkChanges(pid, epoch, baseGen, toGen, ranges, data);
+    guard.call("apply changes", pid, true, () -> {
+      ReplicaMeta prev = loadMeta(pid);
+      long gen = prev == null ? 0 : prev.gen();
+      if (gen != baseGen) {
+        throw new BasaltException(ErrorCode.GENERATION_GAP, "pid=" + pid + " have gen=" + gen
+            + " but changes are based on gen=" + baseGen + " (toGen=" + toGen + ")");
+      }
+      try (WriteBatch batch = new WriteBatch()) {
+        int at = data.readerIndex();
+        for (ByteRange r : ranges) {
+          writer.addWrite(batch, pid, r.offset(), (int) r.length(), data.slice(at, (int) r.length()));
+          at += (int) r.length();
+        }
+        if (prev == null) genLog.setFloor(batch, pid, baseGen);
+        if (!ranges.isEmpty()) genLog.add(batch, pid, toGen, ranges, true);
+        long newGen = last ? toGen : gen;
+        ReplicaMeta next = new ReplicaMeta(pid, Math.max(prev == null ? 0 : prev.epoch(), epoch), newGen,
+            prev == null ? ReplicaState.ACTIVE : prev.state());
+        batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
+        if (last) {
+          genLog.deleteAbove(batch, pid, toGen); // an earlier unfinished catch-up's marks: rewritten now
+          genLog.maybeTrim(batch, pid, gen, toGen);
+        }
+        write(batch, last || cfg.syncEveryWrite(), "apply changes", pid);
       }
       return null;
     });
@@ -195,6 +276,7 @@ public final class RocksReplicaStore implements ReplicaStore {
       try (WriteBatch batch = new WriteBatch()) {
         batch.deleteRange(h.blocks, BlockKeys.lowerBound(pid), BlockKeys.upperBound(pid));
         batch.delete(h.extents, BlockKeys.pidKey(pid));
+        genLog.deleteAll(batch, pid);
         write(batch, true, "delete replica", pid);
       }
       return null;
@@ -206,7 +288,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   public long usedBytes() {
     return guard.call("used bytes", 0, false, () -> {
       long sum = 0;
-      for (ColumnFamilyHandle cf : List.of(h.meta, h.extents, h.blocks)) {
+      for (ColumnFamilyHandle cf : List.of(h.meta, h.extents, h.blocks, h.genlog)) {
         for (String property : SIZE_PROPERTIES) {
           sum += h.db.getLongProperty(cf, property);
         }

@@ -8,35 +8,46 @@ package io.basalt.chunk.store;
  * @param minBlobSize values at least this large go to blob files; below a 4 KiB block so every block does
  * @param syncEveryWrite sync the WAL on every apply, not only when the caller asks (FUA/FLUSH)
  * @param capacityBytes reported capacity; 0 = derive from the filesystem at open (usable space + already used)
+ * @param genLogRetention generations per replica the gen log keeps: a member at most this far behind can be caught
+ *     up incrementally, one further behind needs a full copy
  */
 public record RocksStoreConfig(
-    long blockCacheBytes, boolean blobFiles, long minBlobSize, boolean syncEveryWrite, long capacityBytes) {
+    long blockCacheBytes, boolean blobFiles, long minBlobSize, boolean syncEveryWrite, long capacityBytes,
+    long genLogRetention) {
   public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
   public static final long DEFAULT_MIN_BLOB_SIZE = 2048;
+  public static final long DEFAULT_GEN_LOG_RETENTION = 16384;
 
   public RocksStoreConfig {
     if (blockCacheBytes <= 0) throw new IllegalArgumentException("blockCacheBytes must be > 0: " + blockCacheBytes);
     if (minBlobSize < 0) throw new IllegalArgumentException("minBlobSize must be >= 0: " + minBlobSize);
     if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes must be >= 0: " + capacityBytes);
+    if (genLogRetention <= 0) throw new IllegalArgumentException("genLogRetention must be > 0: " + genLogRetention);
   }
 
   public static RocksStoreConfig defaults() {
-    return new RocksStoreConfig(DEFAULT_BLOCK_CACHE_BYTES, true, DEFAULT_MIN_BLOB_SIZE, false, 0);
+    return new RocksStoreConfig(DEFAULT_BLOCK_CACHE_BYTES, true, DEFAULT_MIN_BLOB_SIZE, false, 0,
+        DEFAULT_GEN_LOG_RETENTION);
   }
 
   public RocksStoreConfig withBlockCacheBytes(long bytes) {
-    return new RocksStoreConfig(bytes, blobFiles, minBlobSize, syncEveryWrite, capacityBytes);
+    return new RocksStoreConfig(bytes, blobFiles, minBlobSize, syncEveryWrite, capacityBytes, genLogRetention);
   }
 
   public RocksStoreConfig withBlobFiles(boolean enabled) {
-    return new RocksStoreConfig(blockCacheBytes, enabled, minBlobSize, syncEveryWrite, capacityBytes);
+    return new RocksStoreConfig(blockCacheBytes, enabled, minBlobSize, syncEveryWrite, capacityBytes,
+        genLogRetention);
   }
 
   public RocksStoreConfig withSyncEveryWrite(boolean sync) {
-    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, sync, capacityBytes);
+    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, sync, capacityBytes, genLogRetention);
   }
 
   public RocksStoreConfig withCapacityBytes(long bytes) {
-    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, syncEveryWrite, bytes);
+    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, syncEveryWrite, bytes, genLogRetention);
+  }
+
+  public RocksStoreConfig withGenLogRetention(long gens) {
+    return new RocksStoreConfig(blockCacheBytes, blobFiles, minBlobSize, syncEveryWrite, capacityBytes, gens);
   }
 }

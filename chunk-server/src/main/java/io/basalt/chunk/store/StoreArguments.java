@@ -40,6 +40,28 @@ final class StoreArguments {
     }
   }
 
+  /** Ranges block-aligned, sorted, disjoint, inside the max replica size, their total = readable data. */
+  static void checkChanges(long pid, long epoch, long baseGen, long toGen, java.util.List<ByteRange> ranges,
+      ByteBuf data) {
+    checkPid(pid);
+    if (epoch < 0 || baseGen < 0 || toGen < baseGen) throw invalid("bad epoch/gens pid=" + pid + " epoch=" + epoch
+        + " baseGen=" + baseGen + " toGen=" + toGen);
+    if (ranges == null || data == null) throw invalid("ranges/data missing pid=" + pid);
+    long prevEnd = -1;
+    long total = 0;
+    for (ByteRange r : ranges) {
+      if (!r.blockAligned() || r.length() == 0 || r.offset() < prevEnd || r.end() > MAX_END
+          || r.length() > Integer.MAX_VALUE) {
+        throw invalid("change ranges must be non-empty, block-aligned, sorted and disjoint pid=" + pid
+            + " range=[" + r.offset() + "+" + r.length() + "] previousEnd=" + prevEnd);
+      }
+      prevEnd = r.end();
+      total += r.length();
+    }
+    if (total != data.readableBytes()) throw invalid("change data length mismatch pid=" + pid + " ranges="
+        + total + " readable=" + data.readableBytes());
+  }
+
   private static BasaltException invalid(String msg) {
     return new BasaltException(ErrorCode.INVALID_ARGUMENT, msg);
   }
