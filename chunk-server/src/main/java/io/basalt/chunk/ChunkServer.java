@@ -102,7 +102,7 @@ public final class ChunkServer implements AutoCloseable {
     started.push(() -> shutdown(io));
     OrderedExecutor ordered = new OrderedExecutor("chunk-ordered", cfg.orderedThreads());
     PeerBacklog backlog = new PeerBacklog(cfg.peerBacklogBytes());
-    ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout());
+    ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout(), failpoints);
     started.push(pipes);
     MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
     MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,

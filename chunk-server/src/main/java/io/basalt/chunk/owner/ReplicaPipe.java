@@ -91,6 +91,12 @@ final class ReplicaPipe {
       unsent.clear();
       return;
     }
+    // Test hook: a delay here holds a replicate past a pause of this owner, so it reaches peers late (F05).
+    shared.failpoints().inject("chunk.owner.before-replicate-send");
+    if (closed) {
+      unsent.clear();
+      return;
+    }
     sendAll(unsent);
     unsent.clear();
   }

@@ -28,9 +28,11 @@ public final class ReplicaPipes implements AutoCloseable {
   private final PeerBacklog backlog;
   private final Duration replicateTimeout;
   private final ScheduledExecutorService timer;
+  private final io.basalt.common.Failpoints failpoints;
 
   public ReplicaPipes(RpcClientFactory rpc, OrderedExecutor ordered, ChunkMetrics metrics, PeerBacklog backlog,
-      Duration replicateTimeout) {
+      Duration replicateTimeout, io.basalt.common.Failpoints failpoints) {
+    this.failpoints = failpoints;
     this.rpc = rpc;
     this.ordered = ordered;
     this.metrics = metrics;
@@ -41,6 +43,10 @@ public final class ReplicaPipes implements AutoCloseable {
 
   RpcClientFactory rpc() {
     return rpc;
+  }
+
+  io.basalt.common.Failpoints failpoints() {
+    return failpoints;
   }
 
   ChunkMetrics metrics() {

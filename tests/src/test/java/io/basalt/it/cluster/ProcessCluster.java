@@ -281,7 +281,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
         .map(ChunkInfo::getAdminAddress).findFirst().orElseThrow();
     try (var in = java.net.URI.create("http://" + admin + "/metrics").toURL().openStream()) {
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{") || line.startsWith(name + "_total ")) {
           return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }
       }
@@ -289,6 +289,18 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot read metrics of " + node + " at " + admin, e);
     }
+  }
+
+  /** Sets failpoint {@code name} to {@code action} in {@code node} (started with --test-mode). */
+  public void failpoint(ClusterNode node, String name, String action) {
+    rpc.client(node.address()).call(io.basalt.proto.Envelope.newBuilder().setSetFailpoint(
+        io.basalt.proto.SetFailpointRequest.newBuilder().setName(name).setAction(action)), Duration.ofSeconds(10))
+        .join();
+  }
+
+  /** Whether the current incarnation of {@code node} logged a line containing {@code text}. */
+  public boolean logged(ClusterNode node, String text) {
+    return node.logTail(100_000).stream().anyMatch(l -> l.contains(text));
   }
 
   /** What meta's ListChunks says about every chunk (cid, address, status, last seen). */
