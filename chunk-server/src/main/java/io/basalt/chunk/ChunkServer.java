@@ -106,7 +106,7 @@ public final class ChunkServer implements AutoCloseable {
     started.push(pipes);
     MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
     MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,
-        MemberSync.DEFAULT_PAGE_BYTES);
+        MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
     started.push(session);
     owners = new OwnerTable(store, extents, local, pipes, memberSync, session);

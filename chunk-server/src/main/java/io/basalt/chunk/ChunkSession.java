@@ -26,7 +26,7 @@ final class ChunkSession implements OwnerLease, SessionClient.Listener, AutoClos
   private SessionClient client;
 
   ChunkSession(SessionConfig cfg, LocalChunk local, io.basalt.chunk.store.RocksReplicaStore store) {
-    this.session = new FollowerSession(cfg, "chunk");
+    this.session = new FollowerSession(cfg, () -> "cid=" + local.cidOrZero());
     this.local = local;
     this.store = store;
   }

@@ -23,7 +23,7 @@ public final class FollowerSession {
   public record Transition(State from, State to, String uuid, long epoch, String reason) {}
 
   private final SessionConfig cfg;
-  private final String who;
+  private final java.util.function.Supplier<String> who;
   private State state = State.CONNECTING;
   private String uuid = "";
   private long epoch;
@@ -31,8 +31,8 @@ public final class FollowerSession {
   private boolean hasLease;
   private long lastSuccess;
 
-  /** {@code who}: ids for log lines, e.g. "cid=3". */
-  public FollowerSession(SessionConfig cfg, String who) {
+  /** {@code who}: ids for log lines, e.g. "cid=3" (asked at each line: a chunk learns its cid after start). */
+  public FollowerSession(SessionConfig cfg, java.util.function.Supplier<String> who) {
     this.cfg = cfg;
     this.who = who;
   }
@@ -72,8 +72,8 @@ public final class FollowerSession {
     if (!newUuid.equals(uuid) || newEpoch != epoch) {
       if (from == State.CONNECTED || from == State.JEOPARDY) {
         // The leader gave us another session while ours was valid: the old one's leases are gone now.
-        log.warn("session replaced by the leader {} session={} epoch={} newSession={} newEpoch={}", who, uuid, epoch,
-            newUuid, newEpoch);
+        log.warn("session replaced by the leader {} session={} epoch={} newSession={} newEpoch={}", who.get(), uuid,
+            epoch, newUuid, newEpoch);
       }
       uuid = newUuid;
       epoch = newEpoch;
@@ -116,7 +116,7 @@ public final class FollowerSession {
     State from = state;
     state = to;
     Transition t = new Transition(from, to, uuid, epoch, reason);
-    String line = "session " + from + " -> " + to + " " + who + " session=" + uuid + " epoch=" + epoch + " reason="
+    String line = "session " + from + " -> " + to + " " + who.get() + " session=" + uuid + " epoch=" + epoch + " reason="
         + reason;
     if (to == State.EXPIRED || to == State.JEOPARDY) {
       log.warn(line);

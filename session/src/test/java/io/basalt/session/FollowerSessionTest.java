@@ -10,7 +10,7 @@ class FollowerSessionTest {
   private static final long MS = 1_000_000L;
   // keepalive 100 ms, timeout 1 s, drift margin 100 ms
   private final SessionConfig cfg = SessionConfig.of(Duration.ofMillis(100), Duration.ofSeconds(1));
-  private final FollowerSession f = new FollowerSession(cfg, "cid=1");
+  private final FollowerSession f = new FollowerSession(cfg, () -> "cid=1");
 
   @Test
   void leaseRunsFromSendTimeMinusTheDriftMargin() {

@@ -55,7 +55,26 @@ public final class ExtentOwner {
    */
   public CompletableFuture<Long> write(WriteRequest req, ByteBuf data) {
     long pid = req.getPid();
-    OwnedExtent x = table.ensureOwner(pid);
+    OwnedExtent x = table.ownedIfValid(pid);
+    if (x == null) {
+      // Take over off this thread, then come back to it (data stays alive: the RPC server releases it after reply).
+      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> writeAsOwner(req, data)));
+    }
+    return write(x, req, data);
+  }
+
+  /** After a takeover: owner now, or fail (a second takeover in a row is the client's retry to ask for). */
+  private CompletableFuture<Long> writeAsOwner(WriteRequest req, ByteBuf data) {
+    OwnedExtent x = table.ownedIfValid(req.getPid());
+    if (x == null) {
+      return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
+          + req.getPid() + " right after taking it over", true));
+    }
+    return write(x, req, data);
+  }
+
+  private CompletableFuture<Long> write(OwnedExtent x, WriteRequest req, ByteBuf data) {
+    long pid = req.getPid();
     int cid = local.cid();
     checkRange(x, req.getOffset(), req.getLength());
     WriteKind kind = req.getKind();
@@ -107,10 +126,24 @@ public final class ExtentOwner {
    * Checks ownership and range for a read. Every write acknowledged before this runs was applied locally by an
    * earlier task on this thread, so a store read started after it sees them. Pid thread only.
    */
-  public ReadPlan prepareRead(ReadRequest req) {
-    OwnedExtent x = table.ensureOwner(req.getPid());
+  public CompletableFuture<ReadPlan> prepareRead(ReadRequest req) {
+    long pid = req.getPid();
+    OwnedExtent x = table.ownedIfValid(pid);
+    if (x == null) {
+      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> {
+        OwnedExtent now = table.ownedIfValid(pid);
+        if (now == null) {
+          return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
+              + pid + " right after taking it over", true));
+        }
+        checkRange(now, req.getOffset(), req.getLength());
+        return CompletableFuture.completedFuture(new ReadPlan(now.pid, now.epoch, now.lastGen, req.getOffset(),
+            req.getLength()));
+      }));
+    }
     checkRange(x, req.getOffset(), req.getLength());
-    return new ReadPlan(x.pid, x.epoch, x.lastGen, req.getOffset(), req.getLength());
+    return CompletableFuture.completedFuture(new ReadPlan(x.pid, x.epoch, x.lastGen, req.getOffset(),
+        req.getLength()));
   }
 
   /**

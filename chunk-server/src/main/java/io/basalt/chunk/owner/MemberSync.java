@@ -78,9 +78,17 @@ public final class MemberSync {
     }
   }
 
+  /** Runs a store change on a pid's ordered thread and waits for it (the takeover thread is not that thread). */
+  public interface PidThread {
+    <T> T call(long pid, java.util.concurrent.Callable<T> task);
+  }
+
+  private final PidThread pidThread;
+
   public MemberSync(ReplicaStore store, RpcClientFactory rpc, ChunkMetrics metrics, Duration statusTimeout,
-      Duration pageTimeout, int pageBytes) {
+      Duration pageTimeout, int pageBytes, PidThread pidThread) {
     if (pageBytes < ReplicaStore.BLOCK_SIZE) throw new IllegalArgumentException("pageBytes below one block");
+    this.pidThread = pidThread;
     this.store = store;
     this.rpc = rpc;
     this.metrics = metrics;
@@ -91,7 +99,8 @@ public final class MemberSync {
 
   /**
    * Brings this replica ({@code localGen}, already fenced to {@code epoch}) and every peer to the highest gen among
-   * them; returns that gen, the one the owner continues from. Pid thread only.
+   * them; returns that gen, the one the owner continues from. A takeover thread: it waits for peers, whose
+   * handlers need their own pid threads, so it must never hold one; local store changes hop to the pid's thread.
    */
   public long syncMembers(long pid, long epoch, int ownerCid, long localGen, List<Peer> peers) {
     Ctx c = new Ctx(pid, epoch, ownerCid);
@@ -194,7 +203,12 @@ public final class MemberSync {
         List<ByteRange> ranges = ByteRange.fromProto("fetch changes response", c.pid, r.getRangesList(),
             Integer.MAX_VALUE);
         bytes += f.data().readableBytes();
-        store.applyChanges(c.pid, c.epoch, localGen, maxGen, ranges, f.data(), last);
+        boolean lastPage = last;
+        long base = localGen;
+        pidThread.call(c.pid, () -> {
+          store.applyChanges(c.pid, c.epoch, base, maxGen, ranges, f.data(), lastPage);
+          return null;
+        });
         if (last) return bytes;
         start = r.getNextOffset();
       } finally {

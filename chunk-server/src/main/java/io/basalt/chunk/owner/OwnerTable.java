@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,9 @@ public final class OwnerTable {
   private final ReplicaPipes pipes;
   private final OwnerLease lease;
   private final MemberSync memberSync;
+  private final Map<Long, CompletableFuture<Void>> takeovers = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService takeoverPool = java.util.concurrent.Executors.newFixedThreadPool(4,
+      new io.basalt.common.NamedThreads("chunk-takeover"));
 
   public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes,
       MemberSync memberSync, OwnerLease lease) {
@@ -48,13 +52,51 @@ public final class OwnerTable {
     this.memberSync = memberSync;
   }
 
-  /** The owner state of {@code pid}, acquiring the lease first if needed; NOT_OWNER names the current owner. */
-  OwnedExtent ensureOwner(long pid) {
+  /** The owner state of {@code pid} when this chunk owns it under a valid lease, else null. Pid thread. */
+  OwnedExtent ownedIfValid(long pid) {
     OwnedExtent x = owned.get(pid);
-    if (x != null) {
-      if (lease.valid(x.sessionEpoch)) return x;
-      stepDown(pid, x.epoch, OwnerLease.expired(pid, x.epoch, x.sessionEpoch));
+    if (x == null) return null;
+    if (lease.valid(x.sessionEpoch)) return x;
+    stepDown(pid, x.epoch, OwnerLease.expired(pid, x.epoch, x.sessionEpoch));
+    return null;
+  }
+
+  /**
+   * Becomes owner of {@code pid}: acquires the lease and syncs the members (see {@link #takeOver}) on a takeover
+   * thread, never on the pid's ordered thread. The sync waits for peers, and a peer's handler needs <em>its</em> pid
+   * thread: two chunks taking over pids that share a thread index on each other would deadlock if either waited on
+   * its own pid thread. Concurrent callers share one attempt. Pid thread; completes on a takeover thread.
+   */
+  CompletableFuture<Void> takeover(long pid) {
+    CompletableFuture<Void> running = takeovers.get(pid);
+    if (running != null) return running;
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    takeovers.put(pid, f);
+    try {
+      takeoverPool.execute(() -> {
+        try {
+          takeOver(pid);
+          f.complete(null);
+        } catch (Throwable t) {
+          f.completeExceptionally(t);
+        } finally {
+          takeovers.remove(pid, f);
+        }
+      });
+    } catch (RuntimeException e) {
+      takeovers.remove(pid, f);
+      f.completeExceptionally(new BasaltException(ErrorCode.UNAVAILABLE, "chunk shutting down", true, e));
     }
+    return f;
+  }
+
+  /** Runs {@code task} on {@code pid}'s ordered thread and composes its future. Any thread. */
+  <T> CompletableFuture<T> onPid(long pid, java.util.function.Supplier<CompletableFuture<T>> task) {
+    return pipes.submit(pid, task::get).thenCompose(f -> f);
+  }
+
+  /** Takeover thread: lease, fence, member sync, install. Store changes of the pid run on its ordered thread. */
+  private void takeOver(long pid) {
     int me = local.cid();
     OwnerLease.Session session = lease.current();
     ExtentInfo info = meta.acquireLease(pid, me, session.uuid(), session.epoch());
@@ -63,30 +105,36 @@ public final class OwnerTable {
           "pid=" + pid + " is owned by cid=" + info.getOwnerCid() + " epoch=" + info.getEpoch() + ", not cid=" + me);
     }
     long epoch = info.getEpoch();
-    ReplicaMeta m = store.replica(pid).orElse(null);
-    if (m != null && m.epoch() > epoch) {
-      throw new StaleEpochException(m.epoch(), "lease granted at epoch=" + epoch + " below local replica epoch="
-          + m.epoch() + " pid=" + pid + " cid=" + me);
-    }
-    if (m == null || m.epoch() < epoch) {
-      // Fence the old owner out of our own replica before taking writes at the new epoch.
-      store.putReplicaMeta(m == null ? new ReplicaMeta(pid, epoch, 0, ReplicaState.ACTIVE) : m.withEpoch(epoch));
-    }
-    long gen = m == null ? 0 : m.gen();
+    long localGen = pipes.call(pid, () -> {
+      ReplicaMeta m = store.replica(pid).orElse(null);
+      if (m != null && m.epoch() > epoch) {
+        throw new StaleEpochException(m.epoch(), "lease granted at epoch=" + epoch + " below local replica epoch="
+            + m.epoch() + " pid=" + pid + " cid=" + me);
+      }
+      if (m == null || m.epoch() < epoch) {
+        // Fence the old owner out of our own replica before taking writes at the new epoch.
+        store.putReplicaMeta(m == null ? new ReplicaMeta(pid, epoch, 0, ReplicaState.ACTIVE) : m.withEpoch(epoch));
+      }
+      return m == null ? 0L : m.gen();
+    });
     List<Peer> peers = peersOf(info, me);
     // Member catch-up: every member is brought to the highest gen among them before the first write at this epoch.
-    gen = memberSync.syncMembers(pid, epoch, me, gen, peers);
-    if (!lease.valid(session.epoch())) {
-      throw OwnerLease.expired(pid, epoch, session.epoch()); // the sync outlasted the session's local lease
-    }
-    List<ReplicaPipe> list = new ArrayList<>(peers.size());
-    for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
-    x = new OwnedExtent(pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
-    x.setSelf(me);
-    owned.put(pid, x);
-    log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={}", pid, epoch, gen, me,
-        session.uuid(), info.getReplicasList());
-    return x;
+    long gen = memberSync.syncMembers(pid, epoch, me, localGen, peers);
+    pipes.call(pid, () -> {
+      if (!lease.valid(session.epoch())) {
+        throw OwnerLease.expired(pid, epoch, session.epoch()); // the sync outlasted the session's local lease
+      }
+      OwnedExtent old = owned.get(pid);
+      if (old != null) stepDown(pid, old.epoch, new NotOwnerException(me, "", "re-acquired pid=" + pid));
+      List<ReplicaPipe> list = new ArrayList<>(peers.size());
+      for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
+      OwnedExtent x = new OwnedExtent(pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
+      x.setSelf(me);
+      owned.put(pid, x);
+      log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={}", pid, epoch, gen, me,
+          session.uuid(), info.getReplicasList());
+      return null;
+    });
   }
 
   OwnedExtent get(long pid) {
@@ -180,6 +228,7 @@ public final class OwnerTable {
 
   /** Fails every pending write; for shutdown, after the ordered executor has stopped. */
   public void closeAll() {
+    takeoverPool.shutdownNow();
     BasaltException cause = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
     for (OwnedExtent x : owned.values()) x.close(cause);
     owned.clear();

@@ -5,6 +5,7 @@ import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -59,6 +60,37 @@ public final class ReplicaPipes implements AutoCloseable {
 
   Duration replicateTimeout() {
     return replicateTimeout;
+  }
+
+  /** Runs {@code task} on the pid's ordered thread and completes with its result. */
+  <T> CompletableFuture<T> submit(long pid, java.util.concurrent.Callable<T> task) {
+    return ordered.submit(pid, () -> {
+      try {
+        return task.call();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+  }
+
+  /**
+   * Runs {@code task} on the pid's ordered thread and waits for it; for takeover threads only (a pid thread calling
+   * this would wait for itself).
+   */
+  public <T> T call(long pid, java.util.concurrent.Callable<T> task) {
+    try {
+      return submit(pid, task).get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw io.basalt.rpc.BasaltException.of(e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.TIMEOUT, "pid=" + pid
+          + " ordered thread busy for 30 s", true, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "interrupted", true, e);
+    }
   }
 
   /** Runs {@code task} on the pid's ordered thread; dropped (logged) once the executor is shut down. */

@@ -76,7 +76,7 @@ public final class DataService {
       ExtentOwner.ReadPlan plan = owned.get();
       reply = PidTasks.on(io, pid, "read", () -> readReply(plan));
     } else {
-      reply = PidTasks.onPid(ordered, pid, "read", () -> CompletableFuture.completedFuture(owner.prepareRead(req)))
+      reply = PidTasks.onPid(ordered, pid, "read", () -> owner.prepareRead(req))
           .thenCompose(plan -> PidTasks.on(io, pid, "read", () -> readReply(plan)));
     }
     return reply.whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,

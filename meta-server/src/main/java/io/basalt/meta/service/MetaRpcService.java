@@ -49,8 +49,11 @@ public final class MetaRpcService {
   public RpcServer.Builder register(RpcServer.Builder server) {
     handle(server, BodyCase.REGISTER_CHUNK, (o, h) -> o.chunks().register(h.getRegisterChunk()),
         Envelope.Builder::setRegisterChunkResponse);
-    handle(server, BodyCase.KEEP_ALIVE, (o, h) -> o.sessions().keepAlive(h.getKeepAlive()),
-        Envelope.Builder::setKeepAliveResponse);
+    handle(server, BodyCase.KEEP_ALIVE, (o, h) -> {
+      // Test hook (TESTPLAN F06): delayed keepalive handling, the seed incident's "delayed RPC".
+      failpoints.inject("meta.keepalive.handle");
+      return o.sessions().keepAlive(h.getKeepAlive());
+    }, Envelope.Builder::setKeepAliveResponse);
     handle(server, BodyCase.LIST_SESSIONS, (o, h) -> o.sessions().list(), Envelope.Builder::setListSessionsResponse);
     handle(server, BodyCase.CLUSTER_STATUS, (o, h) -> o.sessions().status(),
         Envelope.Builder::setClusterStatusResponse);

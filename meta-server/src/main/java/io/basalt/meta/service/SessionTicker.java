@@ -43,6 +43,8 @@ public final class SessionTicker implements AutoCloseable {
   private final Counter pauses;
   private final AtomicInteger jeopardy = new AtomicInteger();
   private final AtomicInteger alive = new AtomicInteger();
+  private final AtomicInteger gone = new AtomicInteger();
+  private final AtomicInteger held = new AtomicInteger();
 
   public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry) {
     this.state = state;
@@ -54,6 +56,8 @@ public final class SessionTicker implements AutoCloseable {
     this.pauses = registry.counter("basalt_meta_sessions_pauses_compensated");
     registry.gauge("basalt_meta_cluster_jeopardy", () -> jeopardy::get);
     registry.gauge("basalt_meta_sessions_alive", () -> alive::get);
+    registry.gauge("basalt_meta_sessions_gone", () -> gone::get);
+    registry.gauge("basalt_meta_sessions_held_expiries", () -> held::get);
   }
 
   public SessionTicker start() {
@@ -79,6 +83,8 @@ public final class SessionTicker implements AutoCloseable {
     }
     jeopardy.set(sessions.inJeopardy() ? 1 : 0);
     alive.set(sessions.aliveCount());
+    gone.set(sessions.all().size() - sessions.aliveCount());
+    held.set(sessions.held().size());
     if (!r.removable().isEmpty()) {
       removeReplicas(r.removable());
     }

@@ -184,4 +184,40 @@ class SessionFaultIT {
       }
     }
   }
+
+  /**
+   * F06 (failpoint variant, the seed incident's "delayed RPC"): the leader handles keepalives 3 s late
+   * ({@code meta.keepalive.handle=delay(3000)}), so every chunk session expires at once: jeopardy, leases released,
+   * zero replicas removed; once keepalives flow again the chunks return and the cluster serves.
+   */
+  @Test
+  void delayedKeepaliveHandlingIsJeopardyNotDataLoss() {
+    try (ProcessCluster cluster = ProcessCluster.builder(dir).chunks(4).nbd(false).sessions(KEEPALIVE, TIMEOUT)
+        .args(io.basalt.it.cluster.NodeRole.META, "--test-mode").start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(),
+            ClientConfig.defaults(), new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 8 * MiB, MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, load(info.getVid(), 67))) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 300
+            && cluster.extents("vol").size() == 8);
+        Map<Long, List<Integer>> members = membership(cluster);
+        ClusterNode leader = cluster.awaitMetaLeader();
+
+        cluster.failpoint(leader, "meta.keepalive.handle", "8*delay(3000)");
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.logged(leader, "CLUSTER JEOPARDY"));
+        // The delays block the leader's event loops, so admin calls may time out until they are used up.
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> !cluster.clusterStatus().getJeopardy()
+            && cluster.clusterStatus().getChunksHealthy() == 4);
+        assertThat(cluster.logged(leader, "expired chunk left its extents")).as("no replica removed").isFalse();
+        long resumedAt = s.writesAcked();
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= resumedAt + 300);
+        assertThat(membership(cluster)).as("no replica removed").isEqualTo(members);
+        s.stop();
+        ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(3)
+            .deaths(cluster::unexpectedDeaths)
+            .onFailure(report -> cluster.collectEvidence("SessionFaultIT-F06-delayed-rpc", report)).check();
+      }
+    }
+  }
 }
