@@ -102,10 +102,15 @@ public final class LocalCommand extends GroupCommand {
             + LocalLayout.MAX_BASE_PORT);
       }
       SessionTimings sessions = new SessionTimings(keepaliveInterval, sessionTimeout);
+      // a flag not given keeps what the cluster was started with: check the pair the servers would get
+      SessionTimings recorded = ClusterStateFile.read(dir).map(ClusterState::sessions)
+          .orElse(SessionTimings.DEFAULTS);
       try {
-        sessions.validate();
+        sessions.orElse(recorded).validate();
       } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), e.getMessage());
+        throw new ParameterException(spec.commandLine(), e.getMessage()
+            + (recorded.equals(SessionTimings.DEFAULTS) ? "" : " (the flag not given keeps the cluster's: "
+            + recorded + ")"));
       }
       LocalUp up = new LocalUp(dir, chunks, basePort, jar, sessions, wait, out());
       try {

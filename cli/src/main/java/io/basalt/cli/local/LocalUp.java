@@ -139,8 +139,8 @@ public final class LocalUp {
     try {
       sessions.validate();
     } catch (IllegalArgumentException e) {
-      throw new CliException(prior == null ? e.getMessage() : e.getMessage() + " (flags not given are taken from "
-          + "the cluster in " + dir + ", started with " + prior.sessions() + ")");
+      throw new CliException(prior == null ? e.getMessage() : e.getMessage() + " (the flag not given keeps the "
+          + "cluster's: " + prior.sessions() + ")");
     }
     try {
       return new LocalLayout(dir, basePort, chunks, sessions);

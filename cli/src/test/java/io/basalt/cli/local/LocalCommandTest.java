@@ -138,6 +138,20 @@ class LocalCommandTest {
                 + " --keepalive-interval 500ms --session-timeout 3s");
         assertThat(run("local", "status", "--dir", dir.toString())[1])
             .contains("sessions (meta and chunk servers): keepalive interval 500ms, session timeout 3s");
+
+        // meta died; a second 'up' without the flags restarts it with the recorded ones
+        String[] again = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--wait", "20s");
+        assertThat(again[0]).isEqualTo("1");
+        List<String> headers = Files.readAllLines(Path.of(meta.logFile())).stream()
+            .filter(l -> l.startsWith("=== basalt local: starting")).toList();
+        assertThat(headers).hasSize(2);
+        assertThat(headers.get(1)).endsWith(" --keepalive-interval 500ms --session-timeout 3s");
+        // one flag changed: checked against the other, recorded one
+        String[] bad = run("local", "up", "--dir", dir.toString(), "--keepalive-interval", "2s");
+        assertThat(bad[0]).isEqualTo("2");
+        assertThat(bad[2]).startsWith("--session-timeout 3s must be at least twice --keepalive-interval 2s, so that "
+            + "a session survives one lost keepalive (the flag not given keeps the cluster's: keepalive interval "
+            + "500ms, session timeout 3s)");
       } finally {
         LocalProcesses.stop(ClusterStateFile.read(dir).orElseThrow().processes(), Duration.ofSeconds(2));
       }
