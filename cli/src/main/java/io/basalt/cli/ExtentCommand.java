@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code basalt extent show VOLUME [INDEX]}: the allocated extents of a volume as meta sees them (pid, replicas,
- * epoch, lease owner) plus each replica's generation, asked of every replica's chunk server directly, so a replica
+ * epoch, lease owner and the session epoch it holds the lease under) plus each replica's generation, asked of every replica's chunk server directly, so a replica
  * that lags or diverges shows.
  */
 @Command(name = "extent", description = "Inspect volume extents and their replicas.",
@@ -59,6 +59,7 @@ public final class ExtentCommand extends GroupCommand {
           m.put("replicas", e.getReplicasList());
           m.put("epoch", e.getEpoch());
           m.put("owner", e.getOwnerCid() == 0 ? null : e.getOwnerCid());
+          m.put("owner_session", e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession());
           Map<String, Object> gens = new LinkedHashMap<>();
           views.get(e.getPid()).forEach((cid, f) -> gens.put(Integer.toString(cid), f.join().generation()));
           m.put("generations", gens);
@@ -73,7 +74,8 @@ public final class ExtentCommand extends GroupCommand {
         out().flush();
         return;
       }
-      TablePrinter t = new TablePrinter("INDEX", "PID", "EPOCH", "OWNER", "STATE", "REPLICAS", "GENERATIONS");
+      TablePrinter t = new TablePrinter("INDEX", "PID", "EPOCH", "OWNER", "OWNER_SESSION", "STATE", "REPLICAS",
+          "GENERATIONS");
       List<String> problems = new ArrayList<>();
       for (ExtentInfo e : extents) {
         StringJoiner gens = new StringJoiner(" ");
@@ -85,7 +87,7 @@ public final class ExtentCommand extends GroupCommand {
           }
         });
         t.row(e.getIndex(), e.getPid(), e.getEpoch(), e.getOwnerCid() == 0 ? null : e.getOwnerCid(),
-            state(e),
+            e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession(), state(e),
             e.getReplicasList().stream().map(String::valueOf).collect(Collectors.joining(",")), gens.toString());
       }
       t.print(out());

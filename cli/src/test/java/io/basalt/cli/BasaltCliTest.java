@@ -83,10 +83,68 @@ class BasaltCliTest {
   }
 
   @Test
+  void localUpSessionFlagsAreCheckedBeforeAnythingStarts() {
+    Result bad = run("local", "up", "--dir", tmp.toString(), "--session-timeout", "soon");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("Invalid value for option '--session-timeout'").contains("bad duration 'soon'");
+    Result zero = run("local", "up", "--dir", tmp.toString(), "--keepalive-interval", "0ms");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("Invalid value for option '--keepalive-interval'")
+        .contains("duration must be positive");
+    Result tooShort = run("local", "up", "--dir", tmp.toString(), "--keepalive-interval", "500ms",
+        "--session-timeout", "900ms");
+    assertThat(tooShort.code()).isEqualTo(2);
+    assertThat(tooShort.err()).startsWith("--session-timeout 900ms must be at least twice --keepalive-interval "
+        + "500ms, so that a session survives one lost keepalive");
+    Result againstDefault = run("local", "up", "--dir", tmp.toString(), "--session-timeout", "1s");
+    assertThat(againstDefault.code()).isEqualTo(2);
+    assertThat(againstDefault.err()).startsWith("--session-timeout 1s must be at least twice --keepalive-interval "
+        + "1s (the default)");
+    assertThat(tmp.resolve("cluster.json")).doesNotExist();
+    assertThat(run("local", "up", "--help").out()).contains("--keepalive-interval=DURATION")
+        .contains("--session-timeout=DURATION");
+  }
+
+  @Test
+  void sessionAndClusterArgumentsAreChecked() {
+    Result session = run("session");
+    assertThat(session.code()).isEqualTo(2);
+    assertThat(session.err()).contains("Missing required subcommand: one of ls");
+    Result cluster = run("cluster");
+    assertThat(cluster.code()).isEqualTo(2);
+    assertThat(cluster.err()).contains("Missing required subcommand").contains("status").contains("confirm-expiry");
+    Result extra = run("session", "ls", "cid-3");
+    assertThat(extra.code()).isEqualTo(2);
+    assertThat(extra.err()).contains("Unmatched argument").contains("cid-3");
+    Result unknown = run("cluster", "status", "--verbose");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("Unknown option: '--verbose'");
+    assertThat(run("cluster", "confirm-expiry", "3").code()).isEqualTo(2);
+    assertThat(run("cluster", "status", "--timeout", "0s").code()).isEqualTo(2);
+    assertThat(run("cluster", "explode").code()).isEqualTo(2);
+  }
+
+  @Test
+  void sessionAndClusterCommandsReportAnUnreachableCluster() {
+    for (String[] cmd : new String[][] {{"session", "ls"}, {"cluster", "status"}, {"cluster", "confirm-expiry"}}) {
+      Result r = run(cmd[0], cmd[1], "--zk", "127.0.0.1:1", "--timeout", "1s");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).startsWith("error: UNAVAILABLE: cannot reach ZooKeeper at 127.0.0.1:1");
+      assertThat(r.out()).isEmpty();
+    }
+    Result noState = run("cluster", "status", "--dir", tmp.toString());
+    assertThat(noState.code()).isEqualTo(1);
+    assertThat(noState.err()).startsWith("error: no local cluster at " + tmp);
+  }
+
+  @Test
   void helpListsTheCommandGroups() {
     Result r = run("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("local").contains("volume").contains("chunk").contains("extent");
+    assertThat(r.out()).contains("local").contains("volume").contains("chunk").contains("extent")
+        .contains("cluster").contains("session");
+    assertThat(run("cluster", "--help").out()).contains("status").contains("confirm-expiry");
+    assertThat(run("session", "ls", "--help").out()).contains("--json");
     assertThat(run("volume", "create", "--help").out()).contains("--extent-size");
   }
 

@@ -8,10 +8,11 @@ import java.util.Optional;
 
 /**
  * What {@code basalt local up} recorded about a local cluster (DIR/cluster.json): where ZooKeeper is, which
- * ports it uses, which jar launched it and every process. Immutable; {@link #with} returns a copy.
+ * ports it uses, which jar launched it, the session timings its meta and chunk servers were given and every
+ * process. Immutable; {@link #with} returns a copy.
  */
 public record ClusterState(String cluster, String zk, int basePort, int chunks, String jar,
-    List<ProcessRecord> processes) {
+    List<ProcessRecord> processes, SessionTimings sessions) {
   public static final int VERSION = 1;
 
   public ClusterState {
@@ -20,6 +21,13 @@ public record ClusterState(String cluster, String zk, int basePort, int chunks, 
     processes = processes.stream()
         .sorted(Comparator.comparing(ProcessRecord::role).thenComparingInt(ProcessRecord::index))
         .toList();
+    sessions = sessions == null ? SessionTimings.DEFAULTS : sessions;
+  }
+
+  /** With the servers' default session timings. */
+  public ClusterState(String cluster, String zk, int basePort, int chunks, String jar,
+      List<ProcessRecord> processes) {
+    this(cluster, zk, basePort, chunks, jar, processes, SessionTimings.DEFAULTS);
   }
 
   public Optional<ProcessRecord> find(Role role, int index) {
@@ -35,7 +43,7 @@ public record ClusterState(String cluster, String zk, int basePort, int chunks, 
       }
     }
     next.add(record);
-    return new ClusterState(cluster, zk, basePort, chunks, jar, next);
+    return new ClusterState(cluster, zk, basePort, chunks, jar, next, sessions);
   }
 
   public List<ProcessRecord> ofRole(Role role) {

@@ -1,6 +1,8 @@
 package io.basalt.cli.local;
 
 import io.basalt.cli.CliException;
+import io.basalt.common.Units;
+import io.basalt.cli.output.DurationFormat;
 import io.basalt.cli.output.JsonReader;
 import io.basalt.cli.output.JsonWriter;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +20,11 @@ import java.util.Optional;
 
 /**
  * Reads and writes DIR/cluster.json, the state file of a local cluster. Written atomically (temp file + rename) so
- * a crash never leaves half a file. Format (version 1):
+ * a crash never leaves half a file. Format (version 1; {@code keepaliveInterval} and {@code sessionTimeout} are the
+ * flags {@code local up} was given, null or missing for the servers' defaults):
  * <pre>
  * {"version": 1, "cluster": "local", "zk": "127.0.0.1:2181", "basePort": 0, "chunks": 3, "jar": "/abs/basalt.jar",
+ *  "keepaliveInterval": "500ms", "sessionTimeout": "3s",
  *  "processes": [{"role": "chunk", "index": 1, "pid": 4242, "cid": 1, "address": "127.0.0.1:7101",
  *                 "metrics": "127.0.0.1:9101", "dataDir": "/abs/run/local/chunk-1",
  *                 "logFile": "/abs/run/local/logs/chunk-1.log"}, ...]}
@@ -74,6 +79,8 @@ public final class ClusterStateFile {
     root.put("basePort", s.basePort());
     root.put("chunks", s.chunks());
     root.put("jar", s.jar());
+    root.put("keepaliveInterval", durationOrNull(s.sessions().keepaliveInterval()));
+    root.put("sessionTimeout", durationOrNull(s.sessions().sessionTimeout()));
     List<Object> procs = new ArrayList<>();
     for (ProcessRecord p : s.processes()) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -111,7 +118,24 @@ public final class ClusterStateFile {
       }
     }
     return new ClusterState(str(root, "cluster"), str(root, "zk"), (int) num(root, "basePort"),
-        (int) num(root, "chunks"), (String) root.get("jar"), procs);
+        (int) num(root, "chunks"), (String) root.get("jar"), procs,
+        new SessionTimings(duration(root, "keepaliveInterval"), duration(root, "sessionTimeout")));
+  }
+
+  private static String durationOrNull(Duration d) {
+    return d == null ? null : DurationFormat.flag(d);
+  }
+
+  /** An optional duration such as "500ms"; null when missing (files written before the field existed). */
+  private static Duration duration(Map<String, Object> m, String key) {
+    Object v = m.get(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException("'" + key + "' not a string");
+    }
+    return Units.parseDuration(s);
   }
 
   private static double num(Map<String, Object> m, String key) {

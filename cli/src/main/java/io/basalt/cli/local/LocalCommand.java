@@ -59,10 +59,11 @@ public final class LocalCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "up", 
+  @Command(name = "up",
       description = "Start (or complete) the local cluster: ZooKeeper, meta, N chunk servers and the NBD server, "
           + "each its own process; then create volume 'demo' if missing and print its NBD URI as the last line. "
-          + "Processes already running are kept.")
+          + "Processes already running are kept. Short session timings (--keepalive-interval 500ms "
+          + "--session-timeout 3s) make expiries quick to try.")
   static final class Up extends DirCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "N",
         description = "chunk servers (default: 3, or as many as the cluster already has)")
@@ -80,6 +81,17 @@ public final class LocalCommand extends GroupCommand {
         description = "how long to wait for each step (default: ${DEFAULT-VALUE})")
     Duration wait;
 
+    @Option(names = "--keepalive-interval", paramLabel = "DURATION", converter = Converters.Time.class,
+        description = "how often chunk servers send KeepAlive to meta, e.g. 500ms; passed to meta and every chunk "
+            + "server (default: the servers' 1s, or what the cluster was started with)")
+    Duration keepaliveInterval;
+
+    @Option(names = "--session-timeout", paramLabel = "DURATION", converter = Converters.Time.class,
+        description = "how long a session and its leases live after the last keepalive, e.g. 3s; at least twice "
+            + "the keepalive interval; passed to meta and every chunk server (default: the servers' 10s, or what "
+            + "the cluster was started with)")
+    Duration sessionTimeout;
+
     @Override
     public Integer call() {
       if (chunks != null && (chunks < 1 || chunks > LocalLayout.MAX_CHUNKS)) {
@@ -89,7 +101,18 @@ public final class LocalCommand extends GroupCommand {
         throw new ParameterException(spec.commandLine(), "--base-port must be between 0 and "
             + LocalLayout.MAX_BASE_PORT);
       }
-      LocalUp up = new LocalUp(dir, chunks, basePort, jar, wait, out());
+      SessionTimings sessions = new SessionTimings(keepaliveInterval, sessionTimeout);
+      // a flag not given keeps what the cluster was started with: check the pair the servers would get
+      SessionTimings recorded = ClusterStateFile.read(dir).map(ClusterState::sessions)
+          .orElse(SessionTimings.DEFAULTS);
+      try {
+        sessions.orElse(recorded).validate();
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage()
+            + (recorded.equals(SessionTimings.DEFAULTS) ? "" : " (the flag not given keeps the cluster's: "
+            + recorded + ")"));
+      }
+      LocalUp up = new LocalUp(dir, chunks, basePort, jar, sessions, wait, out());
       try {
         up.run();
         return 0;
@@ -142,8 +165,9 @@ public final class LocalCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "status", 
-      description = "List the processes of the local cluster and whether each is running.")
+  @Command(name = "status",
+      description = "List the processes of the local cluster and whether each is running, then the session "
+          + "timings its meta and chunk servers were started with.")
   static final class Status extends DirCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array instead of a table")
     boolean json;
@@ -161,6 +185,10 @@ public final class LocalCommand extends GroupCommand {
           m.put("cid", r.cid());
           m.put("address", r.address());
           m.put("state", stateOf(r));
+          boolean sessionFlags = r.role() == Role.META || r.role() == Role.CHUNK;
+          m.put("keepalive_interval_ms", sessionFlags
+              ? state.sessions().effectiveKeepaliveInterval().toMillis() : null);
+          m.put("session_timeout_ms", sessionFlags ? state.sessions().effectiveSessionTimeout().toMillis() : null);
           rows.add(m);
         }
         out().println(JsonWriter.pretty(rows));
@@ -171,6 +199,7 @@ public final class LocalCommand extends GroupCommand {
               r.metricsAddress(), stateOf(r), r.logFile());
         }
         t.print(out());
+        out().println("sessions (meta and chunk servers): " + state.sessions());
       }
       out().flush();
       return 0;

@@ -6,10 +6,10 @@ import java.util.List;
 
 /**
  * Where everything of a local cluster lives: ports (defaults shifted by {@code basePort} so a second cluster can
- * run beside the first), data directories and log files under {@code dir}, and each process's arguments. Pure
- * function of its inputs.
+ * run beside the first), data directories and log files under {@code dir}, and each process's arguments (meta and
+ * chunk servers also get the {@code sessions} flags that were given). Pure function of its inputs.
  */
-public record LocalLayout(Path dir, int basePort, int chunks) {
+public record LocalLayout(Path dir, int basePort, int chunks, SessionTimings sessions) {
   public static final String HOST = "127.0.0.1";
   public static final String CLUSTER = "local";
   public static final int ZK_PORT = 2181;
@@ -26,6 +26,7 @@ public record LocalLayout(Path dir, int basePort, int chunks) {
 
   public LocalLayout {
     dir = dir.toAbsolutePath().normalize();
+    sessions = sessions == null ? SessionTimings.DEFAULTS : sessions;
     if (chunks < 1 || chunks > MAX_CHUNKS) {
       throw new IllegalArgumentException("--chunks must be between 1 and " + MAX_CHUNKS + ", not " + chunks);
     }
@@ -33,6 +34,11 @@ public record LocalLayout(Path dir, int basePort, int chunks) {
       throw new IllegalArgumentException("--base-port must be between 0 and " + MAX_BASE_PORT + ", not "
           + basePort);
     }
+  }
+
+  /** With the servers' default session timings. */
+  public LocalLayout(Path dir, int basePort, int chunks) {
+    this(dir, basePort, chunks, SessionTimings.DEFAULTS);
   }
 
   public String zkAddress() {
@@ -70,7 +76,7 @@ public record LocalLayout(Path dir, int basePort, int chunks) {
     int port = META_PORT + basePort;
     int metrics = META_METRICS_PORT + basePort;
     return new ProcessSpec(Role.META, 0, HOST, port, metrics, null, log("meta"),
-        List.of("--zk", zkAddress(), "--cluster", CLUSTER, "--listen", HOST + ":" + port,
+        withSessions("--zk", zkAddress(), "--cluster", CLUSTER, "--listen", HOST + ":" + port,
             "--metrics-port", Integer.toString(metrics)));
   }
 
@@ -80,8 +86,8 @@ public record LocalLayout(Path dir, int basePort, int chunks) {
     int metrics = CHUNK_METRICS_BASE + i + basePort;
     Path data = dir.resolve("chunk-" + i);
     return new ProcessSpec(Role.CHUNK, i, HOST, port, metrics, data, log("chunk-" + i),
-        List.of("--zk", zkAddress(), "--cluster", CLUSTER, "--dir", data.toString(), "--listen", HOST + ":" + port,
-            "--metrics-port", Integer.toString(metrics)));
+        withSessions("--zk", zkAddress(), "--cluster", CLUSTER, "--dir", data.toString(), "--listen",
+            HOST + ":" + port, "--metrics-port", Integer.toString(metrics)));
   }
 
   public ProcessSpec nbd() {
@@ -90,6 +96,13 @@ public record LocalLayout(Path dir, int basePort, int chunks) {
     return new ProcessSpec(Role.NBD, 0, HOST, port, metrics, null, log("nbd"),
         List.of("--zk", zkAddress(), "--cluster", CLUSTER, "--listen", HOST + ":" + port,
             "--metrics-port", Integer.toString(metrics)));
+  }
+
+  /** {@code args} followed by the session flags that were given (none by default). */
+  private List<String> withSessions(String... args) {
+    List<String> out = new ArrayList<>(List.of(args));
+    out.addAll(sessions.args());
+    return out;
   }
 
   private Path log(String name) {

@@ -28,7 +28,9 @@ import java.util.stream.Collectors;
  * {@code basalt local up}: starts whatever of the local cluster is not running (zookeeper, meta, chunk-1..N, nbd, in
  * that order, each waited for), records every process in DIR/cluster.json as it goes, creates the {@code demo}
  * volume if missing and prints its NBD URI last. Processes already running are kept, so a second run only
- * restarts what died.
+ * restarts what died. Session timings given ({@code --keepalive-interval}, {@code --session-timeout}) go to meta and
+ * every chunk server and are recorded, so a later run restarts a dead server with the same ones; changing them
+ * while servers run is refused.
  */
 public final class LocalUp {
   public static final String DEMO_VOLUME = "demo";
@@ -38,6 +40,7 @@ public final class LocalUp {
   private final Integer chunksOpt;
   private final Integer basePortOpt;
   private final Path jarOpt;
+  private final SessionTimings sessionsOpt;
   private final Readiness readiness;
   private final PrintWriter out;
   /** Log size before each process this run started: its ready line must come after. */
@@ -47,10 +50,17 @@ public final class LocalUp {
   private boolean lineOpen;
 
   public LocalUp(Path dir, Integer chunks, Integer basePort, Path jar, Duration wait, PrintWriter out) {
+    this(dir, chunks, basePort, jar, SessionTimings.DEFAULTS, wait, out);
+  }
+
+  /** {@code sessions}: the timing flags given (null fields: as the cluster was started, else the defaults). */
+  public LocalUp(Path dir, Integer chunks, Integer basePort, Path jar, SessionTimings sessions, Duration wait,
+      PrintWriter out) {
     this.dir = dir.toAbsolutePath().normalize();
     this.chunksOpt = chunks;
     this.basePortOpt = basePort;
     this.jarOpt = jar;
+    this.sessionsOpt = sessions == null ? SessionTimings.DEFAULTS : sessions;
     this.readiness = new Readiness(wait);
     this.out = out;
   }
@@ -60,7 +70,7 @@ public final class LocalUp {
     LocalLayout layout = layout(prior);
     jar = resolveJar(prior);
     state = new ClusterState(LocalLayout.CLUSTER, layout.zkAddress(), layout.basePort(), layout.chunks(),
-        jar.toString(), prior == null ? List.of() : prior.processes());
+        jar.toString(), prior == null ? List.of() : prior.processes(), layout.sessions());
     ClusterStateFile.write(dir, state);
 
     ProcessRecord zk = ensure(layout.zookeeper());
@@ -109,6 +119,7 @@ public final class LocalUp {
   private LocalLayout layout(ClusterState prior) {
     int chunks = chunksOpt != null ? chunksOpt : prior != null ? prior.chunks() : 3;
     int basePort = basePortOpt != null ? basePortOpt : prior != null ? prior.basePort() : 0;
+    SessionTimings sessions = prior != null ? sessionsOpt.orElse(prior.sessions()) : sessionsOpt;
     if (prior != null) {
       if (chunks < prior.chunks()) {
         throw new CliException("the local cluster in " + dir + " has " + prior.chunks() + " chunk servers; "
@@ -118,9 +129,21 @@ public final class LocalUp {
         throw new CliException("the local cluster in " + dir + " runs with --base-port " + prior.basePort()
             + "; run 'basalt local down --dir " + dir + "' before changing it");
       }
+      boolean serversRunning = prior.processes().stream()
+          .anyMatch(r -> (r.role() == Role.META || r.role() == Role.CHUNK) && LocalProcesses.isRunning(r));
+      if (!sessions.sameEffect(prior.sessions()) && serversRunning) {
+        throw new CliException("the local cluster in " + dir + " runs with " + prior.sessions()
+            + "; run 'basalt local down --dir " + dir + "' before changing them");
+      }
     }
     try {
-      return new LocalLayout(dir, basePort, chunks);
+      sessions.validate();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(prior == null ? e.getMessage() : e.getMessage() + " (the flag not given keeps the "
+          + "cluster's: " + prior.sessions() + ")");
+    }
+    try {
+      return new LocalLayout(dir, basePort, chunks, sessions);
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage());
     }

@@ -31,6 +31,30 @@ class ClusterStateFileTest {
   }
 
   @Test
+  void roundTripsSessionTimingsAndReadsFilesWithoutThem() throws Exception {
+    ClusterState s = new ClusterState("local", "127.0.0.1:2181", 0, 1, null, List.of(),
+        new SessionTimings(java.time.Duration.ofMillis(500), java.time.Duration.ofMillis(3000)));
+    ClusterStateFile.write(tmp, s);
+    assertThat(Files.readString(ClusterStateFile.path(tmp)))
+        .contains("\"keepaliveInterval\": \"500ms\"").contains("\"sessionTimeout\": \"3s\"");
+    assertThat(ClusterStateFile.read(tmp).orElseThrow()).isEqualTo(s);
+    ClusterState onlyTimeout = s.with(new ProcessRecord(Role.META, 0, 1, null, "h:1", null, null, "/l"));
+    assertThat(onlyTimeout.sessions()).isEqualTo(s.sessions()); // kept by with()
+
+    // written before the fields existed: the servers' defaults
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\", \"zk\": \"h:2181\","
+        + " \"basePort\": 0, \"chunks\": 3, \"processes\": []}");
+    assertThat(ClusterStateFile.read(tmp).orElseThrow().sessions()).isEqualTo(SessionTimings.DEFAULTS);
+    ClusterStateFile.write(tmp, new ClusterState("local", "h:2181", 0, 3, null, List.of()));
+    assertThat(Files.readString(ClusterStateFile.path(tmp))).contains("\"sessionTimeout\": null");
+    assertThat(ClusterStateFile.read(tmp).orElseThrow().sessions()).isEqualTo(SessionTimings.DEFAULTS);
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\", \"zk\": \"h:2181\","
+        + " \"basePort\": 0, \"chunks\": 3, \"sessionTimeout\": \"soon\", \"processes\": []}");
+    assertThatThrownBy(() -> ClusterStateFile.read(tmp)).isInstanceOf(CliException.class)
+        .hasMessageContaining("corrupt state file").hasMessageContaining("bad duration 'soon'");
+  }
+
+  @Test
   void missingFileIsEmptyAndCorruptFileIsAClearError() throws Exception {
     assertThat(ClusterStateFile.read(tmp)).isEmpty();
     Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\"");

@@ -39,8 +39,11 @@ class LocalCommandTest {
 
       String[] table = run("local", "status", "--dir", tmp.toString());
       assertThat(table[0]).isEqualTo("0");
-      assertThat(table[1].lines().toList()).hasSize(3);
-      assertThat(table[1]).startsWith("ROLE   INDEX  PID    CID  ADDRESS").contains("dead").contains("running");
+      assertThat(table[1].lines().toList()).hasSize(4);
+      // column widths follow the cells (the PID column is as wide as the pid has digits)
+      assertThat(table[1]).containsPattern("^ROLE   INDEX  PID +CID  ADDRESS ").contains("dead").contains("running")
+          .endsWith("\nsessions (meta and chunk servers): keepalive interval 1s (default), session timeout 10s "
+              + "(default)\n");
 
       String[] json = run("local", "status", "--dir", tmp.toString(), "--json");
       assertThat(json[0]).isEqualTo("0");
@@ -49,9 +52,11 @@ class LocalCommandTest {
           + "}").get("rows");
       assertThat(rows).hasSize(2);
       for (Map<String, Object> row : rows) {
-        assertThat(row).containsOnlyKeys("role", "index", "pid", "cid", "address", "state");
+        assertThat(row).containsOnlyKeys("role", "index", "pid", "cid", "address", "state", "keepalive_interval_ms",
+            "session_timeout_ms");
       }
-      assertThat(rows.get(0)).containsEntry("role", "meta").containsEntry("state", "dead").containsEntry("cid", null);
+      assertThat(rows.get(0)).containsEntry("role", "meta").containsEntry("state", "dead").containsEntry("cid", null)
+          .containsEntry("keepalive_interval_ms", 1000.0).containsEntry("session_timeout_ms", 10000.0);
       assertThat(rows.get(1)).containsEntry("role", "chunk").containsEntry("index", 1.0)
           .containsEntry("pid", (double) running.pid()).containsEntry("cid", 4.0)
           .containsEntry("address", "127.0.0.1:1").containsEntry("state", "running");
@@ -64,6 +69,137 @@ class LocalCommandTest {
     } finally {
       LocalProcesses.stop(List.of(running), Duration.ofSeconds(2));
     }
+  }
+
+  @Test
+  void statusShowsTheSessionTimingsGiven() {
+    ProcessRecord zk = new ProcessRecord(Role.ZOOKEEPER, 0, 0, null, "127.0.0.1:2181", null, null, "/l/zk.log");
+    ProcessRecord chunk = new ProcessRecord(Role.CHUNK, 1, 0, null, "127.0.0.1:7101", null, null, "/l/c.log");
+    ClusterStateFile.write(tmp, new ClusterState("local", "127.0.0.1:2181", 0, 1, null, List.of(zk, chunk),
+        new SessionTimings(Duration.ofMillis(500), Duration.ofSeconds(3))));
+    String[] table = run("local", "status", "--dir", tmp.toString());
+    assertThat(table[0]).isEqualTo("0");
+    assertThat(table[1]).endsWith("\nsessions (meta and chunk servers): keepalive interval 500ms, session timeout "
+        + "3s\n");
+    List<Map<String, Object>> rows = jsonRows(run("local", "status", "--dir", tmp.toString(), "--json")[1]);
+    assertThat(rows.get(0)).containsEntry("role", "zookeeper").containsEntry("keepalive_interval_ms", null)
+        .containsEntry("session_timeout_ms", null);
+    assertThat(rows.get(1)).containsEntry("role", "chunk").containsEntry("keepalive_interval_ms", 500.0)
+        .containsEntry("session_timeout_ms", 3000.0);
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> jsonRows(String json) {
+    return (List<Map<String, Object>>) JsonReader.parseObject("{\"rows\": " + json + "}").get("rows");
+  }
+
+  /**
+   * The session flags reach the meta process's command line and the state file. ZooKeeper is a stand-in (a process
+   * the CLI takes for it, and a socket on its port), so 'up' goes on to start meta from an empty jar: meta's log
+   * header holds the command line, then meta dies and 'up' fails, which is all this test needs.
+   */
+  @Test
+  void upPassesSessionFlagsToMetaAndRecordsThem() throws Exception {
+    Path dir = tmp.resolve("cluster");
+    Path jar = tmp.resolve("empty.jar");
+    Files.write(jar, new byte[0]);
+    try (ServerSocket zkSocket = freeLayout()) {
+      // accept and hang up at once: a ZooKeeper client then gives up quickly instead of waiting for an answer
+      Thread hangUp = new Thread(() -> {
+        while (!zkSocket.isClosed()) {
+          try {
+            zkSocket.accept().close();
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      }, "zk-stand-in");
+      hangUp.setDaemon(true);
+      hangUp.start();
+      int base = zkSocket.getLocalPort() - LocalLayout.ZK_PORT;
+      LocalLayout layout = new LocalLayout(dir, base, 1);
+      ProcessRecord zk = startStandIn(layout.zookeeper(), tmp);
+      ClusterStateFile.write(dir, new ClusterState(LocalLayout.CLUSTER, layout.zkAddress(), base, 1, null,
+          List.of(zk)));
+      try {
+        String[] r = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--wait", "20s",
+            "--keepalive-interval", "500ms", "--session-timeout", "3s");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[1]).startsWith("zookeeper already running (pid " + zk.pid() + ", " + layout.zkAddress()
+            + ")... ready\nstarting meta (127.0.0.1:" + (LocalLayout.META_PORT + base) + ")... ");
+        ClusterState state = ClusterStateFile.read(dir).orElseThrow();
+        assertThat(state.sessions()).isEqualTo(new SessionTimings(Duration.ofMillis(500), Duration.ofSeconds(3)));
+        ProcessRecord meta = state.find(Role.META, 0).orElseThrow();
+        assertThat(meta.pid()).isPositive();
+        String header = Files.readAllLines(Path.of(meta.logFile())).stream()
+            .filter(l -> l.startsWith("=== basalt local: starting")).findFirst().orElseThrow();
+        assertThat(header).contains(" io.basalt.meta.MetaServerMain --zk " + layout.zkAddress())
+            .endsWith(" --metrics-port " + (LocalLayout.META_METRICS_PORT + base)
+                + " --keepalive-interval 500ms --session-timeout 3s");
+        assertThat(run("local", "status", "--dir", dir.toString())[1])
+            .contains("sessions (meta and chunk servers): keepalive interval 500ms, session timeout 3s");
+
+        // meta died; a second 'up' without the flags restarts it with the recorded ones
+        String[] again = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--wait", "20s");
+        assertThat(again[0]).isEqualTo("1");
+        List<String> headers = Files.readAllLines(Path.of(meta.logFile())).stream()
+            .filter(l -> l.startsWith("=== basalt local: starting")).toList();
+        assertThat(headers).hasSize(2);
+        assertThat(headers.get(1)).endsWith(" --keepalive-interval 500ms --session-timeout 3s");
+        // one flag changed: checked against the other, recorded one
+        String[] bad = run("local", "up", "--dir", dir.toString(), "--keepalive-interval", "2s");
+        assertThat(bad[0]).isEqualTo("2");
+        assertThat(bad[2]).startsWith("--session-timeout 3s must be at least twice --keepalive-interval 2s, so that "
+            + "a session survives one lost keepalive (the flag not given keeps the cluster's: keepalive interval "
+            + "500ms, session timeout 3s)");
+      } finally {
+        LocalProcesses.stop(ClusterStateFile.read(dir).orElseThrow().processes(), Duration.ofSeconds(2));
+      }
+    }
+  }
+
+  @Test
+  void upRefusesOtherSessionTimingsWhileServersRun() throws Exception {
+    ProcessRecord chunk = LocalProcessesTest.startFake(tmp, 1, false);
+    try {
+      ClusterState before = new ClusterState("local", "127.0.0.1:2181", 0, 1, null, List.of(chunk));
+      ClusterStateFile.write(tmp, before);
+      String[] r = run("local", "up", "--dir", tmp.toString(), "--session-timeout", "3s",
+          "--keepalive-interval", "500ms");
+      assertThat(r[0]).isEqualTo("1");
+      assertThat(r[2]).isEqualTo("error: the local cluster in " + tmp + " runs with keepalive interval 1s (default), "
+          + "session timeout 10s (default); run 'basalt local down --dir " + tmp + "' before changing them\n");
+      assertThat(ClusterStateFile.read(tmp).orElseThrow()).isEqualTo(before);
+      assertThat(LocalProcesses.isRunning(chunk)).isTrue();
+    } finally {
+      LocalProcesses.stop(List.of(chunk), Duration.ofSeconds(2));
+    }
+  }
+
+  /**
+   * A socket on a free port to stand in for ZooKeeper's, at an offset whose meta ports are free too and that
+   * 'local up' accepts.
+   */
+  private static ServerSocket freeLayout() throws Exception {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName(LocalLayout.HOST));
+      int base = s.getLocalPort() - LocalLayout.ZK_PORT;
+      if (base <= LocalLayout.MAX_BASE_PORT && Readiness.portFree(LocalLayout.HOST, LocalLayout.META_PORT + base)
+          && Readiness.portFree(LocalLayout.HOST, LocalLayout.META_METRICS_PORT + base)) {
+        return s;
+      }
+      s.close();
+    }
+    throw new AssertionError("no free port layout found");
+  }
+
+  /** A process 'local up' takes for {@code spec}'s server: its command line names the main class and data dir. */
+  private static ProcessRecord startStandIn(ProcessSpec spec, Path workDir) {
+    long pid = LocalProcesses.start(List.of("bash", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; "
+        + "done", spec.role().mainClass(), spec.dataDir().toString()), workDir, spec.logFile());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+        .until(() -> Files.readAllLines(spec.logFile()).contains("ready"));
+    return spec.toRecord(pid, null);
   }
 
   @Test

@@ -51,6 +51,27 @@ class LocalLayoutTest {
   }
 
   @Test
+  void sessionFlagsGoToMetaAndEveryChunkOnlyWhenGiven() {
+    Path jar = Path.of("/opt/basalt.jar");
+    LocalLayout plain = new LocalLayout(dir, 0, 2);
+    for (ProcessSpec p : plain.processes()) {
+      assertThat(p.command("java", jar)).doesNotContain("--keepalive-interval", "--session-timeout");
+    }
+    LocalLayout both = new LocalLayout(dir, 0, 2,
+        new SessionTimings(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(3)));
+    assertThat(both.meta().command("java", jar)).containsSubsequence("io.basalt.meta.MetaServerMain",
+        "--metrics-port", "9100", "--keepalive-interval", "500ms", "--session-timeout", "3s");
+    assertThat(both.chunk(1).args()).endsWith("--keepalive-interval", "500ms", "--session-timeout", "3s");
+    assertThat(both.chunk(2).args()).endsWith("--keepalive-interval", "500ms", "--session-timeout", "3s");
+    assertThat(both.zookeeper().args()).doesNotContain("--keepalive-interval", "--session-timeout");
+    assertThat(both.nbd().args()).doesNotContain("--keepalive-interval", "--session-timeout");
+    LocalLayout timeoutOnly = new LocalLayout(dir, 0, 1, new SessionTimings(null, java.time.Duration.ofMillis(2500)));
+    assertThat(timeoutOnly.meta().args()).endsWith("--metrics-port", "9100", "--session-timeout", "2500ms")
+        .doesNotContain("--keepalive-interval");
+    assertThat(timeoutOnly.chunk(1).args()).endsWith("--session-timeout", "2500ms");
+  }
+
+  @Test
   void recordsCarryAddressesAndDirectories() {
     ProcessRecord r = new LocalLayout(dir, 0, 1).chunk(1).toRecord(42, 5);
     assertThat(r).isEqualTo(new ProcessRecord(Role.CHUNK, 1, 42, 5, "127.0.0.1:7101", "127.0.0.1:9101",
