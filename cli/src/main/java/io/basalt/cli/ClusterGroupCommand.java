@@ -81,7 +81,7 @@ public final class ClusterGroupCommand extends GroupCommand {
       return "left jeopardy: no expired chunk was still held (they returned), so no replica is removed";
     }
     return "left jeopardy: " + chunks + " chunk" + (chunks == 1 ? "" : "s") + " will lose " + (chunks == 1 ? "its"
-        : "their") + " replicas; recovery re-replicates the affected extents";
+        : "their") + " replicas; the affected extents turn DEGRADED and wait for recovery";
   }
 
   /** The loud line {@code cluster status} prints first while the cluster is in jeopardy. */

@@ -121,7 +121,7 @@ class SessionAndStatusFormatTest {
   void confirmExpiryMessages() {
     assertThat(ClusterGroupCommand.confirmMessage(null)).isEqualTo("not in jeopardy: nothing to confirm");
     assertThat(ClusterGroupCommand.confirmMessage(1)).isEqualTo(
-        "left jeopardy: 1 chunk will lose its replicas; recovery re-replicates the affected extents");
+        "left jeopardy: 1 chunk will lose its replicas; the affected extents turn DEGRADED and wait for recovery");
     assertThat(ClusterGroupCommand.confirmMessage(3)).startsWith("left jeopardy: 3 chunks will lose their replicas");
     assertThat(ClusterGroupCommand.confirmMessage(0)).contains("no replica is removed");
   }
