@@ -233,8 +233,8 @@ class SessionCommandsClusterTest {
 
     Result confirm = cli("cluster", "confirm-expiry");
     assertThat(confirm.code()).as(confirm.err()).isZero();
-    assertThat(confirm.out()).isEqualTo("left jeopardy: 3 chunks will lose their replicas; recovery "
-        + "re-replicates the affected extents\n");
+    assertThat(confirm.out()).isEqualTo("left jeopardy: 3 chunks will lose their replicas; the affected "
+        + "extents turn DEGRADED and wait for recovery\n");
     assertThat(status().getJeopardy()).isFalse();
     assertThat(cli("cluster", "status").out()).doesNotContain("JEOPARDY").contains("\njeopardy:            no\n");
     assertThat(cli("cluster", "confirm-expiry").out()).isEqualTo("not in jeopardy: nothing to confirm\n");
