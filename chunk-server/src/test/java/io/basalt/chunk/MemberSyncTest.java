@@ -59,6 +59,28 @@ class MemberSyncTest {
     assertThat(LeakLog.collect()).isEmpty();
   }
 
+  /**
+   * Two chunks with one ordered thread each take over extents of which the other is a member, all at once. A
+   * takeover that waited for its peers on its own pid thread would deadlock with the peer doing the same (each
+   * peer's SyncStatus handler needs the thread the other holds) until the sync timed out and the write failed.
+   */
+  @Test
+  void simultaneousTakeoversOnSharedThreadsDoNotDeadlock() {
+    c = new TestCluster(dir, 2, cfg -> cfg.withThreads(1, 2));
+    List<java.util.concurrent.CompletableFuture<Long>> writes = new java.util.ArrayList<>();
+    for (long pid = 100; pid < 116; pid++) {
+      c.meta.createExtent(pid, c.cids(), MIB);
+    }
+    for (long pid = 100; pid < 116; pid++) {
+      writes.add(c.client.write(c.address((int) (pid % 2)), pid, 0, random((int) pid, B), false));
+    }
+    assertThat(writes).allSatisfy(w -> assertThat(w.join()).isEqualTo(1));
+    for (int i = 0; i < 2; i++) {
+      assertThat(c.chunk(i).registry().counter("basalt_chunk_member_sync_failures").getCount())
+          .as("no takeover of chunk %d timed out", i).isZero();
+    }
+  }
+
   @Test
   void newOwnerPullsFromTheMemberAheadAndPushesToTheOneBehind() {
     start(UnaryOperator.identity());

@@ -94,7 +94,7 @@ class LocalUpIT {
       assertThat(status).hasSize(6);
       for (Value p : status) {
         assertThat(p.getStructValue().getFieldsMap()).containsOnlyKeys("role", "index", "pid", "cid", "address",
-            "state");
+            "state", "keepalive_interval_ms", "session_timeout_ms");
         assertThat(p.getStructValue().getFieldsOrThrow("state").getStringValue()).isEqualTo("running");
       }
 

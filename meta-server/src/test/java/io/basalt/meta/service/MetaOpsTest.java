@@ -215,6 +215,13 @@ class MetaOpsTest {
     assertThat(moved.getEpoch()).isEqualTo(4);
     assertThat(lease(e.getPid(), reconnected)).isEqualTo(moved);
 
+    // a release by anyone but the owner's session is a no-op; the owner's own gives the lease back
+    assertThat(core.sessions().release(io.basalt.proto.ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
+        .setCid(other.cid()).setSessionEpoch(other.epoch() + 1).build()).join().getOwnerCid()).isEqualTo(other.cid());
+    assertThat(core.sessions().release(io.basalt.proto.ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
+        .setCid(other.cid()).setSessionEpoch(other.epoch()).build()).join().getOwnerCid()).isZero();
+    assertThat(lease(e.getPid(), reconnected).getOwnerCid()).isEqualTo(reconnected.cid());
+
     assertInvalid(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
         .setCid(99).build())), "cid=99 is not a replica");
     assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(12345).setCid(1)
