@@ -30,6 +30,14 @@ public final class FollowerSession {
   private long leaseUntil = Long.MIN_VALUE;
   private boolean hasLease;
   private long lastSuccess;
+  /** What the data path reads on every I/O without taking the lock: written under it after every change. */
+  private volatile LeaseView view = new LeaseView(0, Long.MIN_VALUE, false);
+
+  private record LeaseView(long epoch, long until, boolean active) {}
+
+  private void publish() {
+    view = new LeaseView(epoch, leaseUntil, hasLease && (state == State.CONNECTED || state == State.JEOPARDY));
+  }
 
   /** {@code who}: ids for log lines, e.g. "cid=3" (asked at each line: a chunk learns its cid after start). */
   public FollowerSession(SessionConfig cfg, java.util.function.Supplier<String> who) {
@@ -50,10 +58,10 @@ public final class FollowerSession {
     return epoch;
   }
 
-  /** Whether a lease held under session {@code sessionEpoch} is still valid at {@code now}. */
-  public synchronized boolean leaseValid(long sessionEpoch, long now) {
-    return hasLease && sessionEpoch == epoch && (state == State.CONNECTED || state == State.JEOPARDY)
-        && now < leaseUntil;
+  /** Whether a lease held under session {@code sessionEpoch} is still valid at {@code now}. Lock-free. */
+  public boolean leaseValid(long sessionEpoch, long now) {
+    LeaseView v = view;
+    return v.active && v.epoch == sessionEpoch && now < v.until;
   }
 
   /** Nanos of local lease left at {@code now} (negative when gone). */
@@ -83,7 +91,9 @@ public final class FollowerSession {
     }
     leaseUntil = Math.max(leaseUntil, until);
     hasLease = true;
-    return from == State.JEOPARDY ? move(State.CONNECTED, "keepalive answered") : null;
+    Transition t = from == State.JEOPARDY ? move(State.CONNECTED, "keepalive answered") : null;
+    publish();
+    return t;
   }
 
   /** A keepalive failed; {@code sessionGone}: the leader said NO_SESSION. Returns the transition, or null. */
@@ -115,6 +125,7 @@ public final class FollowerSession {
   private Transition move(State to, String reason) {
     State from = state;
     state = to;
+    publish();
     Transition t = new Transition(from, to, uuid, epoch, reason);
     String line = "session " + from + " -> " + to + " " + who.get() + " session=" + uuid + " epoch=" + epoch + " reason="
         + reason;
