@@ -6,10 +6,12 @@ import java.util.List;
 /**
  * This chunk's lease-owner state of one extent: the granted epoch, the extent size, the membership as meta
  * granted it, the last generation assigned, and one {@link ReplicaPipe} per other replica.
- * Thread: the pid's ordered thread mutates it ({@code lastGen}, pipes); readers on other threads only look at the
- * final fields and the volatile {@code lastGen}.
+ * Thread: the pid's ordered thread mutates it ({@code lastGen}, epoch, peers, pipes); readers on other threads only
+ * look at the final and volatile fields.
  */
 final class OwnedExtent {
+  /** This chunk's cid. */
+  final int self;
   final long pid;
   /** Bumped by meta when the membership changes under this owner (a replica removed). */
   volatile long epoch;
@@ -20,8 +22,9 @@ final class OwnedExtent {
   volatile List<ReplicaPipe> pipes;
   volatile long lastGen;
 
-  OwnedExtent(long pid, long epoch, long sessionEpoch, long extentSize, long lastGen, List<Peer> peers,
+  OwnedExtent(int self, long pid, long epoch, long sessionEpoch, long extentSize, long lastGen, List<Peer> peers,
       List<ReplicaPipe> pipes) {
+    this.self = self;
     this.pid = pid;
     this.sessionEpoch = sessionEpoch;
     this.epoch = epoch;
@@ -40,7 +43,7 @@ final class OwnedExtent {
     java.util.Set<Integer> known = new java.util.HashSet<>();
     peers.forEach(p -> known.add(p.cid()));
     for (int cid : members) {
-      if (!known.contains(cid) && !isSelf(cid)) return false;
+      if (!known.contains(cid) && cid != self) return false;
     }
     List<Peer> keptPeers = new java.util.ArrayList<>();
     List<ReplicaPipe> keptPipes = new java.util.ArrayList<>();
@@ -56,16 +59,6 @@ final class OwnedExtent {
     this.pipes = List.copyOf(keptPipes);
     this.epoch = newEpoch;
     return true;
-  }
-
-  private int self;
-
-  void setSelf(int cid) {
-    this.self = cid;
-  }
-
-  private boolean isSelf(int cid) {
-    return cid == self;
   }
 
   void close(BasaltException cause) {

@@ -128,8 +128,7 @@ public final class OwnerTable {
       if (old != null) stepDown(pid, old.epoch, new NotOwnerException(me, "", "re-acquired pid=" + pid));
       List<ReplicaPipe> list = new ArrayList<>(peers.size());
       for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
-      OwnedExtent x = new OwnedExtent(pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
-      x.setSelf(me);
+      OwnedExtent x = new OwnedExtent(me, pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
       owned.put(pid, x);
       log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={}", pid, epoch, gen, me,
           session.uuid(), info.getReplicasList());

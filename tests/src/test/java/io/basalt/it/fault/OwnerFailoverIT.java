@@ -98,6 +98,45 @@ class OwnerFailoverIT {
   }
 
   /**
+   * A non-owner replica's chunk dies for good: its session expires, meta removes it from every extent (epoch + 1),
+   * and the owners, told in their next keepalive answer, drop it from their membership: the writes that waited for
+   * it complete without it and I/O goes on with two replicas (re-replication is the recovery issue's).
+   */
+  @Test
+  void lostReplicaLeavesTheMembershipAndTheOwnerCarriesOn() {
+    try (ProcessCluster cluster = SessionFaultIT.start(dir);
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(),
+            CLIENT, new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", MiB, MiB, 3);
+      Volume volume = volumes.open("vol");
+      StressConfig config = StressConfig.defaults(71).withVolumeId(info.getVid()).withLayout(MiB, 256, 8)
+          .withLimits(Duration.ofSeconds(90), 0);
+      try (Stresser s = Stresser.start(volume, config)) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 300 && first(cluster).getOwnerCid() != 0);
+        ExtentInfo before = first(cluster);
+        int owner = before.getOwnerCid();
+        int lostCid = before.getReplicasList().stream().filter(c -> c != owner).findFirst().orElseThrow();
+        ClusterNode lost = cluster.chunkByCid(lostCid);
+
+        cluster.kill9(lost);
+        await().atMost(Duration.ofSeconds(20)).until(() -> !first(cluster).getReplicasList().contains(lostCid));
+        ExtentInfo after = first(cluster);
+        assertThat(after.getEpoch()).isEqualTo(before.getEpoch() + 1);
+        assertThat(after.getOwnerCid()).as("the owner kept its lease").isEqualTo(owner);
+        long shrunkAt = s.writesAcked();
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.writesAcked() >= shrunkAt + 300);
+        assertThat(cluster.logged(cluster.chunkByCid(owner), "owner adopted new membership")).isTrue();
+        StressResult r = s.stop();
+        System.out.printf("replica lost: session timeout %d ms, max QD1 pause %d ms%n", TIMEOUT.toMillis(),
+            r.maxPause().toMillis());
+        ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(2).pauseBudget(Duration.ofSeconds(8))
+            .deaths(cluster::unexpectedDeaths)
+            .onFailure(report -> cluster.collectEvidence("OwnerFailoverIT-replica-lost", report)).check();
+      }
+    }
+  }
+
+  /**
    * (b) F05: SIGSTOP the owner for twice the session timeout while its replicates to one replica are held in
    * transit (that replica's FaultProxy adds 8 s of latency, lifted for new traffic as the owner stops); a new owner
    * takes over and writes, then SIGCONT. The held replicates reach the replica after the takeover and are refused with
