@@ -178,6 +178,10 @@ public final class LocalProcesses {
     }
   }
 
+  /**
+   * The interval of a bounded poll on processes this CLI started detached (they are not its children, so no exit or
+   * readiness event reaches it, and a zombie only shows in /proc): never used as synchronisation between threads.
+   */
   static void sleep(long ms) {
     try {
       Thread.sleep(ms);
