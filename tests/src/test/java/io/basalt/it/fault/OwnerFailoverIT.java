@@ -138,8 +138,9 @@ class OwnerFailoverIT {
 
   /**
    * (b) F05: SIGSTOP the owner for twice the session timeout while its replicates to one replica are held in
-   * transit (that replica's FaultProxy adds 8 s of latency, lifted for new traffic as the owner stops); a new owner
-   * takes over and writes, then SIGCONT. The held replicates reach the replica after the takeover and are refused with
+   * transit (that replica's FaultProxy holds them with a long latency, lifted for new traffic as the owner stops); a
+   * new owner takes over and writes, then SIGCONT and the held bytes are released. They reach the replica after the
+   * takeover (the order the test forces; a timed latency raced a slow takeover on CI) and are refused with
    * STALE_EPOCH, the old owner steps down when it finds its lease gone, and it acknowledges nothing after that.
    */
   @Test
@@ -162,17 +163,19 @@ class OwnerFailoverIT {
         double staleBefore = cluster.metric(replica, "basalt_chunk_stale_epoch_rejections");
         FaultProxy toReplica = cluster.proxy(replica);
 
-        toReplica.latency(Duration.ofSeconds(8), Duration.ZERO);
+        // held "for ever": released below once the new owner has taken over, so the order is certain, not timed
+        toReplica.latency(Duration.ofMinutes(10), Duration.ZERO);
         long heldAt = s.writesAcked();
         // the fault took effect: the extent's writes wait for the held replicates
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10))
             .until(() -> s.writesAcked() <= heldAt + 16);
         cluster.stop(owner);
-        toReplica.pass(); // bytes already held keep their 8 s; the new owner's traffic goes straight through
+        toReplica.pass(); // bytes already held stay held; the new owner's traffic goes straight through
         long stoppedAt = s.writesAcked();
         await().atMost(Duration.ofSeconds(20)).until(() -> s.writesAcked() >= stoppedAt + 100
             && first(cluster).getOwnerCid() != 0 && first(cluster).getOwnerCid() != oldCid);
         cluster.cont(owner);
+        toReplica.releaseHeld(); // the old owner's replicates reach the replica only now, after the takeover
 
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.metric(replica,
             "basalt_chunk_stale_epoch_rejections") > staleBefore);

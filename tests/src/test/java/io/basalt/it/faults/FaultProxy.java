@@ -129,6 +129,16 @@ public final class FaultProxy implements AutoCloseable {
     return update("pass", f -> Faults.PASS);
   }
 
+  /**
+   * Forwards every byte still held by an earlier latency now, in order, whatever the current mode: a test that
+   * holds a message in transit with a long latency releases it at the moment it chooses instead of racing a timer.
+   */
+  public FaultProxy releaseHeld() {
+    log.info("fault proxy {}: releasing bytes held by latency (mode {})", name, faults);
+    connections.forEach(ProxyConnection::expedite);
+    return this;
+  }
+
   /** Accepts new connections and closes them at once; existing connections keep working. */
   public FaultProxy dropNewConnections() {
     return update("dropNewConnections", f -> f.withDropNew(true));

@@ -196,6 +196,22 @@ class FaultProxyTest {
   }
 
   @Test
+  void releaseHeldForwardsBytesHeldByLatencyAtOnceAndInOrder() throws Exception {
+    proxy.latency(Duration.ofMinutes(5), Duration.ZERO);
+    byte[] data = randomBytes(32 * 1024);
+    try (Socket s = connect(proxy.address())) {
+      s.getOutputStream().write(data);
+      s.getOutputStream().flush();
+      assertSilent(s, 300); // held in transit, not lost
+      proxy.pass(); // new bytes would pass, but the held ones keep their release time...
+      assertSilent(s, 200);
+      proxy.releaseHeld(); // ...until released
+      assertSameBytes(s.getInputStream().readNBytes(data.length), data);
+      assertSameBytes(echo(s, PING), PING);
+    }
+  }
+
+  @Test
   void bandwidthThrottlesEachDirection() throws Exception {
     try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         FaultProxy p = FaultProxy.start("slow", ANY_PORT, new HostPort("127.0.0.1", target.getLocalPort()));

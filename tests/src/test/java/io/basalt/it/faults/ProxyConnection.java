@@ -85,6 +85,20 @@ final class ProxyConnection {
     }
   }
 
+  /** Forwards every byte held by latency now, in order. Any thread. */
+  void expedite() {
+    try {
+      frontend.eventLoop().execute(() -> {
+        if (clientToServer != null) {
+          clientToServer.expedite();
+          serverToClient.expedite();
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // the proxy is closing: nothing left to forward
+    }
+  }
+
   /** Closes both sides now, discarding queued bytes. Any thread. */
   void close() {
     frontend.close();

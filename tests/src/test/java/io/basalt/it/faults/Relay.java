@@ -113,6 +113,22 @@ final class Relay {
     }
   }
 
+  /** Makes every chunk held by latency due now (order kept), then forwards what the bucket allows. */
+  void expedite() {
+    if (released) {
+      return;
+    }
+    long now = System.nanoTime();
+    ArrayDeque<Chunk> due = new ArrayDeque<>(queue.size());
+    for (Chunk c : queue) {
+      due.add(new Chunk(c.buf, Math.min(c.at, now)));
+    }
+    queue.clear();
+    queue.addAll(due);
+    lastReleaseNanos = Math.min(lastReleaseNanos, now);
+    drain();
+  }
+
   /** Releases everything held; the connection is gone. Idempotent. */
   void releaseAll() {
     released = true;
