@@ -47,6 +47,17 @@ record AdminCalls(MetaClient meta, RpcClientFactory rpc) implements ClusterView 
         .getDefaultInstance())).getConfirmExpiryResponse().getChunks();
   }
 
+  io.basalt.proto.ListRecoveriesResponse recoveries() {
+    return meta.callSync(Envelope.newBuilder().setListRecoveries(io.basalt.proto.ListRecoveriesRequest
+        .getDefaultInstance())).getListRecoveriesResponse();
+  }
+
+  io.basalt.proto.RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
+    return meta.callSync(Envelope.newBuilder().setSetRecoveryThrottle(io.basalt.proto.SetRecoveryThrottleRequest
+        .newBuilder().setBytesPerSec(bytesPerSec).setPerChunk(perChunk))).getSetRecoveryThrottleResponse()
+        .getThrottle();
+  }
+
   @Override
   public List<ExtentInfo> extents(String volume) {
     return meta.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume(volume)))

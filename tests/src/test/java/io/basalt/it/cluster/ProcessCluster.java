@@ -93,6 +93,11 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     }
   }
 
+  /** The test is about to make {@code node} exit by itself (a failpoint {@code exit}): not an unexpected death. */
+  public void expectExit(ClusterNode node) {
+    node.markKilled();
+  }
+
   /** SIGSTOP (the process freezes: no heartbeats, no replies), and wait until the kernel shows it stopped. */
   public void stop(ClusterNode node) {
     Signals.signal(node, "STOP");
@@ -266,6 +271,26 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   /** {@code basalt cluster confirm-expiry}: returns how many held chunks lose their replicas. */
   public int confirmExpiry() {
     return admin().confirmExpiry();
+  }
+
+  /** {@code basalt recovery ls}: running and queued recoveries, the throttle, degraded and recovering counts. */
+  public io.basalt.proto.ListRecoveriesResponse recoveries() {
+    return admin().recoveries();
+  }
+
+  /** {@code basalt recovery throttle}: 0 keeps a value; returns the throttle now in force. */
+  public io.basalt.proto.RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
+    return admin().setRecoveryThrottle(bytesPerSec, perChunk);
+  }
+
+  /**
+   * Whether every extent of {@code volume} is fully redundant: {@code replicas} members, HEALTHY, no recovery
+   * target. For awaiting the end of recovery.
+   */
+  public boolean fullyRedundant(String volume, int replicas) {
+    List<ExtentInfo> all = extents(volume);
+    return !all.isEmpty() && all.stream().allMatch(e -> e.getReplicasCount() == replicas
+        && e.getRecoveringCid() == 0 && e.getState() == io.basalt.proto.ExtentState.EXTENT_HEALTHY);
   }
 
   /** The chunk node whose registered address is {@code cid}'s (ListChunks). */

@@ -1,0 +1,238 @@
+package io.basalt.it.fault;
+
+import static io.basalt.it.fault.RecoveryCluster.CLIENT;
+import static io.basalt.it.fault.RecoveryCluster.MiB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.ClusterVolumeProvider;
+import io.basalt.client.Volume;
+import io.basalt.it.check.ClusterChecker;
+import io.basalt.it.check.StressResult;
+import io.basalt.it.check.Stresser;
+import io.basalt.it.cluster.ClusterNode;
+import io.basalt.it.cluster.ProcessCluster;
+import io.basalt.it.faults.FaultProxy;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.VolumeInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The other recovery fault cases (issue 5; TESTPLAN F03, F15, F21, F22 two-chunk variant): each ends with every
+ * extent fully redundant, replicas hash-equal and every acknowledged write present.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class RecoveryFaultsIT {
+  @TempDir
+  Path dir;
+
+  private static void check(ProcessCluster cluster, Stresser s, Volume volume, String name, Duration pauseBudget) {
+    StressResult r = s.stop();
+    System.out.printf("%s: max QD1 pause %d ms, p99 %.1f ms, writes acked %d, in doubt %d%n", name,
+        r.maxPause().toMillis(), r.p99().toNanos() / 1e6, r.writesAcked(), r.writesInDoubt());
+    ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(3).pauseBudget(pauseBudget)
+        .deaths(cluster::unexpectedDeaths)
+        .onFailure(report -> cluster.collectEvidence("RecoveryFaultsIT-" + name, report)).check();
+  }
+
+  /**
+   * (f) F22: two chunks lost one right after the other, both members of one extent. With one recovery per chunk at a
+   * time, every extent left with one live replica gets its second replica before any extent that still had two
+   * (and was not already recovering) gets its third.
+   */
+  @Test
+  void extentsWithOneLiveReplicaRecoverFirst() {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 5).start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 16 * MiB, 4 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 16 * MiB, 91))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 4);
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
+        cluster.setRecoveryThrottle(MiB, 1);
+        ExtentInfo e0 = cluster.extents("vol").get(0);
+        List<Integer> pair = e0.getReplicasList().stream().filter(c -> c != e0.getOwnerCid()).toList();
+        ClusterNode a = cluster.chunkByCid(pair.get(0));
+        ClusterNode b = cluster.chunkByCid(pair.get(1));
+
+        long killedAt = System.nanoTime();
+        cluster.kill9(a);
+        cluster.kill9(b);
+        await().atMost(Duration.ofSeconds(20)).until(() -> RecoveryCluster.gone(cluster, "vol", pair.get(0))
+            && RecoveryCluster.gone(cluster, "vol", pair.get(1)));
+        Set<Long> oneLive = new HashSet<>();
+        Set<Long> twoLiveIdle = new HashSet<>();
+        Map<Long, Integer> countAtSnapshot = new HashMap<>();
+        for (ExtentInfo e : cluster.extents("vol")) {
+          countAtSnapshot.put(e.getPid(), e.getReplicasCount());
+          if (e.getReplicasCount() == 1) {
+            oneLive.add(e.getPid());
+          } else if (e.getReplicasCount() == 2 && e.getRecoveringCid() == 0) {
+            twoLiveIdle.add(e.getPid());
+          }
+        }
+        assertThat(oneLive).as("extent 0 lost both of its other members").contains(e0.getPid());
+        Map<Long, Long> firstGainNanos = new HashMap<>();
+        await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(100)).until(() -> {
+          long now = System.nanoTime();
+          for (ExtentInfo e : cluster.extents("vol")) {
+            if (e.getReplicasCount() > countAtSnapshot.get(e.getPid())) {
+              firstGainNanos.putIfAbsent(e.getPid(), now);
+            }
+          }
+          return cluster.fullyRedundant("vol", 3);
+        });
+        long lastOneLiveFixed = oneLive.stream().mapToLong(firstGainNanos::get).max().orElseThrow();
+        twoLiveIdle.forEach(pid -> assertThat(firstGainNanos.get(pid))
+            .as("pid=%d (two live) gained a replica before every one-live extent had its second", pid)
+            .isGreaterThanOrEqualTo(lastOneLiveFixed));
+        System.out.printf("F22 two chunks lost: %d extents at one live replica, %d at two; time to redundancy %d ms%n",
+            oneLive.size(), twoLiveIdle.size(), Duration.ofNanos(System.nanoTime() - killedAt).toMillis());
+        cluster.setRecoveryThrottle(200 * MiB, 4);
+        check(cluster, s, volume, "F22-two-lost", RecoveryCluster.OWNER_LOSS_BUDGET);
+      }
+    }
+  }
+
+  /**
+   * F03: kill -9 an owner's chunk and restart it at once (well within the session timeout, 6 s here). The restart
+   * opens a new session, which releases the old session's leases at once: another member owns the extent before
+   * the old session could have expired. Its replicas are replaced or recovered, and the checker passes.
+   */
+  @Test
+  void quickRestartReleasesLeasesAtOnceAndRecovers() {
+    Duration timeout = Duration.ofSeconds(6);
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).sessions(Duration.ofMillis(500), timeout).start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 93))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 500);
+        ExtentInfo e0 = cluster.extents("vol").get(0);
+        ClusterNode owner = cluster.chunkByCid(e0.getOwnerCid());
+
+        long killedAt = System.nanoTime();
+        cluster.kill9(owner);
+        cluster.start(owner);
+        cluster.awaitReady(owner);
+        await().atMost(timeout).until(() -> {
+          ExtentInfo now = cluster.extents("vol").stream().filter(e -> e.getPid() == e0.getPid()).findFirst()
+              .orElseThrow();
+          return now.getOwnerCid() != 0 && now.getOwnerSession() != e0.getOwnerSession();
+        });
+        Duration toNewOwner = Duration.ofNanos(System.nanoTime() - killedAt);
+        assertThat(toNewOwner).as("leases released on the new session, not at expiry").isLessThan(timeout);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, killedAt, Duration.ofSeconds(60));
+        System.out.printf("F03 quick restart: new owner after %d ms, redundancy after %d ms%n", toNewOwner.toMillis(),
+            toRedundancy.toMillis());
+        check(cluster, s, volume, "F03-quick-restart", timeout.plus(Duration.ofSeconds(2)));
+      }
+    }
+  }
+
+  /**
+   * F15: a slow data channel to one replica. Latency well below the replica write timeout changes no membership;
+   * latency above it removes the replica once, with no add/remove flapping, and recovery replaces it.
+   */
+  @Test
+  void slowReplicaChannelIsRemovedOnlyAboveTheTimeoutAndOnlyOnce() {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).proxyChunks(true).start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 95))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 500);
+        ClusterNode slow = RecoveryCluster.nonOwnerMember(cluster, "vol");
+        int cid = RecoveryCluster.cidOf(cluster, slow);
+        FaultProxy proxy = cluster.proxy(slow);
+        Map<Long, Long> epochs = new HashMap<>();
+        cluster.extents("vol").forEach(e -> epochs.put(e.getPid(), e.getEpoch()));
+
+        proxy.latency(Duration.ofMillis(200), Duration.ofMillis(40));
+        long slowFrom = s.writesAcked();
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= slowFrom + 200);
+        assertThat(cluster.extents("vol")).as("200 ms is below the replica timeout: no membership change")
+            .allSatisfy(e -> assertThat(e.getEpoch()).isEqualTo(epochs.get(e.getPid())));
+
+        proxy.latency(REPLICA_LATENCY_ABOVE_TIMEOUT, Duration.ZERO);
+        long start = System.nanoTime();
+        Map<Long, Integer> removals = new HashMap<>();
+        Map<Long, Boolean> wasMember = new HashMap<>();
+        cluster.extents("vol").forEach(e -> wasMember.put(e.getPid(), e.getReplicasList().contains(cid)));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+          for (ExtentInfo e : cluster.extents("vol")) {
+            boolean member = e.getReplicasList().contains(cid) || e.getRecoveringCid() == cid;
+            if (wasMember.getOrDefault(e.getPid(), false) && !member) {
+              removals.merge(e.getPid(), 1, Integer::sum);
+            }
+            wasMember.put(e.getPid(), member);
+          }
+          return RecoveryCluster.gone(cluster, "vol", cid) && cluster.fullyRedundant("vol", 3)
+              && System.nanoTime() - start > TimeUnit.SECONDS.toNanos(5);
+        });
+        assertThat(removals.values()).as("removed once per extent, never re-added and removed again")
+            .allSatisfy(n -> assertThat(n).isEqualTo(1));
+        proxy.pass();
+        check(cluster, s, volume, "F15-slow-replica", RecoveryCluster.PAUSE_BUDGET
+            .plus(REPLICA_LATENCY_ABOVE_TIMEOUT));
+      }
+    }
+  }
+
+  private static final Duration REPLICA_LATENCY_ABOVE_TIMEOUT = Duration.ofMillis(1500);
+
+  /**
+   * F21: a process exits between two steps of a write (failpoint {@code exit}): after the owner's local write, after
+   * a replica's apply before its ack, or after replication before the owner's ack. The un-acked write may or may not
+   * survive, but the replicas converge to one history: the crashed chunk comes back stale (not a member), is never
+   * merged, and is collected once the extent is fully redundant again.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"chunk.owner.after-local-write", "chunk.replica.after-apply-before-ack",
+      "chunk.owner.after-replicate-before-ack"})
+  void crashBetweenWriteStepsConvergesToOneHistory(String point) {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 97))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 500);
+        ClusterNode victim = point.startsWith("chunk.owner.")
+            ? cluster.chunkByCid(cluster.extents("vol").get(0).getOwnerCid())
+            : RecoveryCluster.nonOwnerMember(cluster, "vol");
+        int cid = RecoveryCluster.cidOf(cluster, victim);
+
+        long crashAt = System.nanoTime();
+        cluster.expectExit(victim);
+        cluster.failpoint(victim, point, "1*exit");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !victim.isAlive());
+        await().atMost(Duration.ofSeconds(20)).until(() -> RecoveryCluster.gone(cluster, "vol", cid));
+        cluster.start(victim);
+        cluster.awaitReady(victim);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, crashAt, Duration.ofSeconds(60));
+        System.out.printf("F21 %s: time to redundancy %d ms%n", point, toRedundancy.toMillis());
+        check(cluster, s, volume, "F21-" + point, RecoveryCluster.OWNER_LOSS_BUDGET);
+      }
+    }
+  }
+}
