@@ -1,0 +1,105 @@
+package io.basalt.it.fault;
+
+import static io.basalt.it.fault.RecoveryCluster.CLIENT;
+import static io.basalt.it.fault.RecoveryCluster.MiB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.ClusterVolumeProvider;
+import io.basalt.client.Volume;
+import io.basalt.it.check.StressConfig;
+import io.basalt.it.check.StressResult;
+import io.basalt.it.check.Stresser;
+import io.basalt.it.cluster.ClusterNode;
+import io.basalt.it.cluster.ProcessCluster;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.VolumeInfo;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Recovery benchmark for the closing note (issue 5): write {@code basalt.bench.recovery.gib} GiB (default 2) of
+ * random data, kill -9 a chunk that holds replicas, and measure the time from the kill to full redundancy and the
+ * copy rate, with a QD1 writer measuring its longest pause meanwhile. Off by default (minutes of disk traffic):
+ * {@code mvn -pl tests verify -Dtest=RecoveryBenchIT -Dbasalt.bench.recovery=true}.
+ */
+@Timeout(value = 30, unit = TimeUnit.MINUTES)
+class RecoveryBenchIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void recoveryThroughputAndTimeToRedundancy() throws Exception {
+    Assumptions.assumeTrue(Boolean.getBoolean("basalt.bench.recovery"), "benchmark: -Dbasalt.bench.recovery=true");
+    long gib = Long.getLong("basalt.bench.recovery.gib", 2);
+    long extent = 64 * MiB;
+    long size = gib << 30;
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).jvmArgs("-Xmx1g").start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("bench", size, extent, 3);
+      Volume volume = volumes.open("bench");
+      long fillStart = System.nanoTime();
+      fill(volume, size);
+      double fillSecs = (System.nanoTime() - fillStart) / 1e9;
+      System.out.printf("bench: filled %d MiB in %.1f s (%.0f MiB/s)%n", size / MiB, fillSecs, size / MiB / fillSecs);
+
+      // a QD1 writer on a second small volume measures the I/O pause during recovery
+      VolumeInfo probeInfo = cluster.createVolume("vol", 4 * MiB, MiB, 3);
+      Volume probe = volumes.open("vol");
+      StressConfig probeLoad = StressConfig.defaults(7).withVolumeId(probeInfo.getVid()).withLayout(MiB, 1024, 8)
+          .withWorkers(1, true, 1).withLimits(Duration.ofMinutes(25), 0);
+      try (Stresser s = Stresser.start(probe, probeLoad)) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> s.writesAcked() >= 200);
+        ExtentInfo e0 = cluster.extents("bench").get(0);
+        int victimCid = e0.getReplicasList().stream().filter(c -> c != e0.getOwnerCid()).findFirst().orElseThrow();
+        ClusterNode victim = cluster.chunkByCid(victimCid);
+        long lost = cluster.extents("bench").stream().filter(e -> e.getReplicasList().contains(victimCid)).count();
+
+        long killedAt = System.nanoTime();
+        cluster.kill9(victim);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "bench", 3, killedAt, Duration.ofMinutes(25));
+        StressResult r = s.stop();
+        double secs = toRedundancy.toNanos() / 1e9;
+        long bytes = lost * extent;
+        System.out.printf("bench: kill -9 cid=%d -> full redundancy of %d extents (%d MiB) in %.1f s = %.1f MiB/s;"
+            + " QD1 max pause %d ms, p99 %.1f ms%n", victimCid, lost, bytes / MiB, secs, bytes / MiB / secs,
+            r.maxPause().toMillis(), r.p99().toNanos() / 1e6);
+        assertThat(r.ok()).isTrue();
+        for (ExtentInfo e : cluster.extents("bench")) {
+          assertThat(e.getReplicaAddressesList().stream().map(a -> cluster.replicaStatus(a, e.getPid()).getHash())
+              .distinct().count()).as("replicas of pid=%d hash-equal", e.getPid()).isEqualTo(1);
+        }
+      }
+    }
+  }
+
+  /** Random data over the whole volume, 1 MiB writes, 8 in flight, then one FLUSH. */
+  private static void fill(Volume volume, long size) {
+    Random random = new Random(1);
+    byte[] chunk = new byte[(int) MiB];
+    List<CompletableFuture<?>> window = new ArrayList<>();
+    for (long off = 0; off < size; off += MiB) {
+      random.nextBytes(chunk);
+      ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer((int) MiB).writeBytes(chunk);
+      window.add(volume.write(off, buf, false)); // the volume releases buf
+      if (window.size() == 8) {
+        window.remove(0).join();
+      }
+    }
+    window.forEach(CompletableFuture::join);
+    volume.flush().join();
+  }
+}
