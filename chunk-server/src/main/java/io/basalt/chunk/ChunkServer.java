@@ -69,6 +69,8 @@ public final class ChunkServer implements AutoCloseable {
   private RpcServer rpcServer;
   private MetricsEndpoint metricsEndpoint;
   private OwnerTable owners;
+  private RecoveryRunner recoveries;
+  private RecoveringReplicas recovering;
   private volatile ChunkSession session;
 
   public ChunkServer(ChunkConfig cfg) {
@@ -115,7 +117,7 @@ public final class ChunkServer implements AutoCloseable {
     MetaClient reports = new MetaClient(locator, clients, META_ATTEMPT, REPORT_BUDGET);
     started.push(reports);
     MetaExtents extents = new MetaExtents(meta, reports, META_BUDGET.plus(META_ATTEMPT));
-    RecoveringReplicas recovering = new RecoveringReplicas(store);
+    recovering = new RecoveringReplicas(store);
     recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
     MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
@@ -130,7 +132,7 @@ public final class ChunkServer implements AutoCloseable {
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, clients, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering);
-    RecoveryRunner recoveries = RecoveryRunner.create(extents, clients, ordered, recovering, store, failpoints,
+    recoveries = RecoveryRunner.create(extents, clients, ordered, recovering, store, failpoints,
         metrics, local, RECOVERY_THREADS, Deadlines.DATA);
     // Closed before the ordered executor: its tasks wait on pid threads.
     started.push(recoveries);
@@ -198,6 +200,16 @@ public final class ChunkServer implements AutoCloseable {
   public io.basalt.session.FollowerSession.State sessionState() {
     ChunkSession s = session;
     return s == null ? io.basalt.session.FollowerSession.State.CONNECTING : s.state().state();
+  }
+
+  /** The recoveries this chunk is the target of (tests and status). */
+  public RecoveryRunner recoveries() {
+    return recoveries;
+  }
+
+  /** The RECOVERING replicas and their dirty bitmaps (tests). */
+  public RecoveringReplicas recoveringReplicas() {
+    return recovering;
   }
 
   /** Extents this chunk currently owns (for tests and status). */

@@ -92,16 +92,19 @@ public final class RecoveringReplicas {
 
   /**
    * Meta promoted this chunk (RecoveryDone answered at {@code epoch}, or a member-confirmed replicate): the copy is
-   * complete, the replica becomes ACTIVE and its bitmap goes. No-op unless it is the RECOVERING copy. Pid thread.
+   * complete, the replica becomes ACTIVE and its bitmap goes. No-op unless it is the RECOVERING copy. The replica's
+   * epoch stays: it adopts the promotion epoch when the owner's first replicate at it arrives (confirmed with meta,
+   * as always). Adopting it here would refuse the owner's writes at the epoch before, STALE_EPOCH, deposing the
+   * owner, until its next refresh: the promotion must not fence the owner that is still valid. Pid thread.
    */
   public ReplicaMeta promote(long pid, long epoch, int cid, String via) {
     ReplicaMeta m = store.replica(pid).orElse(null);
     dirty.remove(pid);
     if (m == null || m.state() != ReplicaState.RECOVERING) return m;
-    ReplicaMeta active = m.withState(ReplicaState.ACTIVE).withEpoch(Math.max(m.epoch(), epoch));
+    ReplicaMeta active = m.withState(ReplicaState.ACTIVE);
     store.putReplicaMeta(active);
-    log.info("recovered replica is ACTIVE pid={} epoch={} gen={} recoveryEpoch={} cid={} via={}", pid,
-        active.epoch(), active.gen(), active.recoveryEpoch(), cid, via);
+    log.info("recovered replica is ACTIVE pid={} epoch={} promotedEpoch={} gen={} recoveryEpoch={} cid={} via={}",
+        pid, active.epoch(), epoch, active.gen(), active.recoveryEpoch(), cid, via);
     return active;
   }
 
