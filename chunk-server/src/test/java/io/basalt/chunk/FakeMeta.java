@@ -43,9 +43,12 @@ final class FakeMeta implements AutoCloseable {
     }
   }
 
-  /** ReplicaFailed reports received, and whether they are refused (UNAVAILABLE, retryable). */
+  /**
+   * ReplicaFailed reports received, and whether they are refused (UNAVAILABLE, retryable). Refused by default: the
+   * tests written before ReplicaFailed existed expect a stopped peer to hold writes until it returns.
+   */
   private final List<Integer> replicaFailedReports = new ArrayList<>();
-  private boolean refuseReplicaFailed;
+  private boolean refuseReplicaFailed = true;
   private boolean listRecoveryTasks = true;
   private boolean sendRefresh;
   private io.basalt.proto.RecoveryThrottle throttle;

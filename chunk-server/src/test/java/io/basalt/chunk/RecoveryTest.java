@@ -115,6 +115,7 @@ class RecoveryTest {
   @Test
   void replicaFailedRemovesTheDeadPeerAndCompletesTheWaitingWrite() {
     c = new TestCluster(dir, 3, cfg -> cfg.withReplicateTimeout(Duration.ofMillis(500)));
+    c.meta.refuseReplicaFailed(false);
     c.createExtent(PID);
     c.client.write(c.address(0), PID, 0, random(1, B), false).join();
     int dead = c.chunk(2).cid();

@@ -221,7 +221,22 @@ final class RecoveryTask implements Runnable {
       if (bytes > 0) ctx.limiter().acquire(bytes);
       ctx.failpoints().inject("chunk.recovery.copy-batch");
       checkCancelled();
-      int written = onPid(() -> ctx.replicas().applyCopy(pid, recoveryEpoch, blocks, f.data()));
+      // The pid task holds its own reference: if waiting for it times out, the frame is released under it here.
+      io.netty.buffer.ByteBuf data = f.data().retain();
+      CompletableFuture<Integer> apply;
+      try {
+        apply = ctx.ordered().submit(pid, () -> {
+          try {
+            return ctx.replicas().applyCopy(pid, recoveryEpoch, blocks, data);
+          } finally {
+            data.release();
+          }
+        });
+      } catch (RuntimeException e) {
+        data.release(); // the pid threads are gone (closing)
+        throw e;
+      }
+      int written = await(apply, "pid thread");
       ctx.metrics().recoveryBytes().mark(bytes);
       bytesCopied += bytes;
       countRate(bytes);
