@@ -92,13 +92,14 @@ final class FakeMeta implements AutoCloseable {
   /** Drops the owner (as if its lease expired); the next AcquireLease grants at epoch + 1. */
   synchronized void releaseLease(long pid) {
     Extent x = extent(pid);
-    extents.put(pid, new Extent(pid, x.replicas(), x.epoch(), 0, x.size()));
+    extents.put(pid, new Extent(pid, x.replicas(), x.epoch(), 0, x.size(), 0, x.recovering(), x.recoveryEpoch()));
   }
 
   /** Grants the lease to {@code cid} at epoch + 1 without that chunk asking (it learns from its peers or meta). */
   synchronized void grantLease(long pid, int cid) {
     Extent x = extent(pid);
-    extents.put(pid, new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size()));
+    extents.put(pid, new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size(), 1000L + cid, x.recovering(),
+        x.recoveryEpoch()));
   }
 
   /** Drops {@code cid} from the membership and the owner, epoch + 1 (as meta does when a session expires). */

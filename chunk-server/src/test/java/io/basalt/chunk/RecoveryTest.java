@@ -218,6 +218,79 @@ class RecoveryTest {
     assertThat(c.meta.extent(PID).replicas()).doesNotContain(c.chunk(2).cid());
   }
 
+  /**
+   * FetchBlocks: the owner adopts the recovery inline and serves the present blocks; any other asker is NOT_READY;
+   * a member that does not own the extent takes the lease first.
+   */
+  @Test
+  void fetchBlocksServesOnlyTheRecoveringPeer() {
+    c = new TestCluster(dir, 3);
+    c.meta.listRecoveryTasks(false);
+    c.meta.createExtent(PID, c.cids().subList(0, 2), MIB);
+    byte[] a = random(1, B);
+    byte[] b = random(2, 2 * B);
+    c.client.write(c.address(1), PID, B, a, false).join();
+    c.client.write(c.address(1), PID, 10L * B, b, false).join();
+    int target = c.chunk(2).cid();
+    long recoveryEpoch = c.meta.setRecovering(PID, target);
+
+    io.basalt.rpc.Frame f = fetch(1, target, recoveryEpoch, 0, 64 * B).join();
+    try {
+      io.basalt.proto.FetchBlocksResponse r = f.header().getFetchBlocksResponse();
+      assertThat(r.getBlocksList()).containsExactly(1L, 10L, 11L);
+      assertThat(r.getNextOffset()).isEqualTo(64L * B);
+      assertThat(r.getDone()).isFalse();
+      assertThat(r.getOwnerCid()).isEqualTo(c.chunk(1).cid());
+      assertThat(r.getEpoch()).isEqualTo(recoveryEpoch);
+      byte[] expected = new byte[3 * B];
+      System.arraycopy(a, 0, expected, 0, B);
+      System.arraycopy(b, 0, expected, B, 2 * B);
+      assertThat(ByteBufUtil.getBytes(f.data())).isEqualTo(expected);
+    } finally {
+      f.release();
+    }
+    BasaltException other = ChunkTestClient.failure(fetch(1, c.chunk(0).cid(), recoveryEpoch, 0, B)
+        .thenApply(x -> { x.release(); return x; }));
+    assertThat(other.code()).isEqualTo(ErrorCode.NOT_READY);
+    assertThat(other.retryable()).isTrue();
+
+    c.meta.releaseLease(PID);
+    io.basalt.rpc.Frame last = fetch(0, target, recoveryEpoch, MIB - 4 * B, 64 * B).join();
+    try {
+      assertThat(last.header().getFetchBlocksResponse().getDone()).isTrue();
+      assertThat(last.header().getFetchBlocksResponse().getNextOffset()).isEqualTo(MIB);
+      assertThat(last.header().getFetchBlocksResponse().getOwnerCid()).isEqualTo(c.chunk(0).cid());
+    } finally {
+      last.release();
+    }
+    assertThat(c.chunk(0).ownedExtents()).as("the member took the lease to serve the copy").isEqualTo(1);
+  }
+
+  /** gc_pids deletes a STALE replica, and only a STALE one. */
+  @Test
+  void gcPidsDeleteStaleReplicas() {
+    c = new TestCluster(dir, 1, cfg -> cfg.withIntervals(Duration.ofMillis(200), Duration.ofMillis(200)));
+    applyDirect(0, PID, 1, 0, random(1, B));
+    applyDirect(0, PID + 1, 1, 0, random(2, B));
+    ReplicaMeta m = c.chunk(0).store().replica(PID).orElseThrow();
+    c.chunk(0).store().putReplicaMeta(m.withState(ReplicaState.STALE));
+    c.meta.createExtent(PID, List.of(99), MIB);
+    c.meta.createExtent(PID + 1, List.of(c.chunk(0).cid()), MIB);
+    c.meta.gc(PID);
+    c.meta.gc(PID + 1);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.chunk(0).store().replica(PID).isEmpty());
+    assertThat(c.chunk(0).registry().counter("basalt_chunk_replicas_gc").getCount()).isEqualTo(1);
+    assertThat(c.chunk(0).store().replica(PID + 1)).as("an ACTIVE replica is kept").isPresent();
+  }
+
+  private CompletableFuture<io.basalt.rpc.Frame> fetch(int chunk, int target, long recoveryEpoch, long offset,
+      int maxBytes) {
+    return c.client.call(c.address(chunk), io.basalt.proto.Envelope.newBuilder().setFetchBlocks(
+        io.basalt.proto.FetchBlocksRequest.newBuilder().setPid(PID).setTargetCid(target)
+            .setRecoveryEpoch(recoveryEpoch).setOffset(offset).setMaxBytes(maxBytes)), null);
+  }
+
   private CompletableFuture<Long> replicate(long epoch, int owner, long gen, long offset, byte[] data) {
     ReplicateRequest r = ReplicateRequest.newBuilder().setPid(PID).setEpoch(epoch).setGen(gen).setOffset(offset)
         .setLength(data.length).setKind(WriteKind.WRITE).setOwnerCid(owner).build();

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The owner's side of the write path (DESIGN.md "Write path", STYLE.md Flow A step 4): checks ownership (acquiring
  * the lease when free), assigns the next generation, applies locally, then queues the write to every other
- * replica's {@link ReplicaPipe}; the returned future completes with the gen once every replica has acked.
+ * replica's {@link ReplicaPipe}, the RECOVERING member's included (whole-block images of unaligned writes, see
+ * {@link RecoveryForward}); the returned future completes with the gen once every one of them has acked.
  *
  * <p>Thread: every method runs on the pid's ordered thread, which is what serialises one extent's writes without
  * locks. Nothing here blocks on peers; only the local RocksDB apply (and a rare lease call to meta) blocks.
