@@ -24,6 +24,12 @@ public final class ChunkMetrics {
   private final Counter memberSyncFailures;
   private final Counter memberSyncPulledBytes;
   private final Counter memberSyncPushedBytes;
+  private final com.codahale.metrics.Meter recoveryBytes;
+  private final Counter recoveryCompleted;
+  private final Counter recoveryFailed;
+  private final Counter replicaFailedReported;
+  private final Counter replicasGc;
+  private final MetricRegistry registry;
 
   public ChunkMetrics(MetricRegistry registry) {
     write = registry.timer("basalt_chunk_write");
@@ -41,6 +47,42 @@ public final class ChunkMetrics {
     memberSyncFailures = registry.counter("basalt_chunk_member_sync_failures");
     memberSyncPulledBytes = registry.counter("basalt_chunk_member_sync_pulled_bytes");
     memberSyncPushedBytes = registry.counter("basalt_chunk_member_sync_pushed_bytes");
+    recoveryBytes = registry.meter("basalt_chunk_recovery_bytes");
+    recoveryCompleted = registry.counter("basalt_chunk_recovery_completed");
+    recoveryFailed = registry.counter("basalt_chunk_recovery_failed");
+    replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
+    replicasGc = registry.counter("basalt_chunk_replicas_gc");
+    this.registry = registry;
+  }
+
+  /** Registers the running-recoveries gauge (once, by the component that runs them). */
+  public void recoveryActive(com.codahale.metrics.Gauge<Integer> gauge) {
+    registry.gauge("basalt_chunk_recovery_active", () -> gauge);
+  }
+
+  /** Block bytes copied into this chunk by recoveries it is the target of. */
+  public com.codahale.metrics.Meter recoveryBytes() {
+    return recoveryBytes;
+  }
+
+  /** Recoveries this chunk was the target of that meta promoted. */
+  public Counter recoveryCompleted() {
+    return recoveryCompleted;
+  }
+
+  /** Recoveries this chunk was the target of that ended without promotion (cancelled, dropped, refused). */
+  public Counter recoveryFailed() {
+    return recoveryFailed;
+  }
+
+  /** ReplicaFailed reports this chunk sent to meta as an owner. */
+  public Counter replicaFailedReported() {
+    return replicaFailedReported;
+  }
+
+  /** STALE replicas deleted because meta named them in gc_pids. */
+  public Counter replicasGc() {
+    return replicasGc;
   }
 
   /** Client write at the owner, arrival to acknowledgement (every replica applied). */

@@ -1,7 +1,11 @@
 package io.basalt.chunk;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.chunk.owner.CopySource;
 import io.basalt.chunk.owner.ExtentOwner;
+import io.basalt.chunk.recovery.RecoveryRunner;
+import io.basalt.chunk.replica.RecoveringReplicas;
+import io.basalt.chunk.service.RecoveryService;
 import io.basalt.chunk.owner.FlushOp;
 import io.basalt.chunk.owner.MemberSync;
 import io.basalt.chunk.owner.OwnerTable;
@@ -49,6 +53,9 @@ public final class ChunkServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChunkServer.class);
   private static final Duration META_ATTEMPT = Duration.ofSeconds(3);
   private static final Duration META_BUDGET = Duration.ofSeconds(10);
+  private static final Duration REPORT_BUDGET = Duration.ofSeconds(1);
+  /** Copy threads: one recovery each (meta's default allows 4 per chunk; more wait for a thread). */
+  private static final int RECOVERY_THREADS = 4;
 
   private final ChunkConfig cfg;
   private final MetricRegistry registry;
@@ -62,6 +69,8 @@ public final class ChunkServer implements AutoCloseable {
   private RpcServer rpcServer;
   private MetricsEndpoint metricsEndpoint;
   private OwnerTable owners;
+  private RecoveryRunner recoveries;
+  private RecoveringReplicas recovering;
   private volatile ChunkSession session;
 
   public ChunkServer(ChunkConfig cfg) {
@@ -104,7 +113,12 @@ public final class ChunkServer implements AutoCloseable {
     PeerBacklog backlog = new PeerBacklog(cfg.peerBacklogBytes());
     ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout(), failpoints);
     started.push(pipes);
-    MetaExtents extents = new MetaExtents(meta, META_BUDGET.plus(META_ATTEMPT));
+    // ReplicaFailed / RecoveryDone: a short budget, their callers retry on their own schedule.
+    MetaClient reports = new MetaClient(locator, clients, META_ATTEMPT, REPORT_BUDGET);
+    started.push(reports);
+    MetaExtents extents = new MetaExtents(meta, reports, META_BUDGET.plus(META_ATTEMPT));
+    recovering = new RecoveringReplicas(store);
+    recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
     MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
@@ -117,12 +131,18 @@ public final class ChunkServer implements AutoCloseable {
 
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, clients, Deadlines.DATA);
-    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints);
+    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering);
+    recoveries = RecoveryRunner.create(extents, clients, ordered, recovering, store, failpoints,
+        metrics, local, RECOVERY_THREADS, Deadlines.DATA);
+    // Closed before the ordered executor: its tasks wait on pid threads.
+    started.push(recoveries);
+    session.attach(recoveries);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry);
     new DataService(ordered, io, owner, flush, store, metrics).register(b);
     new ReplicaService(ordered, io, applier, store).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
+    new RecoveryService(ordered, io, new CopySource(owners), store).register(b);
     new AdminService(io, store, local).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();
@@ -142,7 +162,8 @@ public final class ChunkServer implements AutoCloseable {
     Duration attempt = cfg.sessions().keepaliveInterval();
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
     this.session = session;
-    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg, ordered, owners).start());
+    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg, ordered, owners, recoveries::running, metrics)
+        .start());
   }
 
   /** The registered cid (NOT_READY before registration). */
@@ -179,6 +200,16 @@ public final class ChunkServer implements AutoCloseable {
   public io.basalt.session.FollowerSession.State sessionState() {
     ChunkSession s = session;
     return s == null ? io.basalt.session.FollowerSession.State.CONNECTING : s.state().state();
+  }
+
+  /** The recoveries this chunk is the target of (tests and status). */
+  public RecoveryRunner recoveries() {
+    return recoveries;
+  }
+
+  /** The RECOVERING replicas and their dirty bitmaps (tests). */
+  public RecoveringReplicas recoveringReplicas() {
+    return recovering;
   }
 
   /** Extents this chunk currently owns (for tests and status). */

@@ -51,6 +51,11 @@ public final class ChunkServerMain implements Callable<Integer> {
       description = "session timeout; the meta leader's value wins when they differ (${DEFAULT-VALUE})")
   String sessionTimeout;
 
+  @Option(names = "--replica-write-timeout", defaultValue = "3s",
+      description = "deadline of one replicate to a peer; a peer failing rounds is reported to meta at most once per"
+          + " this (${DEFAULT-VALUE})")
+  String replicaWriteTimeout;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -71,6 +76,7 @@ public final class ChunkServerMain implements Callable<Integer> {
           .withListen(HostPort.parse(listen))
           .withAdvertise(advertise == null ? null : HostPort.parse(advertise)).withZone(zone).withMetricsPort(metricsPort)
           .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode)
+          .withReplicateTimeout(Units.parseDuration(replicaWriteTimeout))
           .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

@@ -23,6 +23,7 @@ final class ChunkSession implements OwnerLease, SessionClient.Listener, AutoClos
   private final LocalChunk local;
   private final io.basalt.chunk.store.RocksReplicaStore store;
   private volatile OwnerTable owners;
+  private volatile io.basalt.chunk.recovery.RecoveryRunner recoveries;
   private SessionClient client;
 
   ChunkSession(SessionConfig cfg, LocalChunk local, io.basalt.chunk.store.RocksReplicaStore store) {
@@ -33,6 +34,11 @@ final class ChunkSession implements OwnerLease, SessionClient.Listener, AutoClos
 
   void attach(OwnerTable table) {
     this.owners = table;
+  }
+
+  /** Recovery tasks and throttle from every keepalive answer go to {@code runner}; its progress to every request. */
+  void attach(io.basalt.chunk.recovery.RecoveryRunner runner) {
+    this.recoveries = runner;
   }
 
   /** Starts keepalives (after registration: the cid is known). {@code meta} is this session's own client. */
@@ -76,10 +82,17 @@ final class ChunkSession implements OwnerLease, SessionClient.Listener, AutoClos
     if (table != null && !request.getSessionUuid().isEmpty()) {
       request.addAllLeases(table.heldLeases(request.getSessionEpoch()));
     }
+    io.basalt.chunk.recovery.RecoveryRunner runner = recoveries;
+    if (runner != null) request.addAllRecoveries(runner.progress());
   }
 
   @Override
   public void onAnswer(KeepAliveResponse response) {
+    io.basalt.chunk.recovery.RecoveryRunner runner = recoveries;
+    if (runner != null) {
+      runner.update(response.getRecoveryTasksList(),
+          response.hasRecoveryThrottle() ? response.getRecoveryThrottle() : null);
+    }
     OwnerTable table = owners;
     if (table == null) {
       return;

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the report thread ({@code basalt-chunk-heartbeat-N}): a ReportReplicas every {@code reportInterval},
  * deleting the replicas meta names as deleted (their extents no longer exist) and marking STALE those meta names
- * as no longer members (kept, never served, until recovery restored redundancy elsewhere). Each change runs on the
+ * as no longer members (kept, never served, until recovery restored redundancy elsewhere), and deleting the STALE
+ * ones meta names in gc_pids (their extent is fully redundant again). Each change runs on the
  * pid's ordered thread so it cannot interleave with that pid's writes. Failures are logged and never stop the loop.
  * (Liveness and usage travel with the session's keepalives, on their own thread.)
  */
@@ -35,9 +36,13 @@ final class HeartbeatLoop implements AutoCloseable {
   private final OrderedExecutor ordered;
   private final OwnerTable owners;
   private final ScheduledExecutorService thread;
+  private final java.util.function.LongPredicate recovering;
+  private final ChunkMetrics metrics;
 
   HeartbeatLoop(MetaClient meta, RocksReplicaStore store, int cid, ChunkConfig cfg, OrderedExecutor ordered,
-      OwnerTable owners) {
+      OwnerTable owners, java.util.function.LongPredicate recovering, ChunkMetrics metrics) {
+    this.recovering = recovering;
+    this.metrics = metrics;
     this.meta = meta;
     this.store = store;
     this.cid = cid;
@@ -68,6 +73,7 @@ final class HeartbeatLoop implements AutoCloseable {
     }
     for (long pid : resp.getReportReplicasResponse().getStalePidsList()) {
       ordered.submit(pid, () -> {
+        if (recovering.test(pid)) return null; // this chunk is the target copying it: not a member yet, not stale
         owners.stepDown(pid, "no longer a member");
         store.replica(pid).filter(m -> m.state() != ReplicaState.STALE)
             .ifPresent(m -> {
@@ -75,6 +81,18 @@ final class HeartbeatLoop implements AutoCloseable {
               log.info("replica marked STALE (removed from membership while away) pid={} epoch={} gen={} cid={}",
                   pid, m.epoch(), m.gen(), cid);
             });
+        return null;
+      }).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
+    }
+    for (long pid : resp.getReportReplicasResponse().getGcPidsList()) {
+      ordered.submit(pid, () -> {
+        // Only a STALE copy goes: meta may have made this chunk a member or target again since it answered.
+        store.replica(pid).filter(m -> m.state() == ReplicaState.STALE).ifPresent(m -> {
+          store.deleteReplica(pid);
+          metrics.replicasGc().inc();
+          log.info("deleted stale replica, extent fully redundant again pid={} epoch={} gen={} cid={}", pid,
+              m.epoch(), m.gen(), cid);
+        });
         return null;
       }).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
     }

@@ -28,11 +28,32 @@ import java.util.function.Function;
  * epoch + 1 per grant). Thread-safe (one lock; handlers never block).
  */
 final class FakeMeta implements AutoCloseable {
-  record Extent(long pid, List<Integer> replicas, long epoch, int owner, long size, long ownerSession) {
+  record Extent(long pid, List<Integer> replicas, long epoch, int owner, long size, long ownerSession,
+      int recovering, long recoveryEpoch) {
     Extent(long pid, List<Integer> replicas, long epoch, int owner, long size) {
-      this(pid, replicas, epoch, owner, size, owner == 0 ? 0 : 1000L + owner);
+      this(pid, replicas, epoch, owner, size, owner == 0 ? 0 : 1000L + owner, 0, 0);
+    }
+
+    Extent(long pid, List<Integer> replicas, long epoch, int owner, long size, long ownerSession) {
+      this(pid, replicas, epoch, owner, size, ownerSession, 0, 0);
+    }
+
+    Extent withRecovering(int cid, long atEpoch) {
+      return new Extent(pid, replicas, atEpoch, owner, size, ownerSession, cid, cid == 0 ? 0 : atEpoch);
     }
   }
+
+  /**
+   * ReplicaFailed reports received, and whether they are refused (UNAVAILABLE, retryable). Refused by default: the
+   * tests written before ReplicaFailed existed expect a stopped peer to hold writes until it returns.
+   */
+  private final List<Integer> replicaFailedReports = new ArrayList<>();
+  private boolean refuseReplicaFailed = true;
+  private boolean listRecoveryTasks = true;
+  private boolean sendRefresh;
+  private io.basalt.proto.RecoveryThrottle throttle;
+  private final Set<Long> gcPids = new HashSet<>();
+  private final List<io.basalt.proto.RecoveryProgress> progress = new ArrayList<>();
 
   private final Map<Integer, String> chunkAddresses = new HashMap<>();
   private final Map<Long, Extent> extents = new HashMap<>();
@@ -45,14 +66,9 @@ final class FakeMeta implements AutoCloseable {
   FakeMeta() {
     server = RpcServer.builder("fake-meta").bind("127.0.0.1", 0).metrics(new MetricRegistry())
         .handle(Envelope.BodyCase.REGISTER_CHUNK, h(this::register))
-        .handle(Envelope.BodyCase.KEEP_ALIVE, h(e -> {
-          int cid = e.getKeepAlive().getCid();
-          synchronized (this) {
-            heartbeats++;
-          }
-          return Envelope.newBuilder().setKeepAliveResponse(KeepAliveResponse.newBuilder()
-              .setSessionUuid("session-" + cid).setSessionEpoch(1000L + cid).setSessionTimeoutMs(10_000));
-        }))
+        .handle(Envelope.BodyCase.KEEP_ALIVE, h(this::keepAlive))
+        .handle(Envelope.BodyCase.REPLICA_FAILED, h(this::replicaFailed))
+        .handle(Envelope.BodyCase.RECOVERY_DONE, h(this::recoveryDone))
         .handle(Envelope.BodyCase.REPORT_REPLICAS, h(this::report))
         .handle(Envelope.BodyCase.GET_EXTENT, h(e -> extentResponse(extent(e.getGetExtent().getPid()))))
         .handle(Envelope.BodyCase.ACQUIRE_LEASE, h(this::acquire))
@@ -76,13 +92,14 @@ final class FakeMeta implements AutoCloseable {
   /** Drops the owner (as if its lease expired); the next AcquireLease grants at epoch + 1. */
   synchronized void releaseLease(long pid) {
     Extent x = extent(pid);
-    extents.put(pid, new Extent(pid, x.replicas(), x.epoch(), 0, x.size()));
+    extents.put(pid, new Extent(pid, x.replicas(), x.epoch(), 0, x.size(), 0, x.recovering(), x.recoveryEpoch()));
   }
 
   /** Grants the lease to {@code cid} at epoch + 1 without that chunk asking (it learns from its peers or meta). */
   synchronized void grantLease(long pid, int cid) {
     Extent x = extent(pid);
-    extents.put(pid, new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size()));
+    extents.put(pid, new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size(), 1000L + cid, x.recovering(),
+        x.recoveryEpoch()));
   }
 
   /** Drops {@code cid} from the membership and the owner, epoch + 1 (as meta does when a session expires). */
@@ -91,6 +108,109 @@ final class FakeMeta implements AutoCloseable {
     List<Integer> replicas = new ArrayList<>(x.replicas());
     replicas.remove(Integer.valueOf(cid));
     extents.put(pid, new Extent(pid, List.copyOf(replicas), x.epoch() + 1, 0, x.size()));
+  }
+
+  /** Names {@code cid} the recovering member of pid (epoch + 1 = its recovery epoch); 0 drops the target. */
+  synchronized long setRecovering(long pid, int cid) {
+    Extent x = extent(pid);
+    extents.put(pid, x.withRecovering(cid, x.epoch() + 1));
+    return x.epoch() + 1;
+  }
+
+  synchronized void refuseReplicaFailed(boolean refuse) {
+    refuseReplicaFailed = refuse;
+  }
+
+  synchronized List<Integer> replicaFailedReports() {
+    return List.copyOf(replicaFailedReports);
+  }
+
+  /** Keepalive answers name held leases whose epoch moved (refresh_pids), as the real meta does. Off by default. */
+  synchronized void sendRefresh(boolean on) {
+    sendRefresh = on;
+  }
+
+  synchronized void listRecoveryTasks(boolean list) {
+    listRecoveryTasks = list;
+  }
+
+  synchronized void throttle(long bytesPerSec) {
+    throttle = io.basalt.proto.RecoveryThrottle.newBuilder().setBytesPerSec(bytesPerSec).setPerChunk(4).build();
+  }
+
+  synchronized void gc(long pid) {
+    gcPids.add(pid);
+  }
+
+  /** The last recovery progress reported by any chunk. */
+  synchronized List<io.basalt.proto.RecoveryProgress> progress() {
+    return List.copyOf(progress);
+  }
+
+  private synchronized Envelope.Builder keepAlive(Envelope e) {
+    var req = e.getKeepAlive();
+    int cid = req.getCid();
+    heartbeats++;
+    if (req.getRecoveriesCount() > 0) {
+      progress.clear();
+      progress.addAll(req.getRecoveriesList());
+    }
+    KeepAliveResponse.Builder b = KeepAliveResponse.newBuilder().setSessionUuid("session-" + cid)
+        .setSessionEpoch(1000L + cid).setSessionTimeoutMs(10_000);
+    for (io.basalt.proto.HeldLease l : sendRefresh ? req.getLeasesList() : List.<io.basalt.proto.HeldLease>of()) {
+      Extent x = extents.get(l.getPid());
+      if (x != null && x.epoch() > l.getEpoch()) b.addRefreshPids(l.getPid());
+    }
+    if (listRecoveryTasks) {
+      for (Extent x : extents.values()) {
+        if (x.recovering() == cid) {
+          b.addRecoveryTasks(io.basalt.proto.RecoveryTask.newBuilder().setPid(x.pid())
+              .setRecoveryEpoch(x.recoveryEpoch()).setExtentSize(x.size()));
+        }
+      }
+    }
+    if (throttle != null) b.setRecoveryThrottle(throttle);
+    return Envelope.newBuilder().setKeepAliveResponse(b);
+  }
+
+  private synchronized Envelope.Builder replicaFailed(Envelope e) {
+    var r = e.getReplicaFailed();
+    replicaFailedReports.add(r.getFailedCid());
+    Extent x = extent(r.getPid());
+    if (r.getEpoch() != x.epoch()) {
+      throw new io.basalt.rpc.StaleEpochException(x.epoch(), "replica failed at epoch=" + r.getEpoch());
+    }
+    if (r.getOwnerCid() != x.owner()) {
+      throw new io.basalt.rpc.NotOwnerException(x.owner(), "", "not the owner");
+    }
+    if (refuseReplicaFailed) {
+      throw new BasaltException(ErrorCode.UNAVAILABLE, "refused: too few members", true);
+    }
+    if (r.getFailedCid() == x.recovering()) {
+      x = x.withRecovering(0, x.epoch() + 1);
+    } else if (x.replicas().contains(r.getFailedCid())) {
+      List<Integer> replicas = new ArrayList<>(x.replicas());
+      replicas.remove(Integer.valueOf(r.getFailedCid()));
+      x = new Extent(x.pid(), List.copyOf(replicas), x.epoch() + 1, x.owner(), x.size(), x.ownerSession(),
+          x.recovering(), x.recoveryEpoch());
+    }
+    extents.put(x.pid(), x);
+    return extentResponse(x);
+  }
+
+  private synchronized Envelope.Builder recoveryDone(Envelope e) {
+    var r = e.getRecoveryDone();
+    Extent x = extent(r.getPid());
+    if (x.replicas().contains(r.getCid())) return extentResponse(x); // idempotent
+    if (x.recovering() != r.getCid() || x.recoveryEpoch() != r.getRecoveryEpoch()) {
+      throw new io.basalt.rpc.StaleEpochException(x.epoch(), "not the target of recovery epoch="
+          + r.getRecoveryEpoch());
+    }
+    List<Integer> replicas = new ArrayList<>(x.replicas());
+    replicas.add(r.getCid());
+    x = new Extent(x.pid(), List.copyOf(replicas), x.epoch() + 1, x.owner(), x.size(), x.ownerSession(), 0, 0);
+    extents.put(x.pid(), x);
+    return extentResponse(x);
   }
 
   synchronized void deleteExtent(long pid) {
@@ -119,6 +239,7 @@ final class FakeMeta implements AutoCloseable {
     ReportReplicasResponse.Builder b = ReportReplicasResponse.newBuilder();
     for (long pid : e.getReportReplicas().getPidsList()) {
       if (deleted.contains(pid)) b.addDeletedPids(pid);
+      if (gcPids.contains(pid)) b.addGcPids(pid);
     }
     return Envelope.newBuilder().setReportReplicasResponse(b);
   }
@@ -128,7 +249,8 @@ final class FakeMeta implements AutoCloseable {
     int cid = e.getAcquireLease().getCid();
     Extent x = extent(pid);
     if (x.replicas().contains(cid) && (x.owner() == 0 || x.owner() == cid)) {
-      x = new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size());
+      x = new Extent(pid, x.replicas(), x.epoch() + 1, cid, x.size(), 1000L + cid, x.recovering(),
+          x.recoveryEpoch());
       extents.put(pid, x);
     }
     return extentResponse(x);
@@ -139,6 +261,11 @@ final class FakeMeta implements AutoCloseable {
         .setExtentSize(x.size()).addAllReplicas(x.replicas());
     for (int cid : x.replicas()) b.addReplicaAddresses(chunkAddresses.getOrDefault(cid, ""));
     b.setOwnerSession(x.ownerSession());
+    if (x.recovering() != 0) {
+      b.setRecoveringCid(x.recovering()).setRecoveryEpoch(x.recoveryEpoch())
+          .setRecoveringAddress(chunkAddresses.getOrDefault(x.recovering(), ""));
+      b.setState(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+    }
     return Envelope.newBuilder().setExtentResponse(ExtentResponse.newBuilder().setExtent(b));
   }
 

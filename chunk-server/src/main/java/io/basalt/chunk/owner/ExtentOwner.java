@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The owner's side of the write path (DESIGN.md "Write path", STYLE.md Flow A step 4): checks ownership (acquiring
  * the lease when free), assigns the next generation, applies locally, then queues the write to every other
- * replica's {@link ReplicaPipe}; the returned future completes with the gen once every replica has acked.
+ * replica's {@link ReplicaPipe}, the RECOVERING member's included (whole-block images of unaligned writes, see
+ * {@link RecoveryForward}); the returned future completes with the gen once every one of them has acked.
  *
  * <p>Thread: every method runs on the pid's ordered thread, which is what serialises one extent's writes without
  * locks. Nothing here blocks on peers; only the local RocksDB apply (and a rare lease call to meta) blocks.
@@ -78,25 +79,29 @@ public final class ExtentOwner {
     int cid = local.cid();
     checkRange(x, req.getOffset(), req.getLength());
     WriteKind kind = req.getKind();
+    if (x.recovering != null && RecoveryForward.mustSplit(req)) {
+      return writeSplit(x, req);
+    }
     ByteBuf payload = payload(pid, kind, req.getLength(), data);
     long bytes = payload == null ? 0 : req.getLength();
-    if (!backlog.tryReserve(x.peers, bytes)) {
+    java.util.List<Peer> targets = x.writePeers();
+    if (!backlog.tryReserve(targets, bytes)) {
       throw new BasaltException(ErrorCode.UNAVAILABLE, "replication backlog full pid=" + pid + " epoch=" + x.epoch
-          + " peers=" + x.peers, true);
+          + " peers=" + targets, true);
     }
     long gen = x.lastGen + 1;
     failpoints.inject("chunk.owner.before-local-write");
     try (Timer.Context ignored = metrics.apply().time()) {
       store.apply(pid, x.epoch, gen, req.getOffset(), req.getLength(), kind, payload, req.getFua() || syncEveryWrite);
     } catch (RuntimeException e) {
-      backlog.release(x.peers, bytes);
+      backlog.release(targets, bytes);
       throw e;
     }
     x.lastGen = gen;
     failpoints.inject("chunk.owner.after-local-write");
     if (failpoints.isOn("chunk.owner.skip-replicate")) {
       // Test-only: acknowledge without replicating, the bug the checker's self-test must catch.
-      backlog.release(x.peers, bytes);
+      backlog.release(targets, bytes);
       return CompletableFuture.completedFuture(gen);
     }
     log.debug("owner applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, x.epoch, gen, cid,
@@ -104,10 +109,14 @@ public final class ExtentOwner {
     ReplicateRequest r = ReplicateRequest.newBuilder().setPid(pid).setEpoch(x.epoch).setGen(gen)
         .setOffset(req.getOffset()).setLength(req.getLength()).setKind(kind).setSync(req.getFua())
         .setOwnerCid(cid).build();
-    OwnerWrite w = new OwnerWrite(gen, x.pipes.size());
+    OwnerWrite w = new OwnerWrite(gen, x.acksNeeded());
     for (ReplicaPipe pipe : x.pipes) {
       ByteBuf slice = payload == null ? null : payload.retainedSlice();
       pipe.enqueue(new PendingReplicate(r, slice, bytes, pipe.peer().cid(), w, backlog));
+    }
+    ReplicaPipe rec = x.recovering;
+    if (rec != null) {
+      rec.enqueue(RecoveryForward.pending(store, r, payload, bytes, rec.peer().cid(), w, backlog));
     }
     failpoints.inject("chunk.owner.after-replicate-send");
     OwnerLease lease = table.lease();
@@ -120,6 +129,18 @@ public final class ExtentOwner {
       }
       return g;
     });
+  }
+
+  /**
+   * An unaligned zero/trim spanning whole blocks while a recovery runs: applied as up to three writes (head edge,
+   * whole blocks, tail edge), each its own gen, so the recovering peer gets a whole-block image of each edge
+   * ({@link RecoveryForward}) and the whole blocks as a plain zero/trim, never a huge image.
+   */
+  private CompletableFuture<Long> writeSplit(OwnedExtent x, WriteRequest req) {
+    java.util.List<CompletableFuture<Long>> parts = new java.util.ArrayList<>(3);
+    for (WriteRequest part : RecoveryForward.split(req)) parts.add(write(x, part, null));
+    CompletableFuture<Long> last = parts.get(parts.size() - 1);
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenCompose(v -> last);
   }
 
   /**

@@ -38,6 +38,7 @@ public final class OwnerTable {
   private final ReplicaPipes pipes;
   private final OwnerLease lease;
   private final MemberSync memberSync;
+  private final ReplicaFailedReporter reporter;
   private final Map<Long, CompletableFuture<Void>> takeovers = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService takeoverPool = java.util.concurrent.Executors.newFixedThreadPool(4,
       new io.basalt.common.NamedThreads("chunk-takeover"));
@@ -50,6 +51,8 @@ public final class OwnerTable {
     this.local = local;
     this.pipes = pipes;
     this.memberSync = memberSync;
+    this.reporter = new ReplicaFailedReporter(meta, pipes, pipes.metrics(), pipes.replicateTimeout(),
+        this::replicaFailedAnswered);
   }
 
   /** The owner state of {@code pid} when this chunk owns it under a valid lease, else null. Pid thread. */
@@ -127,11 +130,17 @@ public final class OwnerTable {
       OwnedExtent old = owned.get(pid);
       if (old != null) stepDown(pid, old.epoch, new NotOwnerException(me, "", "re-acquired pid=" + pid));
       List<ReplicaPipe> list = new ArrayList<>(peers.size());
-      for (Peer p : peers) list.add(new ReplicaPipe(pipes, pid, epoch, p, cause -> stepDown(pid, epoch, cause)));
-      OwnedExtent x = new OwnedExtent(me, pid, epoch, session.epoch(), info.getExtentSize(), gen, peers, list);
+      for (Peer p : peers) list.add(newPipe(pid, epoch, p));
+      // A recovery target named at the grant is on the write path from the first write on (empty pipe: its first
+      // write, gen + 1, sets its base).
+      Peer target = recoveringPeer(info, me);
+      ReplicaPipe rec = target == null ? null : newPipe(pid, epoch, target);
+      OwnedExtent x = new OwnedExtent(me, pid, epoch, session.epoch(), info.getExtentSize(), gen, list, rec,
+          info.getRecoveryEpoch());
       owned.put(pid, x);
-      log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={}", pid, epoch, gen, me,
-          session.uuid(), info.getReplicasList());
+      log.info("became owner pid={} epoch={} gen={} cid={} session={} replicas={} recoveringCid={}"
+          + " recoveryEpoch={}", pid, epoch, gen, me, session.uuid(), info.getReplicasList(),
+          info.getRecoveringCid(), info.getRecoveryEpoch());
       return null;
     });
   }
@@ -181,6 +190,24 @@ public final class OwnerTable {
       log.warn("refreshing owned extent failed pid={} epoch={} error={}", pid, x.epoch, e.getMessage());
       return; // the next keepalive asks again
     }
+    adopt(x, info, "refresh");
+  }
+
+  /**
+   * Refreshes {@code pid} now when this chunk owns it (a blocking meta call, like the lease call; for a FetchBlocks
+   * that names a recovery this owner has not adopted yet). Pid thread.
+   */
+  void refreshNow(long pid) {
+    refresh(pid);
+  }
+
+  /**
+   * Applies meta's view of an owned extent (pid thread): not the owner (or under another session) any more -> step
+   * down; a newer epoch -> adopt the membership in place (see {@link OwnedExtent#adopt}), or step down when a full
+   * member appeared that this owner never synced.
+   */
+  private void adopt(OwnedExtent x, ExtentInfo info, String via) {
+    long pid = x.pid;
     if (info.getOwnerCid() != local.cid() || info.getOwnerSession() != x.sessionEpoch) {
       stepDown(pid, x.epoch, new NotOwnerException(info.getOwnerCid(), MetaExtents.addressOf(info,
           info.getOwnerCid()), "meta names cid=" + info.getOwnerCid() + " owner of pid=" + pid));
@@ -188,21 +215,75 @@ public final class OwnerTable {
     }
     if (info.getEpoch() <= x.epoch) return;
     long old = x.epoch;
-    if (x.shrinkTo(info.getEpoch(), info.getReplicasList())) {
+    long newEpoch = info.getEpoch();
+    Peer target = recoveringPeer(info, local.cid());
+    if (x.adopt(newEpoch, info.getReplicasList(), target, info.getRecoveryEpoch(), p -> newPipe(pid, newEpoch, p))) {
       // Our own replica must not accept the old epoch any more either.
-      store.replica(pid).ifPresent(m -> store.putReplicaMeta(m.withEpoch(info.getEpoch())));
-      log.info("owner adopted new membership pid={} epoch={} previousEpoch={} cid={} replicas={}", pid,
-          info.getEpoch(), old, local.cid(), info.getReplicasList());
+      store.replica(pid).ifPresent(m -> store.putReplicaMeta(m.withEpoch(Math.max(m.epoch(), newEpoch))));
+      log.info("owner adopted new membership pid={} epoch={} previousEpoch={} cid={} replicas={} recoveringCid={}"
+          + " recoveryEpoch={} via={}", pid, newEpoch, old, local.cid(), info.getReplicasList(),
+          info.getRecoveringCid(), info.getRecoveryEpoch(), via);
     } else {
-      stepDown(pid, x.epoch, new NotOwnerException(0, "", "membership grew pid=" + pid + " epoch=" + info.getEpoch()
+      stepDown(pid, x.epoch, new NotOwnerException(0, "", "membership grew pid=" + pid + " epoch=" + newEpoch
           + ": re-acquire to sync the new member"));
     }
   }
 
-  /** The other replicas of {@code pid} when this chunk owns it. Call on the pid's ordered thread. */
+  /** Meta answered a ReplicaFailed report of {@code pipe}. Pid thread. */
+  private void replicaFailedAnswered(long pid, ReplicaPipe pipe, ExtentInfo info, BasaltException error) {
+    OwnedExtent x = owned.get(pid);
+    if (x == null) return;
+    if (error == null) {
+      log.info("replica failed answered pid={} epoch={} cid={} failedCid={} newEpoch={} replicas={} recoveringCid={}",
+          pid, x.epoch, local.cid(), pipe.peer().cid(), info.getEpoch(), info.getReplicasList(),
+          info.getRecoveringCid());
+      adopt(x, info, "replica failed");
+    } else if (error instanceof StaleEpochException || error instanceof NotOwnerException) {
+      log.info("replica failed report answered {} pid={} epoch={} failedCid={}: refreshing", error.code(), pid,
+          x.epoch, pipe.peer().cid());
+      refresh(pid);
+    } else {
+      log.warn("replica failed report refused pid={} epoch={} cid={} failedCid={} code={} error={}: still retrying",
+          pid, x.epoch, local.cid(), pipe.peer().cid(), error.code(), error.getMessage());
+    }
+  }
+
+  private ReplicaPipe newPipe(long pid, long epoch, Peer p) {
+    return new ReplicaPipe(pipes, pid, epoch, p, events);
+  }
+
+  /** Pipe failures, on the pid thread: only the pipes of the current owner state count. */
+  private final ReplicaPipe.Events events = new ReplicaPipe.Events() {
+    @Override
+    public void deposed(ReplicaPipe pipe, BasaltException cause) {
+      OwnedExtent x = owned.get(pipe.pid());
+      if (x != null && x.holds(pipe)) stepDown(x.pid, x.epoch, cause);
+    }
+
+    @Override
+    public void roundFailed(ReplicaPipe pipe, BasaltException cause) {
+      OwnedExtent x = owned.get(pipe.pid());
+      if (x != null && x.holds(pipe)) reporter.maybeReport(x, pipe, cause);
+    }
+  };
+
+  private static Peer recoveringPeer(ExtentInfo info, int me) {
+    int cid = info.getRecoveringCid();
+    if (cid == 0 || cid == me || info.getReplicasList().contains(cid)) return null;
+    if (info.getRecoveringAddress().isEmpty()) {
+      throw new BasaltException(ErrorCode.INTERNAL, "meta extent names recovering cid=" + cid
+          + " without an address pid=" + info.getPid());
+    }
+    return new Peer(cid, info.getRecoveringAddress());
+  }
+
+  /**
+   * The other replicas of {@code pid} when this chunk owns it, the recovering member included (it is on the write
+   * path, so a FLUSH syncs it too). Call on the pid's ordered thread.
+   */
   public Optional<List<Peer>> peersIfOwner(long pid) {
     OwnedExtent x = owned.get(pid);
-    return x == null ? Optional.empty() : Optional.of(x.peers);
+    return x == null ? Optional.empty() : Optional.of(x.writePeers());
   }
 
   /** The owned epoch of {@code pid}, 0 when not owner. */

@@ -10,7 +10,7 @@ import io.netty.buffer.ByteBuf;
  * ack or on failure. Thread: the pid's ordered thread.
  */
 final class PendingReplicate {
-  private final ReplicateRequest request;
+  private ReplicateRequest request;
   private final ByteBuf data;
   private final long bytes;
   private final int peerCid;
@@ -34,6 +34,11 @@ final class PendingReplicate {
 
   ReplicateRequest request() {
     return request;
+  }
+
+  /** Re-labels a queued write with the owner's newer epoch (rare: only when the membership changed). */
+  void setEpoch(long epoch) {
+    if (request.getEpoch() != epoch) request = request.toBuilder().setEpoch(epoch).build();
   }
 
   /** A new reference to the payload for one send (ownership passes to the RPC client), or null. */

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,18 +27,29 @@ import org.slf4j.LoggerFactory;
  * order); after any failure nothing new is sent until every call in flight has finished, then, after a capped
  * backoff, the whole unacked queue is resent from its head (the replica acks what it already has as a
  * duplicate). Writes stay unacknowledged while the peer is away: removing a dead replica is recovery's job.
- * A STALE_EPOCH or NOT_OWNER answer means this owner was deposed: {@code onDeposed} steps the extent down.
+ * A STALE_EPOCH or NOT_OWNER answer means this owner was deposed: {@link Events#deposed} steps the extent down.
+ * Any other failed round is reported through {@link Events#roundFailed} (which may report ReplicaFailed to meta)
+ * while the pipe keeps retrying; when meta removes the peer, {@link #closeAsRemoved} completes the queue.
  */
 final class ReplicaPipe {
   private static final Logger log = LoggerFactory.getLogger(ReplicaPipe.class);
   private static final int MAX_BATCH = 64;
   private static final long MAX_BATCH_BYTES = 4L << 20;
 
+  /** What the owner does about this pipe's failures. Called on the pid's ordered thread. */
+  interface Events {
+    /** The peer answered STALE_EPOCH or NOT_OWNER: this owner was deposed. */
+    void deposed(ReplicaPipe pipe, BasaltException cause);
+
+    /** A round failed for any other reason (connection lost, deadline, peer error); the pipe retries. */
+    void roundFailed(ReplicaPipe pipe, BasaltException cause);
+  }
+
   private final ReplicaPipes shared;
   private final long pid;
-  private final long epoch;
+  private long epoch;
   private final Peer peer;
-  private final Consumer<BasaltException> onDeposed;
+  private final Events events;
   private final ArrayDeque<PendingReplicate> queue = new ArrayDeque<>();
   /** Queued but not yet sent: sent together by one flush task that runs after the writes queued before it. */
   private final ArrayList<PendingReplicate> unsent = new ArrayList<>();
@@ -50,17 +60,39 @@ final class ReplicaPipe {
   private boolean closed;
   private int failures;
   private BasaltException lastError;
+  /** ReplicaFailed bookkeeping ({@link ReplicaFailedReporter}): one report in flight, re-reports spaced. */
+  boolean reportInFlight;
+  long lastReportNanos;
+  boolean reported;
 
-  ReplicaPipe(ReplicaPipes shared, long pid, long epoch, Peer peer, Consumer<BasaltException> onDeposed) {
+  ReplicaPipe(ReplicaPipes shared, long pid, long epoch, Peer peer, Events events) {
     this.shared = shared;
     this.pid = pid;
     this.epoch = epoch;
     this.peer = peer;
-    this.onDeposed = onDeposed;
+    this.events = events;
   }
 
   Peer peer() {
     return peer;
+  }
+
+  long pid() {
+    return pid;
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  /**
+   * The owner adopted a newer epoch (membership changed under it): queued writes go out at that epoch, since a peer
+   * that already adopted it refuses the older one as STALE_EPOCH, which would depose this (still valid) owner.
+   */
+  void adoptEpoch(long newEpoch) {
+    if (newEpoch <= epoch) return;
+    epoch = newEpoch;
+    for (PendingReplicate p : queue) p.setEpoch(newEpoch);
   }
 
   int pending() {
@@ -204,7 +236,7 @@ final class ReplicaPipe {
       if (e instanceof StaleEpochException || e instanceof NotOwnerException) {
         log.warn("peer rejected replicate, stepping down pid={} epoch={} gen={} cid={} error={}", pid, epoch,
             p.gen(), peer.cid(), e.getMessage());
-        onDeposed.accept(e);
+        events.deposed(this, e);
         return;
       }
       broken = true;
@@ -224,6 +256,7 @@ final class ReplicaPipe {
           queue.isEmpty() ? 0 : queue.peekFirst().gen(), failures, delay, lastError.getMessage());
     }
     shared.schedule(pid, delay, this::resend);
+    events.roundFailed(this, lastError);
   }
 
   private void resend() {

@@ -10,6 +10,7 @@ import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ReplicaState;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
@@ -29,6 +30,9 @@ import org.slf4j.LoggerFactory;
  *       the request's and the owner is the sender, never on the peer's word alone (DESIGN.md "Write path" 3);</li>
  *   <li>gen at or below the local gen: a duplicate (owner resend), acked with the local gen, not re-applied;</li>
  *   <li>gen = local gen + 1: applied (WAL synced when the request asks); above that: GENERATION_GAP.</li>
+ *   <li>RECOVERING replica (this chunk is meta's recovering_cid, see {@link RecoveringReplicas}): admitted like a
+ *       member; the first replicate of an empty one (gen 0) sets its base (gen - 1: the owner's gen when it started
+ *       forwarding), later ones are consecutive; every applied write marks its blocks dirty for the copy.</li>
  * </ul>
  *
  * <p>Thread: the pid's ordered thread. The meta confirmation blocks it; that is rare and keeps the pid's order.
@@ -42,10 +46,12 @@ public final class ReplicaApplier {
   private final LocalChunk local;
   private final ChunkMetrics metrics;
   private final Failpoints failpoints;
+  private final RecoveringReplicas recovering;
 
   public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerTable owners, LocalChunk local,
-      ChunkMetrics metrics, Failpoints failpoints) {
+      ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering) {
     this.failpoints = failpoints;
+    this.recovering = recovering;
     this.store = store;
     this.meta = meta;
     this.owners = owners;
@@ -58,6 +64,15 @@ public final class ReplicaApplier {
     long pid = r.getPid();
     int me = local.cid();
     ReplicaMeta m = admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "replicate");
+    boolean copying = m != null && m.state() == ReplicaState.RECOVERING;
+    if (copying && m.gen() == 0 && r.getGen() > 1) {
+      // The first write the owner forwards to a new target: the copy brings everything up to gen - 1. The gen log
+      // restarts there too, so it never claims to explain changes it does not hold.
+      m = m.withGen(r.getGen() - 1);
+      store.putReplicaMeta(m);
+      log.info("recovering replica base set pid={} epoch={} gen={} recoveryEpoch={} cid={} ownerCid={}", pid,
+          r.getEpoch(), m.gen(), m.recoveryEpoch(), me, r.getOwnerCid());
+    }
     long localGen = m == null ? 0 : m.gen();
     if (r.getGen() <= localGen) {
       log.debug("duplicate replicate acked pid={} epoch={} gen={} localGen={} cid={}", pid, r.getEpoch(),
@@ -76,6 +91,7 @@ public final class ReplicaApplier {
     try (Timer.Context ignored = metrics.apply().time()) {
       store.apply(pid, r.getEpoch(), r.getGen(), r.getOffset(), r.getLength(), r.getKind(), payload, r.getSync());
     }
+    if (copying) recovering.markDirty(pid, r.getOffset(), r.getLength());
     failpoints.inject("chunk.replica.after-apply-before-ack");
     log.debug("replica applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, r.getEpoch(),
         r.getGen(), me, r.getOffset(), r.getLength(), r.getKind());
@@ -101,8 +117,16 @@ public final class ReplicaApplier {
           + " pid=" + pid + " cid=" + me);
     }
     if (m == null || epoch > localEpoch) {
-      confirmWithMeta(pid, epoch, ownerCid, op, me);
+      ExtentInfo info = confirmWithMeta(pid, epoch, ownerCid, op, me);
       owners.stepDownBelow(pid, epoch, op + " from cid=" + ownerCid + " at a newer epoch");
+      if (info.getRecoveringCid() == me) {
+        return recovering.ensure(pid, epoch, info.getRecoveryEpoch(), me, op);
+      }
+      if (m != null && m.state() == ReplicaState.RECOVERING) {
+        // Meta counts this chunk a full member: it promoted the copy (RecoveryDone), whose answer may not have
+        // reached the task yet.
+        m = recovering.promote(pid, epoch, me, op);
+      }
       if (m != null) {
         m = m.withEpoch(epoch);
         store.putReplicaMeta(m);
@@ -113,9 +137,10 @@ public final class ReplicaApplier {
     return m;
   }
 
-  private void confirmWithMeta(long pid, long epoch, int ownerCid, String op, int me) {
+  /** Meta's extent when it confirms {@code epoch}, {@code ownerCid} and this chunk as member or recovering target. */
+  private ExtentInfo confirmWithMeta(long pid, long epoch, int ownerCid, String op, int me) {
     ExtentInfo info = meta.get(pid);
-    if (!info.getReplicasList().contains(me)) {
+    if (!info.getReplicasList().contains(me) && info.getRecoveringCid() != me) {
       metrics.staleEpochRejections().inc();
       throw new StaleEpochException(info.getEpoch(), "cid=" + me + " is not a replica of pid=" + pid
           + " at epoch=" + info.getEpoch());
@@ -130,5 +155,6 @@ public final class ReplicaApplier {
           op + " from cid=" + ownerCid + " but meta owner cid=" + info.getOwnerCid() + " pid=" + pid
               + " epoch=" + info.getEpoch());
     }
+    return info;
   }
 }

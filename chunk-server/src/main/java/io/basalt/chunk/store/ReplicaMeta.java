@@ -3,25 +3,43 @@ package io.basalt.chunk.store;
 import io.basalt.proto.ReplicaState;
 
 /**
- * Durable per-replica metadata (the {@code extents} column family): the highest epoch this replica has accepted
- * and the generation of the last applied write (0 = nothing applied).
+ * Durable per-replica metadata (the {@code extents} column family): the highest epoch this replica has accepted,
+ * the generation of the last applied write (0 = nothing applied), its state, and the recovery attempt it was
+ * created by ({@code recoveryEpoch}, 0 = none): a RECOVERING replica belongs to exactly one attempt, and a replica
+ * promoted from it keeps the number so a late restart of that attempt is recognised as already finished.
  */
-public record ReplicaMeta(long pid, long epoch, long gen, ReplicaState state) {
+public record ReplicaMeta(long pid, long epoch, long gen, ReplicaState state, long recoveryEpoch) {
   public ReplicaMeta {
     if (pid <= 0) throw new IllegalArgumentException("pid must be > 0: " + pid);
-    if (epoch < 0 || gen < 0) throw new IllegalArgumentException("negative epoch/gen pid=" + pid);
+    if (epoch < 0 || gen < 0 || recoveryEpoch < 0) {
+      throw new IllegalArgumentException("negative epoch/gen/recoveryEpoch pid=" + pid);
+    }
     if (state == null) throw new IllegalArgumentException("state null pid=" + pid);
   }
 
+  public ReplicaMeta(long pid, long epoch, long gen, ReplicaState state) {
+    this(pid, epoch, gen, state, 0);
+  }
+
+  /** A fresh, empty replica being recovered by attempt {@code recoveryEpoch}. */
+  public static ReplicaMeta recovering(long pid, long epoch, long recoveryEpoch) {
+    return new ReplicaMeta(pid, epoch, 0, ReplicaState.RECOVERING, recoveryEpoch);
+  }
+
+  /** Whether this replica is the (unfinished) copy of recovery attempt {@code attempt}. */
+  public boolean recoveringFor(long attempt) {
+    return state == ReplicaState.RECOVERING && recoveryEpoch == attempt;
+  }
+
   public ReplicaMeta withEpoch(long newEpoch) {
-    return new ReplicaMeta(pid, newEpoch, gen, state);
+    return new ReplicaMeta(pid, newEpoch, gen, state, recoveryEpoch);
   }
 
   public ReplicaMeta withGen(long newGen) {
-    return new ReplicaMeta(pid, epoch, newGen, state);
+    return new ReplicaMeta(pid, epoch, newGen, state, recoveryEpoch);
   }
 
   public ReplicaMeta withState(ReplicaState newState) {
-    return new ReplicaMeta(pid, epoch, gen, newState);
+    return new ReplicaMeta(pid, epoch, gen, newState, recoveryEpoch);
   }
 }

@@ -65,6 +65,20 @@ public interface ReplicaStore extends AutoCloseable {
   void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
       boolean last);
 
+  /**
+   * Recovery copy source: the blocks stored in [offset, offset + length) (both block-aligned), CRC-checked, into a
+   * buffer from {@code alloc} that the caller releases. Absent blocks (zeros) are not returned.
+   */
+  PresentBlocks readPresentBlocks(long pid, long offset, int length, ByteBufAllocator alloc);
+
+  /**
+   * Recovery copy target: stores whole blocks copied from the owner ({@code data}: 4 KiB per entry of
+   * {@code blocks}, back to back, not released here), except those {@code skip} accepts (a forwarded write made
+   * them newer). One WriteBatch; the replica's gen, epoch and gen log are untouched (copied data belongs to no gen).
+   * The replica must exist (NO_SUCH_EXTENT otherwise). Returns the blocks written.
+   */
+  int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, java.util.function.LongPredicate skip);
+
   /** Reads a range (zeros where unwritten) into a new buffer from {@code alloc}; the caller releases it. */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc);
 

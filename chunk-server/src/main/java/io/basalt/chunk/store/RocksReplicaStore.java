@@ -41,6 +41,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final BlockReader reader;
   private final BlockWriter writer;
   private final GenLog genLog;
+  private final BlockCopyReader copyReader;
   private final LongAdder crcErrors = new LongAdder();
   private final StoreGuard guard;
   private final Object identityLock = new Object();
@@ -54,6 +55,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     this.reader = new BlockReader(h, crcErrors);
     this.writer = new BlockWriter(h, reader);
     this.genLog = new GenLog(h, cfg.genLogRetention());
+    this.copyReader = new BlockCopyReader(h, (pid, block) -> crcErrors.increment());
     // Usable space alone shrinks as we fill the disk, so add what this store already holds.
     this.capacityBytes = cfg.capacityBytes() > 0
         ? cfg.capacityBytes() : Files.getFileStore(dir).getUsableSpace() + usedBytes();
@@ -160,7 +162,8 @@ public final class RocksReplicaStore implements ReplicaStore {
         ReplicaMeta prev = loadMeta(pid);
         ReplicaMeta next = prev == null
             ? new ReplicaMeta(pid, epoch, gen, ReplicaState.ACTIVE)
-            : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state());
+            : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state(),
+                prev.recoveryEpoch());
         batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
         logApply(batch, pid, prev, gen, offset, length);
         write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
@@ -228,7 +231,7 @@ public final class RocksReplicaStore implements ReplicaStore {
         if (!ranges.isEmpty()) genLog.add(batch, pid, toGen, ranges, true);
         long newGen = last ? toGen : gen;
         ReplicaMeta next = new ReplicaMeta(pid, Math.max(prev == null ? 0 : prev.epoch(), epoch), newGen,
-            prev == null ? ReplicaState.ACTIVE : prev.state());
+            prev == null ? ReplicaState.ACTIVE : prev.state(), prev == null ? 0 : prev.recoveryEpoch());
         batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
         if (last) {
           genLog.deleteAbove(batch, pid, toGen); // an earlier unfinished catch-up's marks: rewritten now
@@ -244,6 +247,48 @@ public final class RocksReplicaStore implements ReplicaStore {
   public ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) {
     StoreArguments.checkRange(pid, offset, length);
     return guard.call("read", pid, false, () -> reader.read(pid, offset, length, alloc));
+  }
+
+  @Override
+  public PresentBlocks readPresentBlocks(long pid, long offset, int length, ByteBufAllocator alloc) {
+    StoreArguments.checkRange(pid, offset, length);
+    if (offset % BLOCK_SIZE != 0 || length % BLOCK_SIZE != 0) {
+      throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copy read must be block-aligned pid=" + pid
+          + " offset=" + offset + " length=" + length);
+    }
+    return guard.call("read present blocks", pid, false,
+        () -> copyReader.read(pid, offset / BLOCK_SIZE, (offset + length) / BLOCK_SIZE, alloc));
+  }
+
+  @Override
+  public int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, java.util.function.LongPredicate skip) {
+    StoreArguments.checkPid(pid);
+    if (data == null || data.readableBytes() != (long) blocks.length * BLOCK_SIZE) {
+      throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copied data length mismatch pid=" + pid + " blocks="
+          + blocks.length + " readable=" + (data == null ? "null" : data.readableBytes()));
+    }
+    return guard.call("write copied blocks", pid, true, () -> {
+      if (loadMeta(pid) == null) {
+        throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
+      }
+      int written = 0;
+      try (WriteBatch batch = new WriteBatch()) {
+        int at = data.readerIndex();
+        for (long index : blocks) {
+          if (index < 0 || index >= Integer.MAX_VALUE) {
+            throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copied block index out of range pid=" + pid
+                + " block=" + index);
+          }
+          if (!skip.test(index)) {
+            writer.addWrite(batch, pid, index * BLOCK_SIZE, BLOCK_SIZE, data.slice(at, BLOCK_SIZE));
+            written++;
+          }
+          at += BLOCK_SIZE;
+        }
+        if (written > 0) write(batch, cfg.syncEveryWrite(), "write copied blocks", pid);
+      }
+      return written;
+    });
   }
 
   @Override

@@ -1,0 +1,78 @@
+package io.basalt.chunk.owner;
+
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.proto.ReplicateRequest;
+import io.basalt.proto.WriteKind;
+import io.basalt.proto.WriteRequest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the owner forwards to a RECOVERING peer. The target marks every block a forwarded write touches dirty and
+ * never overwrites it with copied data afterwards, so a forwarded write must leave whole blocks right on its own: a
+ * partial-block write applied to a block the copy has not reached yet would read-modify-write garbage (zeros) that
+ * the copy then skips. So an unaligned write goes to the recovering peer as a block-aligned WRITE of the owner's
+ * blocks right after its local apply (same gen); aligned ones go as they are. Stateless; pid thread.
+ */
+final class RecoveryForward {
+  private static final int B = ReplicaStore.BLOCK_SIZE;
+
+  private RecoveryForward() {}
+
+  static boolean aligned(long offset, long length) {
+    return length == 0 || (offset % B == 0 && length % B == 0);
+  }
+
+  /** An unaligned zero/trim that also covers whole blocks: split so no edge image is larger than a block. */
+  static boolean mustSplit(WriteRequest req) {
+    if (req.getKind() == WriteKind.WRITE || aligned(req.getOffset(), req.getLength())) return false;
+    long end = req.getOffset() + req.getLength();
+    long innerFrom = ceil(req.getOffset());
+    long innerTo = floor(end);
+    return innerTo > innerFrom && (innerFrom != req.getOffset() || innerTo != end);
+  }
+
+  /** Head edge, whole blocks, tail edge (the empty ones left out), in offset order. */
+  static List<WriteRequest> split(WriteRequest req) {
+    long from = req.getOffset();
+    long end = from + req.getLength();
+    long innerFrom = ceil(from);
+    long innerTo = floor(end);
+    List<WriteRequest> out = new ArrayList<>(3);
+    if (from < innerFrom) out.add(part(req, from, innerFrom));
+    out.add(part(req, innerFrom, innerTo));
+    if (innerTo < end) out.add(part(req, innerTo, end));
+    return out;
+  }
+
+  /**
+   * The queued write for the recovering peer: {@code r} with a retained slice of {@code payload} when aligned,
+   * else a WRITE of the aligned blocks read from this owner's store (its content right after gen r.gen).
+   */
+  static PendingReplicate pending(ReplicaStore store, ReplicateRequest r, ByteBuf payload, long bytes, int peerCid,
+      OwnerWrite w, PeerBacklog backlog) {
+    if (aligned(r.getOffset(), r.getLength())) {
+      return new PendingReplicate(r, payload == null ? null : payload.retainedSlice(), bytes, peerCid, w, backlog);
+    }
+    long from = floor(r.getOffset());
+    long to = ceil(r.getOffset() + r.getLength());
+    ByteBuf image = store.read(r.getPid(), from, (int) (to - from), PooledByteBufAllocator.DEFAULT);
+    ReplicateRequest whole = r.toBuilder().setOffset(from).setLength((int) (to - from)).setKind(WriteKind.WRITE)
+        .build();
+    return new PendingReplicate(whole, image, bytes, peerCid, w, backlog);
+  }
+
+  private static WriteRequest part(WriteRequest req, long from, long to) {
+    return req.toBuilder().setOffset(from).setLength((int) (to - from)).build();
+  }
+
+  private static long floor(long offset) {
+    return offset - offset % B;
+  }
+
+  private static long ceil(long offset) {
+    return floor(offset + B - 1);
+  }
+}

@@ -1,0 +1,25 @@
+package io.basalt.chunk.recovery;
+
+import com.google.common.util.concurrent.RateLimiter;
+import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.LocalChunk;
+import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.replica.RecoveringReplicas;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.Failpoints;
+import io.basalt.common.OrderedExecutor;
+import io.basalt.rpc.RpcClientFactory;
+import java.time.Duration;
+
+/**
+ * What every {@link RecoveryTask} of one chunk shares: meta, peer clients, the pid threads, the RECOVERING replica
+ * table, the store, the chunk's copy rate limiter (bytes/s of incoming copy, over all its tasks), failpoints,
+ * metrics, and the copy settings.
+ *
+ * @param batchBytes FetchBlocks max_bytes per batch (block-aligned)
+ * @param callTimeout deadline of one FetchBlocks or barrier write
+ * @param maxBackoff cap of the retry backoff after failed batches
+ */
+record RecoveryContext(MetaExtents meta, RpcClientFactory rpc, OrderedExecutor ordered, RecoveringReplicas replicas,
+    ReplicaStore store, RateLimiter limiter, Failpoints failpoints, ChunkMetrics metrics, LocalChunk local,
+    int batchBytes, Duration callTimeout, Duration maxBackoff) {}

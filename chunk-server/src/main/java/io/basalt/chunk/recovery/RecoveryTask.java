@@ -1,0 +1,375 @@
+package io.basalt.chunk.recovery;
+
+import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.FetchBlocksRequest;
+import io.basalt.proto.FetchBlocksResponse;
+import io.basalt.proto.RecoveryDoneRequest;
+import io.basalt.proto.RecoveryProgress;
+import io.basalt.proto.ReplicaState;
+import io.basalt.proto.WriteKind;
+import io.basalt.proto.WriteRequest;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.Frame;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One recovery this chunk is the target of (DESIGN.md "Recovery"): copies the extent from its owner while the owner
+ * forwards new writes, then asks meta to promote it.
+ *
+ * <ol>
+ *   <li>meta must still name this chunk the target at this recovery epoch; then, on the pid thread, the local
+ *       replica becomes this attempt's RECOVERING copy (anything else there is wiped) with a fresh dirty bitmap;</li>
+ *   <li>loop: FetchBlocks (one batch) from the owner, rate permits for its bytes, failpoint
+ *       {@code chunk.recovery.copy-batch}, apply on the pid thread skipping dirty blocks; on any failure re-read the
+ *       extent, stop if the attempt is gone, else back off and retry from the same cursor;</li>
+ *   <li>a barrier write (an empty WRITE_ZEROES through the owner): acknowledged only once this chunk applied it,
+ *       so every write forwarded before is applied here and the replica's gen is based even if nothing was
+ *       written during the copy; then the WAL is synced and RecoveryDone sent (retried until answered);</li>
+ *   <li>meta's answer -> the replica is ACTIVE at the answered epoch (pid thread).</li>
+ * </ol>
+ *
+ * <p>Thread: its own recovery pool thread, which may wait on pid threads and peers (never the other way round).
+ * Progress fields are volatile, read by the keepalive thread.
+ */
+final class RecoveryTask implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(RecoveryTask.class);
+  private static final int B = io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
+  private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** The task ended (for the runner). */
+  interface Ended {
+    void ended(RecoveryTask task, boolean promoted);
+  }
+
+  private final RecoveryContext ctx;
+  final long pid;
+  final long recoveryEpoch;
+  private final long extentSize;
+  private final Ended ended;
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private volatile boolean cancelled;
+  private volatile boolean finishing;
+  private volatile String state = "waiting for owner";
+  private volatile long cursor;
+  private volatile long bytesCopied;
+  private volatile int sourceCid;
+  private volatile long rate;
+  private long windowStart = System.nanoTime();
+  private long windowBytes;
+
+  RecoveryTask(RecoveryContext ctx, long pid, long recoveryEpoch, long extentSize, Ended ended) {
+    this.ctx = ctx;
+    this.pid = pid;
+    this.recoveryEpoch = recoveryEpoch;
+    this.extentSize = extentSize;
+    this.ended = ended;
+  }
+
+  /** Stops the copy (meta no longer lists it). Ignored once RecoveryDone is being sent: meta's answer decides. */
+  void cancel(String why) {
+    if (finishing || cancelled) return;
+    cancelled = true;
+    state = "cancelled: " + why;
+    stop.countDown();
+  }
+
+  /** Stops at once, whatever the phase (the chunk is closing). */
+  void abort() {
+    cancelled = true;
+    finishing = false;
+    stop.countDown();
+  }
+
+  boolean finishing() {
+    return finishing;
+  }
+
+  RecoveryProgress progress() {
+    return RecoveryProgress.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch).setBytesDone(cursor)
+        .setBytesTotal(extentSize).setBytesPerSec(rate).setSourceCid(sourceCid).setState(state)
+        .setBytesCopied(bytesCopied).build();
+  }
+
+  @Override
+  public void run() {
+    boolean promoted = false;
+    int cid = ctx.local().cid();
+    try {
+      log.info("recovery started pid={} recoveryEpoch={} cid={} extentSize={}", pid, recoveryEpoch, cid, extentSize);
+      ExtentInfo info = awaitTarget(cid);
+      if (info != null && prepare(info, cid) && copy(info, cid)) {
+        promoted = finish(cid);
+      }
+    } catch (Cancelled c) {
+      log.info("recovery cancelled pid={} recoveryEpoch={} cid={} bytesDone={} state={}", pid, recoveryEpoch, cid,
+          cursor, state);
+    } catch (RuntimeException e) {
+      state = "failed: " + e.getMessage();
+      log.warn("recovery failed pid={} recoveryEpoch={} cid={} bytesDone={} error={}", pid, recoveryEpoch, cid,
+          cursor, e.toString());
+    } finally {
+      ended.ended(this, promoted);
+    }
+  }
+
+  /** Meta's extent while this chunk is its target at this recovery epoch; null (task over) otherwise. */
+  private ExtentInfo awaitTarget(int cid) {
+    for (int failures = 1; ; failures++) {
+      checkCancelled();
+      try {
+        ExtentInfo info = ctx.meta().get(pid);
+        if (info.getRecoveringCid() != cid || info.getRecoveryEpoch() != recoveryEpoch) {
+          state = "failed: no longer the target";
+          log.info("recovery stops: meta no longer names this chunk target pid={} recoveryEpoch={} cid={}"
+              + " recoveringCid={} metaRecoveryEpoch={} epoch={}", pid, recoveryEpoch, cid, info.getRecoveringCid(),
+              info.getRecoveryEpoch(), info.getEpoch());
+          return null;
+        }
+        return info;
+      } catch (BasaltException e) {
+        if (!e.retryable()) throw e;
+        state = "waiting for meta: " + e.getMessage();
+        backoff(failures);
+      }
+    }
+  }
+
+  /** On the pid thread: this attempt's RECOVERING replica exists; false when it was promoted already. */
+  private boolean prepare(ExtentInfo info, int cid) {
+    ReplicaMeta m = onPid(() -> ctx.replicas().ensure(pid, info.getEpoch(), recoveryEpoch, cid, "recovery task"));
+    if (m.state() == ReplicaState.ACTIVE) {
+      log.info("recovery already promoted pid={} recoveryEpoch={} cid={} epoch={}", pid, recoveryEpoch, cid,
+          m.epoch());
+      return false;
+    }
+    return true;
+  }
+
+  /** The copy loop; true when it reached the end of the extent. */
+  private boolean copy(ExtentInfo first, int cid) {
+    ExtentInfo info = first;
+    int failures = 0;
+    while (cursor < extentSize) {
+      checkCancelled();
+      try {
+        if (failures > 0) {
+          boolean intact = stillRecovering();
+          if (!prepare(info, cid)) return false;
+          if (!intact) {
+            log.info("recovery restarts from zero: local copy was replaced pid={} recoveryEpoch={} cid={}", pid,
+                recoveryEpoch, cid);
+            cursor = 0; // wiped meanwhile (with its bitmap): start over
+          }
+        }
+        long next = batch(info);
+        cursor = next;
+        state = "copying";
+        if (failures > 0) {
+          log.info("recovery copy resumed pid={} recoveryEpoch={} cid={} bytesDone={} afterFailures={}", pid,
+              recoveryEpoch, cid, cursor, failures);
+        }
+        failures = 0;
+      } catch (Cancelled c) {
+        throw c;
+      } catch (RuntimeException e) {
+        failures++;
+        BasaltException b = BasaltException.of(e);
+        state = "retrying: " + b.getMessage();
+        if (failures == 1 || failures % 20 == 0) {
+          log.warn("recovery batch failed pid={} recoveryEpoch={} cid={} sourceCid={} bytesDone={} failures={}"
+              + " error={}", pid, recoveryEpoch, cid, sourceCid, cursor, failures, b.getMessage());
+        }
+        info = awaitTarget(cid);
+        if (info == null) return false;
+        backoff(failures);
+      }
+    }
+    return true;
+  }
+
+  /** Whether the local replica is still this attempt's copy (pid thread). */
+  private boolean stillRecovering() {
+    return onPid(() -> ctx.store().replica(pid).map(m -> m.recoveringFor(recoveryEpoch)).orElse(false));
+  }
+
+  /** One FetchBlocks + apply; returns the next cursor. */
+  private long batch(ExtentInfo info) {
+    Source src = source(info);
+    sourceCid = src.cid;
+    FetchBlocksRequest req = FetchBlocksRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
+        .setTargetCid(ctx.local().cid()).setOffset(cursor).setMaxBytes(ctx.batchBytes()).build();
+    Frame f = await(ctx.rpc().client(src.address).call(Envelope.newBuilder().setFetchBlocks(req), null,
+        ctx.callTimeout()), "fetch blocks from cid=" + src.cid);
+    try {
+      FetchBlocksResponse r = f.header().getFetchBlocksResponse();
+      long[] blocks = r.getBlocksList().stream().mapToLong(Long::longValue).toArray();
+      int bytes = f.data().readableBytes();
+      if (bytes != blocks.length * B || (r.getNextOffset() <= cursor && !r.getDone())) {
+        throw new BasaltException(ErrorCode.INTERNAL, "bad fetch blocks answer pid=" + pid + " blocks="
+            + blocks.length + " bytes=" + bytes + " nextOffset=" + r.getNextOffset() + " cursor=" + cursor, true);
+      }
+      if (bytes > 0) ctx.limiter().acquire(bytes);
+      ctx.failpoints().inject("chunk.recovery.copy-batch");
+      checkCancelled();
+      // The pid task holds its own reference: if waiting for it times out, the frame is released under it here.
+      io.netty.buffer.ByteBuf data = f.data().retain();
+      CompletableFuture<Integer> apply;
+      try {
+        apply = ctx.ordered().submit(pid, () -> {
+          try {
+            return ctx.replicas().applyCopy(pid, recoveryEpoch, blocks, data);
+          } finally {
+            data.release();
+          }
+        });
+      } catch (RuntimeException e) {
+        data.release(); // the pid threads are gone (closing)
+        throw e;
+      }
+      int written = await(apply, "pid thread");
+      ctx.metrics().recoveryBytes().mark(bytes);
+      bytesCopied += bytes;
+      countRate(bytes);
+      log.debug("recovery batch applied pid={} recoveryEpoch={} offset={} nextOffset={} blocks={} written={}", pid,
+          recoveryEpoch, cursor, r.getNextOffset(), blocks.length, written);
+      return r.getDone() ? extentSize : r.getNextOffset();
+    } finally {
+      f.release();
+    }
+  }
+
+  /** Barrier write, WAL sync, RecoveryDone until answered; true when promoted. */
+  private boolean finish(int cid) {
+    state = "caught up";
+    for (int failures = 1; ; failures++) {
+      checkCancelled();
+      try {
+        ExtentInfo info = awaitTarget(cid);
+        if (info == null) return false;
+        barrier(info);
+        break;
+      } catch (Cancelled c) {
+        throw c;
+      } catch (RuntimeException e) {
+        state = "caught up, barrier failing: " + BasaltException.of(e).getMessage();
+        if (failures == 1 || failures % 20 == 0) {
+          log.warn("recovery barrier write failed pid={} recoveryEpoch={} cid={} failures={} error={}", pid,
+              recoveryEpoch, cid, failures, BasaltException.of(e).getMessage());
+        }
+        backoff(failures);
+      }
+    }
+    finishing = true;
+    ctx.store().syncWal();
+    RecoveryDoneRequest req = RecoveryDoneRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
+        .setCid(cid).setBytesCopied(bytesCopied).build();
+    for (int failures = 1; ; failures++) {
+      checkCancelled();
+      try {
+        ExtentInfo info = await(ctx.meta().recoveryDone(req), "recovery done");
+        onPid(() -> ctx.replicas().promote(pid, info.getEpoch(), cid, "recovery done"));
+        state = "done";
+        log.info("recovery done pid={} recoveryEpoch={} epoch={} cid={} bytesCopied={} replicas={}", pid,
+            recoveryEpoch, info.getEpoch(), cid, bytesCopied, info.getReplicasList());
+        return true;
+      } catch (Cancelled c) {
+        throw c;
+      } catch (RuntimeException e) {
+        BasaltException b = BasaltException.of(e);
+        if (b.code() == ErrorCode.STALE_EPOCH || b.code() == ErrorCode.NO_SUCH_EXTENT
+            || b.code() == ErrorCode.INVALID_ARGUMENT || !b.retryable()) {
+          state = "failed: " + b.getMessage();
+          log.warn("recovery done refused pid={} recoveryEpoch={} cid={} code={} error={}", pid, recoveryEpoch, cid,
+              b.code(), b.getMessage());
+          return false;
+        }
+        backoff(failures);
+      }
+    }
+  }
+
+  /** An empty write through the owner: acknowledged only once this chunk (on the write path) applied it. */
+  private void barrier(ExtentInfo info) {
+    Source src = source(info);
+    WriteRequest w = WriteRequest.newBuilder().setPid(pid).setEpoch(info.getEpoch()).setOffset(0).setLength(0)
+        .setKind(WriteKind.WRITE_ZEROES).build();
+    Frame f = await(ctx.rpc().client(src.address).call(Envelope.newBuilder().setWrite(w), null, ctx.callTimeout()),
+        "barrier write via cid=" + src.cid);
+    f.release();
+  }
+
+  private record Source(int cid, String address) {}
+
+  /** The owner, or replicas[0] when there is none (it takes the lease when asked). */
+  private static Source source(ExtentInfo info) {
+    int cid = info.getOwnerCid() != 0 ? info.getOwnerCid() : info.getReplicasCount() > 0 ? info.getReplicas(0) : 0;
+    String address = io.basalt.chunk.MetaExtents.addressOf(info, cid);
+    if (cid == 0 || address.isEmpty()) {
+      throw new BasaltException(ErrorCode.NOT_READY, "no copy source for pid=" + info.getPid(), true);
+    }
+    return new Source(cid, address);
+  }
+
+  private void countRate(long bytes) {
+    long now = System.nanoTime();
+    windowBytes += bytes;
+    long elapsed = now - windowStart;
+    if (elapsed >= RATE_WINDOW_NANOS) {
+      rate = windowBytes * 1_000_000_000L / elapsed;
+      windowStart = now;
+      windowBytes = 0;
+    } else if (rate == 0 && elapsed > 0) {
+      rate = windowBytes * 1_000_000_000L / elapsed;
+    }
+  }
+
+  private <T> T onPid(Supplier<T> task) {
+    return await(ctx.ordered().submit(pid, task), "pid thread");
+  }
+
+  private <T> T await(CompletableFuture<T> f, String what) {
+    try {
+      return f.get(ctx.callTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(false);
+      throw new Cancelled();
+    } catch (TimeoutException e) {
+      f.cancel(false); // a reply that still arrives is released by the RPC client
+      throw new BasaltException(ErrorCode.TIMEOUT, what + " pid=" + pid + " did not answer", true, e);
+    } catch (ExecutionException e) {
+      throw BasaltException.of(e);
+    }
+  }
+
+  private void backoff(int failures) {
+    long ms = Math.min(ctx.maxBackoff().toMillis(), 50L << Math.min(failures, 8));
+    try {
+      if (stop.await(ms, TimeUnit.MILLISECONDS)) checkCancelled();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Cancelled();
+    }
+  }
+
+  private void checkCancelled() {
+    if (cancelled || Thread.currentThread().isInterrupted()) throw new Cancelled();
+  }
+
+  /** Unwinds a cancelled task. */
+  private static final class Cancelled extends RuntimeException {
+    Cancelled() {
+      super(null, null, false, false);
+    }
+  }
+}
