@@ -37,7 +37,7 @@ final class RecoveryCluster {
 
   static ProcessClusterBuilder builder(Path dir, int chunks) {
     return ProcessCluster.builder(dir).chunks(chunks).nbd(false).sessions(KEEPALIVE, TIMEOUT)
-        .args(NodeRole.CHUNK, "--replica-timeout", REPLICA_TIMEOUT.toMillis() + "ms");
+        .args(NodeRole.CHUNK, "--replica-write-timeout", REPLICA_TIMEOUT.toMillis() + "ms");
   }
 
   /** Random writers over the whole volume (dense extents soon), the QD1 writer, readers; ends after 3 minutes. */
