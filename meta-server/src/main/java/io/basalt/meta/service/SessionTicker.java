@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class SessionTicker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionTicker.class);
   private final MetaState state;
+  private final RecoveryOps recovery;
   private final SessionConfig cfg;
   private final ScheduledExecutorService timer;
   private final Counter expiries;
@@ -47,6 +48,12 @@ public final class SessionTicker implements AutoCloseable {
   private final AtomicInteger held = new AtomicInteger();
 
   public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry) {
+    this(state, cfg, registry, null);
+  }
+
+  /** @param recovery drops the recoveries an expired chunk was the target of (null: none) */
+  public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry, RecoveryOps recovery) {
+    this.recovery = recovery;
     this.state = state;
     this.cfg = cfg;
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("meta-session-tick"));
@@ -80,6 +87,9 @@ public final class SessionTicker implements AutoCloseable {
     for (SessionTable.Session s : r.expired()) {
       expiries.inc();
       SessionOps.releaseLeases(t, s, "session expired");
+      if (recovery != null && s.group() == io.basalt.proto.SessionGroup.CHUNK) {
+        recovery.sessionEnded(t, s, "session expired"); // even in jeopardy: a target is never the last copy
+      }
     }
     jeopardy.set(sessions.inJeopardy() ? 1 : 0);
     alive.set(sessions.aliveCount());
