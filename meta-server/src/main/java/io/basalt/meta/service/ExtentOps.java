@@ -89,7 +89,9 @@ public final class ExtentOps {
    * Granted (epoch + 1, persisted, then the owner set) when the asker holds a live session and is a member, and the
    * extent has no owner with a live session, or the asker is that owner (a re-grant). Otherwise the extent is
    * returned with its live owner, unchanged. During a new leader's grace an extent without a known owner is not
-   * granted (NOT_READY): its owner under the previous leader may not have reported it yet.
+   * granted (NOT_READY): its owner under the previous leader may not have reported it yet. An extent with a recovery
+   * target: the first grant since the target was added binds the recovery to the new owner; a later grant drops the
+   * target (DEGRADED; logged "recovery restarts: new owner"), and the recovery pass starts a new one.
    */
   public CompletableFuture<ExtentInfo> acquireLease(AcquireLeaseRequest req) {
     return state.mutate("acquireLease", t -> {

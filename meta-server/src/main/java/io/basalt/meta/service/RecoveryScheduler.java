@@ -45,7 +45,10 @@ public final class RecoveryScheduler implements AutoCloseable {
   public RecoveryScheduler start() {
     long every = interval.toNanos();
     if (every > 0) {
-      timer.scheduleWithFixedDelay(() -> passNow().exceptionally(e -> 0), every, every, TimeUnit.NANOSECONDS);
+      timer.scheduleWithFixedDelay(() -> passNow().exceptionally(e -> {
+        metrics.publish(0, 0, 0); // not the active leader: this server recovers nothing
+        return 0;
+      }), every, every, TimeUnit.NANOSECONDS);
     }
     return this;
   }

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * (the tick itself measures the leader's pauses). Expired sessions lose their leases at once; expired chunk
  * sessions the table hands out as removable leave the membership of their extents in one batched, fenced
  * ZooKeeper multi (epoch + 1 each, extent DEGRADED, chunk SESSION_EXPIRED), except where the chunk is the extent's
- * last replica with a live session, which is kept (DEGRADED). DEGRADED extents are what recovery picks up.
+ * last replica with a live session, which is kept (DEGRADED). DEGRADED extents are what recovery picks up. Every
+ * chunk session that ends (expired, even in jeopardy) drops the recoveries its chunk is the target of
+ * ({@link RecoveryOps#sessionEnded}).
  */
 public final class SessionTicker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionTicker.class);
@@ -127,7 +129,7 @@ public final class SessionTicker implements AutoCloseable {
           if (othersAlive) {
             upserts.put(pe.pid(), cur.withoutReplica(cid));
             removed++;
-          } else if (cur.state() != ExtentState.EXTENT_DEGRADED) {
+          } else if (cur.state() != ExtentState.EXTENT_DEGRADED && !cur.recovering()) {
             upserts.put(pe.pid(), cur.withState(ExtentState.EXTENT_DEGRADED));
             kept++;
           } else {
