@@ -135,9 +135,11 @@ class MetaServerRpcTest {
             .setFailedCid(e.getReplicas(2))));
     assertThat(((io.basalt.rpc.StaleEpochException) staleReport).currentEpoch()).isEqualTo(leased.getEpoch());
     BasaltException staleDone = fails(leader, Envelope.newBuilder().setRecoveryDone(
-        io.basalt.proto.RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1)
-            .setCid(e.getReplicas(2))));
+        io.basalt.proto.RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1).setCid(99)));
     assertThat(staleDone.code()).isEqualTo(ErrorCode.STALE_EPOCH);
+    assertThat(call(leader, Envelope.newBuilder().setRecoveryDone(io.basalt.proto.RecoveryDoneRequest.newBuilder()
+        .setPid(e.getPid()).setRecoveryEpoch(1).setCid(e.getReplicas(2)))).getExtentResponse().getExtent())
+        .as("a member at a later epoch: idempotent answer").isEqualTo(leased);
     assertThat(call(leader, Envelope.newBuilder().setListRecoveries(
         io.basalt.proto.ListRecoveriesRequest.getDefaultInstance())).getListRecoveriesResponse().getThrottle()
         .getPerChunk()).isEqualTo(4);
