@@ -15,6 +15,7 @@ import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.RegisterChunkRequest;
+import io.basalt.proto.ReplicaFailedRequest;
 import io.basalt.proto.SessionGroup;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.session.SessionConfig;
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code session ls}, {@code cluster status}, {@code cluster confirm-expiry} and {@code extent show} against a real
+ * {@code session ls}, {@code cluster status}, {@code cluster confirm-expiry}, {@code extent show} and
+ * {@code recovery ls|throttle} against a real
  * meta leader in this JVM (embedded ZooKeeper, short sessions: keepalive 100 ms, timeout 1 s). The test plays the
  * chunk servers: it registers four and sends their keepalives itself, so it can silence some of them.
  */
@@ -275,5 +277,53 @@ class SessionCommandsClusterTest {
         .containsEntry("epoch", (double) leased.getEpoch());
     assertThat(jsonArray(cli("extent", "show", "v1", "1", "--json").out()).get(0))
         .containsEntry("owner", null).containsEntry("owner_session", null);
+  }
+
+  @Test
+  void recoveryThrottleAndLs() {
+    Result shown = cli("recovery", "throttle");
+    assertThat(shown.code()).as(shown.err()).isZero();
+    assertThat(shown.out()).isEqualTo("bytes per sec:  200 MiB/s (209715200)\nper chunk:      4\n");
+    Result set = cli("recovery", "throttle", "--bytes-per-sec", "50MiB", "--per-chunk", "8", "--json");
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(JsonReader.parseObject(set.out())).containsEntry("bytes_per_sec", (double) (50L << 20))
+        .containsEntry("per_chunk", 8.0);
+    Result empty = cli("recovery", "ls");
+    assertThat(empty.code()).as(empty.err()).isZero();
+    assertThat(empty.out()).isEqualTo("degraded: 0  recovering: 0  throttle: 50 MiB/s, 8 per chunk\n"
+        + "PID  VOLUME  INDEX  SOURCE->TARGET  DONE/TOTAL  RATE  ETA  STATE  LIVE  RUNNING\n");
+
+    // An extent loses a replica (ReplicaFailed from its owner): the leader's recovery pass assigns a target.
+    assertThat(cli("volume", "create", "v2", "--size", "4M", "--extent-size", "1M", "--replicas", "3").code())
+        .isZero();
+    VolumeInfo v = meta.core().volumes().get("v2").join();
+    ExtentInfo e = meta.core().extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
+        .build()).join();
+    int owner = e.getReplicas(0);
+    KeepAliveResponse s = sessions.get(owner);
+    ExtentInfo leased = meta.core().extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
+        .setCid(owner).setSessionUuid(s.getSessionUuid()).setSessionEpoch(s.getSessionEpoch()).build()).join();
+    meta.core().recovery().replicaFailed(ReplicaFailedRequest.newBuilder().setPid(e.getPid())
+        .setEpoch(leased.getEpoch()).setOwnerCid(owner).setOwnerSession(s.getSessionEpoch())
+        .setFailedCid(e.getReplicas(2)).setReason("test").build()).join();
+    int outsider = java.util.stream.IntStream.rangeClosed(1, CHUNKS).filter(c -> !e.getReplicasList().contains(c))
+        .findFirst().orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).until(() -> meta.core().extents().get(e.getPid()).join()
+        .getRecoveringCid() == outsider);
+
+    Result ls = cli("recovery", "ls");
+    assertThat(ls.code()).as(ls.err()).isZero();
+    assertThat(ls.out()).startsWith("degraded: 1  recovering: 1  throttle: 50 MiB/s, 8 per chunk\n");
+    List<List<String>> rows = rows(ls.out().substring(ls.out().indexOf('\n') + 1));
+    assertThat(rows).hasSize(1);
+    assertThat(rows.get(0)).containsSequence(Long.toString(e.getPid()), "v2", "0", owner + "->" + outsider,
+        "0 B/1 MiB", "-", "-", "starting", "2/3");
+    Result json = cli("recovery", "ls", "--json");
+    assertThat(json.code()).as(json.err()).isZero();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> recs = (List<Map<String, Object>>) JsonReader.parseObject(json.out()).get("recoveries");
+    assertThat(recs).hasSize(1);
+    assertThat(recs.get(0)).containsEntry("target_cid", (double) outsider).containsEntry("source_cid", (double) owner)
+        .containsEntry("state", "starting").containsEntry("eta_ms", null);
   }
 }

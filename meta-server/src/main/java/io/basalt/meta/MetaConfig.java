@@ -17,10 +17,13 @@ import java.util.regex.Pattern;
  * @param zkSessionTimeout ZooKeeper session timeout (LOST after it: the leader steps down)
  * @param zkConnectionTimeout Curator connection timeout
  * @param sessions keepalive interval, session timeout and the mass-expiry guard's share
+ * @param recoveryInterval how often the leader assigns recovery targets; zero = never on its own (tests run passes)
  */
 public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
-    Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions) {
+    Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
+    Duration recoveryInterval) {
   public static final String DEFAULT_CLUSTER = "local";
+  public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofMillis(250);
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -45,6 +48,16 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
     positive(zkSessionTimeout, "zk session timeout");
     positive(zkConnectionTimeout, "zk connection timeout");
     java.util.Objects.requireNonNull(sessions, "sessions");
+    if (recoveryInterval == null || recoveryInterval.isNegative()) {
+      throw new IllegalArgumentException("recovery interval must be >= 0, got " + recoveryInterval);
+    }
+  }
+
+  /** With the default recovery interval. */
+  public MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
+      Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions) {
+    this(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, DEFAULT_RECOVERY_INTERVAL);
   }
 
   /** Defaults for everything but the ZooKeeper address: 127.0.0.1:7000, cluster "local", metrics off. */
@@ -55,32 +68,37 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
 
   public MetaConfig withListen(String host, int port) {
     return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions);
+        zkConnectionTimeout, sessions, recoveryInterval);
   }
 
   public MetaConfig withCluster(String name) {
     return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions);
+        zkConnectionTimeout, sessions, recoveryInterval);
   }
 
   public MetaConfig withMetricsPort(int port) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions);
+        zkConnectionTimeout, sessions, recoveryInterval);
   }
 
   public MetaConfig withChunkLiveness(Duration window) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
-        zkConnectionTimeout, sessions);
+        zkConnectionTimeout, sessions, recoveryInterval);
   }
 
   public MetaConfig withZkSessionTimeout(Duration timeout) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
-        zkConnectionTimeout, sessions);
+        zkConnectionTimeout, sessions, recoveryInterval);
   }
 
   public MetaConfig withSessions(SessionConfig s) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, s);
+        zkConnectionTimeout, s, recoveryInterval);
+  }
+
+  public MetaConfig withRecoveryInterval(Duration interval) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, interval);
   }
 
   private static void positive(Duration d, String what) {

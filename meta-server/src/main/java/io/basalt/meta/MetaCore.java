@@ -8,6 +8,10 @@ import io.basalt.meta.service.ExtentOps;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaMetrics;
 import io.basalt.meta.service.MetaState;
+import io.basalt.meta.service.RecoveryAdminOps;
+import io.basalt.meta.service.RecoveryOps;
+import io.basalt.meta.service.RecoveryScheduler;
+import io.basalt.meta.recovery.RecoveryMetrics;
 import io.basalt.meta.service.SessionOps;
 import io.basalt.meta.service.SessionTicker;
 import io.basalt.meta.service.VolumeOps;
@@ -36,6 +40,9 @@ public final class MetaCore implements AutoCloseable {
   private final ExtentOps extents;
   private final SessionOps sessions;
   private final SessionTicker ticker;
+  private final RecoveryOps recovery;
+  private final RecoveryAdminOps recoveryAdmin;
+  private final RecoveryScheduler recoveryScheduler;
   private boolean closed;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints) {
@@ -55,11 +62,15 @@ public final class MetaCore implements AutoCloseable {
         config.sessions());
     this.elector = new LeaderElector(client, paths, id, store, state);
     holder.elector = elector;
+    RecoveryMetrics recoveryMetrics = new RecoveryMetrics(registry);
     this.chunks = new ChunkOps(state);
     this.volumes = new VolumeOps(state);
-    this.extents = new ExtentOps(state, new PlacementPolicy(config.chunkLiveness()));
-    this.sessions = new SessionOps(state, id);
-    this.ticker = new SessionTicker(state, config.sessions(), registry);
+    this.extents = new ExtentOps(state, new PlacementPolicy(config.chunkLiveness()), recoveryMetrics.dropped::inc);
+    this.recovery = new RecoveryOps(state, recoveryMetrics);
+    this.recoveryAdmin = new RecoveryAdminOps(state);
+    this.sessions = new SessionOps(state, id, recovery);
+    this.ticker = new SessionTicker(state, config.sessions(), registry, recovery);
+    this.recoveryScheduler = new RecoveryScheduler(state, recoveryMetrics, config.recoveryInterval());
   }
 
   /** Breaks the state/elector construction cycle for the leader hint. */
@@ -87,6 +98,7 @@ public final class MetaCore implements AutoCloseable {
     try {
       core.client.start();
       core.ticker.start();
+      core.recoveryScheduler.start();
       core.elector.start();
       return core;
     } catch (RuntimeException e) {
@@ -139,6 +151,19 @@ public final class MetaCore implements AutoCloseable {
     return sessions;
   }
 
+  public RecoveryOps recovery() {
+    return recovery;
+  }
+
+  public RecoveryAdminOps recoveryAdmin() {
+    return recoveryAdmin;
+  }
+
+  /** The recovery pass (tests run one with {@code passNow()}). */
+  public RecoveryScheduler recoveryScheduler() {
+    return recoveryScheduler;
+  }
+
   /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */
   @Override
   public synchronized void close() {
@@ -147,6 +172,7 @@ public final class MetaCore implements AutoCloseable {
     }
     closed = true;
     try {
+      recoveryScheduler.close();
       ticker.close();
       elector.close();
     } finally {

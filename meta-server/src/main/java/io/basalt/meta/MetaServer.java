@@ -69,7 +69,8 @@ public final class MetaServer implements AutoCloseable {
     address = rpc.address();
     port = rpc.port();
     core = MetaCore.start(config, address, registry, failpoints);
-    service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions()));
+    service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
+        core.recovery(), core.recoveryAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
   }
 

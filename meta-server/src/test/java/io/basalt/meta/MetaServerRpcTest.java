@@ -128,6 +128,28 @@ class MetaServerRpcTest {
     assertThat(call(leader, Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume("v1")))
         .getGetExtentsResponse().getExtentsList()).containsExactly(leased);
 
+    // recovery calls: errors carry their codes and the current epoch; list and throttle answer
+    BasaltException staleReport = fails(leader, Envelope.newBuilder().setReplicaFailed(
+        io.basalt.proto.ReplicaFailedRequest.newBuilder().setPid(e.getPid()).setEpoch(leased.getEpoch() - 1)
+            .setOwnerCid(leased.getOwnerCid()).setOwnerSession(leased.getOwnerSession())
+            .setFailedCid(e.getReplicas(2))));
+    assertThat(((io.basalt.rpc.StaleEpochException) staleReport).currentEpoch()).isEqualTo(leased.getEpoch());
+    BasaltException staleDone = fails(leader, Envelope.newBuilder().setRecoveryDone(
+        io.basalt.proto.RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1).setCid(99)));
+    assertThat(staleDone.code()).isEqualTo(ErrorCode.STALE_EPOCH);
+    assertThat(call(leader, Envelope.newBuilder().setRecoveryDone(io.basalt.proto.RecoveryDoneRequest.newBuilder()
+        .setPid(e.getPid()).setRecoveryEpoch(1).setCid(e.getReplicas(2)))).getExtentResponse().getExtent())
+        .as("a member at a later epoch: idempotent answer").isEqualTo(leased);
+    assertThat(call(leader, Envelope.newBuilder().setListRecoveries(
+        io.basalt.proto.ListRecoveriesRequest.getDefaultInstance())).getListRecoveriesResponse().getThrottle()
+        .getPerChunk()).isEqualTo(4);
+    assertThat(call(leader, Envelope.newBuilder().setSetRecoveryThrottle(
+        io.basalt.proto.SetRecoveryThrottleRequest.newBuilder().setPerChunk(2))).getSetRecoveryThrottleResponse()
+        .getThrottle().getPerChunk()).isEqualTo(2);
+    assertThat(fails(leader, Envelope.newBuilder().setSetRecoveryThrottle(
+        io.basalt.proto.SetRecoveryThrottleRequest.newBuilder().setBytesPerSec(1))).code())
+        .isEqualTo(ErrorCode.INVALID_ARGUMENT);
+
     NotLeaderException redirect = (NotLeaderException) fails(follower,
         Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()));
     assertThat(redirect.retryable()).isTrue();

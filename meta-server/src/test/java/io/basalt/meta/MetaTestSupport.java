@@ -22,9 +22,10 @@ public final class MetaTestSupport {
   /** Short sessions (keepalive 100 ms, timeout 1 s: a new leader's grace is 1.1 s). */
   public static final SessionConfig SESSIONS = SessionConfig.of(Duration.ofMillis(100), Duration.ofSeconds(1));
 
+  /** Recovery passes only when a test runs one ({@code core.recoveryScheduler().passNow()}). */
   public static MetaConfig config(String zk) {
     return MetaConfig.defaults(zk).withCluster("test").withListen("127.0.0.1", 0)
-        .withZkSessionTimeout(Duration.ofSeconds(6)).withSessions(SESSIONS);
+        .withZkSessionTimeout(Duration.ofSeconds(6)).withSessions(SESSIONS).withRecoveryInterval(Duration.ZERO);
   }
 
   /** A chunk session opened by one keepalive (tests that need it alive keep calling {@link #keepAlive}). */

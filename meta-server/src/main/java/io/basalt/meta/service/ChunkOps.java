@@ -82,7 +82,11 @@ public final class ChunkOps {
     });
   }
 
-  /** Answers the reported pids whose pextent no longer exists; replicas of existing pextents are never named. */
+  /**
+   * Answers the reported pids whose pextent no longer exists (deleted), those that no longer count the chunk as a
+   * member (stale; the recovery target's own copy is not stale), and of those the ones whose extent is fully
+   * redundant again (gc: the chunk may delete them).
+   */
   public CompletableFuture<ReportReplicasResponse> reportReplicas(ReportReplicasRequest req) {
     return state.read(t -> {
       known(t, req.getCid());
@@ -91,16 +95,25 @@ public final class ChunkOps {
         var pe = t.extents().get(pid);
         if (pe == null) {
           b.addDeletedPids(pid);
-        } else if (!pe.hasReplica(req.getCid())) {
+        } else if (!pe.hasReplica(req.getCid()) && pe.recoveringCid() != req.getCid()) {
+          // (the recovery target's copy is neither: it is on its way to membership)
           b.addStalePids(pid);
+          if (fullyRedundant(t, pe)) {
+            b.addGcPids(pid);
+          }
         }
       }
       if (b.getDeletedPidsCount() > 0 || b.getStalePidsCount() > 0) {
-        log.info("chunk holds deleted or stale pextents cid={} deleted={} stale={}", req.getCid(),
-            b.getDeletedPidsCount(), b.getStalePidsCount());
+        log.info("chunk holds deleted or stale pextents cid={} deleted={} stale={} gc={} gcPids={}", req.getCid(),
+            b.getDeletedPidsCount(), b.getStalePidsCount(), b.getGcPidsCount(), b.getGcPidsList());
       }
       return b.build();
     });
+  }
+
+  /** A stale copy may go only when the extent is whole without it: full count, no recovery, every member alive. */
+  static boolean fullyRedundant(MetaTables t, io.basalt.meta.table.PExtent pe) {
+    return !pe.shortOfReplicas() && !pe.recovering() && t.liveReplicas(pe) == pe.replicas().size();
   }
 
   public CompletableFuture<ListChunksResponse> listChunks() {

@@ -31,10 +31,17 @@ public final class ExtentOps {
   private static final Logger log = LoggerFactory.getLogger(ExtentOps.class);
   private final MetaState state;
   private final PlacementPolicy placement;
+  private final Runnable recoveryDropped;
 
   public ExtentOps(MetaState state, PlacementPolicy placement) {
+    this(state, placement, () -> { });
+  }
+
+  /** @param recoveryDropped counts a recovery dropped by a lease grant (a new owner) */
+  public ExtentOps(MetaState state, PlacementPolicy placement, Runnable recoveryDropped) {
     this.state = state;
     this.placement = placement;
+    this.recoveryDropped = recoveryDropped;
   }
 
   public CompletableFuture<ExtentInfo> allocate(AllocateExtentRequest req) {
@@ -82,7 +89,9 @@ public final class ExtentOps {
    * Granted (epoch + 1, persisted, then the owner set) when the asker holds a live session and is a member, and the
    * extent has no owner with a live session, or the asker is that owner (a re-grant). Otherwise the extent is
    * returned with its live owner, unchanged. During a new leader's grace an extent without a known owner is not
-   * granted (NOT_READY): its owner under the previous leader may not have reported it yet.
+   * granted (NOT_READY): its owner under the previous leader may not have reported it yet. An extent with a recovery
+   * target: the first grant since the target was added binds the recovery to the new owner; a later grant drops the
+   * target (DEGRADED; logged "recovery restarts: new owner"), and the recovery pass starts a new one.
    */
   public CompletableFuture<ExtentInfo> acquireLease(AcquireLeaseRequest req) {
     return state.mutate("acquireLease", t -> {
@@ -109,16 +118,34 @@ public final class ExtentOps {
             + pe.pid(), true);
       }
       PExtent granted = pe.withOwner(cid, sessionEpoch).nextEpoch();
+      boolean restart = false;
+      if (pe.recovering()) {
+        // The first grant since the target was added binds the recovery to this owner; any later one drops the
+        // target: the new owner's history may differ from what the target copied (the grant's epoch bump covers it).
+        restart = pe.recoveryBound();
+        granted = restart ? granted.clearedRecovery() : granted.withRecoveryBound();
+      }
+      PExtent grant = granted;
+      boolean dropped = restart;
       long page = ZkPaths.pageOf(pe.pid());
       MutationBatch batch = new MutationBatch()
-          .putPExtentPage(page, t.extents().pextentPage(page, Map.of(pe.pid(), granted), Set.of()));
+          .putPExtentPage(page, t.extents().pextentPage(page, Map.of(pe.pid(), grant), Set.of()));
       return Plan.of(batch, () -> {
         // Mutations run one at a time, so membership cannot have changed since the plan; soft owner changes in
         // between (a release) are overwritten harmlessly: an owner counts only while its session lives.
-        t.extents().put(granted);
-        log.info("lease granted pid={} cid={} session={} epoch={} previousOwner={}", granted.pid(), cid,
-            req.getSessionUuid(), granted.epoch(), pe.ownerCid());
-        return InfoViews.extent(granted, t);
+        t.extents().put(grant);
+        log.info("lease granted pid={} cid={} session={} epoch={} previousOwner={}", grant.pid(), cid,
+            req.getSessionUuid(), grant.epoch(), pe.ownerCid());
+        if (dropped) {
+          t.recovery().ended(pe.pid());
+          recoveryDropped.run();
+          log.warn("recovery restarts: new owner pid={} epoch={} cid={} owner={} recoveryEpoch={}", pe.pid(),
+              grant.epoch(), pe.recoveringCid(), cid, pe.recoveryEpoch());
+        } else if (pe.recovering()) {
+          log.info("recovery bound to owner pid={} epoch={} cid={} owner={} recoveryEpoch={}", pe.pid(),
+              grant.epoch(), pe.recoveringCid(), cid, pe.recoveryEpoch());
+        }
+        return InfoViews.extent(grant, t);
       });
     });
   }

@@ -40,6 +40,11 @@ final class InfoViews {
       Chunk c = t.chunks().get(cid);
       b.addReplicaAddresses(c == null ? "" : c.address());
     }
+    if (pe.recovering()) {
+      Chunk target = t.chunks().get(pe.recoveringCid());
+      b.setRecoveringCid(pe.recoveringCid()).setRecoveryEpoch(pe.recoveryEpoch())
+          .setRecoveringAddress(target == null ? "" : target.address());
+    }
     return b.build();
   }
 }

@@ -18,7 +18,8 @@ import java.util.function.Function;
 
 /**
  * The meta RPC endpoint: one handler per request kind, each a thin adapter from the envelope body to an
- * operation in {@link ChunkOps}, {@link VolumeOps} or {@link ExtentOps}. Handlers run on Netty event loops and
+ * operation in {@link ChunkOps}, {@link VolumeOps}, {@link ExtentOps}, {@link SessionOps},
+ * {@link RecoveryOps} or {@link RecoveryAdminOps}. Handlers run on Netty event loops and
  * never block: operations hop onto the MetaLoop and complete there. Errors travel as failed futures
  * ({@link BasaltException}, {@link io.basalt.rpc.NotLeaderException}); the RPC server turns them into replies.
  * Until {@link #attach} (the RPC server starts before the election, since its address is the election id) every
@@ -26,7 +27,13 @@ import java.util.function.Function;
  */
 public final class MetaRpcService {
   /** The operations behind the handlers. */
-  public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions) {}
+  public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions,
+      RecoveryOps recovery, RecoveryAdminOps recoveryAdmin) {
+    /** Without recovery operations (their requests are answered NOT_READY). */
+    public Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions) {
+      this(chunks, volumes, extents, sessions, null, null);
+    }
+  }
 
   private volatile Ops ops;
   private final boolean testMode;
@@ -78,6 +85,15 @@ public final class MetaRpcService {
     handle(server, BodyCase.GET_EXTENT, (o, h) -> o.extents().get(h.getGetExtent().getPid()), MetaRpcService::extent);
     handle(server, BodyCase.ACQUIRE_LEASE, (o, h) -> o.extents().acquireLease(h.getAcquireLease()),
         MetaRpcService::extent);
+    handle(server, BodyCase.REPLICA_FAILED, (o, h) -> recovery(o).replicaFailed(h.getReplicaFailed()),
+        MetaRpcService::extent);
+    handle(server, BodyCase.RECOVERY_DONE, (o, h) -> recovery(o).recoveryDone(h.getRecoveryDone()),
+        MetaRpcService::extent);
+    handle(server, BodyCase.LIST_RECOVERIES, (o, h) -> recoveryAdmin(o).list(),
+        Envelope.Builder::setListRecoveriesResponse);
+    handle(server, BodyCase.SET_RECOVERY_THROTTLE,
+        (o, h) -> recoveryAdmin(o).setThrottle(h.getSetRecoveryThrottle()),
+        Envelope.Builder::setSetRecoveryThrottleResponse);
     server.handle(BodyCase.SET_FAILPOINT, this::setFailpoint);
     return server;
   }
@@ -96,6 +112,20 @@ public final class MetaRpcService {
     }
     return java.util.concurrent.CompletableFuture.completedFuture(io.basalt.rpc.Reply.of(Envelope.newBuilder()
         .setSetFailpointResponse(io.basalt.proto.SetFailpointResponse.newBuilder().addAllActive(failpoints.list()))));
+  }
+
+  private static RecoveryOps recovery(Ops o) {
+    if (o.recovery() == null) {
+      throw new BasaltException(ErrorCode.NOT_READY, "recovery is not wired on this meta server", true);
+    }
+    return o.recovery();
+  }
+
+  private static RecoveryAdminOps recoveryAdmin(Ops o) {
+    if (o.recoveryAdmin() == null) {
+      throw new BasaltException(ErrorCode.NOT_READY, "recovery is not wired on this meta server", true);
+    }
+    return o.recoveryAdmin();
   }
 
   private static void volume(Envelope.Builder b, VolumeInfo v) {

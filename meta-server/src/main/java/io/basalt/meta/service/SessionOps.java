@@ -33,10 +33,17 @@ public final class SessionOps {
   private static final Logger log = LoggerFactory.getLogger(SessionOps.class);
   private final MetaState state;
   private final String self;
+  private final RecoveryOps recovery;
 
   public SessionOps(MetaState state, String self) {
+    this(state, self, null);
+  }
+
+  /** @param recovery answers a chunk's recovery tasks and drops a superseded chunk's targets (null: none) */
+  public SessionOps(MetaState state, String self, RecoveryOps recovery) {
     this.state = state;
     this.self = self;
+    this.recovery = recovery;
   }
 
   private record Answer(KeepAliveResponse response, boolean returnedChunk) {}
@@ -56,12 +63,20 @@ public final class SessionOps {
       SessionTable.KeepAlive ka = t.sessions().keepAlive(group, req.getCid(), req.getSessionUuid(),
           req.getSessionEpoch(), req.getName(), now);
       SessionTable.Session s = ka.session();
-      ka.superseded().ifPresent(old -> releaseLeases(t, old, "superseded by session=" + s.uuid()));
+      ka.superseded().ifPresent(old -> {
+        releaseLeases(t, old, "superseded by session=" + s.uuid());
+        if (recovery != null && old.group() == SessionGroup.CHUNK) {
+          recovery.sessionEnded(t, old, "superseded by session=" + s.uuid());
+        }
+      });
       KeepAliveResponse.Builder b = KeepAliveResponse.newBuilder().setSessionUuid(s.uuid())
           .setSessionEpoch(s.epoch()).setSessionTimeoutMs(t.sessions().config().sessionTimeout().toMillis());
       if (chunk != null) {
         t.chunks().put(chunk.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), now));
         reconcileLeases(t, req, s, now, b);
+        if (recovery != null) {
+          RecoveryOps.keepAlive(t, s, req, b, now);
+        }
       }
       return new Answer(b.build(), chunk != null && chunk.status() == ChunkStatus.SESSION_EXPIRED);
     });

@@ -30,11 +30,14 @@ import org.slf4j.LoggerFactory;
  * (the tick itself measures the leader's pauses). Expired sessions lose their leases at once; expired chunk
  * sessions the table hands out as removable leave the membership of their extents in one batched, fenced
  * ZooKeeper multi (epoch + 1 each, extent DEGRADED, chunk SESSION_EXPIRED), except where the chunk is the extent's
- * last replica with a live session, which is kept (DEGRADED). DEGRADED extents are what recovery picks up.
+ * last replica with a live session, which is kept (DEGRADED). DEGRADED extents are what recovery picks up. Every
+ * chunk session that ends (expired, even in jeopardy) drops the recoveries its chunk is the target of
+ * ({@link RecoveryOps#sessionEnded}).
  */
 public final class SessionTicker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionTicker.class);
   private final MetaState state;
+  private final RecoveryOps recovery;
   private final SessionConfig cfg;
   private final ScheduledExecutorService timer;
   private final Counter expiries;
@@ -47,6 +50,12 @@ public final class SessionTicker implements AutoCloseable {
   private final AtomicInteger held = new AtomicInteger();
 
   public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry) {
+    this(state, cfg, registry, null);
+  }
+
+  /** @param recovery drops the recoveries an expired chunk was the target of (null: none) */
+  public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry, RecoveryOps recovery) {
+    this.recovery = recovery;
     this.state = state;
     this.cfg = cfg;
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("meta-session-tick"));
@@ -80,6 +89,9 @@ public final class SessionTicker implements AutoCloseable {
     for (SessionTable.Session s : r.expired()) {
       expiries.inc();
       SessionOps.releaseLeases(t, s, "session expired");
+      if (recovery != null && s.group() == io.basalt.proto.SessionGroup.CHUNK) {
+        recovery.sessionEnded(t, s, "session expired"); // even in jeopardy: a target is never the last copy
+      }
     }
     jeopardy.set(sessions.inJeopardy() ? 1 : 0);
     alive.set(sessions.aliveCount());
@@ -117,7 +129,7 @@ public final class SessionTicker implements AutoCloseable {
           if (othersAlive) {
             upserts.put(pe.pid(), cur.withoutReplica(cid));
             removed++;
-          } else if (cur.state() != ExtentState.EXTENT_DEGRADED) {
+          } else if (cur.state() != ExtentState.EXTENT_DEGRADED && !cur.recovering()) {
             upserts.put(pe.pid(), cur.withState(ExtentState.EXTENT_DEGRADED));
             kept++;
           } else {

@@ -4,6 +4,7 @@ import io.basalt.proto.ChunkRecord;
 import io.basalt.proto.ExtentMapPage;
 import io.basalt.proto.IdCounters;
 import io.basalt.proto.PExtentPage;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.VolumeRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.List;
  */
 public final class MutationBatch {
   /** One record change. */
-  public sealed interface Op permits PutChunk, PutVolume, DeleteVolume, PutMapPage, PutPExtentPage, PutIds {}
+  public sealed interface Op permits PutChunk, PutVolume, DeleteVolume, PutMapPage, PutPExtentPage, PutIds,
+      PutRecoveryThrottle {}
 
   public record PutChunk(ChunkRecord chunk) implements Op {}
 
@@ -31,6 +33,9 @@ public final class MutationBatch {
   public record PutPExtentPage(long page, PExtentPage pextents) implements Op {}
 
   public record PutIds(IdCounters ids) implements Op {}
+
+  /** config/recovery: the operator's recovery throttle. */
+  public record PutRecoveryThrottle(RecoveryThrottle throttle) implements Op {}
 
   private final List<Op> ops = new ArrayList<>();
 
@@ -64,6 +69,11 @@ public final class MutationBatch {
     return this;
   }
 
+  public MutationBatch putRecoveryThrottle(RecoveryThrottle throttle) {
+    ops.add(new PutRecoveryThrottle(throttle));
+    return this;
+  }
+
   public List<Op> ops() {
     return List.copyOf(ops);
   }
@@ -87,6 +97,8 @@ public final class MutationBatch {
       return "PutMapPage(vid=" + m.vid() + ",page=" + m.page() + ")";
     } else if (op instanceof PutPExtentPage p) {
       return "PutPExtentPage(page=" + p.page() + ")";
+    } else if (op instanceof PutRecoveryThrottle) {
+      return "PutRecoveryThrottle";
     }
     return "PutIds";
   }

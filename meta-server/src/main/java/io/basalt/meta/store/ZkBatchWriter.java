@@ -6,6 +6,7 @@ import io.basalt.meta.store.MutationBatch.PutChunk;
 import io.basalt.meta.store.MutationBatch.PutIds;
 import io.basalt.meta.store.MutationBatch.PutMapPage;
 import io.basalt.meta.store.MutationBatch.PutPExtentPage;
+import io.basalt.meta.store.MutationBatch.PutRecoveryThrottle;
 import io.basalt.meta.store.MutationBatch.PutVolume;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,6 +74,8 @@ final class ZkBatchWriter {
       }
     } else if (op instanceof PutIds i) {
       put(paths.ids(), i.ids().toByteArray());
+    } else if (op instanceof PutRecoveryThrottle r) {
+      put(paths.recoveryThrottle(), r.throttle().toByteArray());
     } else {
       throw new IllegalArgumentException("unknown op " + op);
     }

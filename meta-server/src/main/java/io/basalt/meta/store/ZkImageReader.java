@@ -6,6 +6,7 @@ import io.basalt.proto.ExtentMapPage;
 import io.basalt.proto.IdCounters;
 import io.basalt.proto.PExtentPage;
 import io.basalt.proto.PExtentRecord;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.VolumeRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,7 +75,13 @@ final class ZkImageReader {
         known.add(path);
       }
     }
-    return new Loaded(new MetaImage(clusterId, ids, chunks, volumes, maps, pextents), known);
+    RecoveryThrottle throttle = null;
+    byte[] throttleBytes = dataOrNull(paths.recoveryThrottle());
+    if (throttleBytes != null) {
+      throttle = parse(paths.recoveryThrottle(), () -> RecoveryThrottle.parseFrom(throttleBytes));
+      known.add(paths.recoveryThrottle());
+    }
+    return new Loaded(new MetaImage(clusterId, ids, chunks, volumes, maps, pextents, throttle), known);
   }
 
   private Map<Integer, Long> readMap(long vid) throws Exception {

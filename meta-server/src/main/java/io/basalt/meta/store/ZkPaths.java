@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
  *   volumes/&lt;vid&gt;         VolumeRecord
  *   volumes/&lt;vid&gt;/map/&lt;page&gt;   ExtentMapPage (index / PAGE)
  *   pextents/&lt;page&gt;       PExtentPage (pid / PAGE)
+ *   config/recovery        RecoveryThrottle (operator-set; absent = defaults)
  * </pre>
  * Pure value; safe from any thread.
  */
@@ -86,6 +87,14 @@ public record ZkPaths(String cluster) {
 
   public String pextentPage(long page) {
     return pextents() + "/" + page;
+  }
+
+  public String config() {
+    return root() + "/config";
+  }
+
+  public String recoveryThrottle() {
+    return config() + "/recovery";
   }
 
   /** Page of an extent index (map pages) or a pid (pextent pages). */

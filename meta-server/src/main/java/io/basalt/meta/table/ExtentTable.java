@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Physical extents by pid (with their soft lease owner), each volume's extent map (vid -> index -> pid), and how
@@ -25,6 +26,10 @@ public final class ExtentTable {
   private final Map<Long, TreeMap<Integer, Long>> maps = new HashMap<>();
   private final Map<Integer, Integer> replicaCounts = new HashMap<>();
   private final Map<Integer, Integer> primaryCounts = new HashMap<>();
+  /** Recovery target cid -> pids it is the RECOVERING member of (keepalive answers read this, never a scan). */
+  private final Map<Integer, TreeSet<Long>> recoveringByCid = new HashMap<>();
+  /** Pids with fewer full members than expected (what recovery looks at). */
+  private final TreeSet<Long> shortPids = new TreeSet<>();
 
   /** The pextent, or null. */
   public PExtent get(long pid) {
@@ -63,6 +68,17 @@ public final class ExtentTable {
     return byPid.size();
   }
 
+  /** Pids whose RECOVERING member is {@code cid}, ascending (read-only). */
+  public Set<Long> recoveringOn(int cid) {
+    TreeSet<Long> pids = recoveringByCid.get(cid);
+    return pids == null ? Set.of() : Collections.unmodifiableSet(pids);
+  }
+
+  /** Pids with fewer full members than expected, ascending (read-only). */
+  public Set<Long> shortOfReplicas() {
+    return Collections.unmodifiableSet(shortPids);
+  }
+
   /** Every pextent, in pid order (read-only). */
   public java.util.Collection<PExtent> all() {
     return Collections.unmodifiableCollection(byPid.values());
@@ -73,8 +89,10 @@ public final class ExtentTable {
     PExtent old = byPid.put(pe.pid(), pe);
     if (old != null) {
       count(old.replicas(), -1);
+      unindex(old);
     }
     count(pe.replicas(), +1);
+    index(pe);
     maps.computeIfAbsent(pe.vid(), v -> new TreeMap<>()).put(pe.index(), pe.pid());
   }
 
@@ -92,6 +110,7 @@ public final class ExtentTable {
         PExtent pe = byPid.remove(pid);
         if (pe != null) {
           count(pe.replicas(), -1);
+          unindex(pe);
           removed.add(pe);
         }
       }
@@ -137,6 +156,25 @@ public final class ExtentTable {
     PExtentPage.Builder b = PExtentPage.newBuilder();
     merged.values().forEach(pe -> b.addPextents(pe.toRecord()));
     return b.build();
+  }
+
+  private void index(PExtent pe) {
+    if (pe.recovering()) {
+      recoveringByCid.computeIfAbsent(pe.recoveringCid(), c -> new TreeSet<>()).add(pe.pid());
+    }
+    if (pe.shortOfReplicas()) {
+      shortPids.add(pe.pid());
+    }
+  }
+
+  private void unindex(PExtent pe) {
+    if (pe.recovering()) {
+      TreeSet<Long> pids = recoveringByCid.get(pe.recoveringCid());
+      if (pids != null && pids.remove(pe.pid()) && pids.isEmpty()) {
+        recoveringByCid.remove(pe.recoveringCid());
+      }
+    }
+    shortPids.remove(pe.pid());
   }
 
   private void count(List<Integer> cids, int delta) {

@@ -4,7 +4,9 @@ import io.basalt.session.SessionTable;
 import io.basalt.meta.store.MetaImage;
 import io.basalt.proto.ChunkRecord;
 import io.basalt.proto.IdCounters;
+import io.basalt.meta.recovery.RecoveryThrottles;
 import io.basalt.proto.PExtentRecord;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.VolumeRecord;
 import java.util.Map;
 
@@ -17,6 +19,8 @@ public final class MetaTables {
   private final ChunkTable chunks = new ChunkTable();
   private final VolumeTable volumes = new VolumeTable();
   private final ExtentTable extents = new ExtentTable();
+  private final RecoveryTable recovery = new RecoveryTable();
+  private RecoveryThrottle throttle = RecoveryThrottles.DEFAULT;
   private IdCounters ids;
   private SessionTable sessions;
 
@@ -39,6 +43,7 @@ public final class MetaTables {
     for (PExtentRecord r : image.pextents()) {
       t.extents.put(PExtent.fromRecord(r));
     }
+    t.throttle = RecoveryThrottles.effective(image.recoveryThrottle());
     return t;
   }
 
@@ -66,6 +71,20 @@ public final class MetaTables {
     return extents;
   }
 
+  /** Soft recovery state of this term (progress, cooldowns). */
+  public RecoveryTable recovery() {
+    return recovery;
+  }
+
+  /** The recovery throttle in force (persisted at config/recovery). */
+  public RecoveryThrottle throttle() {
+    return throttle;
+  }
+
+  public void setThrottle(RecoveryThrottle throttle) {
+    this.throttle = throttle;
+  }
+
   /** This term's sessions (soft state, started when the term's tables load). */
   public SessionTable sessions() {
     return sessions;
@@ -78,5 +97,21 @@ public final class MetaTables {
   /** Whether {@code pe}'s lease owner holds a live session (an owner entry under a dead session is no owner). */
   public boolean ownerAlive(PExtent pe) {
     return pe.hasOwner() && sessions != null && sessions.isAlive(pe.ownerCid(), pe.ownerSession());
+  }
+
+  /** Whether chunk {@code cid} holds a live session. */
+  public boolean chunkAlive(int cid) {
+    return sessions != null && sessions.aliveChunk(cid).isPresent();
+  }
+
+  /** Full members of {@code pe} whose chunk holds a live session. */
+  public int liveReplicas(PExtent pe) {
+    int n = 0;
+    for (int cid : pe.replicas()) {
+      if (chunkAlive(cid)) {
+        n++;
+      }
+    }
+    return n;
   }
 }

@@ -54,4 +54,47 @@ class ExtentTableTest {
     assertThat(t.mapPage(10, 0, Map.of(7, 5L)).getPidsMap()).containsOnlyKeys(0, 7, 999);
     assertThat(t.mapPage(10, 1, Map.of(7, 5L)).getPidsMap()).containsOnlyKeys(1000);
   }
+
+  @Test
+  void recoveryFieldsArePersistedAndStateStaysDerived() {
+    PExtent pe = PExtent.allocated(7, 1, 3, List.of(1, 2, 3)).withOwner(1, 5).withoutReplica(3);
+    assertThat(pe.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_DEGRADED);
+    PExtent rec = pe.withRecoveryTarget(4, true);
+    assertThat(rec.epoch()).isEqualTo(3);
+    assertThat(rec.recoveryEpoch()).isEqualTo(3);
+    assertThat(rec.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+    assertThat(PExtent.fromRecord(rec.toRecord())).isEqualTo(rec.withoutOwner());
+    assertThat(rec.withoutReplica(2).state()).as("a target keeps it RECOVERING")
+        .isEqualTo(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+    PExtent promoted = rec.promoted();
+    assertThat(promoted.replicas()).containsExactly(1, 2, 4);
+    assertThat(promoted.epoch()).isEqualTo(4);
+    assertThat(promoted.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_HEALTHY);
+    assertThat(promoted.recoveringCid()).isZero();
+    PExtent dropped = rec.withoutRecoveryTarget();
+    assertThat(dropped.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_DEGRADED);
+    assertThat(dropped.epoch()).isEqualTo(4);
+    assertThatThrownBy(() -> pe.withRecoveryTarget(2, false)).as("a member is never the target")
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void indexesRecoveryTargetsAndShortExtents() {
+    ExtentTable t = new ExtentTable();
+    PExtent a = PExtent.allocated(1, 10, 0, List.of(1, 2, 3)).withoutReplica(3);
+    t.put(a);
+    t.put(PExtent.allocated(2, 10, 1, List.of(1, 2, 3)));
+    assertThat(t.shortOfReplicas()).containsExactly(1L);
+    assertThat(t.recoveringOn(4)).isEmpty();
+    t.put(a.withRecoveryTarget(4, false));
+    assertThat(t.recoveringOn(4)).containsExactly(1L);
+    t.put(t.get(1).promoted());
+    assertThat(t.recoveringOn(4)).isEmpty();
+    assertThat(t.shortOfReplicas()).isEmpty();
+    t.put(t.get(1).withoutReplica(2).withRecoveryTarget(5, false));
+    assertThat(t.recoveringOn(5)).containsExactly(1L);
+    t.removeVolume(10);
+    assertThat(t.recoveringOn(5)).isEmpty();
+    assertThat(t.shortOfReplicas()).isEmpty();
+  }
 }

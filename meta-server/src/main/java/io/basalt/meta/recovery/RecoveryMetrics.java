@@ -1,0 +1,47 @@
+package io.basalt.meta.recovery;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Recovery metrics of the meta leader. Gauges read volatile snapshots the MetaLoop publishes each recovery pass:
+ * degraded = extents short of their expected replica count (with or without a target), recovering = extents with a
+ * target, bytes/s = the sum of the rates targets last reported. Injected registry, never static.
+ */
+public final class RecoveryMetrics {
+  public final Counter started;
+  public final Counter completed;
+  public final Counter dropped;
+  public final Counter replicaFailedRemoved;
+  public final Counter replicaFailedRefused;
+  private final Timer duration;
+  private volatile long degraded;
+  private volatile long recovering;
+  private volatile long bytesPerSec;
+
+  public RecoveryMetrics(MetricRegistry registry) {
+    started = registry.counter("basalt_meta_recovery_started");
+    completed = registry.counter("basalt_meta_recovery_completed");
+    dropped = registry.counter("basalt_meta_recovery_dropped");
+    replicaFailedRemoved = registry.counter("basalt_meta_replica_failed_removed");
+    replicaFailedRefused = registry.counter("basalt_meta_replica_failed_refused");
+    duration = registry.timer("basalt_meta_recovery_duration");
+    registry.gauge("basalt_meta_recovery_degraded_extents", () -> (Gauge<Long>) () -> degraded);
+    registry.gauge("basalt_meta_recovery_recovering_extents", () -> (Gauge<Long>) () -> recovering);
+    registry.gauge("basalt_meta_recovery_bytes_per_sec", () -> (Gauge<Long>) () -> bytesPerSec);
+  }
+
+  /** A recovery assigned by this leader was promoted after {@code nanos}. */
+  public void promotedAfter(long nanos) {
+    duration.update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void publish(long degraded, long recovering, long bytesPerSec) {
+    this.degraded = degraded;
+    this.recovering = recovering;
+    this.bytesPerSec = bytesPerSec;
+  }
+}
