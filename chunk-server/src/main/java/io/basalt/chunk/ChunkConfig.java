@@ -122,6 +122,11 @@ public record ChunkConfig(
         s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
   }
 
+  public ChunkConfig withReportInterval(Duration report) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        sessions, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);
+  }
+
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention);

@@ -56,6 +56,11 @@ public final class ChunkServerMain implements Callable<Integer> {
           + " this (${DEFAULT-VALUE})")
   String replicaWriteTimeout;
 
+  @Option(names = "--report-interval", defaultValue = "30s",
+      description = "ReportReplicas period: how soon stale copies are marked and, once their extents are fully"
+          + " redundant again, deleted (${DEFAULT-VALUE}; one report is sent at start-up)")
+  String reportInterval;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -77,6 +82,7 @@ public final class ChunkServerMain implements Callable<Integer> {
           .withAdvertise(advertise == null ? null : HostPort.parse(advertise)).withZone(zone).withMetricsPort(metricsPort)
           .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode)
           .withReplicateTimeout(Units.parseDuration(replicaWriteTimeout))
+          .withReportInterval(Units.parseDuration(reportInterval))
           .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

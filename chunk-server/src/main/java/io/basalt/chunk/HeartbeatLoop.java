@@ -54,8 +54,8 @@ final class HeartbeatLoop implements AutoCloseable {
 
   HeartbeatLoop start() {
     long report = cfg.reportInterval().toMillis();
-    thread.scheduleWithFixedDelay(() -> guarded("report replicas", this::report), report, report,
-        TimeUnit.MILLISECONDS);
+    // The first report at once: a returning chunk learns which of its copies are stale without waiting a period.
+    thread.scheduleWithFixedDelay(() -> guarded("report replicas", this::report), 0, report, TimeUnit.MILLISECONDS);
     return this;
   }
 

@@ -359,6 +359,31 @@ public final class SessionTable {
     return pauses;
   }
 
+  /** How long ago the leader last heard a keepalive of live session {@code s} (its lease runs a fixed time from it). */
+  public long silentForNanos(Session s, long now) {
+    return now - (s.expiresAt - leaseEnd);
+  }
+
+  /** Live chunk sessions, and how many of them sent no keepalive for more than {@code silentNanos}. */
+  public record ChunkSilence(int alive, int silent) {
+    /** Whether more than {@code share} of the live chunks are silent: the start of a mass event, not one failure. */
+    public boolean massive(double share) {
+      return alive > 0 && silent > share * alive;
+    }
+  }
+
+  public ChunkSilence chunkSilence(long now, long silentNanos) {
+    int alive = 0;
+    int silent = 0;
+    for (Session s : chunkLatest.values()) {
+      if (s.alive()) {
+        alive++;
+        if (silentForNanos(s, now) > silentNanos) silent++;
+      }
+    }
+    return new ChunkSilence(alive, silent);
+  }
+
   public int aliveCount() {
     int n = 0;
     for (Session s : byUuid.values()) {

@@ -15,8 +15,8 @@ import java.util.function.IntPredicate;
  *   <li>order: live replica count ascending (one live copy first), then pid;</li>
  *   <li>a chunk takes part, as target or as copy source, in at most {@code perChunk} running recoveries (those
  *       already running are in {@code busy}); an extent whose source is at the limit waits for a later pass;</li>
- *   <li>target: an eligible chunk (HEALTHY, live session) that is not a member, not cooling down unless no other
- *       qualifies, in a zone no member has if possible, least used (used bytes, then running recoveries, then cid).</li>
+ *   <li>target: an eligible chunk (HEALTHY, live session) that is not a member and not cooling down, in a zone no
+ *       member has if possible, least used (used bytes, then running recoveries, then cid).</li>
  * </ul>
  */
 public final class RecoveryPolicy {
@@ -72,14 +72,14 @@ public final class RecoveryPolicy {
 
   private static Integer pickTarget(List<ChunkView> possible, Candidate c, Map<Integer, Integer> load, int perChunk,
       IntPredicate coolingDown, Map<Integer, String> zones) {
-    List<ChunkView> fresh = new ArrayList<>();
-    List<ChunkView> cooling = new ArrayList<>();
+    // A cooling-down chunk is never picked, even when it is the only one: re-adding a chunk whose data channel just
+    // failed would remove it again at the next write (add/remove flapping, TESTPLAN F15); the extent waits instead.
+    List<ChunkView> pool = new ArrayList<>();
     for (ChunkView v : possible) {
-      if (load.getOrDefault(v.cid(), 0) < perChunk) {
-        (coolingDown.test(v.cid()) ? cooling : fresh).add(v);
+      if (load.getOrDefault(v.cid(), 0) < perChunk && !coolingDown.test(v.cid())) {
+        pool.add(v);
       }
     }
-    List<ChunkView> pool = fresh.isEmpty() ? cooling : fresh;
     if (pool.isEmpty()) {
       return null;
     }

@@ -79,7 +79,7 @@ public final class RecoveryOps {
       int floor = Math.min(2, pe.expectedReplicas() - 1);
       String refusal = t.sessions().inJeopardy() ? "the cluster is in jeopardy"
           : pe.replicas().size() - 1 < floor ? "it would leave " + (pe.replicas().size() - 1)
-              + " members, below " + floor : null;
+              + " members, below " + floor : massSilence(t, failed, now);
       if (refusal != null) {
         metrics.replicaFailedRefused.inc();
         log.warn("ReplicaFailed refused pid={} epoch={} cid={} owner={} why={} reason={}", pe.pid(), pe.epoch(),
@@ -95,6 +95,25 @@ public final class RecoveryOps {
             next.epoch(), failed, pe.ownerCid(), next.replicas(), req.getReason());
       });
     });
+  }
+
+  /**
+   * Why a failure report about {@code failed} must wait, or null. When {@code failed} has gone silent towards meta
+   * too (no keepalive for two intervals) while more than the mass-expiry share of the chunks are silent, this is the
+   * start of a mass event (a switch, a power feed, many frozen VMs): removing replicas on the owners' word would
+   * churn memberships the jeopardy guard is there to keep, so session expiry, with that guard, decides instead. A
+   * single silent or unreachable chunk is removed at once.
+   */
+  private static String massSilence(MetaTables t, int failed, long now) {
+    SessionTable sessions = t.sessions();
+    var session = sessions.aliveChunk(failed);
+    long silentAfter = sessions.config().keepaliveInterval().multipliedBy(2).toNanos();
+    if (session.isEmpty() || sessions.silentForNanos(session.get(), now) <= silentAfter) {
+      return null;
+    }
+    SessionTable.ChunkSilence silence = sessions.chunkSilence(now, silentAfter);
+    return silence.massive(sessions.config().massExpiryShare()) ? silence.silent() + " of " + silence.alive()
+        + " chunks are silent towards meta too (a mass event: session expiry and the jeopardy guard decide)" : null;
   }
 
   /**

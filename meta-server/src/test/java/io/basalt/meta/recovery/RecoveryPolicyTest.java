@@ -60,13 +60,14 @@ class RecoveryPolicyTest {
   }
 
   @Test
-  void coolingDownChunksOnlyWhenNothingElseQualifies() {
+  void coolingDownChunksAreNeverPickedAndTheExtentWaits() {
     List<ChunkView> chunks = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0), chunk(4, "d", 999));
     Candidate c = new Candidate(7, 2, 1, List.of(1, 2));
     assertThat(RecoveryPolicy.plan(List.of(c), chunks, Map.of(), 4, cid -> cid == 3).assignments())
         .containsExactly(new Assignment(7, 4, 1));
-    assertThat(RecoveryPolicy.plan(List.of(c), chunks, Map.of(), 4, cid -> cid >= 3).assignments())
-        .as("every candidate cools down: the least used of them").containsExactly(new Assignment(7, 3, 1));
+    Result waiting = RecoveryPolicy.plan(List.of(c), chunks, Map.of(), 4, cid -> cid >= 3);
+    assertThat(waiting.assignments()).as("every candidate cools down: no flapping re-add").isEmpty();
+    assertThat(waiting.noTarget()).as("it waits for a cooldown to end, it is not without targets").isEmpty();
   }
 
   @Test

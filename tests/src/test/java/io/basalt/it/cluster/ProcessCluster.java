@@ -93,9 +93,20 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     }
   }
 
-  /** The test is about to make {@code node} exit by itself (a failpoint {@code exit}): not an unexpected death. */
-  public void expectExit(ClusterNode node) {
+  /**
+   * Makes {@code node} exit at the next pass through failpoint {@code name} (a crash between two steps), as an
+   * expected death. The exit may come before the answer to this call: a connection closed by it is no error.
+   */
+  public void failpointExit(ClusterNode node, String name) {
     node.markKilled();
+    try {
+      failpoint(node, name, "1*exit");
+    } catch (java.util.concurrent.CompletionException e) {
+      if (node.isAlive() && !(e.getCause() instanceof io.basalt.rpc.BasaltException b
+          && b.code() == io.basalt.proto.ErrorCode.UNAVAILABLE)) {
+        throw e;
+      }
+    }
   }
 
   /** SIGSTOP (the process freezes: no heartbeats, no replies), and wait until the kernel shows it stopped. */

@@ -36,8 +36,12 @@ final class RecoveryCluster {
   private RecoveryCluster() {}
 
   static ProcessClusterBuilder builder(Path dir, int chunks) {
-    return ProcessCluster.builder(dir).chunks(chunks).nbd(false).sessions(KEEPALIVE, TIMEOUT)
-        .args(NodeRole.CHUNK, "--replica-write-timeout", REPLICA_TIMEOUT.toMillis() + "ms");
+    return builder(dir, chunks, KEEPALIVE, TIMEOUT);
+  }
+
+  static ProcessClusterBuilder builder(Path dir, int chunks, Duration keepalive, Duration timeout) {
+    return ProcessCluster.builder(dir).chunks(chunks).nbd(false).sessions(keepalive, timeout)
+        .args(NodeRole.CHUNK, "--replica-write-timeout", REPLICA_TIMEOUT.toMillis() + "ms", "--report-interval", "1s");
   }
 
   /** Random writers over the whole volume (dense extents soon), the QD1 writer, readers; ends after 3 minutes. */

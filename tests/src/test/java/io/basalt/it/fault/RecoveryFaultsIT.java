@@ -116,7 +116,7 @@ class RecoveryFaultsIT {
   @Test
   void quickRestartReleasesLeasesAtOnceAndRecovers() {
     Duration timeout = Duration.ofSeconds(6);
-    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).sessions(Duration.ofMillis(500), timeout).start();
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4, Duration.ofMillis(500), timeout).start();
         ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
             new MetricRegistry())) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
@@ -223,8 +223,7 @@ class RecoveryFaultsIT {
         int cid = RecoveryCluster.cidOf(cluster, victim);
 
         long crashAt = System.nanoTime();
-        cluster.expectExit(victim);
-        cluster.failpoint(victim, point, "1*exit");
+        cluster.failpointExit(victim, point);
         await().atMost(Duration.ofSeconds(20)).until(() -> !victim.isAlive());
         await().atMost(Duration.ofSeconds(20)).until(() -> RecoveryCluster.gone(cluster, "vol", cid));
         cluster.start(victim);

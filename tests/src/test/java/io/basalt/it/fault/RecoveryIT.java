@@ -47,8 +47,9 @@ class RecoveryIT {
 
   /**
    * (a) F01: kill -9 a chunk that holds replicas but owns nothing, restart it once its session is gone. Every extent
-   * returns to 3 replicas on the 4th chunk; the returning chunk's replicas are kept while recovery runs (they could
-   * be the last good copies) and collected once the extents are fully redundant again.
+   * returns to 3 replicas on the 4th chunk (whose first copy batches fail at a failpoint and are retried); the
+   * returning chunk's replicas are kept while recovery runs (they could be the last good copies) and collected once
+   * the extents are fully redundant again.
    */
   @Test
   void killedReplicaIsReplacedAndItsOldReplicasCollectedAfterRedundancy() {
@@ -64,6 +65,9 @@ class RecoveryIT {
         int cid = RecoveryCluster.cidOf(cluster, victim);
         Set<Long> held = RecoveryCluster.pidsWithMember(cluster, "vol", cid);
         cluster.setRecoveryThrottle(MiB, 0); // slow enough that the victim returns while recovery still runs
+        // the copy loop's failpoint: the first batches a target fetches fail, and it retries from the same place
+        cluster.chunks().stream().filter(n -> n != victim)
+            .forEach(n -> cluster.failpoint(n, "chunk.recovery.copy-batch", "3*error"));
 
         long killedAt = System.nanoTime();
         cluster.kill9(victim);
@@ -174,10 +178,10 @@ class RecoveryIT {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
         ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
             new MetricRegistry())) {
-      VolumeInfo info = cluster.createVolume("vol", 16 * MiB, 4 * MiB, 3);
+      VolumeInfo info = cluster.createVolume("vol", 16 * MiB, 8 * MiB, 3);
       Volume volume = volumes.open("vol");
-      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 16 * MiB, 87))) {
-        RecoveryCluster.awaitOwners(cluster, "vol", 4);
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 8 * MiB, 16 * MiB, 87))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
         await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
         cluster.setRecoveryThrottle(2 * MiB, 0); // the copy takes seconds: writes run during all of it
         ClusterNode lost = RecoveryCluster.nonOwnerMember(cluster, "vol");
