@@ -354,12 +354,22 @@ class RecoveryOpsTest {
     assertThat(dropped.getState()).isEqualTo(ExtentState.EXTENT_DEGRADED);
     assertThat(keepAlive(d.outsider()).getRecoveryTasksList()).isEmpty();
 
-    assertThat(pass()).as("both non-members cool down: one is still picked").isEqualTo(1);
+    assertThat(pass()).as("both non-members cool down: the extent waits rather than re-add a failed chunk")
+        .isZero();
+    assertThat(get(pid).getRecoveringCid()).isZero();
+  }
+
+  @Test
+  void aTargetWhoseSessionExpiresLosesItsRecovery() {
+    Degraded d = degraded();
+    long pid = d.extent().getPid();
+    pass();
     int target = get(pid).getRecoveringCid();
     assertThat(target).isIn(d.victim(), d.outsider());
     silent.add(target);
     await().atMost(Duration.ofSeconds(10)).until(() -> get(pid).getRecoveringCid() == 0);
-    assertThat(counter("basalt_meta_recovery_dropped")).isEqualTo(2);
+    assertThat(get(pid).getState()).isEqualTo(ExtentState.EXTENT_DEGRADED);
+    assertThat(counter("basalt_meta_recovery_dropped")).isEqualTo(1);
   }
 
   @Test

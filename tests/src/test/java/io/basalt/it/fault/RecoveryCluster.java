@@ -3,6 +3,10 @@ package io.basalt.it.fault;
 import static org.awaitility.Awaitility.await;
 
 import io.basalt.client.ClientConfig;
+import io.basalt.client.Volume;
+import io.basalt.it.check.ClusterChecker;
+import io.basalt.it.check.StressResult;
+import io.basalt.it.check.Stresser;
 import io.basalt.it.check.StressConfig;
 import io.basalt.it.cluster.ClusterNode;
 import io.basalt.it.cluster.NodeRole;
@@ -99,6 +103,18 @@ final class RecoveryCluster {
     return cluster.recoveries().getRecoveriesList().stream()
         .filter(r -> r.getTargetCid() != 0 && r.getBytesDone() > 0 && r.getBytesDone() < r.getBytesTotal())
         .toList();
+  }
+
+  /**
+   * Stops the stresser, prints its longest QD1 pause, and runs the checker on volume "vol": 3 hash-equal replicas
+   * per extent, every acknowledged write present, pauses within {@code pauseBudget}, no unexpected death.
+   */
+  static void check(ProcessCluster cluster, Stresser s, Volume volume, String name, Duration pauseBudget) {
+    StressResult r = s.stop();
+    System.out.printf("%s: max QD1 pause %d ms, p99 %.1f ms, writes acked %d, in doubt %d%n", name,
+        r.maxPause().toMillis(), r.p99().toNanos() / 1e6, r.writesAcked(), r.writesInDoubt());
+    ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(3).pauseBudget(pauseBudget)
+        .deaths(cluster::unexpectedDeaths).onFailure(report -> cluster.collectEvidence(name, report)).check();
   }
 
   /** Awaits full redundancy of {@code volume} and returns how long it took from {@code sinceNanos}. */

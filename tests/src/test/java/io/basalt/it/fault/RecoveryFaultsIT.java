@@ -8,8 +8,6 @@ import static org.awaitility.Awaitility.await;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
-import io.basalt.it.check.ClusterChecker;
-import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;
 import io.basalt.it.cluster.ClusterNode;
 import io.basalt.it.cluster.ProcessCluster;
@@ -40,12 +38,7 @@ class RecoveryFaultsIT {
   Path dir;
 
   private static void check(ProcessCluster cluster, Stresser s, Volume volume, String name, Duration pauseBudget) {
-    StressResult r = s.stop();
-    System.out.printf("%s: max QD1 pause %d ms, p99 %.1f ms, writes acked %d, in doubt %d%n", name,
-        r.maxPause().toMillis(), r.p99().toNanos() / 1e6, r.writesAcked(), r.writesInDoubt());
-    ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(3).pauseBudget(pauseBudget)
-        .deaths(cluster::unexpectedDeaths)
-        .onFailure(report -> cluster.collectEvidence("RecoveryFaultsIT-" + name, report)).check();
+    RecoveryCluster.check(cluster, s, volume, "RecoveryFaultsIT-" + name, pauseBudget);
   }
 
   /**
@@ -104,6 +97,39 @@ class RecoveryFaultsIT {
             oneLive.size(), twoLiveIdle.size(), Duration.ofNanos(System.nanoTime() - killedAt).toMillis());
         cluster.setRecoveryThrottle(200 * MiB, 4);
         check(cluster, s, volume, "F22-two-lost", RecoveryCluster.OWNER_LOSS_BUDGET);
+      }
+    }
+  }
+
+  /**
+   * F22: kill -9 the meta leader in the middle of a copy (2 meta servers, ZooKeeper session 4 s). The standby loads
+   * the recovery targets from ZooKeeper, the targets carry on under it, and the extents end fully redundant.
+   */
+  @Test
+  void recoverySurvivesTheMetaLeaderDyingMidCopy() {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).metas(2)
+        .args(io.basalt.it.cluster.NodeRole.META, "--zk-session-timeout", "4s").start();
+        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+            new MetricRegistry())) {
+      VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 99))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
+        cluster.setRecoveryThrottle(MiB, 0);
+        long killedAt = System.nanoTime();
+        cluster.kill9(RecoveryCluster.nonOwnerMember(cluster, "vol"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !RecoveryCluster.copying(cluster).isEmpty());
+        ClusterNode leader = cluster.awaitMetaLeader();
+        cluster.kill9(leader);
+        ClusterNode standby = cluster.awaitMetaLeader();
+        assertThat(standby).isNotSameAs(leader);
+        assertThat(cluster.extents("vol")).as("the targets survived the leader change")
+            .anyMatch(e -> e.getRecoveringCid() != 0 || e.getReplicasCount() == 3);
+        cluster.setRecoveryThrottle(200 * MiB, 0);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, killedAt, Duration.ofSeconds(90));
+        System.out.printf("F22 meta leader killed mid-copy: time to redundancy %d ms%n", toRedundancy.toMillis());
+        check(cluster, s, volume, "F22-kill-meta-leader", Duration.ofSeconds(12));
       }
     }
   }

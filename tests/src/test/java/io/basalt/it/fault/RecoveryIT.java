@@ -9,8 +9,6 @@ import static org.awaitility.Awaitility.await;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
-import io.basalt.it.check.ClusterChecker;
-import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;
 import io.basalt.it.cluster.ClusterNode;
 import io.basalt.it.cluster.ProcessCluster;
@@ -37,12 +35,7 @@ class RecoveryIT {
   Path dir;
 
   private static void check(ProcessCluster cluster, Stresser s, Volume volume, String name, Duration pauseBudget) {
-    StressResult r = s.stop();
-    System.out.printf("%s: max QD1 pause %d ms, p99 %.1f ms, writes acked %d, in doubt %d%n", name,
-        r.maxPause().toMillis(), r.p99().toNanos() / 1e6, r.writesAcked(), r.writesInDoubt());
-    ClusterChecker.of(cluster, "vol").stresser(s, volume).expectedReplicas(3).pauseBudget(pauseBudget)
-        .deaths(cluster::unexpectedDeaths)
-        .onFailure(report -> cluster.collectEvidence("RecoveryIT-" + name, report)).check();
+    RecoveryCluster.check(cluster, s, volume, "RecoveryIT-" + name, pauseBudget);
   }
 
   /**
@@ -141,6 +134,20 @@ class RecoveryIT {
     }
   }
 
+  /**
+   * Once writes made both extents dense: throttles recovery to 1 MiB/s, kills -9 a non-owner member, and returns
+   * a recovery in the middle of its copy (its source known).
+   */
+  private static RecoveryInfo loseAReplicaAndAwaitACopy(ProcessCluster cluster, Stresser s) {
+    RecoveryCluster.awaitOwners(cluster, "vol", 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
+    cluster.setRecoveryThrottle(MiB, 0);
+    cluster.kill9(RecoveryCluster.nonOwnerMember(cluster, "vol"));
+    return await().atMost(Duration.ofSeconds(30)).until(() -> RecoveryCluster.copying(cluster),
+        l -> l.stream().anyMatch(r -> r.getSourceCid() != 0)).stream().filter(r -> r.getSourceCid() != 0)
+        .findFirst().orElseThrow();
+  }
+
   /** (c) F22: kill -9 the recovery target mid-copy: recovery moves to another target and converges. */
   @Test
   void killedTargetMidCopyMovesRecoveryToAnotherTarget() {
@@ -150,14 +157,8 @@ class RecoveryIT {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 85))) {
-        RecoveryCluster.awaitOwners(cluster, "vol", 2);
-        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
-        cluster.setRecoveryThrottle(MiB, 0);
-        ClusterNode lost = RecoveryCluster.nonOwnerMember(cluster, "vol");
         long killedAt = System.nanoTime();
-        cluster.kill9(lost);
-        RecoveryInfo mid = await().atMost(Duration.ofSeconds(30)).until(() -> RecoveryCluster.copying(cluster),
-            l -> !l.isEmpty()).get(0);
+        RecoveryInfo mid = loseAReplicaAndAwaitACopy(cluster, s);
         ClusterNode target = cluster.chunkByCid(mid.getTargetCid());
         cluster.kill9(target);
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.recoveries().getRecoveriesList().stream()
@@ -207,15 +208,8 @@ class RecoveryIT {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 89))) {
-        RecoveryCluster.awaitOwners(cluster, "vol", 2);
-        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 3000);
-        cluster.setRecoveryThrottle(MiB, 0);
-        ClusterNode lost = RecoveryCluster.nonOwnerMember(cluster, "vol");
         long killedAt = System.nanoTime();
-        cluster.kill9(lost);
-        RecoveryInfo mid = await().atMost(Duration.ofSeconds(30)).until(() -> RecoveryCluster.copying(cluster),
-            l -> l.stream().anyMatch(r -> r.getSourceCid() != 0)).stream().filter(r -> r.getSourceCid() != 0)
-            .findFirst().orElseThrow();
+        RecoveryInfo mid = loseAReplicaAndAwaitACopy(cluster, s);
         cluster.kill9(cluster.chunkByCid(mid.getSourceCid()));
         cluster.setRecoveryThrottle(200 * MiB, 0);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, killedAt, Duration.ofSeconds(120));
