@@ -3,7 +3,6 @@ package io.basalt.it.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
 import io.basalt.it.check.ClusterChecker;
@@ -41,8 +40,7 @@ class NetworkPartitionIT {
   @Test
   void cutOwnerReplicaChannelRemovesTheReplicaAndRecoveryReplacesIt() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).netns(true).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(),
-            RecoveryCluster.CLIENT, new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       assertThat(cluster.inNetworkNamespaces()).isTrue();
       assertThat(cluster.chunk(1).host()).startsWith("10.213.").endsWith(".31");
       VolumeInfo info = cluster.createVolume("vol", MiB, MiB, 3);

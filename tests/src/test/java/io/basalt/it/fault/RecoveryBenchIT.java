@@ -1,11 +1,9 @@
 package io.basalt.it.fault;
 
-import static io.basalt.it.fault.RecoveryCluster.CLIENT;
 import static io.basalt.it.fault.RecoveryCluster.MiB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
 import io.basalt.it.check.StressConfig;
@@ -47,8 +45,7 @@ class RecoveryBenchIT {
     long extent = 64 * MiB;
     long size = gib << 30;
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).jvmArgs("-Xmx1g").start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("bench", size, extent, 3);
       Volume volume = volumes.open("bench");
       long fillStart = System.nanoTime();

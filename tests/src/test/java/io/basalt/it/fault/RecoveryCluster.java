@@ -48,6 +48,12 @@ final class RecoveryCluster {
         .args(NodeRole.CHUNK, "--replica-write-timeout", REPLICA_TIMEOUT.toMillis() + "ms", "--report-interval", "1s");
   }
 
+  /** The block client the recovery cases write through (gives a silent chunk up after 1 s). */
+  static io.basalt.client.ClusterVolumeProvider volumes(ProcessCluster cluster) {
+    return new io.basalt.client.ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
+        new com.codahale.metrics.MetricRegistry());
+  }
+
   /** Random writers over the whole volume (dense extents soon), the QD1 writer, readers; ends after 3 minutes. */
   static StressConfig load(long vid, long extentSize, long volumeSize, long seed) {
     return StressConfig.defaults(seed).withVolumeId(vid).withLayout(extentSize, (int) (volumeSize / 4096), 8)

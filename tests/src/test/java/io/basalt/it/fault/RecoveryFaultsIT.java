@@ -1,11 +1,9 @@
 package io.basalt.it.fault;
 
-import static io.basalt.it.fault.RecoveryCluster.CLIENT;
 import static io.basalt.it.fault.RecoveryCluster.MiB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
 import io.basalt.it.check.Stresser;
@@ -49,8 +47,7 @@ class RecoveryFaultsIT {
   @Test
   void extentsWithOneLiveReplicaRecoverFirst() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 5).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       // 8 MiB extents copied at 1 MiB/s: a copy that started while the second chunk's session was still alive
       // (the first loss is removed at once, the second waits for expiry) is still running when both are gone
       VolumeInfo info = cluster.createVolume("vol", 32 * MiB, 8 * MiB, 3);
@@ -111,8 +108,7 @@ class RecoveryFaultsIT {
   void recoverySurvivesTheMetaLeaderDyingMidCopy() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).metas(2)
         .args(io.basalt.it.cluster.NodeRole.META, "--zk-session-timeout", "4s").start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 99))) {
@@ -145,8 +141,7 @@ class RecoveryFaultsIT {
   void quickRestartReleasesLeasesAtOnceAndRecovers() {
     Duration timeout = Duration.ofSeconds(6);
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4, Duration.ofMillis(500), timeout).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 93))) {
@@ -181,8 +176,7 @@ class RecoveryFaultsIT {
   @Test
   void slowReplicaChannelIsRemovedOnlyAboveTheTimeoutAndOnlyOnce() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).proxyChunks(true).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 95))) {
@@ -238,8 +232,7 @@ class RecoveryFaultsIT {
       "chunk.owner.after-replicate-before-ack"})
   void crashBetweenWriteStepsConvergesToOneHistory(String point) {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 97))) {

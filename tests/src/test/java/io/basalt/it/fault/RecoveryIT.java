@@ -1,12 +1,10 @@
 package io.basalt.it.fault;
 
-import static io.basalt.it.fault.RecoveryCluster.CLIENT;
 import static io.basalt.it.fault.RecoveryCluster.MiB;
 import static io.basalt.it.fault.RecoveryCluster.PAUSE_BUDGET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
 import io.basalt.it.check.Stresser;
@@ -47,8 +45,7 @@ class RecoveryIT {
   @Test
   void killedReplicaIsReplacedAndItsOldReplicasCollectedAfterRedundancy() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 81))) {
@@ -103,8 +100,7 @@ class RecoveryIT {
 
   private void replicaChannelLost(String name, java.util.function.Consumer<FaultProxy> fault) {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).proxyChunks(true).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), MiB, 2 * MiB, 83))) {
@@ -152,8 +148,7 @@ class RecoveryIT {
   @Test
   void killedTargetMidCopyMovesRecoveryToAnotherTarget() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 5).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 85))) {
@@ -177,8 +172,7 @@ class RecoveryIT {
   @Test
   void recoveryConvergesUnderFullSpeedWrites() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 16 * MiB, 8 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 8 * MiB, 16 * MiB, 87))) {
@@ -203,8 +197,7 @@ class RecoveryIT {
   @Test
   void killedSourceMidCopyResumesFromTheOtherReplica() {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 5).start();
-        ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-            new MetricRegistry())) {
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 4 * MiB, 3);
       Volume volume = volumes.open("vol");
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 4 * MiB, 8 * MiB, 89))) {
