@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The block client's metrics, created in an injected registry (never static): per I/O kind a timer of successes
  * ({@code basalt_client_read}) and one of failures ({@code basalt_client_read_failed}); counters of retries,
- * NOT_OWNER redirects and writes that failed in doubt. Shared by every volume of a provider; thread-safe.
+ * NOT_OWNER redirects, writes that failed in doubt, attempts abandoned for a moved lease ({@code basalt_client_hedged})
+ * and I/O cancelled with its connection ({@code basalt_client_cancelled}). Shared by every volume of a provider; thread-safe.
  */
 public final class ClientMetrics {
   /** The timed volume operations. */
@@ -23,6 +24,8 @@ public final class ClientMetrics {
   private final Counter retries;
   private final Counter redirects;
   private final Counter inDoubt;
+  private final Counter hedged;
+  private final Counter cancelled;
 
   public ClientMetrics(MetricRegistry registry) {
     for (Op op : Op.values()) {
@@ -33,6 +36,8 @@ public final class ClientMetrics {
     retries = registry.counter("basalt_client_retries");
     redirects = registry.counter("basalt_client_redirects");
     inDoubt = registry.counter("basalt_client_in_doubt");
+    hedged = registry.counter("basalt_client_hedged");
+    cancelled = registry.counter("basalt_client_cancelled");
   }
 
   /** Times {@code io} from now until it completes, as a success or a failure; returns it unchanged. */
@@ -53,6 +58,20 @@ public final class ClientMetrics {
 
   public void failedInDoubt() {
     inDoubt.inc();
+  }
+
+  /** An attempt given up because meta moved the extent's lease away from where it was sent (a silent owner). */
+  public void hedged() {
+    hedged.inc();
+  }
+
+  /** An I/O given up because its connection closed. */
+  public void cancelled() {
+    cancelled.inc();
+  }
+
+  public long hedges() {
+    return hedged.getCount();
   }
 
   public long retries() {

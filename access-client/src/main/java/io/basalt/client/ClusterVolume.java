@@ -2,6 +2,7 @@ package io.basalt.client;
 
 import io.basalt.client.ClientMetrics.Op;
 import io.basalt.client.io.FlushTracker;
+import io.basalt.client.io.IoScope;
 import io.basalt.client.io.IoRouter;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
@@ -23,17 +24,27 @@ import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A volume served by the cluster: splits I/O at extent boundaries ({@link ExtentMapper}), finds or allocates each
  * extent ({@link ExtentLocationCache}), sends each piece to the extent's lease owner ({@link IoRouter}) and tracks
  * what the next flush must sync ({@link FlushTracker}). Pieces run in parallel; a read is reassembled in order.
  *
- * <p>Thread-safe and non-blocking once open; one instance per volume is shared by every NBD connection, so
- * {@link #close()} does nothing (the {@link ClusterVolumeProvider} owns the shared resources).
+ * <p>Thread-safe and non-blocking once open; one instance per volume is shared by every NBD connection, each through
+ * its own {@link VolumeHandle} whose I/O dies with it; {@link #close()} does nothing (the
+ * {@link ClusterVolumeProvider} owns the shared resources).
  */
 public final class ClusterVolume implements Volume {
+  private static final Logger log = LoggerFactory.getLogger(ClusterVolume.class);
   static final int BLOCK_SIZE = 4096;
 
   private final VolumeInfo info;
@@ -43,6 +54,9 @@ public final class ClusterVolume implements Volume {
   private final FlushTracker flushes;
   private final ClientMetrics metrics;
   private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+  /** The scope of I/O issued on this object directly (tools, tests): never cancelled. */
+  private final IoScope detached = IoScope.detached();
+  private final Set<IoScope> draining = ConcurrentHashMap.newKeySet();
 
   ClusterVolume(VolumeInfo info, ExtentLocationCache cache, RpcClientFactory rpc, ClientConfig config,
       ClientMetrics metrics, ScheduledExecutorService timer) {
@@ -80,6 +94,11 @@ public final class ClusterVolume implements Volume {
 
   @Override
   public CompletableFuture<ByteBuf> read(long offset, int length) {
+    return read(offset, length, detached);
+  }
+
+  /** {@link #read(long, int)} on behalf of {@code scope}. */
+  public CompletableFuture<ByteBuf> read(long offset, int length, IoScope scope) {
     BasaltException bad = checkRange("read", offset, length);
     if (bad != null) {
       return metrics.time(Op.READ, CompletableFuture.failedFuture(bad));
@@ -87,18 +106,18 @@ public final class ClusterVolume implements Volume {
     List<ExtentPart> parts = mapper.split(offset, length);
     List<CompletableFuture<ByteBuf>> pieces = new ArrayList<>(parts.size());
     for (ExtentPart p : parts) {
-      pieces.add(readPart(p));
+      pieces.add(readPart(p, scope));
     }
     return metrics.time(Op.READ, CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new))
         .handle((v, err) -> assemble(pieces, length)));
   }
 
-  private CompletableFuture<ByteBuf> readPart(ExtentPart p) {
+  private CompletableFuture<ByteBuf> readPart(ExtentPart p, IoScope scope) {
     if (cache.get(p.index()) == null) {
       return CompletableFuture.completedFuture(alloc.buffer(p.length()).writeZero(p.length()));
     }
     return router.send(p.index(), loc -> Envelope.newBuilder().setRead(ReadRequest.newBuilder()
-        .setPid(loc.pid()).setEpoch(loc.epoch()).setOffset(p.offsetInExtent()).setLength(p.length())), null)
+        .setPid(loc.pid()).setEpoch(loc.epoch()).setOffset(p.offsetInExtent()).setLength(p.length())), null, scope)
         .thenApply(frame -> takeData(frame, p));
   }
 
@@ -141,6 +160,11 @@ public final class ClusterVolume implements Volume {
 
   @Override
   public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
+    return write(offset, data, fua, detached);
+  }
+
+  /** {@link #write(long, ByteBuf, boolean)} on behalf of {@code scope}. */
+  public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua, IoScope scope) {
     List<CompletableFuture<Void>> pieces = new ArrayList<>();
     try {
       BasaltException bad = checkRange("write", offset, data.readableBytes());
@@ -149,7 +173,7 @@ public final class ClusterVolume implements Volume {
       }
       for (ExtentPart p : mapper.split(offset, data.readableBytes())) {
         ByteBuf slice = data.retainedSlice(data.readerIndex() + (int) p.offsetInRequest(), p.length());
-        pieces.add(writePart(p, WriteKind.WRITE, slice, fua));
+        pieces.add(writePart(p, WriteKind.WRITE, slice, fua, scope));
       }
     } finally {
       data.release();
@@ -159,18 +183,28 @@ public final class ClusterVolume implements Volume {
 
   @Override
   public CompletableFuture<Void> trim(long offset, long length) {
-    return metrics.time(Op.TRIM, writeWithoutData("trim", offset, length, WriteKind.TRIM, false));
+    return trim(offset, length, detached);
+  }
+
+  /** {@link #trim(long, long)} on behalf of {@code scope}. */
+  public CompletableFuture<Void> trim(long offset, long length, IoScope scope) {
+    return metrics.time(Op.TRIM, writeWithoutData("trim", offset, length, WriteKind.TRIM, false, scope));
   }
 
   @Override
   public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
+    return writeZeroes(offset, length, fua, detached);
+  }
+
+  /** {@link #writeZeroes(long, long, boolean)} on behalf of {@code scope}. */
+  public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua, IoScope scope) {
     return metrics.time(Op.WRITE_ZEROES, writeWithoutData("writeZeroes", offset, length, WriteKind.WRITE_ZEROES,
-        fua));
+        fua, scope));
   }
 
   /** TRIM and WRITE_ZEROES: unallocated extents already read as zeros, so they are skipped (never allocated). */
   private CompletableFuture<Void> writeWithoutData(String op, long offset, long length, WriteKind kind,
-      boolean fua) {
+      boolean fua, IoScope scope) {
     BasaltException bad = checkRange(op, offset, length);
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
@@ -178,14 +212,15 @@ public final class ClusterVolume implements Volume {
     List<CompletableFuture<Void>> pieces = new ArrayList<>();
     for (ExtentPart p : mapper.split(offset, length)) {
       if (cache.get(p.index()) != null) {
-        pieces.add(writePart(p, kind, null, fua));
+        pieces.add(writePart(p, kind, null, fua, scope));
       }
     }
     return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new));
   }
 
   /** One extent's piece of a write; owns {@code data} (may be null). Marks the extent dirty whatever the outcome. */
-  private CompletableFuture<Void> writePart(ExtentPart p, WriteKind kind, ByteBuf data, boolean fua) {
+  private CompletableFuture<Void> writePart(ExtentPart p, WriteKind kind, ByteBuf data, boolean fua,
+      IoScope scope) {
     CompletableFuture<ExtentLocation> located = cache.getOrAllocate(p.index());
     return located.handle((loc, err) -> {
       if (err != null) {
@@ -196,7 +231,7 @@ public final class ClusterVolume implements Volume {
       }
       return router.send(p.index(), l -> Envelope.newBuilder().setWrite(WriteRequest.newBuilder()
           .setPid(l.pid()).setEpoch(l.epoch()).setOffset(p.offsetInExtent()).setLength(p.length())
-          .setKind(kind).setFua(fua).setVid(info.getVid())), data)
+          .setKind(kind).setFua(fua).setVid(info.getVid())), data, scope)
           .handle((frame, failure) -> {
             if (frame != null) {
               frame.release();
@@ -214,7 +249,67 @@ public final class ClusterVolume implements Volume {
 
   @Override
   public CompletableFuture<Void> flush() {
-    return metrics.time(Op.FLUSH, flushes.flush());
+    return flush(detached);
+  }
+
+  /** {@link #flush()} on behalf of {@code scope}. */
+  public CompletableFuture<Void> flush(IoScope scope) {
+    return metrics.time(Op.FLUSH, flushes.flush(scope));
+  }
+
+  /**
+   * A handle for one user of this volume (one NBD connection): its I/O runs in its own {@link IoScope}, which its
+   * {@link VolumeHandle#close()} cancels. Call {@link #awaitDrained} before serving a new user.
+   */
+  public VolumeHandle newHandle(String user) {
+    return new VolumeHandle(this, new IoScope(user));
+  }
+
+  /** A closed handle's scope: tracked until its attempts on the wire have ended. */
+  void closed(IoScope scope) {
+    scope.cancel();
+    if (!scope.drained().isDone()) {
+      draining.add(scope);
+      log.info("connection closed with I/O in flight vid={} volume={} user={} attemptsOnWire={}", info.getVid(),
+          info.getName(), scope.name(), scope.onWire());
+      scope.drained().whenComplete((v, err) -> draining.remove(scope));
+    }
+  }
+
+  /**
+   * Waits until every closed handle's attempts have ended (blocking: call it off the event loops), at most
+   * {@code timeout}; UNAVAILABLE (retryable) if they have not. A client that reconnects after its connection dropped
+   * re-sends its in-flight writes and may write the same blocks again: an old attempt that landed after that would
+   * undo an acknowledged write, so the volume is not served to anyone while one may still land.
+   */
+  public void awaitDrained(Duration timeout) {
+    List<IoScope> pending = List.copyOf(draining);
+    if (pending.isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    int onWire = pending.stream().mapToInt(IoScope::onWire).sum();
+    log.info("waiting for closed connections' I/O to end vid={} volume={} connections={} attemptsOnWire={}",
+        info.getVid(), info.getName(), pending.size(), onWire);
+    try {
+      CompletableFuture.allOf(pending.stream().map(IoScope::drained).toArray(CompletableFuture[]::new))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      log.info("closed connections' I/O ended vid={} volume={} waitedMs={}", info.getVid(), info.getName(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BasaltException(ErrorCode.UNAVAILABLE, "interrupted while waiting for old I/O of volume "
+          + info.getName(), true);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new BasaltException(ErrorCode.UNAVAILABLE, "volume " + info.getName() + " still has I/O of closed"
+          + " connections in flight after " + timeout.toMillis() + " ms (" + pending.stream().mapToInt(
+          IoScope::onWire).sum() + " attempts); try again", true);
+    }
+  }
+
+  /** Closed connections whose attempts may still land (for tests and status). */
+  public int drainingConnections() {
+    return draining.size();
   }
 
   /** INVALID_ARGUMENT for a range outside {@code [0, size())}; null when it is inside. */

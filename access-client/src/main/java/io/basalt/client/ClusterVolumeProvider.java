@@ -11,7 +11,10 @@ import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.MetaClient;
+import io.basalt.client.io.IoRouter;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens cluster volumes by name: GetVolume, then the whole extent map (GetExtents), once per name; later opens of
- * the same name return the same {@link ClusterVolume}, shared by every NBD connection. Concurrent first opens of
+ * the same name share that {@link ClusterVolume}, each through its own {@link VolumeHandle} (one per NBD
+ * connection). Concurrent first opens of
  * one name share one load; a failed load is not cached.
  *
  * <p>Owns the retry timer and the client metrics; does not own the {@link MetaClient} or the
@@ -38,22 +42,44 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(new NamedThreads("client-retry"));
   private final ConcurrentHashMap<String, CompletableFuture<ClusterVolume>> volumes = new ConcurrentHashMap<>();
+  private final AtomicLong handles = new AtomicLong();
 
   public ClusterVolumeProvider(MetaClient meta, RpcClientFactory rpc, ClientConfig config, MetricRegistry registry) {
     this.meta = meta;
     this.rpc = rpc;
     this.config = config;
     this.metrics = new ClientMetrics(registry);
-    log.info("block client config ioDeadline={} callDeadline={} preferredCid={} maxBackoff={}",
-        config.ioDeadline(), config.callDeadline(), config.preferredCid(), config.maxBackoff());
+    log.info("block client config ioDeadline={} callDeadline={} preferredCid={} maxBackoff={} hedgeAfter={}",
+        config.ioDeadline(), config.callDeadline(), config.preferredCid(), config.maxBackoff(), config.hedgeAfter());
   }
 
   public ClientMetrics metrics() {
     return metrics;
   }
 
+  /**
+   * Opens {@code name} for one user: a {@link VolumeHandle} of the shared volume, served only once the I/O of every
+   * closed handle of it has ended (see {@link ClusterVolume#awaitDrained}). Blocks.
+   */
   @Override
-  public ClusterVolume open(String name) {
+  public VolumeHandle open(String name, String user) {
+    ClusterVolume v = shared(name);
+    v.awaitDrained(drainTimeout());
+    return v.newHandle(user + " on " + name + " #" + handles.incrementAndGet());
+  }
+
+  @Override
+  public VolumeHandle open(String name) {
+    return open(name, "user");
+  }
+
+  /** The longest an attempt of a closed connection can stay on the wire, plus a margin. */
+  private Duration drainTimeout() {
+    return config.callDeadline().plus(IoRouter.LATE_ARRIVAL_SLACK).plusSeconds(1);
+  }
+
+  /** The one {@link ClusterVolume} of {@code name}, shared by every handle; loaded on first use. */
+  public ClusterVolume shared(String name) {
     if (name == null || name.isEmpty()) {
       throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty volume name", false);
     }

@@ -54,6 +54,15 @@ public final class NbdServerMain implements Callable<Integer> {
   @Option(names = "--call-deadline", defaultValue = "10s", description = "deadline of one chunk RPC (${DEFAULT-VALUE})")
   String callDeadline;
 
+  @Option(names = "--hedge-after", defaultValue = "250ms",
+      description = "ask meta where the lease is after an attempt went unanswered this long, and move on if it moved"
+          + " (${DEFAULT-VALUE})")
+  String hedgeAfter;
+
+  @Option(names = "--max-backoff", defaultValue = "250ms",
+      description = "cap of the pause between retries, each of which re-reads the extent from meta (${DEFAULT-VALUE})")
+  String maxBackoff;
+
   @Option(names = "--preferred-cid", defaultValue = "0", description = "local chunk to prefer for new extents, 0 = none")
   int preferredCid;
 
@@ -80,7 +89,8 @@ public final class NbdServerMain implements Callable<Integer> {
     try {
       bind = HostPort.parse(listen);
       config = ClientConfig.defaults().withIoDeadline(Units.parseDuration(ioDeadline))
-          .withCallDeadline(Units.parseDuration(callDeadline)).withPreferredCid(preferredCid);
+          .withCallDeadline(Units.parseDuration(callDeadline)).withPreferredCid(preferredCid)
+          .withHedgeAfter(Units.parseDuration(hedgeAfter)).withMaxBackoff(Units.parseDuration(maxBackoff));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

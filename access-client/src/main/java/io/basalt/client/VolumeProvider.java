@@ -10,6 +10,14 @@ public interface VolumeProvider {
    */
   Volume open(String name);
 
+  /**
+   * Opens {@code name} for one user ({@code user} names it in logs, e.g. the NBD client's address). The volume's
+   * {@link Volume#close()} ends that user's I/O. By default the same as {@link #open(String)}.
+   */
+  default Volume open(String name, String user) {
+    return open(name);
+  }
+
   /** Names of the volumes that can be exported. */
   List<String> list();
 }

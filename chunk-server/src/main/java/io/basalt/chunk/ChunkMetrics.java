@@ -18,6 +18,9 @@ public final class ChunkMetrics {
   private final Counter replicateRetries;
   private final Counter staleEpochRejections;
   private final Counter generationGaps;
+  private final Counter divergedDuplicates;
+  private final Counter staleWriteAttempts;
+  private final Counter lateWriteAttempts;
   private final Counter acksRefusedAfterLease;
   private final com.codahale.metrics.Histogram replicateBatch;
   private final Timer memberSync;
@@ -41,6 +44,9 @@ public final class ChunkMetrics {
     replicateRetries = registry.counter("basalt_chunk_replicate_retries");
     staleEpochRejections = registry.counter("basalt_chunk_stale_epoch_rejections");
     generationGaps = registry.counter("basalt_chunk_generation_gaps");
+    divergedDuplicates = registry.counter("basalt_chunk_diverged_duplicates");
+    staleWriteAttempts = registry.counter("basalt_chunk_write_stale_attempts");
+    lateWriteAttempts = registry.counter("basalt_chunk_write_late_attempts");
     acksRefusedAfterLease = registry.counter("basalt_chunk_acks_refused_after_lease");
     replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
     memberSync = registry.timer("basalt_chunk_member_sync");
@@ -124,6 +130,21 @@ public final class ChunkMetrics {
 
   public Counter generationGaps() {
     return generationGaps;
+  }
+
+  /** Client writes refused because they were sent at an older extent epoch than the owner's. */
+  public Counter staleWriteAttempts() {
+    return staleWriteAttempts;
+  }
+
+  /** Client writes refused because they reached the owner after their deadline. */
+  public Counter lateWriteAttempts() {
+    return lateWriteAttempts;
+  }
+
+  /** Duplicate replicates refused because this replica holds that gen from another (older) history. */
+  public Counter divergedDuplicates() {
+    return divergedDuplicates;
   }
 
   /** Lease takeover catch-ups that succeeded (count and duration); failures are counted apart. */

@@ -29,6 +29,12 @@ final class ChunkTestClient implements AutoCloseable {
     return rpc.client(address).call(request, data, DEADLINE);
   }
 
+  /** As {@link #call(String, Envelope.Builder, io.netty.buffer.ByteBuf)} with the request's own deadline. */
+  CompletableFuture<Frame> call(String address, Envelope.Builder request, io.netty.buffer.ByteBuf data,
+      Duration deadline) {
+    return rpc.client(address).call(request, data, deadline);
+  }
+
   CompletableFuture<Long> write(String address, long pid, long offset, byte[] data, boolean fua) {
     WriteRequest.Builder w = WriteRequest.newBuilder().setPid(pid).setOffset(offset).setLength(data.length)
         .setKind(WriteKind.WRITE).setFua(fua);

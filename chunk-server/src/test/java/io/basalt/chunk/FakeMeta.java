@@ -57,6 +57,7 @@ final class FakeMeta implements AutoCloseable {
 
   private final Map<Integer, String> chunkAddresses = new HashMap<>();
   private final Map<Long, Extent> extents = new HashMap<>();
+  private final Map<Integer, List<io.basalt.proto.HeldLease>> reported = new HashMap<>();
   private final Set<Long> deleted = new HashSet<>();
   private final List<Integer> registrations = new ArrayList<>();
   private int heartbeats;
@@ -147,10 +148,16 @@ final class FakeMeta implements AutoCloseable {
     return List.copyOf(progress);
   }
 
+  /** The leases {@code cid} reported in its last keepalive. */
+  synchronized List<io.basalt.proto.HeldLease> reportedLeases(int cid) {
+    return reported.getOrDefault(cid, List.of());
+  }
+
   private synchronized Envelope.Builder keepAlive(Envelope e) {
     var req = e.getKeepAlive();
     int cid = req.getCid();
     heartbeats++;
+    reported.put(cid, List.copyOf(req.getLeasesList()));
     if (req.getRecoveriesCount() > 0) {
       progress.clear();
       progress.addAll(req.getRecoveriesList());

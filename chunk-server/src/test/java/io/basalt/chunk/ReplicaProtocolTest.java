@@ -90,6 +90,43 @@ class ReplicaProtocolTest {
   }
 
   @Test
+  void duplicateGenWrittenAtAnOlderEpochThanTheReplicasIsRefusedAsStale() {
+    ReplicaStatusResponse before = c.client.status(c.address(1), PID);
+    ReplicateRequest older = replicate(epoch, 2).toBuilder().setGenEpoch(epoch - 1).build();
+
+    BasaltException e = ChunkTestClient.failure(c.client.replicate(c.address(1), older, data()));
+
+    assertThat(e).isInstanceOf(StaleEpochException.class);
+    assertThat(e.getMessage()).contains("gen=2 written at epoch=" + (epoch - 1));
+    assertThat(c.client.status(c.address(1), PID)).isEqualTo(before);
+  }
+
+  @Test
+  void duplicateGenFromANewerHistoryIsRefusedAsDiverged() {
+    // meta moves the lease to chunk 2 (epoch + 1), which then claims gen 2 as its own, written at the new epoch:
+    // the replica holds gen 2 from the old epoch, so the two gen 2s need not be equal.
+    c.meta.grantLease(PID, c.chunk(2).cid());
+    ReplicateRequest r = replicate(epoch + 1, 2).toBuilder().setGenEpoch(epoch + 1).setOwnerCid(c.chunk(2).cid())
+        .build();
+
+    BasaltException e = ChunkTestClient.failure(c.client.replicate(c.address(1), r, data()));
+
+    assertThat(e.code()).isEqualTo(ErrorCode.DIVERGED);
+    assertThat(c.chunk(1).registry().counter("basalt_chunk_diverged_duplicates").getCount()).isEqualTo(1);
+    assertThat(c.client.status(c.address(1), PID).getGen()).isEqualTo(2);
+  }
+
+  @Test
+  void duplicateGenResentAtANewerEpochKeepsItsGenEpochAndIsAcked() {
+    // the owner adopted a membership change (epoch + 1, same owner) and re-sends gen 2, created at the old epoch
+    c.meta.grantLease(PID, c.chunk(0).cid());
+    ReplicateRequest resent = replicate(epoch + 1, 2).toBuilder().setGenEpoch(epoch).build();
+
+    assertThat(c.client.replicate(c.address(1), resent, data()).join()).isEqualTo(2);
+    assertThat(c.client.status(c.address(1), PID).getEpoch()).isEqualTo(epoch + 1);
+  }
+
+  @Test
   void generationGapIsRejected() {
     BasaltException e = ChunkTestClient.failure(c.client.replicate(c.address(1), replicate(epoch, 4), data()));
 

@@ -59,8 +59,8 @@ public final class FlushTracker {
     return dirty.size();
   }
 
-  /** Makes every write marked before this call durable on every replica of its extent. */
-  public CompletableFuture<Void> flush() {
+  /** Makes every write marked before this call durable on every replica of its extent, on behalf of {@code scope}. */
+  public CompletableFuture<Void> flush(IoScope scope) {
     Map<Long, Mark> snapshot = new HashMap<>(dirty);
     if (snapshot.isEmpty()) {
       return CompletableFuture.completedFuture(null);
@@ -72,12 +72,12 @@ public final class FlushTracker {
       byOwner.computeIfAbsent(target, t -> new ArrayList<>()).add(pid);
     });
     List<CompletableFuture<Void>> groups = new ArrayList<>(byOwner.size());
-    byOwner.forEach((target, pids) -> groups.add(flushAt(target, pids, snapshot)
+    byOwner.forEach((target, pids) -> groups.add(flushAt(target, pids, snapshot, scope)
         .thenRun(() -> pids.forEach(pid -> dirty.remove(pid, snapshot.get(pid))))));
     return CompletableFuture.allOf(groups.toArray(CompletableFuture[]::new));
   }
 
-  private CompletableFuture<Void> flushAt(String target, List<Long> pids, Map<Long, Mark> marks) {
+  private CompletableFuture<Void> flushAt(String target, List<Long> pids, Map<Long, Mark> marks, IoScope scope) {
     CompletableFuture<Envelope> call;
     try {
       if (target.isEmpty()) {
@@ -101,7 +101,7 @@ public final class FlushTracker {
           e.getMessage());
       return CompletableFuture.allOf(pids.stream()
           .map(pid -> router.send(marks.get(pid).index(), loc -> Envelope.newBuilder()
-              .setFlush(FlushRequest.newBuilder().addPids(loc.pid())), null).thenAccept(Frame::release))
+              .setFlush(FlushRequest.newBuilder().addPids(loc.pid())), null, scope).thenAccept(Frame::release))
           .toArray(CompletableFuture[]::new));
     }).thenCompose(f -> f);
   }

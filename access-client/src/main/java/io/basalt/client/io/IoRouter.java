@@ -13,12 +13,16 @@ import io.basalt.rpc.RpcClient;
 import io.basalt.rpc.RpcClientFactory;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,9 +34,20 @@ import org.slf4j.LoggerFactory;
  * deadline ({@link ClientConfig#ioDeadline()}) passes, then the I/O fails with the last error; a write failed that
  * way is in doubt (it may have been applied). Any other error fails at once.
  *
+ * <p>Hedging (DESIGN.md "Write path" 2): an attempt unanswered for {@link ClientConfig#hedgeAfter()} makes the router
+ * ask meta where the extent's lease is now; when it has moved away from where the attempt went (a silent owner whose
+ * session expired), the attempt is given up and the I/O goes to the new owner at once. The given-up attempt cannot
+ * take effect any more: its target's lease ended before meta moved it.
+ *
+ * <p>Cancellation (DESIGN.md "Write path" 5): every I/O belongs to an {@link IoScope}; once the scope is cancelled
+ * (its NBD connection closed) the I/O is never attempted again and fails CANCELLED. The scope counts the attempts
+ * still on the wire, so a reconnecting client is not served before they have ended. An attempt that timed out is
+ * counted {@link #LATE_ARRIVAL_SLACK} longer: the owner refuses a write that reaches it after its deadline, and
+ * the slack covers the network delay before the deadline started there.
+ *
  * <p>A request's data is kept alive across attempts: each attempt sends a retained duplicate, and the router
  * releases the caller's reference when the I/O ends. Thread-safe; completions and retries run on RPC event loops,
- * the meta client's threads and the shared retry timer, never blocking.
+ * the meta client's threads and the shared retry timer, never blocking and without locks.
  */
 public final class IoRouter {
   private static final Logger log = LoggerFactory.getLogger(IoRouter.class);
@@ -42,6 +57,8 @@ public final class IoRouter {
   /** Redirects followed back to back before backing off (owners pointing at each other during a lease move). */
   static final int MAX_IMMEDIATE_REDIRECTS = 3;
   static final long MIN_BACKOFF_MS = 10;
+  /** How long a timed-out attempt still counts as on the wire (see the class comment). */
+  public static final Duration LATE_ARRIVAL_SLACK = Duration.ofSeconds(1);
 
   private final RpcClientFactory rpc;
   private final ExtentLocationCache cache;
@@ -62,34 +79,62 @@ public final class IoRouter {
 
   /**
    * Sends the request {@code request} builds from the current location of extent {@code index} (which must be
-   * allocated), with {@code data} (may be null; ownership passes to the router). Completes with the reply frame,
-   * which the caller releases.
+   * allocated), with {@code data} (may be null; ownership passes to the router), on behalf of {@code scope}.
+   * Completes with the reply frame, which the caller releases.
    */
-  public CompletableFuture<Frame> send(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data) {
-    Attempts a = new Attempts(index, request, data);
+  public CompletableFuture<Frame> send(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data,
+      IoScope scope) {
+    Attempts a = new Attempts(index, request, data, scope);
     a.next();
     return a.result;
   }
 
-  /** The state of one I/O across its attempts. */
+  /** One attempt: where it went, and whether the scope still counts it on the wire. */
+  private static final class Try {
+    final ExtentLocation sent;
+    final String target;
+    final AtomicBoolean ended = new AtomicBoolean();
+
+    Try(ExtentLocation sent, String target) {
+      this.sent = sent;
+      this.target = target;
+    }
+  }
+
+  /**
+   * The state of one I/O across its attempts. One chain of callbacks drives it at a time: the attempt in flight is
+   * {@link #current}, and whichever of its reply and its hedge takes it out of there (compare-and-set) carries the
+   * I/O on; the other backs off. So the plain fields are only touched by the chain that holds the I/O, and ordered by
+   * that compare-and-set.
+   */
   private final class Attempts {
     final int index;
     final Function<ExtentLocation, Envelope.Builder> request;
     final ByteBuf data;
+    final IoScope scope;
     final long deadlineNanos = System.nanoTime() + config.ioDeadline().toNanos();
     final CompletableFuture<Frame> result = new CompletableFuture<>();
+    final AtomicReference<Try> current = new AtomicReference<>();
+    /** Addresses this I/O gave up on as silent: a replica asked to take the lease should be another one. */
+    final List<String> silent = new ArrayList<>(2);
     boolean mutating;
+    boolean sentAny;
     int retries;
     int redirects;
     BasaltException last;
 
-    Attempts(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data) {
+    Attempts(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data, IoScope scope) {
       this.index = index;
       this.request = request;
       this.data = data;
+      this.scope = scope;
     }
 
     void next() {
+      if (scope.cancelled()) {
+        finish(null, cancelled());
+        return;
+      }
       long left = deadlineNanos - System.nanoTime();
       ExtentLocation loc = cache.get(index);
       if (left <= 0 || loc == null) {
@@ -98,28 +143,134 @@ public final class IoRouter {
             : " deadline passed before the first attempt"), false));
         return;
       }
-      String target = loc.target();
+      String target = loc.target(silent);
+      Duration d = Duration.ofNanos(Math.min(config.callDeadline().toNanos(), left));
+      Envelope.Builder req;
+      RpcClient client;
+      try {
+        req = request.apply(loc);
+        mutating = req.getBodyCase() == Envelope.BodyCase.WRITE;
+        client = rpc.client(target);
+      } catch (RuntimeException e) {
+        Try t = new Try(loc, target);
+        t.ended.set(true); // nothing went on the wire
+        current.set(t);
+        onReply(t, null, e);
+        return;
+      }
+      if (!scope.attemptStarted()) {
+        finish(null, cancelled());
+        return;
+      }
+      sentAny = true;
+      Try t = new Try(loc, target);
+      current.set(t);
       CompletableFuture<Frame> call;
       try {
-        Envelope.Builder req = request.apply(loc);
-        mutating = req.getBodyCase() == Envelope.BodyCase.WRITE;
-        RpcClient client = rpc.client(target);
-        Duration d = Duration.ofNanos(Math.min(config.callDeadline().toNanos(), left));
         call = client.call(req, data == null ? null : data.retainedDuplicate(), d);
       } catch (RuntimeException e) {
         call = CompletableFuture.failedFuture(e);
       }
-      call.whenComplete((frame, err) -> {
-        if (err == null) {
-          finish(frame, null);
-        } else {
-          onError(loc, target, BasaltException.of(err));
+      call.whenComplete((frame, err) -> onReply(t, frame, err));
+      if (!call.isDone()) {
+        armHedge(t);
+      }
+    }
+
+    void onReply(Try t, Frame frame, Throwable err) {
+      BasaltException e = err == null ? null : BasaltException.of(err);
+      if (e != null && e.code() == ErrorCode.TIMEOUT) {
+        endLater(t); // it may still reach the owner: see the class comment
+      } else {
+        end(t);
+      }
+      if (!current.compareAndSet(t, null)) {
+        if (frame != null) {
+          frame.release(); // an attempt a hedge gave up: the I/O went on elsewhere
         }
+        return;
+      }
+      if (e == null) {
+        finish(frame, null);
+      } else {
+        onError(t, e);
+      }
+    }
+
+    private void end(Try t) {
+      if (t.ended.compareAndSet(false, true)) {
+        scope.attemptEnded();
+      }
+    }
+
+    private void endLater(Try t) {
+      try {
+        timer.schedule(() -> end(t), LATE_ARRIVAL_SLACK.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closed) {
+        end(t);
+      }
+    }
+
+    private void armHedge(Try t) {
+      try {
+        timer.schedule(() -> hedge(t), config.hedgeAfter().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closed) {
+        // shutting down: the attempt's own deadline ends it
+      }
+    }
+
+    /** The attempt is still unanswered: give it up if meta moved the lease away from its target. */
+    private void hedge(Try t) {
+      if (current.get() != t || scope.cancelled()) {
+        return;
+      }
+      cache.refresh(index).whenComplete((fresh, err) -> {
+        if (current.get() != t) {
+          return;
+        }
+        if (fresh == null || err != null || !movedAway(t, fresh)) {
+          armHedge(t);
+          return;
+        }
+        if (!current.compareAndSet(t, null)) {
+          return; // answered meanwhile
+        }
+        metrics.hedged();
+        log.info("giving up a silent attempt vid={} index={} pid={} epoch={} at {} (owner cid={}): meta now names"
+            + " owner cid={} epoch={} replicas={}", vid, index, t.sent.pid(), t.sent.epoch(), t.target,
+            t.sent.ownerCid(), fresh.ownerCid(), fresh.epoch(), fresh.replicas());
+        if (!silent.contains(t.target)) {
+          silent.add(t.target);
+        }
+        last = new BasaltException(ErrorCode.UNAVAILABLE, "no answer from " + t.target + " pid=" + t.sent.pid()
+            + " and its lease moved", true);
+        retries++;
+        // Its target lost the lease before meta moved it: the attempt can no longer take effect.
+        end(t);
+        next();
       });
     }
 
-    void onError(ExtentLocation sent, String target, BasaltException e) {
+    /**
+     * Whether meta's {@code fresh} view says attempt {@code t} cannot succeed where it went: the owner it went to
+     * lost the lease (another owner, or none since its session expired), or, sent to a replica to take the lease,
+     * that replica left the membership or another one took the lease.
+     */
+    private boolean movedAway(Try t, ExtentLocation fresh) {
+      ExtentLocation sent = t.sent;
+      if (fresh.pid() != sent.pid()) {
+        return false;
+      }
+      if (sent.ownerCid() != 0) {
+        return fresh.ownerCid() != sent.ownerCid();
+      }
+      return (fresh.ownerCid() != 0 && !fresh.target().equals(t.target)) || !fresh.addresses().contains(t.target);
+    }
+
+    void onError(Try t, BasaltException e) {
       last = e;
+      ExtentLocation sent = t.sent;
+      String target = t.target;
       if (e instanceof NotOwnerException no) {
         metrics.redirected();
         ExtentLocation moved = cache.redirect(sent, no.ownerCid(), no.ownerAddress());
@@ -140,6 +291,10 @@ public final class IoRouter {
     void retryLater(ExtentLocation sent, BasaltException e) {
       redirects = 0;
       long backoffMs = Math.min(config.maxBackoff().toMillis(), MIN_BACKOFF_MS << Math.min(retries, 16));
+      if (scope.cancelled()) {
+        finish(null, cancelled());
+        return;
+      }
       if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) >= deadlineNanos) {
         log.warn("giving up vid={} pid={} epoch={} cid={} after {} retries: {}", vid, sent.pid(), sent.epoch(),
             sent.ownerCid(), retries, e.getMessage());
@@ -161,6 +316,12 @@ public final class IoRouter {
       }
     }
 
+    BasaltException cancelled() {
+      metrics.cancelled();
+      return new BasaltException(ErrorCode.CANCELLED, "vid=" + vid + " index=" + index + " given up: "
+          + scope.name() + " closed" + (last == null ? "" : " (last error: " + last.getMessage() + ")"), false);
+    }
+
     void finish(Frame frame, BasaltException error) {
       if (data != null) {
         data.release();
@@ -169,7 +330,8 @@ public final class IoRouter {
         result.complete(frame);
         return;
       }
-      if (mutating && (retries > 0 || error.code() == ErrorCode.TIMEOUT)) {
+      if (mutating && sentAny
+          && (retries > 0 || error.code() == ErrorCode.TIMEOUT || error.code() == ErrorCode.CANCELLED)) {
         metrics.failedInDoubt();
         log.warn("write in doubt vid={} index={} after {} retries: {}", vid, index, retries, error.getMessage());
       }

@@ -43,6 +43,22 @@ public record ExtentLocation(int index, long pid, long epoch, List<Integer> repl
     return ownerAddress.isEmpty() ? addresses.get(0) : ownerAddress;
   }
 
+  /**
+   * As {@link #target()}, except that with no owner known the replicas at {@code avoid} (addresses this I/O found
+   * silent) are passed over while another one remains: the replica asked takes the lease, so it should be a live one.
+   */
+  public String target(java.util.Collection<String> avoid) {
+    if (!ownerAddress.isEmpty() || avoid.isEmpty()) {
+      return target();
+    }
+    for (String a : addresses) {
+      if (!avoid.contains(a)) {
+        return a;
+      }
+    }
+    return addresses.get(0);
+  }
+
   /** The address of replica {@code cid}, or empty when it is not a member. */
   public String addressOf(int cid) {
     int i = replicas.indexOf(cid);

@@ -237,12 +237,17 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     ctx.fireChannelWritabilityChanged();
   }
 
+  /**
+   * The connection is gone: its requests in flight are given up (their attempts are never retried: the client
+   * re-sends them on its next connection, and an old attempt must not land after that), and so are the queued ones.
+   */
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     LOG.info("NBD connection from {} closed (export {}, {} requests served, {} in flight)",
         ctx.channel().remoteAddress(), export.name(), served, inFlight);
     disconnecting = true;
     releaseQueued();
+    export.volume().close();
     ctx.fireChannelInactive();
   }
 

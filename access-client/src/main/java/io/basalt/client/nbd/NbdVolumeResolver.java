@@ -32,7 +32,7 @@ final class NbdVolumeResolver {
       return CompletableFuture.failedFuture(
           new BasaltException(ErrorCode.NO_SUCH_VOLUME, "empty export name and no default export"));
     }
-    return call(() -> volumes.open(name));
+    return call(() -> volumes.open(name, "nbd client"));
   }
 
   CompletableFuture<List<String>> list() {

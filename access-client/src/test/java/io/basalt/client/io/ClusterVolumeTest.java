@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.basalt.client.ClientConfig;
 import io.basalt.client.ClusterVolume;
+import io.basalt.client.VolumeHandle;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.rpc.BasaltException;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ClusterVolumeTest {
   private static final long SIZE = 8 * MIB;
   private FakeCluster cluster;
-  private ClusterVolume volume;
+  private VolumeHandle volume;
   private long vid;
 
   @BeforeEach
@@ -265,7 +266,9 @@ class ClusterVolumeTest {
 
   @Test
   void providerSharesOpenVolumesAndReportsUnknownNames() {
-    assertThat(cluster.provider.open("v1")).isSameAs(volume);
+    VolumeHandle second = cluster.provider.open("v1");
+    assertThat(second).isNotSameAs(volume);
+    assertThat(second.shared()).isSameAs(volume.shared());
     cluster.meta.addVolume("v2", MIB, MIB, 2);
     assertThat(cluster.provider.list()).containsExactly("v1", "v2");
     assertThatThrownBy(() -> cluster.provider.open("nope"))
@@ -277,7 +280,7 @@ class ClusterVolumeTest {
   @Test
   void openLoadsExtentsAllocatedElsewhere() {
     cluster.meta.allocate(vid, 3);
-    ClusterVolume fresh = cluster.reopen("v1");
+    VolumeHandle fresh = cluster.reopen("v1");
     byte[] data = random(30, 4096);
     ByteBuf buf = Unpooled.directBuffer(4096).writeBytes(data);
     fresh.write(3 * MIB, buf, false).join();

@@ -57,6 +57,8 @@ final class FakeChunk implements AutoCloseable {
   final ConcurrentLinkedDeque<BasaltException> scripted = new ConcurrentLinkedDeque<>();
   /** Answered to every request while set. */
   volatile BasaltException standing;
+  /** While set and not complete, requests are held unanswered (a silent chunk); complete it to answer them. */
+  volatile CompletableFuture<Void> gate;
   private final RpcServer server;
 
   FakeChunk(int cid, Store store) {
@@ -127,6 +129,10 @@ final class FakeChunk implements AutoCloseable {
 
   private CompletableFuture<Reply> serve(Supplier<Reply> handler) {
     attempts.incrementAndGet();
+    CompletableFuture<Void> held = gate;
+    if (held != null && !held.isDone()) {
+      return held.thenCompose(v -> serve(handler));
+    }
     BasaltException fail = standing != null ? standing : scripted.poll();
     if (fail != null) {
       return CompletableFuture.failedFuture(fail);

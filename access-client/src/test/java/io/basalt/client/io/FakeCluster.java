@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.ClientConfig;
 import io.basalt.client.ClusterVolume;
+import io.basalt.client.VolumeHandle;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.Volume;
 import io.basalt.proto.ErrorCode;
@@ -47,7 +48,7 @@ final class FakeCluster implements AutoCloseable {
   }
 
   /** Replaces the provider with a fresh one (fresh extent map and metrics) and opens {@code name} with it. */
-  ClusterVolume reopen(String name) {
+  VolumeHandle reopen(String name) {
     provider.close();
     provider = new ClusterVolumeProvider(metaClient, rpc, config, new MetricRegistry());
     return provider.open(name);

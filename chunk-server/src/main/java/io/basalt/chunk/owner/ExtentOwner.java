@@ -11,6 +11,7 @@ import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -52,35 +53,64 @@ public final class ExtentOwner {
 
   /**
    * Applies and replicates one client write. {@code data} is the request payload (not released here; each peer
-   * queue keeps its own retained slice). Pid thread only.
+   * queue keeps its own retained slice). {@code deadlineNanos} ({@link System#nanoTime()} based) is when the client
+   * stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
+   * late, after the client may have re-sent it and written the same blocks again (DESIGN.md "Write path" 5: a
+   * write attempt dies with its request). Pid thread only.
    */
-  public CompletableFuture<Long> write(WriteRequest req, ByteBuf data) {
+  public CompletableFuture<Long> write(WriteRequest req, ByteBuf data, long deadlineNanos) {
     long pid = req.getPid();
     OwnedExtent x = table.ownedIfValid(pid);
     if (x == null) {
       // Take over off this thread, then come back to it (data stays alive: the RPC server releases it after reply).
-      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> writeAsOwner(req, data)));
+      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> writeAsOwner(req, data, deadlineNanos)));
     }
-    return write(x, req, data);
+    return write(x, req, data, deadlineNanos);
   }
 
   /** After a takeover: owner now, or fail (a second takeover in a row is the client's retry to ask for). */
-  private CompletableFuture<Long> writeAsOwner(WriteRequest req, ByteBuf data) {
+  private CompletableFuture<Long> writeAsOwner(WriteRequest req, ByteBuf data, long deadlineNanos) {
     OwnedExtent x = table.ownedIfValid(req.getPid());
     if (x == null) {
       return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
           + req.getPid() + " right after taking it over", true));
     }
-    return write(x, req, data);
+    return write(x, req, data, deadlineNanos);
   }
 
-  private CompletableFuture<Long> write(OwnedExtent x, WriteRequest req, ByteBuf data) {
+  /**
+   * The checks that keep a stale attempt from landing (DESIGN.md "Write path" 5): a write sent at an extent epoch
+   * older than this owner's was sent before the lease or the membership moved, possibly by a client that has
+   * re-sent and overwritten it since, so it is refused with STALE_EPOCH (a live client refreshes and re-sends; a
+   * cancelled attempt is never re-sent). A newer epoch only means this owner has not heard of a membership change
+   * yet: it re-reads the extent and goes on. Epoch 0 is a caller that does not know the epoch (admin tools).
+   */
+  private void checkAttempt(OwnedExtent x, WriteRequest req, long deadlineNanos) {
+    long pid = req.getPid();
+    if (req.getEpoch() != 0 && req.getEpoch() < x.epoch) {
+      metrics.staleWriteAttempts().inc();
+      throw new StaleEpochException(x.epoch, "write sent at epoch=" + req.getEpoch() + " but the owner is at epoch="
+          + x.epoch + " pid=" + pid + ": re-read the extent and re-send");
+    }
+    if (req.getEpoch() > x.epoch && req.getEpoch() > x.refreshAskedFor) {
+      x.refreshAskedFor = req.getEpoch(); // once per epoch, not once per write
+      table.refreshLater(pid);
+    }
+    if (System.nanoTime() - deadlineNanos > 0) {
+      metrics.lateWriteAttempts().inc();
+      throw new BasaltException(ErrorCode.TIMEOUT, "write reached the owner after its deadline pid=" + pid
+          + " epoch=" + x.epoch + ": not applied", true);
+    }
+  }
+
+  private CompletableFuture<Long> write(OwnedExtent x, WriteRequest req, ByteBuf data, long deadlineNanos) {
     long pid = req.getPid();
     int cid = local.cid();
     checkRange(x, req.getOffset(), req.getLength());
+    checkAttempt(x, req, deadlineNanos);
     WriteKind kind = req.getKind();
     if (x.recovering != null && RecoveryForward.mustSplit(req)) {
-      return writeSplit(x, req);
+      return writeSplit(x, req, deadlineNanos);
     }
     ByteBuf payload = payload(pid, kind, req.getLength(), data);
     long bytes = payload == null ? 0 : req.getLength();
@@ -95,6 +125,10 @@ public final class ExtentOwner {
       store.apply(pid, x.epoch, gen, req.getOffset(), req.getLength(), kind, payload, req.getFua() || syncEveryWrite);
     } catch (RuntimeException e) {
       backlog.release(targets, bytes);
+      if (e instanceof StaleEpochException) {
+        // Our own replica was fenced at a newer epoch (another owner synced it): this lease is over.
+        table.stepDown(pid, "own replica fenced: " + e.getMessage());
+      }
       throw e;
     }
     x.lastGen = gen;
@@ -107,8 +141,8 @@ public final class ExtentOwner {
     log.debug("owner applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, x.epoch, gen, cid,
         req.getOffset(), req.getLength(), kind);
     ReplicateRequest r = ReplicateRequest.newBuilder().setPid(pid).setEpoch(x.epoch).setGen(gen)
-        .setOffset(req.getOffset()).setLength(req.getLength()).setKind(kind).setSync(req.getFua())
-        .setOwnerCid(cid).build();
+        .setGenEpoch(x.epoch).setOffset(req.getOffset()).setLength(req.getLength()).setKind(kind)
+        .setSync(req.getFua()).setOwnerCid(cid).build();
     OwnerWrite w = new OwnerWrite(gen, x.acksNeeded());
     for (ReplicaPipe pipe : x.pipes) {
       ByteBuf slice = payload == null ? null : payload.retainedSlice();
@@ -136,9 +170,9 @@ public final class ExtentOwner {
    * whole blocks, tail edge), each its own gen, so the recovering peer gets a whole-block image of each edge
    * ({@link RecoveryForward}) and the whole blocks as a plain zero/trim, never a huge image.
    */
-  private CompletableFuture<Long> writeSplit(OwnedExtent x, WriteRequest req) {
+  private CompletableFuture<Long> writeSplit(OwnedExtent x, WriteRequest req, long deadlineNanos) {
     java.util.List<CompletableFuture<Long>> parts = new java.util.ArrayList<>(3);
-    for (WriteRequest part : RecoveryForward.split(req)) parts.add(write(x, part, null));
+    for (WriteRequest part : RecoveryForward.split(req)) parts.add(write(x, part, null, deadlineNanos));
     CompletableFuture<Long> last = parts.get(parts.size() - 1);
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenCompose(v -> last);
   }

@@ -35,6 +35,8 @@ final class OwnedExtent {
   /** The recovery attempt {@link #recovering} belongs to (ExtentInfo.recovery_epoch), 0 when none. */
   volatile long recoveryEpoch;
   volatile long lastGen;
+  /** The highest client epoch above {@link #epoch} a refresh from meta was asked for (pid thread only). */
+  long refreshAskedFor;
 
   OwnedExtent(int self, long pid, long epoch, long sessionEpoch, long extentSize, long lastGen, List<ReplicaPipe> pipes,
       ReplicaPipe recovering, long recoveryEpoch) {

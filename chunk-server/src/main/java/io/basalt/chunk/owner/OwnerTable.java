@@ -40,6 +40,24 @@ public final class OwnerTable {
   private final MemberSync memberSync;
   private final ReplicaFailedReporter reporter;
   private final Map<Long, CompletableFuture<Void>> takeovers = new ConcurrentHashMap<>();
+  /**
+   * Leases granted by meta but not installed yet (member sync running). They are reported in keepalives like held
+   * ones, so a new meta leader re-adopts them during its grace instead of granting the extent to another chunk while
+   * this one is about to start writing (DESIGN.md "Meta leadership and failover").
+   */
+  private final Map<Long, Installing> installing = new ConcurrentHashMap<>();
+
+  /** A granted lease on its way to install; {@code revoked} when meta named another owner meanwhile. */
+  private static final class Installing {
+    final long epoch;
+    final long sessionEpoch;
+    volatile boolean revoked;
+
+    Installing(long epoch, long sessionEpoch) {
+      this.epoch = epoch;
+      this.sessionEpoch = sessionEpoch;
+    }
+  }
   private final java.util.concurrent.ExecutorService takeoverPool = java.util.concurrent.Executors.newFixedThreadPool(4,
       new io.basalt.common.NamedThreads("chunk-takeover"));
 
@@ -108,6 +126,18 @@ public final class OwnerTable {
           "pid=" + pid + " is owned by cid=" + info.getOwnerCid() + " epoch=" + info.getEpoch() + ", not cid=" + me);
     }
     long epoch = info.getEpoch();
+    Installing inst = new Installing(epoch, session.epoch());
+    installing.put(pid, inst);
+    try {
+      install(pid, me, session, info, inst);
+    } finally {
+      installing.remove(pid, inst);
+    }
+  }
+
+  /** The rest of {@link #takeOver} once meta granted the lease at {@code info}'s epoch. Takeover thread. */
+  private void install(long pid, int me, OwnerLease.Session session, ExtentInfo info, Installing inst) {
+    long epoch = info.getEpoch();
     long localGen = pipes.call(pid, () -> {
       ReplicaMeta m = store.replica(pid).orElse(null);
       if (m != null && m.epoch() > epoch) {
@@ -123,9 +153,23 @@ public final class OwnerTable {
     List<Peer> peers = peersOf(info, me);
     // Member catch-up: every member is brought to the highest gen among them before the first write at this epoch.
     long gen = memberSync.syncMembers(pid, epoch, me, localGen, peers);
+    // Test hook: hold a granted lease before it is installed (a meta failover, another owner meanwhile).
+    pipes.failpoints().inject("chunk.owner.before-install");
     pipes.call(pid, () -> {
       if (!lease.valid(session.epoch())) {
         throw OwnerLease.expired(pid, epoch, session.epoch()); // the sync outlasted the session's local lease
+      }
+      if (inst.revoked) {
+        throw new NotOwnerException(0, "", "meta revoked the lease of pid=" + pid + " epoch=" + epoch
+            + " before it was installed cid=" + me);
+      }
+      ReplicaMeta fenced = store.replica(pid).orElse(null);
+      if (fenced == null || fenced.epoch() != epoch) {
+        // Another owner synced our replica to a newer epoch while we were syncing: installing now would write at a
+        // fenced epoch, and our replica would hold gens that the other owner's history does not (I2).
+        throw new StaleEpochException(fenced == null ? 0 : fenced.epoch(), "lease granted at epoch=" + epoch
+            + " but the local replica is at epoch=" + (fenced == null ? "none" : fenced.epoch()) + " pid=" + pid
+            + " cid=" + me + ": not installing");
       }
       OwnedExtent old = owned.get(pid);
       if (old != null) stepDown(pid, old.epoch, new NotOwnerException(me, "", "re-acquired pid=" + pid));
@@ -154,7 +198,7 @@ public final class OwnerTable {
     return lease;
   }
 
-  /** The leases held under session {@code sessionEpoch}, for the keepalive. Any thread. */
+  /** The leases held under session {@code sessionEpoch}, installed or being installed, for the keepalive. */
   public List<io.basalt.proto.HeldLease> heldLeases(long sessionEpoch) {
     List<io.basalt.proto.HeldLease> out = new ArrayList<>();
     for (OwnedExtent x : owned.values()) {
@@ -162,6 +206,11 @@ public final class OwnerTable {
         out.add(io.basalt.proto.HeldLease.newBuilder().setPid(x.pid).setEpoch(x.epoch).build());
       }
     }
+    installing.forEach((pid, inst) -> {
+      if (inst.sessionEpoch == sessionEpoch && !inst.revoked && !owned.containsKey(pid)) {
+        out.add(io.basalt.proto.HeldLease.newBuilder().setPid(pid).setEpoch(inst.epoch).build());
+      }
+    });
     return out;
   }
 
@@ -170,8 +219,10 @@ public final class OwnerTable {
     for (long pid : List.copyOf(owned.keySet())) stepDownLater(pid, reason);
   }
 
-  /** {@link #stepDown(long, String)} on the pid's thread. Any thread. */
+  /** {@link #stepDown(long, String)} on the pid's thread, and a takeover of it not installed yet fails. Any thread. */
   public void stepDownLater(long pid, String reason) {
+    Installing inst = installing.get(pid);
+    if (inst != null) inst.revoked = true;
     pipes.hop(pid, () -> stepDown(pid, reason));
   }
 

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *   <li>epoch below the local replica's: STALE_EPOCH (local epoch);</li>
  *   <li>unknown replica or higher epoch: adopted only after meta confirms this chunk is a member, meta's epoch is
  *       the request's and the owner is the sender, never on the peer's word alone (DESIGN.md "Write path" 3);</li>
- *   <li>gen at or below the local gen: a duplicate (owner resend), acked with the local gen, not re-applied;</li>
+ *   <li>gen at or below the local gen: a duplicate (owner resend), acked with the local gen, not re-applied, if
+ *       this replica wrote that gen at the same epoch (see {@link #checkDuplicate});</li>
  *   <li>gen = local gen + 1: applied (WAL synced when the request asks); above that: GENERATION_GAP.</li>
  *   <li>RECOVERING replica (this chunk is meta's recovering_cid, see {@link RecoveringReplicas}): admitted like a
  *       member; the first replicate of an empty one (gen 0) sets its base (gen - 1: the owner's gen when it started
@@ -74,9 +75,11 @@ public final class ReplicaApplier {
           r.getEpoch(), m.gen(), m.recoveryEpoch(), me, r.getOwnerCid());
     }
     long localGen = m == null ? 0 : m.gen();
+    long genEpoch = r.getGenEpoch() != 0 ? r.getGenEpoch() : r.getEpoch();
     if (r.getGen() <= localGen) {
-      log.debug("duplicate replicate acked pid={} epoch={} gen={} localGen={} cid={}", pid, r.getEpoch(),
-          r.getGen(), localGen, me);
+      checkDuplicate(r, genEpoch, localGen, me);
+      log.debug("duplicate replicate acked pid={} epoch={} gen={} genEpoch={} localGen={} cid={}", pid, r.getEpoch(),
+          r.getGen(), genEpoch, localGen, me);
       return localGen;
     }
     if (r.getGen() > localGen + 1) {
@@ -89,13 +92,42 @@ public final class ReplicaApplier {
     ByteBuf payload = r.getKind() == WriteKind.WRITE ? data : null;
     failpoints.inject("chunk.replica.before-apply");
     try (Timer.Context ignored = metrics.apply().time()) {
-      store.apply(pid, r.getEpoch(), r.getGen(), r.getOffset(), r.getLength(), r.getKind(), payload, r.getSync());
+      store.apply(pid, r.getEpoch(), r.getGen(), genEpoch, r.getOffset(), r.getLength(), r.getKind(), payload,
+          r.getSync());
     }
     if (copying) recovering.markDirty(pid, r.getOffset(), r.getLength());
     failpoints.inject("chunk.replica.after-apply-before-ack");
     log.debug("replica applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, r.getEpoch(),
         r.getGen(), me, r.getOffset(), r.getLength(), r.getKind());
     return r.getGen();
+  }
+
+  /**
+   * A gen this replica already holds is acknowledged as a duplicate (an owner's resend) only if this replica wrote it
+   * at the same epoch: equal generations must mean equal contents (I2). Another epoch means two histories: when the
+   * replica's is the newer one the sender is a fenced owner (STALE_EPOCH); when it is the older one this replica
+   * holds a history the current owner does not (DIVERGED: the owner reports it failed and recovery replaces it). An
+   * unknown epoch (the gen was set by a catch-up or a recovery base, or trimmed from the log) is not evidence either
+   * way and the duplicate is acknowledged, as before gens carried their epoch.
+   */
+  private void checkDuplicate(ReplicateRequest r, long genEpoch, long localGen, int me) {
+    long pid = r.getPid();
+    long held = store.genEpoch(pid, r.getGen());
+    if (held == 0 || held == genEpoch) return;
+    if (held > genEpoch) {
+      metrics.staleEpochRejections().inc();
+      log.warn("duplicate gen from an older history refused pid={} epoch={} gen={} genEpoch={} heldGenEpoch={}"
+          + " localGen={} cid={} ownerCid={}", pid, r.getEpoch(), r.getGen(), genEpoch, held, localGen, me,
+          r.getOwnerCid());
+      throw new StaleEpochException(held, "gen=" + r.getGen() + " written at epoch=" + genEpoch + " but this replica"
+          + " holds it from epoch=" + held + " pid=" + pid + " cid=" + me);
+    }
+    metrics.divergedDuplicates().inc();
+    log.error("replica diverged: holds gen from an older epoch than the owner's pid={} epoch={} gen={} genEpoch={}"
+        + " heldGenEpoch={} localGen={} cid={} ownerCid={}", pid, r.getEpoch(), r.getGen(), genEpoch, held, localGen,
+        me, r.getOwnerCid());
+    throw new BasaltException(ErrorCode.DIVERGED, "pid=" + pid + " cid=" + me + " holds gen=" + r.getGen()
+        + " written at epoch=" + held + ", the owner's was written at epoch=" + genEpoch);
   }
 
   /**

@@ -54,7 +54,9 @@ public final class DataService {
     WriteRequest req = f.header().getWrite();
     long start = System.nanoTime();
     ByteBuf data = f.data();
-    return PidTasks.onPid(ordered, req.getPid(), "write", () -> owner.write(req, data))
+    long budgetMs = f.header().getDeadlineMs();
+    long deadline = start + (budgetMs > 0 ? TimeUnit.MILLISECONDS.toNanos(budgetMs) : Long.MAX_VALUE / 2);
+    return PidTasks.onPid(ordered, req.getPid(), "write", () -> owner.write(req, data, deadline))
         .whenComplete((gen, err) -> metrics.write(err == null).update(System.nanoTime() - start,
             TimeUnit.NANOSECONDS))
         .thenApply(gen -> Reply.of(Envelope.newBuilder().setWriteResponse(WriteResponse.newBuilder().setGen(gen))));

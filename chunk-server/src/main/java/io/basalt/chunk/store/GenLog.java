@@ -17,8 +17,11 @@ import org.rocksdb.WriteBatch;
  * catch-up). Keys, all big-endian:
  * <ul>
  *   <li>{@code pid(8)}: the floor {@code F}: the log explains every change after gen F (value: version + F);</li>
- *   <li>{@code pid(8) + gen(8)}: the ranges of that gen (value: version + n x (offset(8), length(8))).</li>
+ *   <li>{@code pid(8) + gen(8)}: the ranges of that gen (value: version 2 + the epoch the gen was written at (8, 0 =
+ *       unknown) + n x (offset(8), length(8)); version 1 entries, without the epoch, stay readable).</li>
  * </ul>
+ * The epoch of a gen is what tells a duplicate replicate from another history at the same gen (DESIGN.md "Write
+ * path" 3: a replica acknowledges a duplicate generation only if it was written at the same epoch).
  * A replica's floor key sorts before its entries, and all of a pid's keys sort before the next pid's.
  * Entries above the replica's gen are the blocks an unfinished {@link ReplicaStore#applyChanges} has already
  * written (its pages before the last one), logged under the target gen.
@@ -30,7 +33,10 @@ import org.rocksdb.WriteBatch;
  */
 final class GenLog {
   static final byte VERSION = 1;
+  /** Entries with the gen's epoch. The floor keeps version 1. */
+  static final byte ENTRY_VERSION = 2;
   private static final int PAIR = 16;
+  private static final int ENTRY_HEADER = 9;
 
   private final RocksHandles h;
   private final long retention;
@@ -42,17 +48,30 @@ final class GenLog {
     this.trimEvery = Math.max(1, retention / 16);
   }
 
-  /** Logs {@code ranges} under {@code gen}, merged with what is already logged there when {@code merge}. */
-  void add(WriteBatch batch, long pid, long gen, List<ByteRange> ranges, boolean merge) throws RocksDBException {
+  /**
+   * Logs {@code ranges} under {@code gen}, written at {@code genEpoch} (0 = unknown), merged with what is already
+   * logged there when {@code merge} (a merged entry keeps the epoch already logged unless it was unknown).
+   */
+  void add(WriteBatch batch, long pid, long gen, List<ByteRange> ranges, boolean merge, long genEpoch)
+      throws RocksDBException {
     List<ByteRange> all = ranges;
+    long epoch = genEpoch;
     if (merge) {
       byte[] old = h.db.get(h.genlog, h.read, entryKey(pid, gen));
       if (old != null) {
         all = new ArrayList<>(decode(pid, old));
         all.addAll(ranges);
+        long oldEpoch = entryEpoch(pid, old);
+        if (oldEpoch != 0) epoch = oldEpoch;
       }
     }
-    batch.put(h.genlog, entryKey(pid, gen), encode(ByteRange.merge(all)));
+    batch.put(h.genlog, entryKey(pid, gen), encode(epoch, ByteRange.merge(all)));
+  }
+
+  /** The epoch {@code gen} was written at, 0 when unknown (no entry: trimmed, set from outside, version 1). */
+  long genEpoch(long pid, long gen) throws RocksDBException {
+    byte[] v = h.db.get(h.genlog, h.read, entryKey(pid, gen));
+    return v == null ? 0 : entryEpoch(pid, v);
   }
 
   void setFloor(WriteBatch batch, long pid, long floor) throws RocksDBException {
@@ -143,10 +162,11 @@ final class GenLog {
     return v;
   }
 
-  static byte[] encode(List<ByteRange> ranges) {
-    byte[] v = new byte[1 + PAIR * ranges.size()];
-    v[0] = VERSION;
-    int at = 1;
+  static byte[] encode(long genEpoch, List<ByteRange> ranges) {
+    byte[] v = new byte[ENTRY_HEADER + PAIR * ranges.size()];
+    v[0] = ENTRY_VERSION;
+    BlockKeys.putLong(v, 1, genEpoch);
+    int at = ENTRY_HEADER;
     for (ByteRange r : ranges) {
       BlockKeys.putLong(v, at, r.offset());
       BlockKeys.putLong(v, at + 8, r.length());
@@ -155,12 +175,23 @@ final class GenLog {
     return v;
   }
 
-  static List<ByteRange> decode(long pid, byte[] v) {
-    if (v.length == 0 || v[0] != VERSION || (v.length - 1) % PAIR != 0) {
+  /** Where an entry's ranges start (after the version, and the epoch from version 2 on). */
+  private static int rangesStart(long pid, byte[] v) {
+    int start = v.length == 0 ? -1 : v[0] == VERSION ? 1 : v[0] == ENTRY_VERSION ? ENTRY_HEADER : -1;
+    if (start < 0 || v.length < start || (v.length - start) % PAIR != 0) {
       throw new BasaltException(ErrorCode.IO_ERROR, "corrupt gen log entry pid=" + pid + " length=" + v.length);
     }
-    List<ByteRange> out = new ArrayList<>((v.length - 1) / PAIR);
-    for (int at = 1; at < v.length; at += PAIR) {
+    return start;
+  }
+
+  static long entryEpoch(long pid, byte[] v) {
+    return rangesStart(pid, v) == ENTRY_HEADER ? BlockKeys.getLong(v, 1) : 0;
+  }
+
+  static List<ByteRange> decode(long pid, byte[] v) {
+    int start = rangesStart(pid, v);
+    List<ByteRange> out = new ArrayList<>((v.length - start) / PAIR);
+    for (int at = start; at < v.length; at += PAIR) {
       long offset = BlockKeys.getLong(v, at);
       long length = BlockKeys.getLong(v, at + 8);
       if (offset < 0 || length < 0 || offset + length < offset) {

@@ -39,7 +39,26 @@ public interface ReplicaStore extends AutoCloseable {
    * give equal digests. Creates the replica (ACTIVE) if absent. With {@code sync} the WAL is synced. The gen log
    * records the range under the gen in the same batch.
    */
-  void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data, boolean sync);
+  default void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data,
+      boolean sync) {
+    apply(pid, epoch, gen, epoch, offset, length, kind, data, sync);
+  }
+
+  /**
+   * As {@link #apply(long, long, long, long, int, WriteKind, ByteBuf, boolean)} for a gen the owner assigned at
+   * {@code genEpoch} (at most {@code epoch}: a queued replicate is re-sent at the owner's newer epoch after a membership
+   * change), which the gen log keeps so a later duplicate of the gen can be told from another history
+   * ({@link #genEpoch}). Fencing: an {@code epoch} below the replica's stored epoch is refused with STALE_EPOCH (an
+   * owner that was fenced after its last check must not apply anything, DESIGN.md "Write path" 3).
+   */
+  void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data,
+      boolean sync);
+
+  /**
+   * The epoch the replica's gen {@code gen} was written at, from the gen log; 0 when unknown (trimmed from the log,
+   * set by a catch-up or a recovery base rather than an apply, or a zero-length write).
+   */
+  long genEpoch(long pid, long gen);
 
   /**
    * The blocks that the gens in (sinceGen, current gen] touched, from the gen log: block-aligned, merged, sorted.
@@ -60,7 +79,7 @@ public interface ReplicaStore extends AutoCloseable {
    * does) and logs the ranges under {@code toGen}, so a later {@link #changedSince} of any gen this skipped covers
    * them. Only when the replica's gen is {@code baseGen} (absent = 0), else GENERATION_GAP naming both gens. A page
    * before the {@code last} one keeps the gen; the last sets gen = toGen and epoch = max(stored, epoch) and syncs
-   * the WAL. One WriteBatch per call.
+   * the WAL. An epoch below the stored one is STALE_EPOCH (fenced). One WriteBatch per call.
    */
   void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
       boolean last);

@@ -4,6 +4,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
@@ -148,24 +149,31 @@ public final class RocksReplicaStore implements ReplicaStore {
     });
   }
 
-  /** As {@link ReplicaStore#apply}; the stored epoch and gen become max(stored, given), state is kept. */
+  /**
+   * As {@link ReplicaStore#apply}; an epoch below the stored one is STALE_EPOCH, the stored epoch and gen become
+   * max(stored, given), state is kept.
+   */
   @Override
-  public void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data,
-      boolean sync) {
+  public void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind,
+      ByteBuf data, boolean sync) {
     StoreArguments.checkApply(pid, epoch, gen, offset, length, kind, data);
     guard.call("apply", pid, true, () -> {
+      ReplicaMeta prev = loadMeta(pid);
+      if (prev != null && epoch < prev.epoch()) {
+        throw new StaleEpochException(prev.epoch(), "apply at epoch=" + epoch + " below the replica's epoch="
+            + prev.epoch() + " pid=" + pid + " gen=" + gen + ": fenced");
+      }
       try (WriteBatch batch = new WriteBatch()) {
         if (length > 0) {
           if (kind == WriteKind.WRITE) writer.addWrite(batch, pid, offset, length, data);
           else writer.addZeroes(batch, pid, offset, length);
         }
-        ReplicaMeta prev = loadMeta(pid);
         ReplicaMeta next = prev == null
             ? new ReplicaMeta(pid, epoch, gen, ReplicaState.ACTIVE)
             : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state(),
                 prev.recoveryEpoch());
         batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
-        logApply(batch, pid, prev, gen, offset, length);
+        logApply(batch, pid, prev, gen, genEpoch, offset, length);
         write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
       }
       return null;
@@ -176,12 +184,12 @@ public final class RocksReplicaStore implements ReplicaStore {
    * The gen log side of an apply. A gen at or below the stored one (a same-gen test mutation) changes the current
    * content, so its range joins the entry of the stored gen.
    */
-  private void logApply(WriteBatch batch, long pid, ReplicaMeta prev, long gen, long offset, int length)
-      throws RocksDBException {
+  private void logApply(WriteBatch batch, long pid, ReplicaMeta prev, long gen, long genEpoch, long offset,
+      int length) throws RocksDBException {
     long prevGen = prev == null ? 0 : prev.gen();
     long at = Math.max(gen, prevGen);
     if (length > 0) {
-      genLog.add(batch, pid, at, List.of(new ByteRange(offset, length)), prev != null && at <= prevGen);
+      genLog.add(batch, pid, at, List.of(new ByteRange(offset, length)), prev != null && at <= prevGen, genEpoch);
     }
     if (prev == null) genLog.setFloor(batch, pid, Math.max(0, gen - 1));
     else genLog.maybeTrim(batch, pid, prevGen, at);
@@ -202,6 +210,12 @@ public final class RocksReplicaStore implements ReplicaStore {
   }
 
   @Override
+  public long genEpoch(long pid, long gen) {
+    StoreArguments.checkPid(pid);
+    return guard.call("gen epoch", pid, false, () -> genLog.genEpoch(pid, gen));
+  }
+
+  @Override
   public List<ByteRange> partialRanges(long pid) {
     StoreArguments.checkPid(pid);
     return guard.call("partial ranges", pid, false, () -> {
@@ -216,6 +230,10 @@ public final class RocksReplicaStore implements ReplicaStore {
     StoreArguments.checkChanges(pid, epoch, baseGen, toGen, ranges, data);
     guard.call("apply changes", pid, true, () -> {
       ReplicaMeta prev = loadMeta(pid);
+      if (prev != null && epoch < prev.epoch()) {
+        throw new StaleEpochException(prev.epoch(), "catch-up at epoch=" + epoch + " below the replica's epoch="
+            + prev.epoch() + " pid=" + pid + " toGen=" + toGen + ": fenced");
+      }
       long gen = prev == null ? 0 : prev.gen();
       if (gen != baseGen) {
         throw new BasaltException(ErrorCode.GENERATION_GAP, "pid=" + pid + " have gen=" + gen
@@ -228,7 +246,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           at += (int) r.length();
         }
         if (prev == null) genLog.setFloor(batch, pid, baseGen);
-        if (!ranges.isEmpty()) genLog.add(batch, pid, toGen, ranges, true);
+        if (!ranges.isEmpty()) genLog.add(batch, pid, toGen, ranges, true, 0);
         long newGen = last ? toGen : gen;
         ReplicaMeta next = new ReplicaMeta(pid, Math.max(prev == null ? 0 : prev.epoch(), epoch), newGen,
             prev == null ? ReplicaState.ACTIVE : prev.state(), prev == null ? 0 : prev.recoveryEpoch());

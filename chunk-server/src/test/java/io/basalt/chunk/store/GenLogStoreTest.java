@@ -281,10 +281,15 @@ class GenLogStoreTest {
     return new ByteRange(offset, length);
   }
 
+  /** The replica's epoch (1 for a new one): these tests are about the log, not about fencing. */
+  private long epochOf(long pid) {
+    return store.replica(pid).map(ReplicaMeta::epoch).orElse(1L);
+  }
+
   private void write(long pid, long gen, long offset, byte[] data) {
     ByteBuf buf = Unpooled.wrappedBuffer(data);
     try {
-      store.apply(pid, 1, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(pid, epochOf(pid), gen, offset, data.length, WriteKind.WRITE, buf, false);
     } finally {
       buf.release();
     }
@@ -294,7 +299,7 @@ class GenLogStoreTest {
   private void applyFrom(long from, long to, long baseGen, long toGen, List<ByteRange> ranges, boolean last) {
     ByteBuf data = readAll(from, ranges);
     try {
-      store.applyChanges(to, 1, baseGen, toGen, ranges, data, last);
+      store.applyChanges(to, epochOf(to), baseGen, toGen, ranges, data, last);
     } finally {
       data.release();
     }

@@ -14,6 +14,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -140,18 +141,23 @@ class RocksReplicaStoreTest {
   }
 
   @Test
-  void generationAndEpochOnlyMoveForward() {
+  void generationOnlyMovesForwardAndALowerEpochIsFenced() {
     store.apply(1, 1, 1, 0, 0, WriteKind.WRITE, Unpooled.EMPTY_BUFFER, false);
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 1, 1, ReplicaState.ACTIVE));
 
     store.apply(1, 3, 2, 0, 10, WriteKind.WRITE_ZEROES, null, true);
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
 
-    store.apply(1, 2, 1, 0, 10, WriteKind.TRIM, null, false);
+    store.apply(1, 3, 1, 0, 10, WriteKind.TRIM, null, false);
+    assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
+
+    // an owner fenced at a newer epoch applies nothing, even its own local write
+    assertThatThrownBy(() -> store.apply(1, 2, 3, 0, 10, WriteKind.TRIM, null, false))
+        .isInstanceOf(StaleEpochException.class).hasMessageContaining("epoch=2 below the replica's epoch=3");
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
 
     store.putReplicaMeta(new ReplicaMeta(1, 5, 2, ReplicaState.RECOVERING));
-    write(1, 4, 3, 0, random(1, BLOCK_SIZE));
+    write(1, 5, 3, 0, random(1, BLOCK_SIZE));
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 5, 3, ReplicaState.RECOVERING));
     assertThat(store.digest(1)).extracting(ReplicaDigest::epoch, ReplicaDigest::gen).containsExactly(5L, 3L);
 
@@ -159,6 +165,36 @@ class RocksReplicaStoreTest {
     assertThat(store.replicas()).containsExactly(
         new ReplicaMeta(1, 5, 3, ReplicaState.RECOVERING), new ReplicaMeta(2, 9, 0, ReplicaState.STALE));
     assertThat(store.replica(3)).isEmpty();
+  }
+
+  @Test
+  void eachGenRemembersTheEpochItWasWrittenAt() {
+    write(1, 4, 1, 0, random(1, BLOCK_SIZE));
+    ByteBuf buf = POOLED.directBuffer(BLOCK_SIZE).writeBytes(random(2, BLOCK_SIZE));
+    try {
+      store.apply(1, 6, 2, 5, BLOCK_SIZE, BLOCK_SIZE, WriteKind.WRITE, buf, false); // created at 5, re-sent at 6
+    } finally {
+      buf.release();
+    }
+
+    assertThat(store.genEpoch(1, 1)).isEqualTo(4);
+    assertThat(store.genEpoch(1, 2)).isEqualTo(5);
+    assertThat(store.genEpoch(1, 3)).as("a gen not written").isZero();
+    reopen();
+    assertThat(store.genEpoch(1, 2)).isEqualTo(5);
+  }
+
+  @Test
+  void catchUpBelowTheStoredEpochIsFenced() {
+    write(1, 4, 1, 0, random(1, BLOCK_SIZE));
+    ByteBuf buf = POOLED.directBuffer(BLOCK_SIZE).writeBytes(random(2, BLOCK_SIZE));
+    try {
+      assertThatThrownBy(() -> store.applyChanges(1, 3, 1, 2, List.of(new ByteRange(0, BLOCK_SIZE)), buf, true))
+          .isInstanceOf(StaleEpochException.class);
+    } finally {
+      buf.release();
+    }
+    assertThat(store.replica(1)).contains(new ReplicaMeta(1, 4, 1, ReplicaState.ACTIVE));
   }
 
   @Test

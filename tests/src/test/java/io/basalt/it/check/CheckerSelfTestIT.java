@@ -3,7 +3,7 @@ package io.basalt.it.check;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.basalt.client.ClusterVolume;
+import io.basalt.client.VolumeHandle;
 import io.basalt.it.cluster.MiniCluster;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ExtentInfo;
@@ -42,7 +42,7 @@ class CheckerSelfTestIT {
   static Path dir;
   private MiniCluster cluster;
   private String name;
-  private ClusterVolume volume;
+  private VolumeHandle volume;
   private Stresser stresser;
   private final List<String> evidence = new ArrayList<>();
 
