@@ -21,6 +21,7 @@ public final class ChunkMetrics {
   private final Counter divergedDuplicates;
   private final Counter staleWriteAttempts;
   private final Counter lateWriteAttempts;
+  private final Counter readsHeldForWrites;
   private final Counter acksRefusedAfterLease;
   private final com.codahale.metrics.Histogram replicateBatch;
   private final Timer memberSync;
@@ -47,6 +48,7 @@ public final class ChunkMetrics {
     divergedDuplicates = registry.counter("basalt_chunk_diverged_duplicates");
     staleWriteAttempts = registry.counter("basalt_chunk_write_stale_attempts");
     lateWriteAttempts = registry.counter("basalt_chunk_write_late_attempts");
+    readsHeldForWrites = registry.counter("basalt_chunk_read_held_for_writes");
     acksRefusedAfterLease = registry.counter("basalt_chunk_acks_refused_after_lease");
     replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
     memberSync = registry.timer("basalt_chunk_member_sync");
@@ -140,6 +142,11 @@ public final class ChunkMetrics {
   /** Client writes refused because they reached the owner after their deadline. */
   public Counter lateWriteAttempts() {
     return lateWriteAttempts;
+  }
+
+  /** Owner reads that overlapped a write not yet acknowledged and waited for it. */
+  public Counter readsHeldForWrites() {
+    return readsHeldForWrites;
   }
 
   /** Duplicate replicates refused because this replica holds that gen from another (older) history. */

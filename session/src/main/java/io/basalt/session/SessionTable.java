@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *       enters cluster jeopardy: sessions still expire (their leases are released, which is safe: their holders
  *       stopped before the leader's expiry), but none is handed out for replica removal until the chunks return or
  *       an operator {@link #confirmExpiry confirms};</li>
- *   <li>removal waits {@code expirySettle} after an expiry, so every expiry of one mass event is counted first.</li>
+ *   <li>removal waits {@code expirySettle} after an expiry, so every expiry of one mass event is counted first,
+ *       unless the expiry is isolated: with the chunks silent towards the leader counted in, still no more than the
+ *       share (then the replicas go at once: see {@link #isolatedExpiries}).</li>
  * </ol>
  * A new leader starts with a grace of one session timeout: it expires nothing and adopts the sessions its followers
  * name (they were granted by the previous leader), so a failover expires no one.
@@ -236,8 +238,10 @@ public final class SessionTable {
     JeopardyChange change = updateJeopardy(now);
     List<Session> removable = new ArrayList<>();
     if (!jeopardy) {
+      boolean isolated = isolatedExpiries(now);
       for (Session s : chunkLatest.values()) {
-        if (s.ended == EndReason.EXPIRED && !s.replicasHandled && now - s.endedAt >= cfg.expirySettle().toNanos()) {
+        if (s.ended == EndReason.EXPIRED && !s.replicasHandled
+            && (isolated || now - s.endedAt >= cfg.expirySettle().toNanos())) {
           s.replicasHandled = true;
           removable.add(s);
         }
@@ -245,6 +249,29 @@ public final class SessionTable {
     }
     purgeOld(now);
     return new Tick(expired, removable, pause, change);
+  }
+
+  /**
+   * Whether the recent expiries cannot be the start of a mass event: counted with the live chunks that are silent
+   * too (no keepalive for two intervals: the next ones to expire if this is one event), they are at most the
+   * mass-expiry share. Then the expired chunks' replicas go at once, without the settle: the settle is there to
+   * count every expiry of one mass event before removing anything, and waiting it out would only add to the pause
+   * of the writers of an extent whose owner died (DESIGN.md "Sessions and leases").
+   */
+  private boolean isolatedExpiries(long now) {
+    int recent = 0;
+    int total = 0;
+    int silent = 0;
+    long silentNanos = cfg.keepaliveInterval().multipliedBy(2).toNanos();
+    for (Session s : chunkLatest.values()) {
+      total++;
+      if (s.ended == EndReason.EXPIRED && !s.confirmed && now - s.endedAt < timeout) {
+        recent++;
+      } else if (s.alive() && silentForNanos(s, now) > silentNanos) {
+        silent++;
+      }
+    }
+    return recent + silent <= cfg.massExpiryShare() * total;
   }
 
   private JeopardyChange updateJeopardy(long now) {

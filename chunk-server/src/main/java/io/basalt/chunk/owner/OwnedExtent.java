@@ -3,6 +3,9 @@ package io.basalt.chunk.owner;
 import io.basalt.rpc.BasaltException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,21 @@ final class OwnedExtent {
   volatile long lastGen;
   /** The highest client epoch above {@link #epoch} a refresh from meta was asked for (pid thread only). */
   long refreshAskedFor;
+  /**
+   * Writes applied locally but not yet acknowledged by every member, oldest first: a read that overlaps one must not
+   * return before it resolves (DESIGN.md "Write path" 5). Added on the pid thread before the local apply; removed by
+   * whichever thread resolves the write. Readers on other threads only iterate it.
+   */
+  final ConcurrentLinkedDeque<UnackedWrite> unacked = new ConcurrentLinkedDeque<>();
+  /** Writes that failed (never acknowledged); counted before they leave {@link #unacked}. */
+  final AtomicLong failedWrites = new AtomicLong();
+
+  /** A locally applied write waiting for its acks, and the byte range it covers. */
+  record UnackedWrite(long gen, long offset, long end, CompletableFuture<Long> done) {
+    boolean overlaps(long from, long to) {
+      return offset < to && from < end;
+    }
+  }
 
   OwnedExtent(int self, long pid, long epoch, long sessionEpoch, long extentSize, long lastGen, List<ReplicaPipe> pipes,
       ReplicaPipe recovering, long recoveryEpoch) {
@@ -50,6 +68,17 @@ final class OwnedExtent {
     this.peers = peersOf(this.pipes);
     this.recovering = recovering;
     this.recoveryEpoch = recovering == null ? 0 : recoveryEpoch;
+  }
+
+  /** Registers a write about to be applied locally until {@code done} resolves. Pid thread. */
+  UnackedWrite track(long gen, long offset, int length, CompletableFuture<Long> done) {
+    UnackedWrite u = new UnackedWrite(gen, offset, offset + length, done);
+    unacked.addLast(u);
+    done.whenComplete((g, err) -> {
+      if (err != null) failedWrites.incrementAndGet();
+      unacked.remove(u);
+    });
+    return u;
   }
 
   /** Every peer a write goes to: the full peers and the recovering one (backlog, flush). */

@@ -76,18 +76,22 @@ public final class DataService {
     if (owned.isPresent()) {
       // Fast path: already the owner, one hop to the io pool.
       ExtentOwner.ReadPlan plan = owned.get();
-      reply = PidTasks.on(io, pid, "read", () -> readReply(plan));
+      reply = readReply(plan);
     } else {
-      reply = PidTasks.onPid(ordered, pid, "read", () -> owner.prepareRead(req))
-          .thenCompose(plan -> PidTasks.on(io, pid, "read", () -> readReply(plan)));
+      reply = PidTasks.onPid(ordered, pid, "read", () -> owner.prepareRead(req)).thenCompose(this::readReply);
     }
     return reply.whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,
             TimeUnit.NANOSECONDS));
   }
 
-  private Reply readReply(ExtentOwner.ReadPlan plan) {
-    ByteBuf buf = store.read(plan.pid(), plan.offset(), plan.length(), PooledByteBufAllocator.DEFAULT);
-    return Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder().setGen(plan.gen())), buf);
+  /** The store read on the io pool, held back until the writes it may contain are acknowledged. */
+  private CompletableFuture<Reply> readReply(ExtentOwner.ReadPlan plan) {
+    long pid = plan.pid();
+    return PidTasks.on(io, pid, "read", () -> store.read(pid, plan.offset(), plan.length(),
+            PooledByteBufAllocator.DEFAULT))
+        .thenCompose(buf -> PidTasks.isolate(owner.settle(plan, buf), pid, "read"))
+        .thenApply(buf -> Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder()
+            .setGen(plan.gen())), buf));
   }
 
   private CompletableFuture<Reply> flush(Frame f) {
