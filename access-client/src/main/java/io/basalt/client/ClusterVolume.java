@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,9 +78,15 @@ public final class ClusterVolume implements Volume {
     return info.getVid();
   }
 
+  /** The size as last learned from meta: it grows when this client sees a resize (a lookup, an open). */
   @Override
   public long size() {
-    return info.getSizeBytes();
+    return cache.sizeBytes();
+  }
+
+  /** Adopts a size meta reported (the provider's re-validation at open), if larger. */
+  void adoptSize(long sizeBytes) {
+    cache.adoptSize(sizeBytes);
   }
 
   @Override
@@ -101,21 +108,40 @@ public final class ClusterVolume implements Volume {
   public CompletableFuture<ByteBuf> read(long offset, int length, IoScope scope) {
     BasaltException bad = checkRange("read", offset, length);
     if (bad != null) {
-      return metrics.time(Op.READ, CompletableFuture.failedFuture(bad));
+      return metrics.time(Op.READ, afterResizeCheck(bad, "read", offset, length,
+          () -> readInRange(offset, length, scope)));
     }
-    List<ExtentPart> parts = mapper.split(offset, length);
-    List<CompletableFuture<ByteBuf>> pieces = new ArrayList<>(parts.size());
-    for (ExtentPart p : parts) {
-      pieces.add(readPart(p, scope));
-    }
-    return metrics.time(Op.READ, CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new))
-        .handle((v, err) -> assemble(pieces, length)));
+    return metrics.time(Op.READ, readInRange(offset, length, scope));
   }
 
+  private CompletableFuture<ByteBuf> readInRange(long offset, int length, IoScope scope) {
+    List<ExtentPart> parts = mapper.split(offset, length);
+    List<CompletableFuture<ByteBuf>> pieces = new ArrayList<>(parts.size());
+    CompletableFuture<Void> lookup = null;  // one per request, shared by all its misses
+    for (ExtentPart p : parts) {
+      if (cache.get(p.index()) != null) {
+        pieces.add(readAllocated(p, scope));
+      } else {
+        lookup = lookup != null ? lookup : cache.sync();
+        pieces.add(lookup.thenCompose(v -> readPart(p, scope)));
+      }
+    }
+    return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new))
+        .handle((v, err) -> assemble(pieces, length));
+  }
+
+  /**
+   * One extent's piece of a read, after a lookup sent after the read arrived (an extent missing from the cache may
+   * have been allocated by another client): zeros only if the extent is still not cached, i.e. meta said unallocated.
+   */
   private CompletableFuture<ByteBuf> readPart(ExtentPart p, IoScope scope) {
     if (cache.get(p.index()) == null) {
       return CompletableFuture.completedFuture(alloc.buffer(p.length()).writeZero(p.length()));
     }
+    return readAllocated(p, scope);
+  }
+
+  private CompletableFuture<ByteBuf> readAllocated(ExtentPart p, IoScope scope) {
     return router.send(p.index(), loc -> Envelope.newBuilder().setRead(ReadRequest.newBuilder()
         .setPid(loc.pid()).setEpoch(loc.epoch()).setOffset(p.offsetInExtent()).setLength(p.length())), null, scope)
         .thenApply(frame -> takeData(frame, p));
@@ -202,17 +228,26 @@ public final class ClusterVolume implements Volume {
         fua, scope));
   }
 
-  /** TRIM and WRITE_ZEROES: unallocated extents already read as zeros, so they are skipped (never allocated). */
+  /**
+   * TRIM and WRITE_ZEROES: unallocated extents already read as zeros, so they are skipped (never allocated). An
+   * extent missing from the cache is skipped only if a lookup sent after this request arrived finds it unallocated
+   * (another client may have allocated and written it).
+   */
   private CompletableFuture<Void> writeWithoutData(String op, long offset, long length, WriteKind kind,
       boolean fua, IoScope scope) {
     BasaltException bad = checkRange(op, offset, length);
     if (bad != null) {
-      return CompletableFuture.failedFuture(bad);
+      return afterResizeCheck(bad, op, offset, length, () -> writeWithoutData(op, offset, length, kind, fua, scope));
     }
     List<CompletableFuture<Void>> pieces = new ArrayList<>();
+    CompletableFuture<Void> lookup = null;  // one per request, shared by all its misses
     for (ExtentPart p : mapper.split(offset, length)) {
       if (cache.get(p.index()) != null) {
         pieces.add(writePart(p, kind, null, fua, scope));
+      } else {
+        lookup = lookup != null ? lookup : cache.sync();
+        pieces.add(lookup.thenCompose(v -> cache.get(p.index()) == null
+            ? CompletableFuture.<Void>completedFuture(null) : writePart(p, kind, null, fua, scope)));
       }
     }
     return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new));
@@ -312,14 +347,31 @@ public final class ClusterVolume implements Volume {
     return draining.size();
   }
 
-  /** INVALID_ARGUMENT for a range outside {@code [0, size())}; null when it is inside. */
+  /** INVALID_ARGUMENT for a range outside {@code [0, size())} (the size as last learned); null when inside. */
   private BasaltException checkRange(String op, long offset, long length) {
-    long size = info.getSizeBytes();
+    long size = cache.sizeBytes();
     if (offset < 0 || length < 0 || offset > size || length > size - offset) {
       return new BasaltException(ErrorCode.INVALID_ARGUMENT, op + " out of range: offset=" + offset + " length="
           + length + " size=" + size + " vid=" + info.getVid() + " volume=" + info.getName(), false);
     }
     return null;
+  }
+
+  /**
+   * An I/O that {@link #checkRange} refused ({@code bad}): when it ends past the size as last learned, the volume
+   * may have grown meanwhile (a resize by another client), so it runs once a lookup sent after it arrived has
+   * brought the size up to date, if it fits then; it fails with INVALID_ARGUMENT otherwise (also when meta could
+   * not be asked).
+   */
+  private <T> CompletableFuture<T> afterResizeCheck(BasaltException bad, String op, long offset, long length,
+      Supplier<CompletableFuture<T>> inRange) {
+    if (offset < 0 || length < 0 || offset > Long.MAX_VALUE - length) {
+      return CompletableFuture.failedFuture(bad);
+    }
+    return cache.sync().handle((v, err) -> {
+      BasaltException still = err != null ? bad : checkRange(op, offset, length);
+      return still == null ? inRange.get() : CompletableFuture.<T>failedFuture(still);
+    }).thenCompose(f -> f);
   }
 
   @Override

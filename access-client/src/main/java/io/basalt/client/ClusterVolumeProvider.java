@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens cluster volumes by name: GetVolume, then the whole extent map (GetExtents), once per name; later opens of
  * the same name share that {@link ClusterVolume}, each through its own {@link VolumeHandle} (one per NBD
- * connection). Concurrent first opens of
- * one name share one load; a failed load is not cached.
+ * connection), after re-validating it with GetVolume (other clients may resize, delete or recreate it: DESIGN.md
+ * "Block client and NBD"): a larger size is adopted, so a new connection's handshake shows it; a name now naming
+ * another vid (deleted and recreated) gets a fresh volume; a name meta no longer knows fails NO_SUCH_VOLUME and is
+ * forgotten. Concurrent first opens of one name share one load; a failed load is not cached.
  *
  * <p>Owns the retry timer and the client metrics; does not own the {@link MetaClient} or the
  * {@link RpcClientFactory} (the caller closes those after this). {@link #open} blocks on meta: never call it on an
@@ -78,7 +80,10 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
     return config.callDeadline().plus(IoRouter.LATE_ARRIVAL_SLACK).plusSeconds(1);
   }
 
-  /** The one {@link ClusterVolume} of {@code name}, shared by every handle; loaded on first use. */
+  /**
+   * The one {@link ClusterVolume} of {@code name}, shared by every handle: loaded on first use, re-validated with
+   * meta on every later one (see {@link #revalidate}).
+   */
   public ClusterVolume shared(String name) {
     if (name == null || name.isEmpty()) {
       throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty volume name", false);
@@ -86,14 +91,19 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
     CompletableFuture<ClusterVolume> mine = new CompletableFuture<>();
     CompletableFuture<ClusterVolume> existing = volumes.putIfAbsent(name, mine);
     if (existing != null) {
-      try {
-        return existing.join();
-      } catch (RuntimeException e) {
-        throw BasaltException.of(e);
+      VolumeInfo now = revalidate(name, existing);
+      if (now == null || !volumes.replace(name, existing, mine)) {
+        return join(volumes.getOrDefault(name, existing));
       }
+      return loadInto(mine, name, now);
     }
+    return loadInto(mine, name, null);
+  }
+
+  /** Loads {@code name} (described by {@code info}, or null to ask meta) and completes {@code mine} with it. */
+  private ClusterVolume loadInto(CompletableFuture<ClusterVolume> mine, String name, VolumeInfo info) {
     try {
-      ClusterVolume v = load(name);
+      ClusterVolume v = load(name, info);
       mine.complete(v);
       return v;
     } catch (RuntimeException e) {
@@ -104,9 +114,45 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
     }
   }
 
-  private ClusterVolume load(String name) {
-    VolumeInfo info = meta.callSync(Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder()
-        .setName(name))).getVolumeResponse().getVolume();
+  /**
+   * Checks the shared volume {@code existing} holds against meta (GetVolume, blocking): adopts a larger size and
+   * returns null when it is still the same volume; returns what meta describes when the name now belongs to another
+   * vid (the caller loads that). Fails NO_SUCH_VOLUME, forgetting the name, when meta no longer knows it.
+   */
+  private VolumeInfo revalidate(String name, CompletableFuture<ClusterVolume> existing) {
+    ClusterVolume v = join(existing);
+    VolumeInfo info;
+    try {
+      info = getVolume(name);
+    } catch (BasaltException e) {
+      if (e.code() == ErrorCode.NO_SUCH_VOLUME && volumes.remove(name, existing)) {
+        log.info("volume gone vid={} name={}: forgotten", v.vid(), name);
+      }
+      throw e;
+    }
+    if (info.getVid() != v.vid()) {
+      log.info("volume recreated name={} vid={} -> {}: opening the new one", name, v.vid(), info.getVid());
+      return info;
+    }
+    v.adoptSize(info.getSizeBytes());
+    return null;
+  }
+
+  private static ClusterVolume join(CompletableFuture<ClusterVolume> f) {
+    try {
+      return f.join();
+    } catch (RuntimeException e) {
+      throw BasaltException.of(e);
+    }
+  }
+
+  private VolumeInfo getVolume(String name) {
+    return meta.callSync(Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder().setName(name)))
+        .getVolumeResponse().getVolume();
+  }
+
+  private ClusterVolume load(String name, VolumeInfo known) {
+    VolumeInfo info = known != null ? known : getVolume(name);
     if (info.getVid() == 0 || info.getExtentSize() == 0) {
       throw new BasaltException(ErrorCode.INTERNAL, "meta described volume " + name + " without vid or extent size: "
           + info, false);

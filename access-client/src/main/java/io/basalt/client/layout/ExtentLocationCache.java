@@ -2,26 +2,35 @@ package io.basalt.client.layout;
 
 import io.basalt.proto.AllocateExtentRequest;
 import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentRequest;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.GetExtentsResponse;
 import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.BasaltException;
 import io.basalt.session.MetaClient;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One volume's extent index -> {@link ExtentLocation} map: loaded with GetExtents at open, extended by
- * AllocateExtent on first writes, updated by NOT_OWNER redirects and GetExtent refreshes. An index missing from
- * the map is unallocated as far as this client knows (reads of it return zeros without any RPC).
+ * One volume's extent index -> {@link ExtentLocation} map and size, as this client last learned them from meta: a
+ * cache, never the truth (DESIGN.md "Block client and NBD": other clients of the volume allocate and resize too).
+ * Loaded with GetExtents at open, extended by AllocateExtent on first writes, updated by NOT_OWNER redirects and
+ * GetExtent refreshes. An index missing from the map is not known to be unallocated: {@link #sync} asks meta what
+ * was allocated since the map version this cache is complete up to (GetExtents {@code allocated_after}), through a
+ * {@link FreshLookup}, so the answer comes from a lookup sent after the caller asked and every extent it finds is
+ * cached. There is no negative cache. The size only grows (meta refuses to shrink a volume); every lookup and
+ * {@link #adoptSize} may grow it.
  *
- * <p>Thread-safe without locks: entries are immutable values in a concurrent map. Concurrent first writes to one
- * index share one AllocateExtent call, and concurrent refreshes of one index share one GetExtent call. A refresh
- * never replaces a location with one of a lower epoch, so a late meta answer cannot undo a newer one.
+ * <p>Thread-safe: entries are immutable values in a concurrent map, the size an atomic. Concurrent first writes to
+ * one index share one AllocateExtent call, concurrent refreshes of one index share one GetExtent call, and misses
+ * share lookups as {@link FreshLookup} says. A refresh never replaces a location with one of a lower epoch, so a
+ * late meta answer cannot undo a newer one. The hot path ({@link #get}) is one map read.
  */
 public final class ExtentLocationCache {
   private static final Logger log = LoggerFactory.getLogger(ExtentLocationCache.class);
@@ -31,7 +40,14 @@ public final class ExtentLocationCache {
   private final MetaClient meta;
   private final VolumeInfo volume;
   private final int preferredCid;
-  private final int extentCount;
+  private final ExtentMapper mapper;
+  private final AtomicLong sizeBytes;
+  private final FreshLookup lookups = new FreshLookup(this::catchUp);
+  /**
+   * Every extent with a pid up to this map version is cached (GetExtentsResponse.map_version). Written by
+   * {@link #loadAll} before the cache is shared, then only by the one lookup {@link FreshLookup} runs at a time.
+   */
+  private volatile long mapVersion;
   private final ConcurrentHashMap<Integer, ExtentLocation> locations = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, CompletableFuture<ExtentLocation>> allocating = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, CompletableFuture<ExtentLocation>> refreshing = new ConcurrentHashMap<>();
@@ -40,18 +56,26 @@ public final class ExtentLocationCache {
     this.meta = meta;
     this.volume = volume;
     this.preferredCid = preferredCid;
-    this.extentCount = new ExtentMapper(volume.getExtentSize()).extentCount(volume.getSizeBytes());
+    this.mapper = new ExtentMapper(volume.getExtentSize());
+    this.sizeBytes = new AtomicLong(volume.getSizeBytes());
   }
 
   /**
    * Loads every allocated extent from meta, page by page (blocking: call at open, never on an event loop). Works
-   * whether meta reads {@code max_count} as a count of returned extents or as a window of indexes.
+   * whether meta reads {@code max_count} as a count of returned extents or as a window of indexes. The cache is
+   * then complete up to the map version of the first page: whatever is allocated later has a higher pid.
    */
   public void loadAll() {
     int first = 0;
-    while (first < extentCount) {
-      GetExtentsResponse r = meta.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder()
-          .setVolume(volume.getName()).setFirstIndex(first).setMaxCount(PAGE))).getGetExtentsResponse();
+    boolean firstPage = true;
+    while (first < mapper.extentCount(sizeBytes())) {
+      GetExtentsResponse r = checked(meta.callSync(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder()
+          .setVolume(volume.getName()).setFirstIndex(first).setMaxCount(PAGE))).getGetExtentsResponse());
+      if (firstPage) {
+        mapVersion = r.getMapVersion();
+        firstPage = false;
+      }
+      adoptSize(r.getVolume().getSizeBytes());
       int last = -1;
       for (ExtentInfo e : r.getExtentsList()) {
         if (e.getPid() != 0) {
@@ -61,11 +85,71 @@ public final class ExtentLocationCache {
       }
       first = r.getExtentsCount() >= PAGE && last >= first ? last + 1 : first + PAGE;
     }
-    log.info("loaded extent map vid={} name={} allocated={} of {}", volume.getVid(), volume.getName(),
-        locations.size(), extentCount);
+    log.info("loaded extent map vid={} name={} allocated={} of {} mapVersion={}", volume.getVid(), volume.getName(),
+        locations.size(), mapper.extentCount(sizeBytes()), mapVersion);
   }
 
-  /** The known location of {@code index}, or null when it is unallocated as far as this client knows. */
+  /**
+   * Completes once a lookup sent after this call has brought the map and the size up to date with meta: then an
+   * index still missing from the cache was unallocated when meta answered (after this call).
+   */
+  public CompletableFuture<Void> sync() {
+    return lookups.request();
+  }
+
+  /** The volume's size in bytes as last learned (it only grows). */
+  public long sizeBytes() {
+    return sizeBytes.get();
+  }
+
+  /** Adopts a size meta reported, if larger (a resize by another client); returns the size now in force. */
+  public long adoptSize(long size) {
+    long before = sizeBytes.get();
+    long now = sizeBytes.accumulateAndGet(size, Math::max);
+    if (now != before) {
+      log.info("volume grew vid={} name={} sizeBytes={} -> {}", volume.getVid(), volume.getName(), before, now);
+    }
+    return now;
+  }
+
+  /** One lookup: the extents allocated since {@link #mapVersion}, page by page, and the size. */
+  private CompletableFuture<Void> catchUp() {
+    return catchUp(mapVersion, 0);
+  }
+
+  private CompletableFuture<Void> catchUp(long after, int found) {
+    return meta.call(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder().setVolume(volume.getName())
+        .setAllocatedAfter(after).setMaxCount(PAGE))).thenCompose(resp -> {
+          GetExtentsResponse r = checked(resp.getGetExtentsResponse());
+          for (ExtentInfo e : r.getExtentsList()) {
+            if (e.getPid() != 0) {
+              offer(ExtentLocation.of(e));
+            }
+          }
+          adoptSize(r.getVolume().getSizeBytes());
+          mapVersion = r.getMapVersion();
+          int total = found + r.getExtentsCount();
+          if (r.getMore() && r.getMapVersion() > after) {
+            return catchUp(r.getMapVersion(), total);
+          }
+          if (total > 0) {
+            log.debug("extents allocated elsewhere vid={} name={} found={} mapVersion={}", volume.getVid(),
+                volume.getName(), total, r.getMapVersion());
+          }
+          return CompletableFuture.<Void>completedFuture(null);
+        });
+  }
+
+  /** {@code r}, unless its volume is no longer this one (deleted, and maybe recreated under the same name). */
+  private GetExtentsResponse checked(GetExtentsResponse r) {
+    if (r.getVolume().getVid() != volume.getVid()) {
+      throw new BasaltException(ErrorCode.NO_SUCH_VOLUME, "volume " + volume.getName() + " vid=" + volume.getVid()
+          + " was deleted (the name now belongs to vid=" + r.getVolume().getVid() + ")", false);
+    }
+    return r;
+  }
+
+  /** The cached location of {@code index}, or null when not cached (see {@link #sync}: it may be allocated). */
   public ExtentLocation get(int index) {
     return locations.get(index);
   }

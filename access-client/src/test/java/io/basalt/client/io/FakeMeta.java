@@ -12,6 +12,7 @@ import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,10 @@ final class FakeMeta implements AutoCloseable {
   final AtomicInteger allocateCalls = new AtomicInteger();
   final AtomicInteger getExtentCalls = new AtomicInteger();
   final AtomicInteger getExtentsCalls = new AtomicInteger();
+  /** The allocated_after of every GetExtents that had one, in arrival order. */
+  final List<Long> allocatedAfter = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** GetExtents answers (computed on arrival) are delivered only once this completes. */
+  volatile CompletableFuture<Void> extentsGate = CompletableFuture.completedFuture(null);
   /** AllocateExtent answers only once this completes (to hold concurrent first writes in flight). */
   volatile CompletableFuture<Void> allocateGate = CompletableFuture.completedFuture(null);
   private final RpcServer server;
@@ -44,16 +49,11 @@ final class FakeMeta implements AutoCloseable {
             VolumeResponse.newBuilder().setVolume(volume(req.header().getGetVolume().getName())))))
         .handle(Envelope.BodyCase.LIST_VOLUMES, req -> reply(() -> Envelope.newBuilder().setListVolumesResponse(
             ListVolumesResponse.newBuilder().addAllVolumes(volumes.values()))))
-        .handle(Envelope.BodyCase.GET_EXTENTS, req -> reply(() -> {
-          getExtentsCalls.incrementAndGet();
-          var r = req.header().getGetExtents();
-          VolumeInfo v = volume(r.getVolume());
-          GetExtentsResponse.Builder b = GetExtentsResponse.newBuilder().setVolume(v);
-          extents.values().stream().filter(e -> e.getVid() == v.getVid() && e.getIndex() >= r.getFirstIndex())
-              .sorted(java.util.Comparator.comparingInt(ExtentInfo::getIndex)).limit(r.getMaxCount())
-              .forEach(b::addExtents);
-          return Envelope.newBuilder().setGetExtentsResponse(b);
-        }))
+        .handle(Envelope.BodyCase.GET_EXTENTS, req -> {
+          // Answered as of its arrival, delivered when the gate opens (a lookup meta answered before a change).
+          CompletableFuture<Reply> now = reply(() -> getExtents(req.header().getGetExtents()));
+          return extentsGate.thenCompose(x -> now);
+        })
         .handle(Envelope.BodyCase.ALLOCATE_EXTENT, req -> allocateGate.thenApply(x -> {
           allocateCalls.incrementAndGet();
           var r = req.header().getAllocateExtent();
@@ -66,6 +66,40 @@ final class FakeMeta implements AutoCloseable {
               .setExtent(byPid(req.header().getGetExtent().getPid())));
         }))
         .build().start();
+  }
+
+  private Envelope.Builder getExtents(io.basalt.proto.GetExtentsRequest r) {
+    getExtentsCalls.incrementAndGet();
+    if (r.hasAllocatedAfter()) {
+      allocatedAfter.add(r.getAllocatedAfter());
+    }
+    VolumeInfo v = volume(r.getVolume());
+    long max = r.getMaxCount() == 0 ? Long.MAX_VALUE : r.getMaxCount();
+    GetExtentsResponse.Builder b = GetExtentsResponse.newBuilder().setVolume(v).setMapVersion(nextPid.get() - 1);
+    var mine = extents.values().stream().filter(e -> e.getVid() == v.getVid());
+    mine = r.hasAllocatedAfter()
+        ? mine.filter(e -> e.getPid() > r.getAllocatedAfter()).sorted(Comparator.comparingLong(ExtentInfo::getPid))
+        : mine.filter(e -> e.getIndex() >= r.getFirstIndex()).sorted(Comparator.comparingInt(ExtentInfo::getIndex));
+    List<ExtentInfo> found = mine.toList();
+    found.stream().limit(max).forEach(b::addExtents);
+    if (found.size() > max) {
+      b.setMore(true);
+      if (r.hasAllocatedAfter()) {
+        b.setMapVersion(b.getExtents(b.getExtentsCount() - 1).getPid());
+      }
+    }
+    return Envelope.newBuilder().setGetExtentsResponse(b);
+  }
+
+  /** Grows (or sets) a volume's size, as a resize by another client does. */
+  VolumeInfo resize(String name, long size) {
+    return volumes.computeIfPresent(name, (n, v) -> v.toBuilder().setSizeBytes(size).build());
+  }
+
+  /** Deletes a volume and its extents. */
+  void delete(String name) {
+    VolumeInfo v = volumes.remove(name);
+    extents.values().removeIf(e -> e.getVid() == v.getVid());
   }
 
   String address() {

@@ -117,27 +117,9 @@ public final class VolumeOps {
     });
   }
 
-  /** Allocated extents only, in index order, from first_index, at most max_count (0 = all). */
+  /** The extent map by index, or what was allocated since a map version: see {@link ExtentMapListing}. */
   public CompletableFuture<GetExtentsResponse> getExtents(GetExtentsRequest req) {
-    return state.read(t -> {
-      Volume v = byName(t, req.getVolume());
-      GetExtentsResponse.Builder b = GetExtentsResponse.newBuilder().setVolume(InfoViews.volume(v, t));
-      long first = Integer.toUnsignedLong(req.getFirstIndex());
-      long max = req.getMaxCount() == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(req.getMaxCount());
-      if (first > Integer.MAX_VALUE) {
-        return b.build();
-      }
-      for (long pid : t.extents().mapOf(v.vid()).tailMap((int) first, true).values()) {
-        if (b.getExtentsCount() >= max) {
-          break;
-        }
-        PExtent pe = t.extents().get(pid);
-        if (pe != null) {
-          b.addExtents(InfoViews.extent(pe, t));
-        }
-      }
-      return b.build();
-    });
+    return state.read(t -> ExtentMapListing.list(t, byName(t, req.getVolume()), req));
   }
 
   static Volume byName(MetaTables t, String name) {

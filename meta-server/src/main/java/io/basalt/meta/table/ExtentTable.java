@@ -79,6 +79,11 @@ public final class ExtentTable {
     return Collections.unmodifiableSet(shortPids);
   }
 
+  /** Pextents with a pid above {@code pid}, ascending: those allocated after it, in any volume (read-only). */
+  public java.util.Collection<PExtent> allocatedAfter(long pid) {
+    return Collections.unmodifiableCollection(byPid.tailMap(pid, false).values());
+  }
+
   /** Every pextent, in pid order (read-only). */
   public java.util.Collection<PExtent> all() {
     return Collections.unmodifiableCollection(byPid.values());

@@ -20,6 +20,7 @@ import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentsRequest;
+import io.basalt.proto.GetExtentsResponse;
 import io.basalt.proto.PExtentPage;
 import io.basalt.proto.RegisterChunkRequest;
 import io.basalt.proto.ReportReplicasRequest;
@@ -247,6 +248,49 @@ class MetaOpsTest {
     var page = core.volumes().getExtents(GetExtentsRequest.newBuilder().setVolume("v").setFirstIndex(3)
         .setMaxCount(2).build()).join();
     assertThat(page.getExtentsList()).extracting(ExtentInfo::getIndex).containsExactly(5, 9);
+  }
+
+  GetExtentsResponse since(String volume, long version, int max) {
+    return core.volumes().getExtents(GetExtentsRequest.newBuilder().setVolume(volume).setAllocatedAfter(version)
+        .setMaxCount(max).build()).join();
+  }
+
+  @Test
+  void getExtentsSinceAMapVersionListsOnlyLaterAllocationsInPidOrder() {
+    registerChunks(core, 3);
+    VolumeInfo v = create("v", 16 * MIB, 3, MIB);
+    VolumeInfo w = create("w", 16 * MIB, 3, MIB);
+    assertThat(since("v", 0, 0).getMapVersion()).as("nothing allocated yet").isZero();
+    long v9 = allocate(v.getVid(), 9, 0).getPid();
+    allocate(w.getVid(), 0, 0);
+    long v2 = allocate(v.getVid(), 2, 0).getPid();
+    long w1 = allocate(w.getVid(), 1, 0).getPid();
+
+    GetExtentsResponse all = since("v", 0, 0);  // more pids handed out than v holds: scans v's own map
+    assertThat(all.getExtentsList()).extracting(ExtentInfo::getPid).containsExactly(v9, v2);
+    assertThat(all.getMapVersion()).as("the cluster's latest pid, another volume's").isEqualTo(w1);
+    assertThat(all.getMore()).isFalse();
+
+    long v5 = allocate(v.getVid(), 5, 0).getPid();
+    GetExtentsResponse delta = since("v", all.getMapVersion(), 0);  // one pid since: scans the pids after it
+    assertThat(delta.getExtentsList()).extracting(ExtentInfo::getIndex).containsExactly(5);
+    assertThat(delta.getMapVersion()).isEqualTo(v5);
+    assertThat(since("v", v5, 0).getExtentsCount()).as("unchanged").isZero();
+    assertThat(since("w", v5, 0).getMapVersion()).isEqualTo(v5);
+
+    GetExtentsResponse first = since("v", 0, 2);
+    assertThat(first.getExtentsList()).extracting(ExtentInfo::getPid).containsExactly(v9, v2);
+    assertThat(first.getMore()).isTrue();
+    assertThat(first.getMapVersion()).isEqualTo(v2);
+    GetExtentsResponse rest = since("v", first.getMapVersion(), 2);
+    assertThat(rest.getExtentsList()).extracting(ExtentInfo::getPid).containsExactly(v5);
+    assertThat(rest.getMore()).isFalse();
+
+    var byIndex = core.volumes().getExtents(GetExtentsRequest.newBuilder().setVolume("v").setMaxCount(2).build())
+        .join();
+    assertThat(byIndex.getExtentsList()).extracting(ExtentInfo::getIndex).containsExactly(2, 5);
+    assertThat(byIndex.getMore()).isTrue();
+    assertThat(byIndex.getMapVersion()).isEqualTo(v5);
   }
 
   @Test

@@ -9,7 +9,7 @@ public enum NodeRole {
   ZOOKEEPER("zk", "io.basalt.meta.zk.EmbeddedZooKeeperMain", "zookeeper ready at ", 10, 3, true, 2181),
   META("meta", "io.basalt.meta.MetaServerMain", "meta server ready at ", 20, 3, false, 7000),
   CHUNK("chunk", "io.basalt.chunk.ChunkServerMain", "chunk server ready cid=", 30, 10, true, 7100),
-  NBD("nbd", "io.basalt.client.NbdServerMain", "nbd server ready at ", 40, 1, false, 10809);
+  NBD("nbd", "io.basalt.client.NbdServerMain", "nbd server ready at ", 40, 4, false, 10809);
 
   private final String shortName;
   private final String mainClass;

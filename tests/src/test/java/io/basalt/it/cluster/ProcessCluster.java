@@ -193,14 +193,28 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     return chunks().get(index);
   }
 
-  /** The NBD server node; fails when built without NBD. */
+  /** The (first) NBD server node; fails when built without NBD. */
   public ClusterNode nbd() {
-    return nodes(NodeRole.NBD).stream().findFirst().orElseThrow(() -> new IllegalStateException("built without NBD"));
+    return nbd(0);
   }
 
-  /** {@code nbd://host:port/volume}, for qemu-io, nbdcopy, nbdinfo. */
+  /** NBD server {@code index} (see {@code nbdServers(n)}); fails when there are not that many. */
+  public ClusterNode nbd(int index) {
+    List<ClusterNode> servers = nodes(NodeRole.NBD);
+    if (index < 0 || index >= servers.size()) {
+      throw new IllegalStateException("no NBD server " + index + ": built with " + servers.size());
+    }
+    return servers.get(index);
+  }
+
+  /** {@code nbd://host:port/volume} of the (first) NBD server, for qemu-io, nbdcopy, nbdinfo. */
   public String nbdUri(String volume) {
-    return "nbd://" + nbd().address() + "/" + volume;
+    return nbdUri(0, volume);
+  }
+
+  /** {@code nbd://host:port/volume} of NBD server {@code index}. */
+  public String nbdUri(int index, String volume) {
+    return "nbd://" + nbd(index).address() + "/" + volume;
   }
 
   /** The node whose {@link ClusterNode#address()} is {@code address} (e.g. a replica address of an extent). */

@@ -16,7 +16,7 @@ public final class ProcessClusterBuilder {
   final Path baseDir;
   int chunks = 4;
   int metas = 1;
-  boolean nbd = true;
+  int nbdServers = 1;
   String cluster = "it";
   Duration readyTimeout = Duration.ofSeconds(60);
   final Map<NodeRole, List<String>> extraArgs = new EnumMap<>(NodeRole.class);
@@ -50,7 +50,6 @@ public final class ProcessClusterBuilder {
     return this;
   }
 
-  /** Whether to run the NBD server at 127.0.0.40 (default true). */
   /**
    * Puts a {@link io.basalt.it.faults.FaultProxy} in front of every chunk (on 127.0.0.60+i): each chunk advertises
    * its proxy, so client -> chunk and chunk -> chunk traffic to it crosses the proxy ({@code cluster.proxy(node)}).
@@ -92,8 +91,18 @@ public final class ProcessClusterBuilder {
     return this;
   }
 
+  /** Whether to run the NBD server at 127.0.0.40 (default true); {@code nbd(true)} keeps {@link #nbdServers}. */
   public ProcessClusterBuilder nbd(boolean nbd) {
-    this.nbd = nbd;
+    this.nbdServers = nbd ? Math.max(1, nbdServers) : 0;
+    return this;
+  }
+
+  /**
+   * NBD servers, each its own process at 127.0.0.40 and up (default 1, at most 4): several block clients serving
+   * the same volumes, as when a VM moves from one node to another ({@code cluster.nbd(i)}, {@code nbdUri(i, v)}).
+   */
+  public ProcessClusterBuilder nbdServers(int n) {
+    this.nbdServers = check(NodeRole.NBD, n, 0);
     return this;
   }
 
@@ -186,8 +195,8 @@ public final class ProcessClusterBuilder {
       }
       nodes.add(node(runId, at, NodeRole.CHUNK, i, -1, args, advertised));
     }
-    if (nbd) {
-      nodes.add(node(runId, at, NodeRole.NBD, 0, -1, concat(common, "--metrics-port", "0"), null));
+    for (int i = 0; i < nbdServers; i++) {
+      nodes.add(node(runId, at, NodeRole.NBD, i, -1, concat(common, "--metrics-port", "0"), null));
     }
     return nodes;
   }
