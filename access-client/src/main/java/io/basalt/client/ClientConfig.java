@@ -20,8 +20,8 @@ public record ClientConfig(Duration ioDeadline, Duration callDeadline, int prefe
     Duration hedgeAfter) {
   public static final Duration DEFAULT_IO_DEADLINE = Duration.ofSeconds(60);
   public static final Duration DEFAULT_CALL_DEADLINE = Duration.ofSeconds(10);
-  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMillis(250);
-  public static final Duration DEFAULT_HEDGE_AFTER = Duration.ofMillis(250);
+  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMillis(100);
+  public static final Duration DEFAULT_HEDGE_AFTER = Duration.ofMillis(200);
 
   public ClientConfig {
     requirePositive("ioDeadline", ioDeadline);

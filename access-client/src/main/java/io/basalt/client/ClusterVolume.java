@@ -2,8 +2,8 @@ package io.basalt.client;
 
 import io.basalt.client.ClientMetrics.Op;
 import io.basalt.client.io.FlushTracker;
-import io.basalt.client.io.IoScope;
 import io.basalt.client.io.IoRouter;
+import io.basalt.client.io.IoScope;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.client.layout.ExtentMapper;
@@ -21,14 +21,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -60,7 +59,7 @@ public final class ClusterVolume implements Volume {
   private final Set<IoScope> draining = ConcurrentHashMap.newKeySet();
 
   ClusterVolume(VolumeInfo info, ExtentLocationCache cache, RpcClientFactory rpc, ClientConfig config,
-      ClientMetrics metrics, ScheduledExecutorService timer) {
+      ClientMetrics metrics, io.netty.util.Timer timer) {
     this.info = info;
     this.mapper = new ExtentMapper(info.getExtentSize());
     this.cache = cache;

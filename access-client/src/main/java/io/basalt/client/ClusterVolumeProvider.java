@@ -1,6 +1,7 @@
 package io.basalt.client;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.io.IoRouter;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.Envelope;
@@ -11,14 +12,13 @@ import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.MetaClient;
-import io.basalt.client.io.IoRouter;
+import io.netty.util.HashedWheelTimer;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +41,9 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
   private final RpcClientFactory rpc;
   private final ClientConfig config;
   private final ClientMetrics metrics;
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(new NamedThreads("client-retry"));
+  /** Retries, hedges and the late-arrival slack: a wheel, as they are armed per attempt and mostly cancelled. */
+  private final HashedWheelTimer timer = new HashedWheelTimer(new NamedThreads("client-timer"), 10,
+      TimeUnit.MILLISECONDS);
   private final ConcurrentHashMap<String, CompletableFuture<ClusterVolume>> volumes = new ConcurrentHashMap<>();
   private final AtomicLong handles = new AtomicLong();
 
@@ -173,7 +174,7 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
   /** Stops retry scheduling: I/O still retrying then fails with its last error. Idempotent. */
   @Override
   public void close() {
-    timer.shutdownNow();
+    timer.stop();
     volumes.clear();
   }
 }

@@ -54,12 +54,12 @@ public final class NbdServerMain implements Callable<Integer> {
   @Option(names = "--call-deadline", defaultValue = "10s", description = "deadline of one chunk RPC (${DEFAULT-VALUE})")
   String callDeadline;
 
-  @Option(names = "--hedge-after", defaultValue = "250ms",
+  @Option(names = "--hedge-after", defaultValue = "200ms",
       description = "ask meta where the lease is after an attempt went unanswered this long, and move on if it moved"
           + " (${DEFAULT-VALUE})")
   String hedgeAfter;
 
-  @Option(names = "--max-backoff", defaultValue = "250ms",
+  @Option(names = "--max-backoff", defaultValue = "100ms",
       description = "cap of the pause between retries, each of which re-reads the extent from meta (${DEFAULT-VALUE})")
   String maxBackoff;
 

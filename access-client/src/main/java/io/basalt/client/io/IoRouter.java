@@ -12,14 +12,14 @@ import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.RpcClient;
 import io.basalt.rpc.RpcClientFactory;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -64,11 +64,11 @@ public final class IoRouter {
   private final ExtentLocationCache cache;
   private final ClientConfig config;
   private final ClientMetrics metrics;
-  private final ScheduledExecutorService timer;
+  private final Timer timer;
   private final long vid;
 
   public IoRouter(long vid, RpcClientFactory rpc, ExtentLocationCache cache, ClientConfig config,
-      ClientMetrics metrics, ScheduledExecutorService timer) {
+      ClientMetrics metrics, Timer timer) {
     this.vid = vid;
     this.rpc = rpc;
     this.cache = cache;
@@ -94,6 +94,7 @@ public final class IoRouter {
     final ExtentLocation sent;
     final String target;
     final AtomicBoolean ended = new AtomicBoolean();
+    volatile Timeout hedge;
 
     Try(ExtentLocation sent, String target) {
       this.sent = sent;
@@ -178,6 +179,10 @@ public final class IoRouter {
     }
 
     void onReply(Try t, Frame frame, Throwable err) {
+      Timeout h = t.hedge;
+      if (h != null) {
+        h.cancel();
+      }
       BasaltException e = err == null ? null : BasaltException.of(err);
       if (e != null && e.code() == ErrorCode.TIMEOUT) {
         endLater(t); // it may still reach the owner: see the class comment
@@ -204,17 +209,15 @@ public final class IoRouter {
     }
 
     private void endLater(Try t) {
-      try {
-        timer.schedule(() -> end(t), LATE_ARRIVAL_SLACK.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException closed) {
+      if (!schedule(() -> end(t), LATE_ARRIVAL_SLACK.toMillis())) {
         end(t);
       }
     }
 
     private void armHedge(Try t) {
       try {
-        timer.schedule(() -> hedge(t), config.hedgeAfter().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException closed) {
+        t.hedge = timer.newTimeout(x -> hedge(t), config.hedgeAfter().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (IllegalStateException closed) {
         // shutting down: the attempt's own deadline ends it
       }
     }
@@ -309,10 +312,18 @@ public final class IoRouter {
       CompletableFuture<Void> refreshed = cache.refresh(index)
           .handle((loc, err) -> (Void) null)
           .completeOnTimeout(null, config.callDeadline().toMillis(), TimeUnit.MILLISECONDS);
-      try {
-        timer.schedule(() -> refreshed.whenComplete((v, err) -> next()), backoffMs, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException closed) {
+      if (!schedule(() -> refreshed.whenComplete((v, err) -> next()), backoffMs)) {
         finish(null, e);
+      }
+    }
+
+    /** Runs {@code task} in {@code ms} on the timer; false when the timer is stopped (the client is closing). */
+    private boolean schedule(Runnable task, long ms) {
+      try {
+        timer.newTimeout(x -> task.run(), ms, TimeUnit.MILLISECONDS);
+        return true;
+      } catch (IllegalStateException closed) {
+        return false;
       }
     }
 

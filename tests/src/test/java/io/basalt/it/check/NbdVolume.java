@@ -16,7 +16,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * A {@link Volume} served over NBD by a real Basalt NBD server, so the {@link Stresser} and the checker can run through
  * the NBD path (TESTPLAN 3.1). Requests are pipelined on one TCP connection (fixed newstyle, NBD_OPT_GO, simple
  * replies); a reader thread matches replies by handle. When the connection is lost (a cut, a server restart) every
- * request in flight fails UNAVAILABLE (in doubt) and the next request connects again, as a real client reconnects:
- * that is what the reconnect cases (TESTPLAN F23) need.
+ * request in flight fails UNAVAILABLE (in doubt) and the next request connects again (dialling until the server takes
+ * it), as a real client reconnects: that is what the reconnect cases (TESTPLAN F23) need.
  *
  * <p>Thread-safe: sends are serialised on the connection; any thread may issue requests.
  */
@@ -53,8 +57,16 @@ public final class NbdVolume implements Volume {
   private final String export;
   private final AtomicLong handles = new AtomicLong();
   private final AtomicLong connects = new AtomicLong();
+  private static final Duration REDIAL = Duration.ofMillis(50);
+  private static final Duration REDIAL_FOR = Duration.ofSeconds(60);
+  private final ScheduledExecutorService redials = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "nbd-volume-dial");
+    t.setDaemon(true);
+    return t;
+  });
   private volatile long size;
-  private Connection connection;
+  private volatile boolean closed;
+  private CompletableFuture<Connection> connecting;
 
   private NbdVolume(String host, int port, String export) {
     this.host = host;
@@ -65,7 +77,12 @@ public final class NbdVolume implements Volume {
   /** Connects to {@code export} at {@code host:port} (the handshake runs now, so a bad export fails here). */
   public static NbdVolume connect(String host, int port, String export) {
     NbdVolume v = new NbdVolume(host, port, export);
-    v.connection();
+    try {
+      v.connection().get(REDIAL_FOR.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      v.close();
+      throw BasaltException.of(e);
+    }
     return v;
   }
 
@@ -121,29 +138,46 @@ public final class NbdVolume implements Volume {
   }
 
   private CompletableFuture<ByteBuf> send(int type, int flags, long offset, int length, byte[] payload) {
-    Connection c;
-    try {
-      c = connection();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return c.send(type, flags, offset, length, payload);
+    return connection().thenCompose(c -> c.send(type, flags, offset, length, payload));
   }
 
-  /** The live connection, or a new one (blocking: the handshake, and the server may hold it while it drains). */
-  private synchronized Connection connection() {
-    if (connection == null || connection.lost) {
-      connection = new Connection();
+  /**
+   * The live connection, or the one being made. A refused dial is tried again every {@link #REDIAL} (a client's
+   * reconnect loop, as qemu's {@code reconnect-delay}) for up to {@link #REDIAL_FOR}; requests wait for it.
+   */
+  private synchronized CompletableFuture<Connection> connection() {
+    Connection live = connecting == null ? null : connecting.getNow(null);
+    if (connecting == null || (live != null && live.lost) || connecting.isCompletedExceptionally()) {
+      CompletableFuture<Connection> next = new CompletableFuture<>();
+      connecting = next;
+      dial(next, System.nanoTime() + REDIAL_FOR.toNanos());
     }
-    return connection;
+    return connecting;
+  }
+
+  private void dial(CompletableFuture<Connection> result, long giveUpAt) {
+    redials.execute(() -> {
+      try {
+        result.complete(new Connection());
+      } catch (RuntimeException e) {
+        if (System.nanoTime() - giveUpAt > 0 || closed) {
+          result.completeExceptionally(e);
+        } else {
+          redials.schedule(() -> dial(result, giveUpAt), REDIAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+    });
   }
 
   /** Sends NBD_CMD_DISC and closes the connection. */
   @Override
   public synchronized void close() {
-    if (connection != null && !connection.lost) {
-      connection.disconnect();
+    closed = true;
+    Connection live = connecting == null ? null : connecting.getNow(null);
+    if (live != null && !live.lost) {
+      live.disconnect();
     }
+    redials.shutdownNow();
   }
 
   /** One TCP connection in the transmission phase. */

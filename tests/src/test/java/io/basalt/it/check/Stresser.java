@@ -231,6 +231,16 @@ public final class Stresser implements AutoCloseable {
     return stats.readsChecked.sum();
   }
 
+  /** Writes that failed or timed out so far: in doubt (they may or may not have taken effect). */
+  public long writesInDoubt() {
+    return stats.writesFailed.sum() + stats.writesTimedOut.sum();
+  }
+
+  /** Whether a reader found a violation (the workers stop at the first one; the checker then reports it). */
+  public boolean violated() {
+    return stats.firstViolation.get() != null;
+  }
+
   /** Waits for the run to end by itself (duration, write limit or first violation); returns the figures. */
   public StressResult awaitResult() {
     CompletableFuture<Void> all = CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new));
