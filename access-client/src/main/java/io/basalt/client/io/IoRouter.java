@@ -255,19 +255,20 @@ public final class IoRouter {
     }
 
     /**
-     * Whether meta's {@code fresh} view says attempt {@code t} cannot succeed where it went: the owner it went to
-     * lost the lease (another owner, or none since its session expired), or, sent to a replica to take the lease,
-     * that replica left the membership or another one took the lease.
+     * Whether meta's {@code fresh} view says attempt {@code t} can no longer take effect where it went: another chunk
+     * holds the lease, or the chunk it went to left the membership (its session expired, or its owner reported it
+     * failed). Either way that chunk's lease ended before meta moved on. An extent with no owner at all is not
+     * enough: a new meta leader knows no owner until they report in, and the owner may be alive and well.
      */
     private boolean movedAway(Try t, ExtentLocation fresh) {
       ExtentLocation sent = t.sent;
       if (fresh.pid() != sent.pid()) {
         return false;
       }
-      if (sent.ownerCid() != 0) {
-        return fresh.ownerCid() != sent.ownerCid();
+      if (!fresh.addresses().contains(t.target)) {
+        return true;
       }
-      return (fresh.ownerCid() != 0 && !fresh.target().equals(t.target)) || !fresh.addresses().contains(t.target);
+      return fresh.ownerCid() != 0 && !fresh.target().equals(t.target);
     }
 
     void onError(Try t, BasaltException e) {

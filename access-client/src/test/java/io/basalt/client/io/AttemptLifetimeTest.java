@@ -95,6 +95,29 @@ class AttemptLifetimeTest {
     assertThat(cluster.provider.metrics().hedges()).isZero();
   }
 
+  /**
+   * Meta knowing no owner is not enough to give an attempt up: a new meta leader knows none until the owners report
+   * in, and the owner may be alive and about to apply it.
+   */
+  @Test
+  void anAttemptIsKeptWhenMetaOnlyForgotTheOwner() {
+    VolumeHandle volume = open(ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30))
+        .withHedgeAfter(Duration.ofMillis(50)));
+    volume.write(0, block(1), false).join();
+    ExtentInfo e = cluster.meta.extent(volume.vid(), 0);
+    FakeChunk owner = cluster.chunk(e.getOwnerCid());
+    owner.gate = new CompletableFuture<>();
+    CompletableFuture<Void> w = volume.write(0, block(2), false);
+    cluster.meta.setOwner(e.getPid(), 0);
+    int getExtentBefore = cluster.meta.getExtentCalls.get();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.meta.getExtentCalls.get() >= getExtentBefore + 3);
+    assertThat(w).isNotDone();
+    owner.gate.complete(null);
+    w.orTimeout(10, TimeUnit.SECONDS).exceptionally(err -> null).join();
+    assertThat(cluster.provider.metrics().hedges()).isZero();
+  }
+
   /** A write retrying against an owner that keeps failing stops at once when its connection closes. */
   @Test
   void aClosedConnectionsRetryingWriteIsNeverAttemptedAgain() {
