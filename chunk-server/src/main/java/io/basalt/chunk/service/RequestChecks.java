@@ -229,6 +229,12 @@ public final class RequestChecks {
     positive(what, pid, "epoch", r.getEpoch());
     positive(what, pid, "gen", r.getGen());
     positive(what, pid, "owner_cid", r.getOwnerCid());
+    // gen_epoch: the epoch the gen was assigned at, 0 meaning epoch; never above the epoch it is sent at
+    notNegative(what, pid, "gen_epoch", r.getGenEpoch());
+    if (r.getGenEpoch() > r.getEpoch()) {
+      throw invalid(what + " gen_epoch above epoch pid=" + pid + " genEpoch=" + r.getGenEpoch() + " epoch="
+          + r.getEpoch());
+    }
     range(what, pid, r.getOffset(), r.getLength());
     kind(what, pid, r.getKind());
   }

@@ -165,6 +165,7 @@ class RequestChecksFuzzTest {
     assertThat(r.getEpoch()).isPositive();
     assertThat(r.getGen()).isPositive();
     assertThat(r.getOwnerCid()).isPositive();
+    assertThat(r.getGenEpoch()).isBetween(0L, r.getEpoch());
   }
 
   /** What the store needs: pid > 0 and [offset, offset + length) inside the block index space, no overflow. */

@@ -135,6 +135,11 @@ class RequestChecksTest {
     assertInvalid(() -> RequestChecks.replicate(replicate(1, B).build(), data(2 * B), LIMITS), "mismatch");
     assertInvalid(() -> RequestChecks.replicate(replicate(1, B).setKindValue(7).build(), NONE, LIMITS),
         "unknown write kind");
+    assertValid(() -> RequestChecks.replicate(replicate(1, B).setGenEpoch(3).build(), data(B), LIMITS));
+    assertInvalid(() -> RequestChecks.replicate(replicate(1, B).setGenEpoch(5).build(), data(B), LIMITS),
+        "gen_epoch above epoch");
+    assertInvalid(() -> RequestChecks.replicate(replicate(1, B).setGenEpoch(-1).build(), data(B), LIMITS),
+        "gen_epoch beyond 2^63");
   }
 
   @Test
