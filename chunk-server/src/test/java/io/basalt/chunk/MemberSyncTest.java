@@ -327,7 +327,7 @@ class MemberSyncTest {
     }
 
     assertInvalid(call(1, Envelope.newBuilder().setSyncStatus(SyncStatusRequest.newBuilder().setPid(PID)
-        .setOwnerCid(owner)), null), "needs pid, epoch and owner_cid > 0");
+        .setOwnerCid(owner)), null), "needs epoch > 0");
     assertInvalid(call(1, fetch(epoch, owner, 0, 0, 100), null), "max_bytes");
     assertInvalid(call(1, fetch(epoch, owner, 0, 100, B), null), "start_offset");
     assertInvalid(call(1, fetch(epoch, owner, 5, 0, B), null), "changes since gen=5");

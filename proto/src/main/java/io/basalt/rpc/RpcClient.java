@@ -15,6 +15,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
 import java.time.Duration;
@@ -29,10 +31,18 @@ import org.slf4j.LoggerFactory;
  * One connection to one server, reconnected on demand. Calls are pipelined and matched to replies by request id;
  * each has a deadline after which it fails with TIMEOUT (in doubt). Losing the connection fails every pending
  * call with UNAVAILABLE. Thread-safe.
+ *
+ * <p>Idle connections: the client closes its connection after {@code idleClose} without traffic and nothing
+ * pending, shorter than the server's idle timeout ({@link ConnectionLimits#idleTimeout}), so a server never closes
+ * a connection under a request that is on its way. A call that finds its connection closed before anything was
+ * sent on it (this idle close, or a server's) reconnects once instead of failing: nothing reached the server, so
+ * the retry cannot duplicate a request.
  */
 public final class RpcClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
   private static final AtomicLong NEXT_ID = new AtomicLong(1);
+  /** Four minutes: below the server's default idle timeout of five. */
+  public static final Duration DEFAULT_IDLE_CLOSE = Duration.ofMinutes(4);
 
   private final String address;
   private final Bootstrap bootstrap;
@@ -43,7 +53,7 @@ public final class RpcClient implements AutoCloseable {
   private volatile boolean closed;
 
   RpcClient(String address, EventLoopGroup group, Timer timer, RpcMetrics metrics, FrameLimits limits,
-      Duration connectTimeout) {
+      Duration connectTimeout, Duration idleClose) {
     this.address = address;
     this.timer = timer;
     this.metrics = metrics;
@@ -61,6 +71,7 @@ public final class RpcClient implements AutoCloseable {
             ch.pipeline()
                 .addLast("encoder", FrameEncoder.INSTANCE)
                 .addLast("decoder", new FrameDecoder(limits))
+                .addLast("idle", new IdleStateHandler(0, 0, idleClose.toNanos(), TimeUnit.NANOSECONDS))
                 .addLast("replies", new ReplyHandler());
           }
         });
@@ -88,12 +99,18 @@ public final class RpcClient implements AutoCloseable {
     Envelope.BodyCase method = request.getBodyCase();
     long deadlineMs = Math.max(1, deadline.toMillis());
     Envelope header = request.setRequestId(id).setDeadlineMs((int) Math.min(Integer.MAX_VALUE, deadlineMs)).build();
-    Pending p = new Pending(method, System.nanoTime());
+    Pending p = new Pending(method, System.nanoTime(), deadlineMs);
     if (closed) {
       release(data);
       return CompletableFuture.failedFuture(unavailable("client closed"));
     }
     pending.put(id, p);
+    send(id, p, header, data, true);
+    return p.future;
+  }
+
+  /** Sends on the current connection; one that closed before this call went out on it is replaced once. */
+  private void send(long id, Pending p, Envelope header, ByteBuf data, boolean mayReconnect) {
     ChannelFuture cf = channel();
     cf.addListener(done -> {
       if (!done.isSuccess()) {
@@ -102,16 +119,20 @@ public final class RpcClient implements AutoCloseable {
         return;
       }
       Channel ch = cf.channel();
-      p.channel = ch;
       if (!ch.isActive()) {
+        if (mayReconnect && pending.containsKey(id)) {
+          send(id, p, header, data, false); // closed (idle) before we sent anything: nothing to duplicate
+          return;
+        }
         release(data);
         fail(id, unavailable("connection closed"));
         return;
       }
+      p.channel = ch;
       // The deadline rides on a shared wheel timer, not the event loop: arming it from a caller thread then costs
       // no event-loop wakeup, and the write below is the only cross-thread hand-off of the call.
       p.timeout = timer.newTimeout(t -> fail(id, new BasaltException(ErrorCode.TIMEOUT,
-          method + " to " + address + " got no reply within " + deadlineMs + " ms", true)), deadlineMs,
+          p.method + " to " + address + " got no reply within " + p.deadlineMs + " ms", true)), p.deadlineMs,
           TimeUnit.MILLISECONDS);
       ch.writeAndFlush(new Frame(header, data)).addListener(w -> {
         if (!w.isSuccess()) {
@@ -119,7 +140,6 @@ public final class RpcClient implements AutoCloseable {
         }
       });
     });
-    return p.future;
   }
 
   private synchronized ChannelFuture channel() {
@@ -142,6 +162,15 @@ public final class RpcClient implements AutoCloseable {
         fail(id, unavailable("connection to " + address + " closed"));
       }
     }
+  }
+
+  private boolean hasPendingOn(Channel ch) {
+    for (Pending p : pending.values()) {
+      if (p.channel == ch) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private BasaltException unavailable(String why) {
@@ -181,13 +210,15 @@ public final class RpcClient implements AutoCloseable {
   private static final class Pending {
     final Envelope.BodyCase method;
     final long startNanos;
+    final long deadlineMs;
     final CompletableFuture<Frame> future = new CompletableFuture<>();
     volatile Timeout timeout;
     volatile Channel channel;
 
-    Pending(Envelope.BodyCase method, long startNanos) {
+    Pending(Envelope.BodyCase method, long startNanos, long deadlineMs) {
       this.method = method;
       this.startNanos = startNanos;
+      this.deadlineMs = deadlineMs;
     }
 
     void cancelTimeout() {
@@ -225,6 +256,16 @@ public final class RpcClient implements AutoCloseable {
         reply.release();
         p.future.completeExceptionally(RpcErrors.fromEnvelope(h));
       }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof IdleStateEvent && !hasPendingOn(ctx.channel())) {
+        log.debug("closing idle connection to {}", address);
+        ctx.close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -16,6 +16,7 @@ public final class RpcClientFactory implements AutoCloseable {
   private final RpcMetrics metrics;
   private final FrameLimits limits;
   private final java.time.Duration connectTimeout;
+  private final java.time.Duration idleClose;
   private final ConcurrentHashMap<String, RpcClient> clients = new ConcurrentHashMap<>();
   private volatile boolean closed;
   private final boolean ownsGroup;
@@ -26,7 +27,13 @@ public final class RpcClientFactory implements AutoCloseable {
 
   public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
       java.time.Duration connectTimeout) {
-    this(name, registry, NettyTransport.group(name + "-client", ioThreads), true, limits, connectTimeout);
+    this(name, registry, ioThreads, limits, connectTimeout, RpcClient.DEFAULT_IDLE_CLOSE);
+  }
+
+  /** {@code idleClose}: a connection without traffic and nothing pending for this long is closed (reopened on use). */
+  public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
+      java.time.Duration connectTimeout, java.time.Duration idleClose) {
+    this(name, registry, NettyTransport.group(name + "-client", ioThreads), true, limits, connectTimeout, idleClose);
   }
 
   /**
@@ -34,11 +41,12 @@ public final class RpcClientFactory implements AutoCloseable {
    * event loop (the NBD server) shares its loops so a request and its RPC run on one thread without hand-offs.
    */
   public RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup sharedGroup) {
-    this(name, registry, sharedGroup, false, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3));
+    this(name, registry, sharedGroup, false, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3),
+        RpcClient.DEFAULT_IDLE_CLOSE);
   }
 
   private RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup group, boolean ownsGroup,
-      FrameLimits limits, java.time.Duration connectTimeout) {
+      FrameLimits limits, java.time.Duration connectTimeout, java.time.Duration idleClose) {
     this.group = group;
     this.ownsGroup = ownsGroup;
     // 10 ms ticks: deadlines are seconds long, and arming one costs a queue insert, not an event-loop wakeup
@@ -47,6 +55,7 @@ public final class RpcClientFactory implements AutoCloseable {
     this.metrics = new RpcMetrics(registry, "client_" + name);
     this.limits = limits;
     this.connectTimeout = connectTimeout;
+    this.idleClose = idleClose;
   }
 
   /** The client for {@code address} ("host:port"); cheap, cached. */
@@ -54,7 +63,8 @@ public final class RpcClientFactory implements AutoCloseable {
     if (closed) {
       throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "rpc client factory closed", false);
     }
-    return clients.computeIfAbsent(address, a -> new RpcClient(a, group, timer, metrics, limits, connectTimeout));
+    return clients.computeIfAbsent(address, a -> new RpcClient(a, group, timer, metrics, limits, connectTimeout,
+        idleClose));
   }
 
   @Override

@@ -35,6 +35,11 @@ public final class RpcMetrics {
     t[ok ? 0 : 1].update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
+  /** "server_chunk", "client_nbd": the middle of every metric name here. */
+  public String side() {
+    return side;
+  }
+
   public Counter refusedFrames() {
     return refusedFrames;
   }

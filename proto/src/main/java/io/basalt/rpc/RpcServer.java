@@ -12,13 +12,18 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Netty RPC server: frames in, handler by body case, replies out. Wiring only; see {@link RpcServerHandler}. */
+/**
+ * Netty RPC server: frames in, handler by body case, replies out. Wiring only; see {@link RpcServerHandler}, and
+ * {@link ConnectionLimits} for what one peer may hold (idle timeout, connection cap, requests in flight).
+ */
 public final class RpcServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
 
@@ -26,7 +31,9 @@ public final class RpcServer implements AutoCloseable {
   private final HostPort bind;
   private final Map<Envelope.BodyCase, RpcHandler> handlers;
   private final FrameLimits limits;
+  private final ConnectionLimits connectionLimits;
   private final RpcMetrics metrics;
+  private final ConnectionCap cap;
   private final int ioThreads;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
@@ -37,7 +44,9 @@ public final class RpcServer implements AutoCloseable {
     this.bind = new HostPort(b.host, b.port);
     this.handlers = new EnumMap<>(b.handlers);
     this.limits = b.limits;
+    this.connectionLimits = b.connectionLimits;
     this.metrics = new RpcMetrics(b.metrics, "server_" + b.name);
+    this.cap = new ConnectionCap(b.name, b.connectionLimits.maxConnections(), metrics);
     this.ioThreads = b.ioThreads;
   }
 
@@ -60,8 +69,12 @@ public final class RpcServer implements AutoCloseable {
             ch.pipeline()
                 .addLast("flush", new FlushConsolidationHandler(256, true))
                 .addLast("encoder", FrameEncoder.INSTANCE)
-                .addLast("decoder", new FrameDecoder(limits))
-                .addLast("rpc", new RpcServerHandler(handlers, metrics));
+                .addLast("cap", cap)
+                .addLast("decoder", new FrameDecoder(limits, metrics.refusedFrames()))
+                // after the decoder: idle means no complete frame, so a byte-a-second trickle is idle too
+                .addLast("idle", new IdleStateHandler(connectionLimits.idleTimeout().toNanos(), 0, 0,
+                    TimeUnit.NANOSECONDS))
+                .addLast("rpc", new RpcServerHandler(handlers, metrics, connectionLimits));
           }
         });
     try {
@@ -74,7 +87,9 @@ public final class RpcServer implements AutoCloseable {
       close();
       throw new IllegalStateException("cannot listen on " + bind + ": " + e.getMessage(), e);
     }
-    log.info("rpc server {} listening on {} (epoll={})", name, address(), NettyTransport.epoll());
+    log.info("rpc server {} listening on {} (epoll={}, idleTimeout={}, maxConnections={}, maxInFlightBytes={},"
+        + " maxInFlightRequests={})", name, address(), NettyTransport.epoll(), connectionLimits.idleTimeout(),
+        connectionLimits.maxConnections(), connectionLimits.maxInFlightBytes(), connectionLimits.maxInFlightRequests());
     return this;
   }
 
@@ -86,6 +101,11 @@ public final class RpcServer implements AutoCloseable {
     return bind.host() + ":" + port();
   }
 
+  /** Connections open now, refused ones (above the cap, being closed) included. */
+  public int connections() {
+    return cap.open();
+  }
+
   @Override
   public synchronized void close() {
     if (channel != null) {
@@ -93,8 +113,8 @@ public final class RpcServer implements AutoCloseable {
       channel = null;
     }
     if (boss != null) {
-      boss.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-      workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+      boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       boss = null;
       workers = null;
     }
@@ -107,6 +127,7 @@ public final class RpcServer implements AutoCloseable {
     private int port;
     private final Map<Envelope.BodyCase, RpcHandler> handlers = new EnumMap<>(Envelope.BodyCase.class);
     private FrameLimits limits = FrameLimits.DEFAULT;
+    private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private MetricRegistry metrics = new MetricRegistry();
     private int ioThreads = 2;
 
@@ -129,6 +150,11 @@ public final class RpcServer implements AutoCloseable {
 
     public Builder limits(FrameLimits limits) {
       this.limits = limits;
+      return this;
+    }
+
+    public Builder connectionLimits(ConnectionLimits connectionLimits) {
+      this.connectionLimits = connectionLimits;
       return this;
     }
 

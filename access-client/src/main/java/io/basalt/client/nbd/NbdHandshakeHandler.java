@@ -29,8 +29,15 @@ import org.slf4j.LoggerFactory;
  */
 final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(NbdHandshakeHandler.class);
-  /** Largest option data accepted: a 4 KiB name plus info requests fit easily; anything larger is abuse. */
-  static final int MAX_OPTION_LENGTH = 64 * 1024;
+  /** NBD strings (export names) are at most 4096 bytes (proto.md); a longer one is refused, never looked up. */
+  static final int MAX_NAME_LENGTH = 4096;
+  /** Largest option data buffered: GO with a 4096-byte name and 2043 info requests. */
+  static final int MAX_OPTION_LENGTH = 8192;
+  /**
+   * Option data above {@link #MAX_OPTION_LENGTH} and up to this is skipped as it arrives (never buffered) and the
+   * option refused, and haggling goes on; above it (a length of 2^32 - 1, say) the connection is closed at once.
+   */
+  static final long MAX_SKIPPED_OPTION_LENGTH = 1 << 20;
   static final String DECODER = "nbd-decoder";
   static final String TRANSMISSION = "nbd-transmission";
 
@@ -43,6 +50,8 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
   private ByteBuf input;
   private boolean fixedNewstyle;
   private boolean noZeroes;
+  private long skipping;
+  private int skippedOption;
   private ScheduledFuture<?> timeout;
 
   NbdHandshakeHandler(NbdVolumeResolver resolver, NbdServerConfig config, NbdMetrics metrics) {
@@ -92,6 +101,16 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         readClientFlags(ctx, input.readInt());
         continue;
       }
+      if (skipping > 0) {
+        int n = (int) Math.min(input.readableBytes(), skipping);
+        input.skipBytes(n);
+        skipping -= n;
+        if (skipping > 0) {
+          break;
+        }
+        refuseOversized(ctx, skippedOption);
+        continue;
+      }
       if (input.readableBytes() < NbdProtocol.OPTION_HEADER_LENGTH) {
         break;
       }
@@ -102,7 +121,14 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
       if (magic != NbdProtocol.OPTION_MAGIC) {
         fail(ctx, String.format("bad option magic 0x%016x", magic));
       } else if (length > MAX_OPTION_LENGTH) {
-        fail(ctx, NbdOption.name(option) + " carries " + length + " bytes, more than " + MAX_OPTION_LENGTH);
+        if (length > MAX_SKIPPED_OPTION_LENGTH || option == NbdOption.EXPORT_NAME || !fixedNewstyle) {
+          // EXPORT_NAME has no error reply; whatever else this is, it is not worth reading
+          fail(ctx, NbdOption.name(option) + " carries " + length + " bytes, more than " + MAX_OPTION_LENGTH);
+        } else {
+          input.skipBytes(NbdProtocol.OPTION_HEADER_LENGTH);
+          skipping = length;
+          skippedOption = option;
+        }
       } else if (input.readableBytes() >= NbdProtocol.OPTION_HEADER_LENGTH + length) {
         input.skipBytes(NbdProtocol.OPTION_HEADER_LENGTH);
         handleOption(ctx, option, input.readSlice((int) length));
@@ -113,6 +139,16 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     if (input != null) {
       input.discardSomeReadBytes();
     }
+  }
+
+  /** An option whose data was too long to read: UNSUP if we do not speak it anyway, else TOO_BIG. */
+  private void refuseOversized(ChannelHandlerContext ctx, int option) {
+    boolean supported = option == NbdOption.ABORT || option == NbdOption.LIST || option == NbdOption.INFO
+        || option == NbdOption.GO;
+    LOG.info("NBD client {} sent {} with more than {} bytes of data; refused", ctx.channel().remoteAddress(),
+        NbdOption.name(option), MAX_OPTION_LENGTH);
+    reply(ctx, NbdOptionReplies.error(ctx.alloc(), option, supported ? NbdOption.REP_ERR_TOO_BIG
+        : NbdOption.REP_ERR_UNSUP, NbdOption.name(option) + " data is longer than " + MAX_OPTION_LENGTH + " bytes"));
   }
 
   private void readClientFlags(ChannelHandlerContext ctx, int flags) {
@@ -133,7 +169,13 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     switch (option) {
-      case NbdOption.EXPORT_NAME -> exportName(ctx, data.toString(StandardCharsets.UTF_8));
+      case NbdOption.EXPORT_NAME -> {
+        if (data.readableBytes() > MAX_NAME_LENGTH) {
+          fail(ctx, "NBD_OPT_EXPORT_NAME of " + data.readableBytes() + " bytes, more than " + MAX_NAME_LENGTH);
+          return;
+        }
+        exportName(ctx, data.toString(StandardCharsets.UTF_8));
+      }
       case NbdOption.ABORT -> {
         state = State.DONE;
         ctx.writeAndFlush(NbdOptionReplies.empty(ctx.alloc(), option, NbdOption.REP_ACK))
@@ -162,6 +204,11 @@ final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     if (request == null) {
       reply(ctx, NbdOptionReplies.error(ctx.alloc(), option, NbdOption.REP_ERR_INVALID,
           NbdOption.name(option) + " data is malformed"));
+      return;
+    }
+    if (request.nameBytes() > MAX_NAME_LENGTH) {
+      reply(ctx, NbdOptionReplies.error(ctx.alloc(), option, NbdOption.REP_ERR_INVALID,
+          "export name of " + request.nameBytes() + " bytes, more than " + MAX_NAME_LENGTH));
       return;
     }
     await(ctx, resolver.open(request.name()), (Volume volume, Throwable error) -> {

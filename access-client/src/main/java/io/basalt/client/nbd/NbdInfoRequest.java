@@ -5,8 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
 
-/** The data of NBD_OPT_INFO and NBD_OPT_GO: an export name and the info types the client asks for. */
-record NbdInfoRequest(String name, Set<Integer> infos) {
+/**
+ * The data of NBD_OPT_INFO and NBD_OPT_GO: an export name (and its length in bytes on the wire) and the info types
+ * the client asks for.
+ */
+record NbdInfoRequest(String name, int nameBytes, Set<Integer> infos) {
 
   /** Parses the option data, or returns null when it is malformed (answered with NBD_REP_ERR_INVALID). */
   static NbdInfoRequest parse(ByteBuf data) {
@@ -26,7 +29,7 @@ record NbdInfoRequest(String name, Set<Integer> infos) {
     for (int i = 0; i < count; i++) {
       infos.add(data.readUnsignedShort());
     }
-    return new NbdInfoRequest(name, Set.copyOf(infos));
+    return new NbdInfoRequest(name, (int) nameLength, Set.copyOf(infos));
   }
 
   boolean wants(int infoType) {

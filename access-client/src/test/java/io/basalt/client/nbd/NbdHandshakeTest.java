@@ -180,6 +180,62 @@ class NbdHandshakeTest {
   }
 
   @Test
+  void optionsLongerThanTheLimitAreSkippedAndRefusedAndHagglingContinues() throws Exception {
+    try (RawNbdClient client = RawNbdClient.connect(server.port())) {
+      client.option(999, new byte[100 * 1024]); // unknown and long: read past, never buffered
+      OptionReply unknown = client.readOptionReply();
+      assertThat(unknown.option()).isEqualTo(999);
+      assertThat(unknown.type()).isEqualTo(NbdOption.REP_ERR_UNSUP);
+
+      client.option(NbdOption.GO, new byte[NbdHandshakeHandler.MAX_OPTION_LENGTH + 1]);
+      OptionReply tooBig = client.readOptionReply();
+      assertThat(tooBig.type()).isEqualTo(NbdOption.REP_ERR_TOO_BIG);
+      assertThat(tooBig.text()).contains("longer than 8192 bytes");
+
+      assertThat(client.info(NbdOption.GO, "vol")).last().extracting(OptionReply::type).isEqualTo(NbdOption.REP_ACK);
+      client.read(1, 0, 512);
+      assertThat(client.readReply()).isEqualTo(new RawNbdClient.Reply(0, 1));
+    }
+  }
+
+  @Test
+  void anOptionLengthOfTwoToTheThirtyTwoMinusOneClosesAtOnce() throws Exception {
+    try (RawNbdClient client = RawNbdClient.connect(server.port())) {
+      client.writeRaw(ByteBuffer.allocate(16).putLong(NbdProtocol.OPTION_MAGIC).putInt(NbdOption.GO).putInt(-1)
+          .array());
+      assertThat(client.closedByServer()).isTrue();
+    }
+    try (RawNbdClient client = RawNbdClient.connect(server.port())) {
+      client.writeRaw(ByteBuffer.allocate(16).putLong(NbdProtocol.OPTION_MAGIC).putInt(NbdOption.EXPORT_NAME)
+          .putInt(NbdHandshakeHandler.MAX_OPTION_LENGTH + 1).array());
+      assertThat(client.closedByServer()).isTrue();
+    }
+    try (RawNbdClient client = RawNbdClient.open(server.port(), "vol")) {
+      client.read(1, 0, 512);
+      assertThat(client.readReply().error()).isZero();
+    }
+  }
+
+  @Test
+  void exportNamesLongerThan4096BytesAreRefusedWithoutALookup() throws Exception {
+    String longName = "v".repeat(5000);
+    server.add(new MemoryVolume(longName, 1 << 20)); // even if such a volume existed, the name is not looked up
+    try (RawNbdClient client = RawNbdClient.connect(server.port())) {
+      for (int option : new int[] {NbdOption.GO, NbdOption.INFO}) {
+        List<OptionReply> replies = client.info(option, longName);
+        assertThat(replies).hasSize(1);
+        assertThat(replies.get(0).type()).isEqualTo(NbdOption.REP_ERR_INVALID);
+        assertThat(replies.get(0).text()).contains("export name of 5000 bytes");
+      }
+      assertThat(client.info(NbdOption.GO, "vol")).last().extracting(OptionReply::type).isEqualTo(NbdOption.REP_ACK);
+    }
+    try (RawNbdClient client = RawNbdClient.connect(server.port())) {
+      client.option(NbdOption.EXPORT_NAME, longName.getBytes(StandardCharsets.UTF_8));
+      assertThat(client.closedByServer()).isTrue(); // EXPORT_NAME has no error reply
+    }
+  }
+
+  @Test
   void abortIsAcknowledgedThenClosed() throws Exception {
     try (RawNbdClient client = RawNbdClient.connect(server.port())) {
       client.option(NbdOption.ABORT, new byte[0]);

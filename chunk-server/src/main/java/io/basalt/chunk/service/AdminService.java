@@ -36,6 +36,7 @@ public final class AdminService {
   }
 
   private CompletableFuture<Reply> status(Frame f) {
+    RequestChecks.replicaStatus(f.header().getReplicaStatus());
     long pid = f.header().getReplicaStatus().getPid();
     return PidTasks.on(io, pid, "replica status", () -> {
       ReplicaStatusResponse.Builder b = ReplicaStatusResponse.newBuilder().setPid(pid).setCid(local.cidOrZero());

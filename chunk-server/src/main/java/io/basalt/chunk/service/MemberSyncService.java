@@ -56,7 +56,7 @@ public final class MemberSyncService {
 
   private CompletableFuture<Reply> syncStatus(Frame f) {
     SyncStatusRequest r = f.header().getSyncStatus();
-    checkIds("sync status", r.getPid(), r.getEpoch(), r.getOwnerCid());
+    RequestChecks.syncStatus(r);
     return PidTasks.onPid(ordered, r.getPid(), "sync status", () -> {
       ReplicaMeta m = applier.admitEpoch(r.getPid(), r.getEpoch(), r.getOwnerCid(), "sync status");
       return CompletableFuture.completedFuture(status(r.getPid(), m));
@@ -65,12 +65,8 @@ public final class MemberSyncService {
 
   private CompletableFuture<Reply> fetchChanges(Frame f) {
     FetchChangesRequest r = f.header().getFetchChanges();
+    RequestChecks.fetchChanges(r);
     long pid = r.getPid();
-    checkIds("fetch changes", pid, r.getEpoch(), r.getOwnerCid());
-    if (r.getMaxBytes() < ReplicaStore.BLOCK_SIZE || r.getStartOffset() % ReplicaStore.BLOCK_SIZE != 0) {
-      throw invalid("fetch changes needs max_bytes >= " + ReplicaStore.BLOCK_SIZE + " and a block-aligned"
-          + " start_offset pid=" + pid + " maxBytes=" + r.getMaxBytes() + " startOffset=" + r.getStartOffset());
-    }
     List<ByteRange> include = ByteRange.fromProto("fetch changes include", pid, r.getIncludeList(),
         ByteRange.MAX_UNPAGED);
     return PidTasks.onPid(ordered, pid, "fetch changes", () -> {
@@ -105,13 +101,11 @@ public final class MemberSyncService {
 
   private CompletableFuture<Reply> applyChanges(Frame f) {
     ApplyChangesRequest r = f.header().getApplyChanges();
-    long pid = r.getPid();
-    checkIds("apply changes", pid, r.getEpoch(), r.getOwnerCid());
-    if (r.getToGen() < r.getBaseGen()) {
-      throw invalid("apply changes to_gen=" + r.getToGen() + " below base_gen=" + r.getBaseGen() + " pid=" + pid);
-    }
-    List<ByteRange> ranges = ByteRange.fromProto("apply changes", pid, r.getRangesList(), Integer.MAX_VALUE);
     ByteBuf data = f.data();
+    RequestChecks.applyChanges(r, data);
+    long pid = r.getPid();
+    List<ByteRange> ranges = ByteRange.fromProto("apply changes", pid, r.getRangesList(),
+        RequestChecks.MAX_CHANGE_RANGES);
     return PidTasks.onPid(ordered, pid, "apply changes", () -> {
       applier.admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "apply changes");
       store.applyChanges(pid, r.getEpoch(), r.getBaseGen(), r.getToGen(), ranges, data, r.getLast());
@@ -145,13 +139,6 @@ public final class MemberSyncService {
     } catch (RuntimeException e) {
       out.release();
       throw e;
-    }
-  }
-
-  private static void checkIds(String what, long pid, long epoch, int ownerCid) {
-    if (pid <= 0 || epoch <= 0 || ownerCid <= 0) {
-      throw invalid(what + " needs pid, epoch and owner_cid > 0: pid=" + Long.toUnsignedString(pid) + " epoch="
-          + Long.toUnsignedString(epoch) + " ownerCid=" + ownerCid);
     }
   }
 

@@ -45,14 +45,8 @@ public final class RecoveryService {
 
   private CompletableFuture<Reply> fetchBlocks(Frame f) {
     FetchBlocksRequest r = f.header().getFetchBlocks();
+    RequestChecks.fetchBlocks(r);
     long pid = r.getPid();
-    if (pid <= 0 || r.getRecoveryEpoch() <= 0 || r.getTargetCid() <= 0 || r.getOffset() % B != 0
-        || r.getMaxBytes() <= 0 || r.getMaxBytes() % B != 0) {
-      return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "fetch blocks needs pid,"
-          + " recovery_epoch, target_cid > 0, a block-aligned offset and max_bytes > 0: pid="
-          + Long.toUnsignedString(pid) + " recoveryEpoch=" + r.getRecoveryEpoch() + " targetCid=" + r.getTargetCid()
-          + " offset=" + r.getOffset() + " maxBytes=" + Integer.toUnsignedString(r.getMaxBytes())));
-    }
     return PidTasks.onPid(ordered, pid, "fetch blocks", () -> source.prepare(r))
         .thenCompose(plan -> PidTasks.on(io, pid, "fetch blocks", () -> read(plan, r)));
   }

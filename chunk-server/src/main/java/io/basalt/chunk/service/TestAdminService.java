@@ -15,6 +15,7 @@ import io.basalt.proto.SetFailpointResponse;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import io.netty.buffer.ByteBuf;
@@ -62,6 +63,7 @@ public final class TestAdminService {
 
   private CompletableFuture<Reply> setFailpoint(Frame f) {
     SetFailpointRequest r = f.header().getSetFailpoint();
+    RequestChecks.setFailpoint(r);
     try {
       failpoints.set(r.getName(), r.getAction());
     } catch (RuntimeException e) {
@@ -73,6 +75,7 @@ public final class TestAdminService {
 
   private CompletableFuture<Reply> readReplica(Frame f) {
     ReadReplicaRequest r = f.header().getReadReplica();
+    RequestChecks.readReplica(r, FrameLimits.DEFAULT); // the chunk's RPC server runs with the default limits
     return PidTasks.on(io, r.getPid(), "read replica", () -> {
       ReplicaMeta m = store.replica(r.getPid()).orElse(null);
       ByteBuf data = store.read(r.getPid(), r.getOffset(), r.getLength(), PooledByteBufAllocator.DEFAULT);
@@ -85,6 +88,7 @@ public final class TestAdminService {
     MutateReplicaRequest r = f.header().getMutateReplica();
     long pid = r.getPid();
     ByteBuf data = f.data();
+    RequestChecks.mutateReplica(r, data);
     return PidTasks.onPid(ordered, pid, "mutate replica", () -> {
       ReplicaMeta m = store.replica(pid).orElseThrow(() -> new BasaltException(ErrorCode.NO_SUCH_EXTENT,
           "no replica of pid=" + pid + " on this chunk"));
@@ -92,7 +96,7 @@ public final class TestAdminService {
       switch (r.getMutation()) {
         case DROP_BLOCKS -> store.apply(pid, m.epoch(), m.gen(), r.getOffset(), r.getLength(), WriteKind.TRIM,
             null, true);
-        case WRITE_LOCAL -> store.apply(pid, m.epoch(), m.gen(), r.getOffset(), data.readableBytes(),
+        case WRITE_LOCAL -> store.apply(pid, m.epoch(), m.gen(), r.getOffset(), r.getLength(),
             WriteKind.WRITE, data, true);
         default -> throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "unknown mutation " + r.getMutation());
       }

@@ -5,10 +5,14 @@ import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 
-/** Argument checks of {@link RocksReplicaStore}; violations are {@code INVALID_ARGUMENT} with pid context. */
-final class StoreArguments {
+/**
+ * Argument checks of {@link RocksReplicaStore}; violations are {@code INVALID_ARGUMENT} with pid context. Range
+ * checks never compute {@code offset + length} before knowing it cannot overflow: a wrapped sum would pass and
+ * the read below would allocate {@code length} bytes first (2 GiB for an offset near Long.MAX_VALUE).
+ */
+public final class StoreArguments {
   /** Block indexes are 4-byte keys; capping below Integer.MAX_VALUE keeps index + 1 from overflowing. */
-  static final long MAX_END = (long) Integer.MAX_VALUE * ReplicaStore.BLOCK_SIZE;
+  public static final long MAX_END = (long) Integer.MAX_VALUE * ReplicaStore.BLOCK_SIZE;
 
   private StoreArguments() {}
 
@@ -20,7 +24,7 @@ final class StoreArguments {
     checkPid(pid);
     if (offset < 0 || length < 0) throw invalid("negative offset/length pid=" + pid + " offset=" + offset
         + " length=" + length);
-    if (offset + length > MAX_END) throw invalid("range beyond max replica size pid=" + pid + " offset=" + offset
+    if (offset > MAX_END - length) throw invalid("range beyond max replica size pid=" + pid + " offset=" + offset
         + " length=" + length);
   }
 
@@ -50,8 +54,8 @@ final class StoreArguments {
     long prevEnd = -1;
     long total = 0;
     for (ByteRange r : ranges) {
-      if (!r.blockAligned() || r.length() == 0 || r.offset() < prevEnd || r.end() > MAX_END
-          || r.length() > Integer.MAX_VALUE) {
+      if (!r.blockAligned() || r.length() == 0 || r.offset() < prevEnd || r.length() > Integer.MAX_VALUE
+          || r.offset() > MAX_END - r.length()) {
         throw invalid("change ranges must be non-empty, block-aligned, sorted and disjoint pid=" + pid
             + " range=[" + r.offset() + "+" + r.length() + "] previousEnd=" + prevEnd);
       }

@@ -330,6 +330,37 @@ class RocksReplicaStoreTest {
   }
 
   @Test
+  void rangesThatWrapALongAreRefusedBeforeAnyAllocation() {
+    // offset + length wraps negative: a check written as a sum would pass and allocate `length` bytes first
+    ByteBufAllocator refusing = new io.netty.buffer.AbstractByteBufAllocator() {
+      @Override
+      public boolean isDirectBufferPooled() {
+        return false;
+      }
+
+      @Override
+      protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+        throw new AssertionError("allocated " + initialCapacity + " bytes for a refused range");
+      }
+
+      @Override
+      protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+        throw new AssertionError("allocated " + initialCapacity + " bytes for a refused range");
+      }
+    };
+    assertInvalid(() -> store.read(1, Long.MAX_VALUE - 10, Integer.MAX_VALUE, refusing));
+    assertInvalid(() -> store.read(1, Long.MAX_VALUE, 1, refusing));
+    assertInvalid(() -> store.read(1, StoreArguments.MAX_END - BLOCK_SIZE, BLOCK_SIZE + 1, refusing));
+    assertInvalid(() -> store.readPresentBlocks(1, Long.MAX_VALUE - BLOCK_SIZE + 1, BLOCK_SIZE, refusing));
+    ByteBuf zeroes = Unpooled.EMPTY_BUFFER;
+    assertInvalid(() -> store.apply(1, 1, 1, Long.MAX_VALUE - 100, 4096, WriteKind.TRIM, zeroes, false));
+    ByteBuf data = Unpooled.wrappedBuffer(new byte[BLOCK_SIZE]);
+    assertInvalid(() -> store.applyChanges(1, 1, 0, 1,
+        List.of(new ByteRange(Long.MAX_VALUE / BLOCK_SIZE * BLOCK_SIZE - BLOCK_SIZE, BLOCK_SIZE)), data, true));
+    assertThat(store.replicas()).isEmpty();
+  }
+
+  @Test
   void failedStoreRefusesWritesButServesReads() {
     byte[] data = random(51, BLOCK_SIZE);
     write(1, 1, 1, 0, data);

@@ -1,6 +1,8 @@
 package io.basalt.rpc.codec;
 
+import com.codahale.metrics.Counter;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.basalt.common.LogLimiter;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.Frame;
@@ -24,11 +26,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   public static final byte PROTOCOL_VERSION = 1;
   private static final Logger log = LoggerFactory.getLogger(FrameDecoder.class);
 
+  private static final LogLimiter refusalLog = new LogLimiter(2);
+
   private final FrameLimits limits;
+  private final Counter refused;
   private boolean refusing;
 
   public FrameDecoder(FrameLimits limits) {
+    this(limits, new Counter());
+  }
+
+  /** {@code refused} counts the frames refused (one per closed connection). */
+  public FrameDecoder(FrameLimits limits, Counter refused) {
     this.limits = limits;
+    this.refused = refused;
   }
 
   @Override
@@ -79,7 +90,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   private void refuse(ChannelHandlerContext ctx, ByteBuf in, ErrorCode code, String why) {
     refusing = true;
     in.skipBytes(in.readableBytes());
-    log.warn("refusing frame from {}: {} ({}); closing connection", ctx.channel().remoteAddress(), why, code);
+    refused.inc();
+    long dropped = refusalLog.tryLog();
+    if (dropped >= 0) {
+      log.warn("refusing frame from {}: {} ({}); closing connection (suppressed={})", ctx.channel().remoteAddress(),
+          why, code, dropped);
+    }
     Envelope error = Envelope.newBuilder().setResponse(true).setCode(code).setMessage(why).build();
     ctx.writeAndFlush(new Frame(error, null)).addListener(ChannelFutureListener.CLOSE);
   }
