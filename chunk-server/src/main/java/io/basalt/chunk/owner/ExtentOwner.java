@@ -296,7 +296,8 @@ public final class ExtentOwner {
   }
 
   private static void checkRange(OwnedExtent x, long offset, int length) {
-    boolean bad = offset < 0 || length < 0 || (x.extentSize > 0 && offset + length > x.extentSize);
+    // offset > size - length, not offset + length > size: the sum of hostile values can wrap
+    boolean bad = offset < 0 || length < 0 || (x.extentSize > 0 && offset > x.extentSize - length);
     if (bad) {
       throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "range outside extent pid=" + x.pid + " offset="
           + offset + " length=" + Integer.toUnsignedString(length) + " extentSize=" + x.extentSize);

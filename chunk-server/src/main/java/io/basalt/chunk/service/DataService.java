@@ -12,6 +12,7 @@ import io.basalt.proto.ReadResponse;
 import io.basalt.proto.WriteRequest;
 import io.basalt.proto.WriteResponse;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import io.netty.buffer.ByteBuf;
@@ -52,6 +53,7 @@ public final class DataService {
 
   private CompletableFuture<Reply> write(Frame f) {
     WriteRequest req = f.header().getWrite();
+    RequestChecks.write(req, f.data(), FrameLimits.DEFAULT);
     long start = System.nanoTime();
     ByteBuf data = f.data();
     long budgetMs = f.header().getDeadlineMs();
@@ -64,6 +66,7 @@ public final class DataService {
 
   private CompletableFuture<Reply> read(Frame f) {
     ReadRequest req = f.header().getRead();
+    RequestChecks.read(req, FrameLimits.DEFAULT);
     long pid = req.getPid();
     long start = System.nanoTime();
     CompletableFuture<Reply> reply;
@@ -95,6 +98,7 @@ public final class DataService {
   }
 
   private CompletableFuture<Reply> flush(Frame f) {
+    RequestChecks.flush(f.header().getFlush());
     var pids = f.header().getFlush().getPidsList();
     long pid = pids.isEmpty() ? 0 : pids.get(0);
     CompletableFuture<Void> done;

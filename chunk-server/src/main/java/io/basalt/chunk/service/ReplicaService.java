@@ -12,6 +12,7 @@ import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.ReplicateResponse;
 import io.basalt.proto.SyncWalResponse;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +44,7 @@ public final class ReplicaService {
 
   private CompletableFuture<Reply> replicate(Frame f) {
     ReplicateRequest r = f.header().getReplicate();
+    RequestChecks.replicate(r, f.data(), FrameLimits.DEFAULT);
     return PidTasks.onPid(ordered, r.getPid(), "replicate",
             () -> CompletableFuture.completedFuture(applier.apply(r, f.data())))
         .thenApply(applied -> Reply.of(Envelope.newBuilder()
@@ -51,6 +53,7 @@ public final class ReplicaService {
 
   /** Applies the entries in order on the pid's thread; the data of WRITE entries follows in the same order. */
   private CompletableFuture<Reply> replicateBatch(Frame f) {
+    RequestChecks.replicateBatch(f.header().getReplicateBatch(), f.data());
     var entries = f.header().getReplicateBatch().getEntriesList();
     if (entries.isEmpty()) {
       return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty replicate batch"));
@@ -79,6 +82,7 @@ public final class ReplicaService {
   }
 
   private CompletableFuture<Reply> syncWal(Frame f) {
+    RequestChecks.syncWal(f.header().getSyncWal(), f.data());
     return PidTasks.on(io, 0, "sync wal", () -> {
       store.syncWal();
       return Reply.of(Envelope.newBuilder().setSyncWalResponse(SyncWalResponse.getDefaultInstance()));

@@ -13,6 +13,7 @@ import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;
 import io.basalt.it.cluster.ClusterNode;
 import io.basalt.it.cluster.ProcessCluster;
+import io.basalt.it.faults.Direction;
 import io.basalt.it.faults.FaultProxy;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.VolumeInfo;
@@ -165,8 +166,10 @@ class OwnerFailoverIT {
         double staleBefore = cluster.metric(replica, "basalt_chunk_stale_epoch_rejections");
         FaultProxy toReplica = cluster.proxy(replica);
 
-        // held "for ever": released below once the new owner has taken over, so the order is certain, not timed
-        toReplica.latency(Duration.ofMinutes(10), Duration.ZERO);
+        // held "for ever": released below once the new owner has taken over, so the order is certain, not timed.
+        // Only the owner's side is held: were the replica's acks held too, the writers could stall on an ack with no
+        // replicate of the owner's left in transit, and nothing late would ever reach the replica.
+        toReplica.latency(Direction.CLIENT_TO_SERVER, Duration.ofMinutes(10), Duration.ZERO);
         long heldAt = s.writesAcked();
         // the fault took effect: the extent's writes wait for the held replicates
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10))

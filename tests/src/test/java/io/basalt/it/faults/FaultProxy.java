@@ -166,7 +166,12 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Delays every chunk by {@code base ± jitter} (uniform, at least 0), per direction, preserving byte order. */
   public FaultProxy latency(Duration base, Duration jitter) {
-    return update("latency", f -> f.withLatency(base, jitter));
+    return update("latency", f -> f.withLatency(base, jitter, null));
+  }
+
+  /** As {@link #latency(Duration, Duration)}, in {@code direction} only (the other one passes at once). */
+  public FaultProxy latency(Direction direction, Duration base, Duration jitter) {
+    return update("latency " + direction, f -> f.withLatency(base, jitter, direction));
   }
 
   /** Limits each direction to {@code bytesPerSecond}, shared by all connections of this proxy; 0 = unlimited. */

@@ -212,6 +212,21 @@ class FaultProxyTest {
   }
 
   @Test
+  void oneWayLatencyHoldsOnlyThatDirection() throws Exception {
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        FaultProxy p = FaultProxy.start("pair", ANY_PORT, new HostPort("127.0.0.1", target.getLocalPort()))) {
+      try (Sockets.Pair pair = Sockets.Pair.open(p, target)) {
+        p.latency(Direction.CLIENT_TO_SERVER, Duration.ofMinutes(5), Duration.ZERO);
+        pair.client().getOutputStream().write(PING);
+        assertSilent(pair.server(), 300); // held towards the server...
+        assertSameBytes(exchange(pair.server(), pair.client(), PING), PING); // ...while the other way passes
+        p.releaseHeld();
+        assertSameBytes(pair.server().getInputStream().readNBytes(PING.length), PING);
+      }
+    }
+  }
+
+  @Test
   void bandwidthThrottlesEachDirection() throws Exception {
     try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         FaultProxy p = FaultProxy.start("slow", ANY_PORT, new HostPort("127.0.0.1", target.getLocalPort()));

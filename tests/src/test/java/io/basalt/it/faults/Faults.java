@@ -16,11 +16,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param latency base delay added to every chunk
  * @param jitter uniform spread around {@code latency} (delay = latency ± jitter, never below zero)
  * @param bytesPerSecond throttle per direction, shared by all connections of the proxy; 0 = unlimited
+ * @param delayed the one direction the latency applies to, or null for both
  */
 public record Faults(boolean dropNew, boolean blackhole, Direction loss, Duration latency, Duration jitter,
-    long bytesPerSecond) {
+    long bytesPerSecond, Direction delayed) {
   /** No fault: forward everything at once. */
-  public static final Faults PASS = new Faults(false, false, null, Duration.ZERO, Duration.ZERO, 0);
+  public static final Faults PASS = new Faults(false, false, null, Duration.ZERO, Duration.ZERO, 0, null);
 
   public Faults {
     if (latency.isNegative() || jitter.isNegative()) {
@@ -41,8 +42,11 @@ public record Faults(boolean dropNew, boolean blackhole, Direction loss, Duratio
     return equals(PASS);
   }
 
-  /** The delay for the next chunk: {@code latency ± jitter} drawn uniformly, clamped at zero. */
-  long nextDelayNanos() {
+  /** The delay for the next chunk going {@code direction}: {@code latency ± jitter} drawn uniformly, at least 0. */
+  long nextDelayNanos(Direction direction) {
+    if (delayed != null && delayed != direction) {
+      return 0;
+    }
     long base = latency.toNanos();
     long spread = jitter.toNanos();
     if (spread == 0) {
@@ -52,23 +56,23 @@ public record Faults(boolean dropNew, boolean blackhole, Direction loss, Duratio
   }
 
   Faults withDropNew(boolean v) {
-    return new Faults(v, blackhole, loss, latency, jitter, bytesPerSecond);
+    return new Faults(v, blackhole, loss, latency, jitter, bytesPerSecond, delayed);
   }
 
   Faults withBlackhole(boolean v) {
-    return new Faults(dropNew, v, loss, latency, jitter, bytesPerSecond);
+    return new Faults(dropNew, v, loss, latency, jitter, bytesPerSecond, delayed);
   }
 
   Faults withLoss(Direction v) {
-    return new Faults(dropNew, blackhole, v, latency, jitter, bytesPerSecond);
+    return new Faults(dropNew, blackhole, v, latency, jitter, bytesPerSecond, delayed);
   }
 
-  Faults withLatency(Duration base, Duration spread) {
-    return new Faults(dropNew, blackhole, loss, base, spread, bytesPerSecond);
+  Faults withLatency(Duration base, Duration spread, Direction only) {
+    return new Faults(dropNew, blackhole, loss, base, spread, bytesPerSecond, only);
   }
 
   Faults withBandwidth(long v) {
-    return new Faults(dropNew, blackhole, loss, latency, jitter, v);
+    return new Faults(dropNew, blackhole, loss, latency, jitter, v, delayed);
   }
 
   /** Compact form for logs and failure messages, e.g. {@code latency=200ms±40ms,bandwidth=131072B/s}. */
@@ -85,7 +89,8 @@ public record Faults(boolean dropNew, boolean blackhole, Direction loss, Duratio
       parts.add("loss=" + loss);
     }
     if (!latency.isZero() || !jitter.isZero()) {
-      parts.add("latency=" + latency.toMillis() + "ms±" + jitter.toMillis() + "ms");
+      parts.add("latency=" + latency.toMillis() + "ms±" + jitter.toMillis() + "ms"
+          + (delayed == null ? "" : " " + delayed));
     }
     if (bytesPerSecond > 0) {
       parts.add("bandwidth=" + bytesPerSecond + "B/s");

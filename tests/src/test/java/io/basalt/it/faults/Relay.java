@@ -61,7 +61,7 @@ final class Relay {
       drop(buf);
       return;
     }
-    long at = System.nanoTime() + faults.nextDelayNanos();
+    long at = System.nanoTime() + faults.nextDelayNanos(direction);
     at = lastReleaseNanos == Long.MIN_VALUE ? at : Math.max(at, lastReleaseNanos);
     lastReleaseNanos = at;
     queue.add(new Chunk(buf, at));
