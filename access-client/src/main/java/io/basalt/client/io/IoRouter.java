@@ -11,6 +11,7 @@ import io.basalt.rpc.Frame;
 import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.RpcClient;
 import io.basalt.rpc.RpcClientFactory;
+import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
@@ -285,6 +286,17 @@ public final class IoRouter {
         } else {
           retryLater(sent, e);
         }
+      } else if (e instanceof StaleEpochException stale && stale.currentEpoch() > sent.epoch()
+          && ++redirects <= MAX_IMMEDIATE_REDIRECTS) {
+        // The extent moved on since the client last read it (a lease granted, a membership change): a live I/O
+        // re-sends at once, at that epoch at least, to where meta says the extent is now (no backoff: nothing
+        // failed). A cancelled one never gets here.
+        metrics.retried();
+        retries++;
+        cache.epochMoved(sent, stale.currentEpoch());
+        cache.refresh(index).handle((loc, err) -> (Void) null)
+            .completeOnTimeout(null, config.callDeadline().toMillis(), TimeUnit.MILLISECONDS)
+            .whenComplete((v, err) -> next());
       } else if (REFRESH_AND_RETRY.contains(e.code())) {
         retryLater(sent, e);
       } else {

@@ -65,6 +65,11 @@ public record ExtentLocation(int index, long pid, long epoch, List<Integer> repl
     return i < 0 ? "" : addresses.get(i);
   }
 
+  /** A copy at {@code newEpoch}, the rest unchanged. */
+  public ExtentLocation withEpoch(long newEpoch) {
+    return new ExtentLocation(index, pid, newEpoch, replicas, addresses, ownerCid, ownerAddress);
+  }
+
   /**
    * A copy naming a new owner; an empty {@code address} is looked up among the replicas. When neither is known the
    * owner is cleared, so requests go to the first replica.

@@ -207,6 +207,18 @@ public final class ExtentLocationCache {
     });
   }
 
+  /**
+   * Records a STALE_EPOCH answer of the owner {@code sent} went to: the extent is at {@code epoch} now (its membership
+   * or lease moved). The cached location is moved to that epoch, keeping what else it knows (a refresh fills in the
+   * rest), so the request can be sent again at once. Returns the location to use next.
+   */
+  public ExtentLocation epochMoved(ExtentLocation sent, long epoch) {
+    return locations.compute(sent.index(), (i, cur) -> {
+      ExtentLocation base = cur == null ? sent : cur;
+      return base.pid() == sent.pid() && base.epoch() < epoch ? base.withEpoch(epoch) : base;
+    });
+  }
+
   /** Puts {@code loc} unless a location of a higher epoch is cached; returns what is cached afterwards. */
   ExtentLocation offer(ExtentLocation loc) {
     return locations.merge(loc.index(), loc, (cur, fresh) -> fresh.pid() == cur.pid() && fresh.epoch() < cur.epoch()
