@@ -24,15 +24,8 @@ import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A volume served by the cluster: splits I/O at extent boundaries ({@link ExtentMapper}), finds or allocates each
@@ -44,7 +37,6 @@ import org.slf4j.LoggerFactory;
  * {@link ClusterVolumeProvider} owns the shared resources).
  */
 public final class ClusterVolume implements Volume {
-  private static final Logger log = LoggerFactory.getLogger(ClusterVolume.class);
   static final int BLOCK_SIZE = 4096;
 
   private final VolumeInfo info;
@@ -56,11 +48,12 @@ public final class ClusterVolume implements Volume {
   private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
   /** The scope of I/O issued on this object directly (tools, tests): never cancelled. */
   private final IoScope detached = IoScope.detached();
-  private final Set<IoScope> draining = ConcurrentHashMap.newKeySet();
+  private final ClosedScopes closedScopes;
 
   ClusterVolume(VolumeInfo info, ExtentLocationCache cache, RpcClientFactory rpc, ClientConfig config,
       ClientMetrics metrics, io.netty.util.Timer timer) {
     this.info = info;
+    this.closedScopes = new ClosedScopes("vid=" + info.getVid() + " volume=" + info.getName());
     this.mapper = new ExtentMapper(info.getExtentSize());
     this.cache = cache;
     this.metrics = metrics;
@@ -301,49 +294,20 @@ public final class ClusterVolume implements Volume {
 
   /** A closed handle's scope: tracked until its attempts on the wire have ended. */
   void closed(IoScope scope) {
-    scope.cancel();
-    if (!scope.drained().isDone()) {
-      draining.add(scope);
-      log.info("connection closed with I/O in flight vid={} volume={} user={} attemptsOnWire={}", info.getVid(),
-          info.getName(), scope.name(), scope.onWire());
-      scope.drained().whenComplete((v, err) -> draining.remove(scope));
-    }
+    closedScopes.closed(scope);
   }
 
   /**
-   * Waits until every closed handle's attempts have ended (blocking: call it off the event loops), at most
-   * {@code timeout}; UNAVAILABLE (retryable) if they have not. A client that reconnects after its connection dropped
-   * re-sends its in-flight writes and may write the same blocks again: an old attempt that landed after that would
-   * undo an acknowledged write, so the volume is not served to anyone while one may still land.
+   * Waits until every closed handle's attempts have ended (blocking: off the event loops), at most {@code timeout};
+   * see {@link ClosedScopes#awaitDrained}.
    */
   public void awaitDrained(Duration timeout) {
-    List<IoScope> pending = List.copyOf(draining);
-    if (pending.isEmpty()) {
-      return;
-    }
-    long start = System.nanoTime();
-    int onWire = pending.stream().mapToInt(IoScope::onWire).sum();
-    log.info("waiting for closed connections' I/O to end vid={} volume={} connections={} attemptsOnWire={}",
-        info.getVid(), info.getName(), pending.size(), onWire);
-    try {
-      CompletableFuture.allOf(pending.stream().map(IoScope::drained).toArray(CompletableFuture[]::new))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      log.info("closed connections' I/O ended vid={} volume={} waitedMs={}", info.getVid(), info.getName(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BasaltException(ErrorCode.UNAVAILABLE, "interrupted while waiting for old I/O of volume "
-          + info.getName(), true);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new BasaltException(ErrorCode.UNAVAILABLE, "volume " + info.getName() + " still has I/O of closed"
-          + " connections in flight after " + timeout.toMillis() + " ms (" + pending.stream().mapToInt(
-          IoScope::onWire).sum() + " attempts); try again", true);
-    }
+    closedScopes.awaitDrained(timeout);
   }
 
   /** Closed connections whose attempts may still land (for tests and status). */
   public int drainingConnections() {
-    return draining.size();
+    return closedScopes.draining();
   }
 
   /** INVALID_ARGUMENT for a range outside {@code [0, size())} (the size as last learned); null when inside. */

@@ -8,6 +8,7 @@ import io.basalt.chunk.replica.RecoveringReplicas;
 import io.basalt.chunk.service.RecoveryService;
 import io.basalt.chunk.owner.FlushOp;
 import io.basalt.chunk.owner.MemberSync;
+import io.basalt.chunk.owner.OwnerReads;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
 import io.basalt.chunk.owner.ReplicaPipes;
@@ -139,7 +140,7 @@ public final class ChunkServer implements AutoCloseable {
     session.attach(recoveries);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry);
-    new DataService(ordered, io, owner, flush, store, metrics).register(b);
+    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics).register(b);
     new ReplicaService(ordered, io, applier, store).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
     new RecoveryService(ordered, io, new CopySource(owners), store).register(b);

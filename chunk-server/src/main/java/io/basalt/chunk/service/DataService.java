@@ -3,6 +3,7 @@ package io.basalt.chunk.service;
 import io.basalt.chunk.ChunkMetrics;
 import io.basalt.chunk.owner.ExtentOwner;
 import io.basalt.chunk.owner.FlushOp;
+import io.basalt.chunk.owner.OwnerReads;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
@@ -31,15 +32,17 @@ public final class DataService {
   private final OrderedExecutor ordered;
   private final Executor io;
   private final ExtentOwner owner;
+  private final OwnerReads reads;
   private final FlushOp flush;
   private final ReplicaStore store;
   private final ChunkMetrics metrics;
 
-  public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, FlushOp flush, ReplicaStore store,
-      ChunkMetrics metrics) {
+  public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, OwnerReads reads, FlushOp flush,
+      ReplicaStore store, ChunkMetrics metrics) {
     this.ordered = ordered;
     this.io = io;
     this.owner = owner;
+    this.reads = reads;
     this.flush = flush;
     this.store = store;
     this.metrics = metrics;
@@ -70,29 +73,29 @@ public final class DataService {
     long pid = req.getPid();
     long start = System.nanoTime();
     CompletableFuture<Reply> reply;
-    java.util.Optional<ExtentOwner.ReadPlan> owned;
+    java.util.Optional<OwnerReads.ReadPlan> owned;
     try {
-      owned = owner.prepareReadIfOwner(req);
+      owned = reads.prepareReadIfOwner(req);
     } catch (RuntimeException e) {
       owned = java.util.Optional.empty(); // let the ordered path report it with pid context
     }
     if (owned.isPresent()) {
       // Fast path: already the owner, one hop to the io pool.
-      ExtentOwner.ReadPlan plan = owned.get();
+      OwnerReads.ReadPlan plan = owned.get();
       reply = readReply(plan);
     } else {
-      reply = PidTasks.onPid(ordered, pid, "read", () -> owner.prepareRead(req)).thenCompose(this::readReply);
+      reply = PidTasks.onPid(ordered, pid, "read", () -> reads.prepareRead(req)).thenCompose(this::readReply);
     }
     return reply.whenComplete((r, err) -> metrics.read(err == null).update(System.nanoTime() - start,
             TimeUnit.NANOSECONDS));
   }
 
   /** The store read on the io pool, held back until the writes it may contain are acknowledged. */
-  private CompletableFuture<Reply> readReply(ExtentOwner.ReadPlan plan) {
+  private CompletableFuture<Reply> readReply(OwnerReads.ReadPlan plan) {
     long pid = plan.pid();
     return PidTasks.on(io, pid, "read", () -> store.read(pid, plan.offset(), plan.length(),
             PooledByteBufAllocator.DEFAULT))
-        .thenCompose(buf -> PidTasks.isolate(owner.settle(plan, buf), pid, "read"))
+        .thenCompose(buf -> PidTasks.isolate(reads.settle(plan, buf), pid, "read"))
         .thenApply(buf -> Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder()
             .setGen(plan.gen())), buf));
   }

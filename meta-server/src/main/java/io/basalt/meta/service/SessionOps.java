@@ -60,6 +60,9 @@ public final class SessionOps {
           throw new BasaltException(ErrorCode.NO_SUCH_CHUNK, "cid=" + req.getCid() + " is not registered");
         }
       }
+      // Taken before the keepalive: the last chunk to report in ends the grace with it, and its leases must still
+      // be re-adopted, not revoked.
+      boolean grace = t.sessions().inGrace(now);
       SessionTable.KeepAlive ka = t.sessions().keepAlive(group, req.getCid(), req.getSessionUuid(),
           req.getSessionEpoch(), req.getName(), now);
       SessionTable.Session s = ka.session();
@@ -73,7 +76,7 @@ public final class SessionOps {
           .setSessionEpoch(s.epoch()).setSessionTimeoutMs(t.sessions().config().sessionTimeout().toMillis());
       if (chunk != null) {
         t.chunks().put(chunk.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), now));
-        reconcileLeases(t, req, s, now, b);
+        reconcileLeases(t, req, s, grace, b);
         if (recovery != null) {
           RecoveryOps.keepAlive(t, s, req, b, now);
         }
@@ -90,10 +93,11 @@ public final class SessionOps {
 
   /**
    * Checks the leases the follower says it holds: still its own but at an older epoch (membership changed):
-   * refresh; not its own any more (or the extent is gone): revoke; during a new leader's grace an unowned lease at
-   * the same epoch is re-adopted, since the previous leader granted it.
+   * refresh; not its own any more (or the extent is gone): revoke; during a new leader's grace (as it was before
+   * this keepalive) an unowned lease at the same epoch is re-adopted, since the previous leader granted it. The
+   * follower reports leases it is still installing too (granted, members syncing).
    */
-  private void reconcileLeases(MetaTables t, KeepAliveRequest req, SessionTable.Session s, long now,
+  private void reconcileLeases(MetaTables t, KeepAliveRequest req, SessionTable.Session s, boolean grace,
       KeepAliveResponse.Builder b) {
     for (HeldLease held : req.getLeasesList()) {
       PExtent pe = t.extents().get(held.getPid());
@@ -103,7 +107,7 @@ public final class SessionOps {
         if (pe.epoch() != held.getEpoch()) {
           b.addRefreshPids(pe.pid());
         }
-      } else if (t.sessions().inGrace(now) && !t.ownerAlive(pe) && pe.epoch() == held.getEpoch()
+      } else if (grace && !t.ownerAlive(pe) && pe.epoch() == held.getEpoch()
           && pe.hasReplica(s.cid())) {
         t.extents().put(pe.withOwner(s.cid(), s.epoch()));
         log.info("lease re-adopted in leader grace pid={} cid={} session={} epoch={}", pe.pid(), s.cid(), s.uuid(),

@@ -1,0 +1,90 @@
+package io.basalt.meta.service;
+
+import static io.basalt.meta.MetaTestSupport.awaitActive;
+import static io.basalt.meta.MetaTestSupport.config;
+import static io.basalt.meta.MetaTestSupport.registerChunks;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.meta.MetaCore;
+import io.basalt.meta.MetaTestSupport;
+import io.basalt.meta.MetaTestSupport.TestSession;
+import io.basalt.meta.zk.EmbeddedZooKeeper;
+import io.basalt.proto.AllocateExtentRequest;
+import io.basalt.proto.CreateVolumeRequest;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.HeldLease;
+import io.basalt.proto.KeepAliveRequest;
+import io.basalt.proto.KeepAliveResponse;
+import io.basalt.proto.SessionGroup;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A new meta leader re-adopts the leases its chunks report during its grace (DESIGN.md "Meta leadership and
+ * failover"), including those of the chunk whose keepalive ends the grace (it is the last to report in), and
+ * including a lease the chunk is still installing: the previous leader granted it, so nobody else may get it.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LeaseReadoptionTest {
+  private static final long MIB = 1L << 20;
+
+  @TempDir
+  Path dir;
+  private EmbeddedZooKeeper zk;
+  private MetaCore core;
+
+  @BeforeEach
+  void start() {
+    zk = EmbeddedZooKeeper.start(dir);
+    core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7001", new MetricRegistry()));
+  }
+
+  @AfterEach
+  void stop() {
+    core.close();
+    zk.close();
+  }
+
+  @Test
+  void theLastChunkToReportInAfterAFailoverKeepsItsLease() {
+    registerChunks(core, 3);
+    TestSession[] s = new TestSession[4];
+    for (int cid = 1; cid <= 3; cid++) {
+      s[cid] = MetaTestSupport.openSession(core, cid);
+    }
+    MetaTestSupport.awaitGraceOver(core);
+    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
+        .setReplicas(3).setExtentSize(MIB).build()).join();
+    ExtentInfo e = core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
+        .setPreferredCid(1).build()).join();
+    int owner = e.getReplicas(0);
+    ExtentInfo granted = MetaTestSupport.lease(core, e.getPid(), s[owner]);
+    assertThat(granted.getOwnerCid()).isEqualTo(owner);
+
+    // a new leader: it knows no owner until the chunks report in, and the owner reports last
+    core.close();
+    core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
+    for (int cid = 1; cid <= 3; cid++) {
+      if (cid != owner) {
+        assertThat(MetaTestSupport.keepAlive(core, s[cid]).getRevokedPidsCount()).isZero();
+      }
+    }
+    assertThat(core.sessions().status().join().getGraceRemainingMs()).as("the owner has not reported yet")
+        .isPositive();
+    KeepAliveResponse last = core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK)
+        .setCid(owner).setSessionUuid(s[owner].uuid()).setSessionEpoch(s[owner].epoch())
+        .addLeases(HeldLease.newBuilder().setPid(e.getPid()).setEpoch(granted.getEpoch())).build()).join();
+
+    assertThat(last.getRevokedPidsList()).as("the lease reported by the last chunk of the grace").isEmpty();
+    assertThat(core.sessions().status().join().getGraceRemainingMs()).as("every chunk reported").isZero();
+    ExtentInfo now = core.extents().get(e.getPid()).join();
+    assertThat(now.getOwnerCid()).isEqualTo(owner);
+    assertThat(now.getEpoch()).isEqualTo(granted.getEpoch());
+  }
+}
