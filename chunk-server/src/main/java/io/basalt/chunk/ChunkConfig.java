@@ -23,7 +23,8 @@ import java.time.Duration;
  * @param reportInterval ReportReplicas period
  * @param replicateTimeout deadline of one Replicate call to a peer (DESIGN.md: replica write timeout 3 s)
  * @param peerBacklogBytes retained unacked replicate data per peer before new writes fail UNAVAILABLE
- * @param orderedThreads threads of the per-pid ordered executor
+ * @param orderedThreads event loops of the data path: each extent's work runs on one of them, with the client and
+ *     peer connections (default: one per two cores, since a node runs several chunk servers and the block client)
  * @param ioThreads threads for reads, WAL syncs and admin digests
  * @param advertise address registered with meta for peers and clients (null: the listen address); tests put a
  *     fault proxy in front of a chunk this way
@@ -60,6 +61,10 @@ public record ChunkConfig(
   }
 
   /** Defaults with a fixed meta address. */
+  static int defaultLoops() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  }
+
   public static ChunkConfig of(Path dir, String metaAddress) {
     return of(dir, null, DEFAULT_CLUSTER, metaAddress);
   }
@@ -68,7 +73,7 @@ public record ChunkConfig(
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
         SessionConfig.defaults(), DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
-        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 4, null, DEFAULT_GEN_LOG_RETENTION);
+        defaultLoops(), 4, null, DEFAULT_GEN_LOG_RETENTION);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */

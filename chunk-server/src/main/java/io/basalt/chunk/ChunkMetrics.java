@@ -33,6 +33,8 @@ public final class ChunkMetrics {
   private final Counter recoveryFailed;
   private final Counter replicaFailedReported;
   private final Counter replicasGc;
+  private final Counter metaConfirmations;
+  private final com.codahale.metrics.Histogram commitBatch;
   private final MetricRegistry registry;
 
   public ChunkMetrics(MetricRegistry registry) {
@@ -60,7 +62,19 @@ public final class ChunkMetrics {
     recoveryFailed = registry.counter("basalt_chunk_recovery_failed");
     replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
     replicasGc = registry.counter("basalt_chunk_replicas_gc");
+    metaConfirmations = registry.counter("basalt_chunk_replica_meta_confirmations");
+    commitBatch = registry.histogram("basalt_chunk_commit_batch");
     this.registry = registry;
+  }
+
+  /** Owner calls at an epoch this replica had not adopted, confirmed with meta (asynchronously) before admitting. */
+  public Counter metaConfirmations() {
+    return metaConfirmations;
+  }
+
+  /** Client writes per local RocksDB commit on the owner (group commit). */
+  public com.codahale.metrics.Histogram commitBatch() {
+    return commitBatch;
   }
 
   /** Registers the running-recoveries gauge (once, by the component that runs them). */

@@ -26,6 +26,8 @@ import io.basalt.chunk.store.RocksStoreConfig;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.rpc.NettyTransport;
+import io.netty.channel.EventLoopGroup;
 import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.RpcServer;
@@ -104,15 +106,22 @@ public final class ChunkServer implements AutoCloseable {
     MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
         cfg.cluster());
     started.push(locator);
-    RpcClientFactory clients = new RpcClientFactory("chunk", registry);
+    // Meta calls get their own loop: a reply from meta must never wait behind (or for) an extent's work.
+    RpcClientFactory clients = new RpcClientFactory("chunk", registry, 1, io.basalt.rpc.FrameLimits.DEFAULT,
+        Duration.ofSeconds(3));
     started.push(clients);
     MetaClient meta = new MetaClient(locator, clients, META_ATTEMPT, META_BUDGET);
     started.push(meta);
     ExecutorService io = Executors.newFixedThreadPool(cfg.ioThreads(), new NamedThreads("chunk-io"));
     started.push(() -> shutdown(io));
-    OrderedExecutor ordered = new OrderedExecutor("chunk-ordered", cfg.orderedThreads());
+    // Run to completion (DESIGN.md "Threads"): each extent's work runs on one event loop, the same loops that read
+    // client and peer frames and send replicates, so a write crosses no thread inside this process. Nothing that
+    // waits for another process runs on them (meta calls, takeovers, WAL syncs and copies have their own threads).
+    EventLoopGroup loops = NettyTransport.group("chunk-loop", cfg.orderedThreads());
+    OrderedExecutor ordered = OrderedExecutor.onLoops(loops);
+    RpcClientFactory peers = new RpcClientFactory("chunk-data", registry, loops);
     PeerBacklog backlog = new PeerBacklog(cfg.peerBacklogBytes());
-    ReplicaPipes pipes = new ReplicaPipes(clients, ordered, metrics, backlog, cfg.replicateTimeout(), failpoints);
+    ReplicaPipes pipes = new ReplicaPipes(peers, ordered, metrics, backlog, cfg.replicateTimeout(), failpoints);
     started.push(pipes);
     // ReplicaFailed / RecoveryDone: a short budget, their callers retry on their own schedule.
     MetaClient reports = new MetaClient(locator, clients, META_ATTEMPT, REPORT_BUDGET);
@@ -120,7 +129,7 @@ public final class ChunkServer implements AutoCloseable {
     MetaExtents extents = new MetaExtents(meta, reports, META_BUDGET.plus(META_ATTEMPT));
     recovering = new RecoveringReplicas(store);
     recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
-    MemberSync memberSync = new MemberSync(store, clients, metrics, cfg.replicateTimeout(), Deadlines.DATA,
+    MemberSync memberSync = new MemberSync(store, peers, metrics, cfg.replicateTimeout(), Deadlines.DATA,
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
     started.push(session);
@@ -129,17 +138,20 @@ public final class ChunkServer implements AutoCloseable {
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
     started.push(owners::closeAll);
     started.push(ordered);
+    started.push(peers); // its connections close while their loops still run
 
-    ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints);
-    FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, clients, Deadlines.DATA);
-    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering);
-    recoveries = RecoveryRunner.create(extents, clients, ordered, recovering, store, failpoints,
+    ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
+        io);
+    FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
+    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering,
+        ordered);
+    recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
         metrics, local, RECOVERY_THREADS, Deadlines.DATA);
     // Closed before the ordered executor: its tasks wait on pid threads.
     started.push(recoveries);
     session.attach(recoveries);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
-        .metrics(registry);
+        .metrics(registry).workers(loops);
     new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics).register(b);
     new ReplicaService(ordered, io, applier, store).register(b);
     new MemberSyncService(ordered, applier, store).register(b);

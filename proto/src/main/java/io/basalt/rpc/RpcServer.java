@@ -35,6 +35,8 @@ public final class RpcServer implements AutoCloseable {
   private final RpcMetrics metrics;
   private final ConnectionCap cap;
   private final int ioThreads;
+  /** The caller's loops when given (not shut down here), else null: the server makes its own. */
+  private final EventLoopGroup sharedWorkers;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private Channel channel;
@@ -48,6 +50,7 @@ public final class RpcServer implements AutoCloseable {
     this.metrics = new RpcMetrics(b.metrics, "server_" + b.name);
     this.cap = new ConnectionCap(b.name, b.connectionLimits.maxConnections(), metrics);
     this.ioThreads = b.ioThreads;
+    this.sharedWorkers = b.workers;
   }
 
   public static Builder builder(String name) {
@@ -56,7 +59,7 @@ public final class RpcServer implements AutoCloseable {
 
   public synchronized RpcServer start() {
     boss = NettyTransport.group(name + "-accept", 1);
-    workers = NettyTransport.group(name + "-io", ioThreads);
+    workers = sharedWorkers != null ? sharedWorkers : NettyTransport.group(name + "-io", ioThreads);
     ServerBootstrap sb = new ServerBootstrap()
         .group(boss, workers)
         .channel(NettyTransport.serverChannel())
@@ -114,7 +117,7 @@ public final class RpcServer implements AutoCloseable {
     }
     if (boss != null) {
       boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      if (workers != sharedWorkers) workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       boss = null;
       workers = null;
     }
@@ -130,6 +133,7 @@ public final class RpcServer implements AutoCloseable {
     private ConnectionLimits connectionLimits = ConnectionLimits.DEFAULT;
     private MetricRegistry metrics = new MetricRegistry();
     private int ioThreads = 2;
+    private EventLoopGroup workers;
 
     private Builder(String name) {
       this.name = name;
@@ -165,6 +169,15 @@ public final class RpcServer implements AutoCloseable {
 
     public Builder ioThreads(int ioThreads) {
       this.ioThreads = ioThreads;
+      return this;
+    }
+
+    /**
+     * Serve connections on the caller's event loops (the chunk server runs each extent's work on them, so a request
+     * read on its extent's loop runs to completion there); the caller shuts them down after {@link #close}.
+     */
+    public Builder workers(EventLoopGroup workers) {
+      this.workers = workers;
       return this;
     }
 

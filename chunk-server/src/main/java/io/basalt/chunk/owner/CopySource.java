@@ -39,22 +39,28 @@ public final class CopySource {
           return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
               + pid + " right after taking it over", true));
         }
-        return CompletableFuture.completedFuture(check(now, req));
+        return checkFresh(now, req);
       }));
     }
-    return CompletableFuture.completedFuture(check(x, req));
+    return checkFresh(x, req);
   }
 
-  private Plan check(OwnedExtent x, FetchBlocksRequest req) {
-    if (!x.recoveringTarget(req.getTargetCid(), req.getRecoveryEpoch()) && x.epoch < req.getRecoveryEpoch()) {
-      table.refreshNow(x.pid);
+  /** {@link #check} after re-reading the extent from meta (asynchronously) when the request is ahead of us. */
+  private CompletableFuture<Plan> checkFresh(OwnedExtent x, FetchBlocksRequest req) {
+    if (x.recoveringTarget(req.getTargetCid(), req.getRecoveryEpoch()) || x.epoch >= req.getRecoveryEpoch()) {
+      return CompletableFuture.completedFuture(check(x, req));
+    }
+    return table.refreshAsync(x.pid).thenApply(v -> {
       OwnedExtent now = table.ownedIfValid(x.pid);
       if (now == null) {
         throw new BasaltException(ErrorCode.NOT_OWNER, "stepped down as owner of pid=" + x.pid
             + " while adopting recovery epoch=" + req.getRecoveryEpoch(), true);
       }
-      x = now;
-    }
+      return check(now, req);
+    });
+  }
+
+  private Plan check(OwnedExtent x, FetchBlocksRequest req) {
     if (!x.recoveringTarget(req.getTargetCid(), req.getRecoveryEpoch())) {
       ReplicaPipe r = x.recovering;
       log.info("fetch blocks refused: not this owner's recovering peer pid={} epoch={} cid={} targetCid={}"

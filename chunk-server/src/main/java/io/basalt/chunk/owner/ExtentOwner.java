@@ -36,8 +36,11 @@ public final class ExtentOwner {
   private final LocalChunk local;
   private final Failpoints failpoints;
 
+  private final java.util.concurrent.Executor io;
+
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, java.util.concurrent.Executor io) {
+    this.io = io;
     this.failpoints = failpoints;
     this.table = table;
     this.store = store;
@@ -99,9 +102,13 @@ public final class ExtentOwner {
     }
   }
 
+  /**
+   * Admits one write into the extent's next group commit: checked and its backlog share reserved now, applied with
+   * the other writes that arrive before the commit runs (those read from the same socket read, at least), then
+   * replicated (see {@link #commit}).
+   */
   private CompletableFuture<Long> write(OwnedExtent x, WriteRequest req, ByteBuf data, long deadlineNanos) {
     long pid = req.getPid();
-    int cid = local.cid();
     checkRange(x, req.getOffset(), req.getLength());
     checkAttempt(x, req, deadlineNanos);
     WriteKind kind = req.getKind();
@@ -115,54 +122,146 @@ public final class ExtentOwner {
       throw new BasaltException(ErrorCode.UNAVAILABLE, "replication backlog full pid=" + pid + " epoch=" + x.epoch
           + " peers=" + targets, true);
     }
-    long gen = x.lastGen + 1;
-    failpoints.inject("chunk.owner.before-local-write");
-    OwnerWrite w = new OwnerWrite(gen, x.acksNeeded());
-    // Tracked before the apply: a read that sees this write's data must find it here (OwnerReads.settle).
-    OwnedExtent.UnackedWrite tracked = x.track(gen, req.getOffset(), req.getLength(), w.future());
-    try (Timer.Context ignored = metrics.apply().time()) {
-      store.apply(pid, x.epoch, gen, req.getOffset(), req.getLength(), kind, payload, req.getFua() || syncEveryWrite);
+    OwnerWrite w = new OwnerWrite(req, payload, bytes, targets);
+    if (x.gather(w)) table.pipes().hop(pid, () -> commit(x));
+    return w.future();
+  }
+
+  /**
+   * The group commit (DESIGN.md "Write path" 2): the gathered writes get consecutive gens, are applied locally as
+   * ONE WriteBatch and queued to every peer, whose pipe sends them as one ReplicateBatch. A FUA write also waits for
+   * a WAL sync on the io pool: the loop never waits for the disk. Pid thread.
+   */
+  private void commit(OwnedExtent x) {
+    java.util.List<OwnerWrite> group = x.takeGathered();
+    if (group.isEmpty()) return;
+    long pid = x.pid;
+    if (table.get(pid) != x) {
+      fail(x, group, new BasaltException(ErrorCode.NOT_OWNER, "stepped down as owner of pid=" + pid, true));
+      return;
+    }
+    if (x.recovering != null && group.size() > 1) {
+      // The recovering peer gets whole-block images read back after each apply: one write per commit.
+      for (OwnerWrite w : group) commit(x, java.util.List.of(w));
+      return;
+    }
+    commit(x, group);
+  }
+
+  private void commit(OwnedExtent x, java.util.List<OwnerWrite> group) {
+    long pid = x.pid;
+    int cid = local.cid();
+    try {
+      failpoints.inject("chunk.owner.before-local-write");
     } catch (RuntimeException e) {
-      x.unacked.remove(tracked); // never applied: nothing to hold reads for
-      backlog.release(targets, bytes);
+      fail(x, group, BasaltException.of(e));
+      return;
+    }
+    OwnerLease lease = table.lease();
+    int peersAcks = x.acksNeeded();
+    boolean sync = false;
+    java.util.List<ReplicaStore.Mutation> mutations = new java.util.ArrayList<>(group.size());
+    java.util.List<OwnedExtent.UnackedWrite> tracked = new java.util.ArrayList<>(group.size());
+    long gen = x.lastGen;
+    for (OwnerWrite w : group) {
+      WriteRequest req = w.request;
+      gen++;
+      boolean fua = req.getFua() || syncEveryWrite;
+      sync |= fua;
+      w.assign(gen, peersAcks + 1 + (fua ? 1 : 0), lease, pid, x.epoch, x.sessionEpoch, failpoints,
+          metrics.acksRefusedAfterLease());
+      // Tracked before the apply: a read that sees this write's data must find it here (OwnerReads.settle).
+      tracked.add(x.track(gen, req.getOffset(), req.getLength(), w.future()));
+      mutations.add(new ReplicaStore.Mutation(gen, x.epoch, req.getOffset(), req.getLength(), req.getKind(),
+          w.payload));
+    }
+    try (Timer.Context ignored = metrics.apply().time()) {
+      store.applyAll(pid, x.epoch, mutations, false);
+    } catch (RuntimeException e) {
+      for (OwnedExtent.UnackedWrite t : tracked) x.unacked.remove(t); // never applied: nothing to hold reads for
+      BasaltException cause = BasaltException.of(e);
+      fail(x, group, cause);
       if (e instanceof StaleEpochException) {
         // Our own replica was fenced at a newer epoch (another owner synced it): this lease is over.
         table.stepDown(pid, "own replica fenced: " + e.getMessage());
       }
-      throw e;
+      return;
     }
+    metrics.commitBatch().update(group.size());
     x.lastGen = gen;
-    failpoints.inject("chunk.owner.after-local-write");
     if (failpoints.isOn("chunk.owner.skip-replicate")) {
       // Test-only: acknowledge without replicating, the bug the checker's self-test must catch.
-      backlog.release(targets, bytes);
-      x.unacked.remove(tracked);
-      return CompletableFuture.completedFuture(gen);
-    }
-    log.debug("owner applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, x.epoch, gen, cid,
-        req.getOffset(), req.getLength(), kind);
-    ReplicateRequest r = ReplicateRequest.newBuilder().setPid(pid).setEpoch(x.epoch).setGen(gen)
-        .setGenEpoch(x.epoch).setOffset(req.getOffset()).setLength(req.getLength()).setKind(kind)
-        .setSync(req.getFua()).setOwnerCid(cid).build();
-    for (ReplicaPipe pipe : x.pipes) {
-      ByteBuf slice = payload == null ? null : payload.retainedSlice();
-      pipe.enqueue(new PendingReplicate(r, slice, bytes, pipe.peer().cid(), w, backlog));
-    }
-    ReplicaPipe rec = x.recovering;
-    if (rec != null) {
-      rec.enqueue(RecoveryForward.pending(store, r, payload, bytes, rec.peer().cid(), w, backlog));
-    }
-    failpoints.inject("chunk.owner.after-replicate-send");
-    OwnerLease lease = table.lease();
-    return w.future().thenApply(g -> {
-      failpoints.inject("chunk.owner.after-replicate-before-ack");
-      if (!lease.valid(x.sessionEpoch)) {
-        // The lease ran out while the write was replicating: a new owner may exist, so acknowledge nothing.
-        metrics.acksRefusedAfterLease().inc();
-        throw OwnerLease.expired(pid, x.epoch, x.sessionEpoch);
+      for (OwnerWrite w : group) {
+        backlog.release(w.targets, w.bytes);
+        for (int i = 0; i < peersAcks + 1; i++) w.acked();
       }
-      return g;
-    });
+      if (sync) syncThenAck(pid, group);
+      return;
+    }
+    try {
+      failpoints.inject("chunk.owner.after-local-write");
+    } catch (RuntimeException e) {
+      fail(x, group, BasaltException.of(e));
+      return;
+    }
+    for (OwnerWrite w : group) {
+      WriteRequest req = w.request;
+      if (log.isDebugEnabled()) {
+        log.debug("owner applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, x.epoch, w.gen(),
+            cid, req.getOffset(), req.getLength(), req.getKind());
+      }
+      ReplicateRequest r = ReplicateRequest.newBuilder().setPid(pid).setEpoch(x.epoch).setGen(w.gen())
+          .setGenEpoch(x.epoch).setOffset(req.getOffset()).setLength(req.getLength()).setKind(req.getKind())
+          .setSync(req.getFua()).setOwnerCid(cid).build();
+      w.acked(); // the local apply
+      for (ReplicaPipe pipe : x.pipes) {
+        ByteBuf slice = w.payload == null ? null : w.payload.retainedSlice();
+        pipe.enqueue(new PendingReplicate(r, slice, w.bytes, pipe.peer().cid(), w, backlog));
+      }
+      ReplicaPipe rec = x.recovering;
+      if (rec != null) {
+        rec.enqueue(RecoveryForward.pending(store, r, w.payload, w.bytes, rec.peer().cid(), w, backlog));
+      }
+    }
+    if (sync) syncThenAck(pid, group);
+    try {
+      failpoints.inject("chunk.owner.after-replicate-send");
+    } catch (RuntimeException e) {
+      log.warn("failpoint after-replicate-send pid={} error={}", pid, e.toString());
+    }
+  }
+
+  /** The local WAL sync of a FUA (or sync-every-write) write, off the loop; its ack comes back on the pid thread. */
+  private void syncThenAck(long pid, java.util.List<OwnerWrite> group) {
+    try {
+      io.execute(() -> {
+        BasaltException err = null;
+        try {
+          store.syncWal();
+        } catch (RuntimeException e) {
+          err = BasaltException.of(e);
+        }
+        BasaltException failure = err;
+        table.pipes().hop(pid, () -> {
+          for (OwnerWrite w : group) {
+            if (!(w.request.getFua() || syncEveryWrite)) continue;
+            if (failure != null) w.fail(failure);
+            else w.acked();
+          }
+        });
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      BasaltException down = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
+      for (OwnerWrite w : group) w.fail(down);
+    }
+  }
+
+  /** Fails writes that were never applied: their backlog shares go back. */
+  private void fail(OwnedExtent x, java.util.List<OwnerWrite> group, BasaltException cause) {
+    for (OwnerWrite w : group) {
+      backlog.release(w.targets, w.bytes);
+      w.fail(cause);
+    }
   }
 
   /**

@@ -49,6 +49,22 @@ final class OwnedExtent {
   /** Writes that failed (never acknowledged); counted before they leave {@link #unacked}. */
   final AtomicLong failedWrites = new AtomicLong();
 
+  /** Writes admitted since the last group commit, in arrival order (pid thread only). */
+  private ArrayList<OwnerWrite> gathered = new ArrayList<>();
+
+  /** Adds a write to the next group commit; true when it is the first (the caller schedules the commit). */
+  boolean gather(OwnerWrite w) {
+    gathered.add(w);
+    return gathered.size() == 1;
+  }
+
+  /** The writes of the group commit about to run; gathering starts again. */
+  List<OwnerWrite> takeGathered() {
+    ArrayList<OwnerWrite> out = gathered;
+    gathered = new ArrayList<>(Math.max(4, out.size()));
+    return out;
+  }
+
   /** A locally applied write waiting for its acks, and the byte range it covers. */
   record UnackedWrite(long gen, long offset, long end, CompletableFuture<Long> done) {
     boolean overlaps(long from, long to) {
@@ -157,7 +173,12 @@ final class OwnedExtent {
     return true;
   }
 
-  void close(BasaltException cause) {
+  /** Fails every write not acknowledged yet: gathered ones (the caller releases their backlog), queued ones. */
+  void close(BasaltException cause, PeerBacklog backlog) {
+    for (OwnerWrite w : takeGathered()) {
+      backlog.release(w.targets, w.bytes);
+      w.fail(cause);
+    }
     for (ReplicaPipe p : pipes) p.close(cause);
     ReplicaPipe r = recovering;
     if (r != null) r.close(cause);

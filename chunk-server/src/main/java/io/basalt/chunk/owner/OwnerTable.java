@@ -189,6 +189,10 @@ public final class OwnerTable {
     });
   }
 
+  ReplicaPipes pipes() {
+    return pipes;
+  }
+
   OwnedExtent get(long pid) {
     return owned.get(pid);
   }
@@ -231,25 +235,35 @@ public final class OwnerTable {
     pipes.hop(pid, () -> refresh(pid));
   }
 
+  /** Asks meta for the extent and adopts the answer on the pid's thread; the thread never waits for meta. */
   private void refresh(long pid) {
-    OwnedExtent x = owned.get(pid);
-    if (x == null) return;
-    ExtentInfo info;
-    try {
-      info = meta.get(pid);
-    } catch (BasaltException e) {
-      log.warn("refreshing owned extent failed pid={} epoch={} error={}", pid, x.epoch, e.getMessage());
-      return; // the next keepalive asks again
-    }
-    adopt(x, info, "refresh");
+    refreshAsync(pid);
   }
 
   /**
-   * Refreshes {@code pid} now when this chunk owns it (a blocking meta call, like the lease call; for a FetchBlocks
-   * that names a recovery this owner has not adopted yet). Pid thread.
+   * Re-reads {@code pid} from meta when this chunk owns it and adopts the answer; completes on the pid's thread once
+   * adopted (for a FetchBlocks that names a recovery this owner has not adopted yet). A failed call is logged and
+   * completes normally: the next keepalive asks again. Pid thread.
    */
-  void refreshNow(long pid) {
-    refresh(pid);
+  CompletableFuture<Void> refreshAsync(long pid) {
+    OwnedExtent asked = owned.get(pid);
+    if (asked == null) return CompletableFuture.completedFuture(null);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    meta.getAsync(pid).whenComplete((info, err) -> pipes.hop(pid, () -> {
+      try {
+        OwnedExtent x = owned.get(pid);
+        if (x == null) return;
+        if (err != null) {
+          log.warn("refreshing owned extent failed pid={} epoch={} error={}", pid, x.epoch,
+              BasaltException.of(err).getMessage());
+          return;
+        }
+        adopt(x, info, "refresh");
+      } finally {
+        done.complete(null);
+      }
+    }));
+    return done;
   }
 
   /**
@@ -361,7 +375,7 @@ public final class OwnerTable {
   public void closeAll() {
     takeoverPool.shutdownNow();
     BasaltException cause = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
-    for (OwnedExtent x : owned.values()) x.close(cause);
+    for (OwnedExtent x : owned.values()) x.close(cause, pipes.backlog());
     owned.clear();
   }
 
@@ -375,7 +389,7 @@ public final class OwnerTable {
     owned.remove(pid);
     log.info("stepped down as owner pid={} epoch={} gen={} cid={} unacked={} reason={}", pid, epoch, x.lastGen,
         local.cidOrZero(), x.unacked(), cause.getMessage());
-    x.close(cause);
+    x.close(cause, pipes.backlog());
   }
 
   private static List<Peer> peersOf(ExtentInfo info, int me) {

@@ -4,22 +4,56 @@ import io.basalt.rpc.BasaltException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The acknowledgement set of one owner write: completes with its gen once every other replica has acked, or
- * fails with the first fatal error (the owner was deposed or is shutting down). Thread: the pid's ordered thread.
+ * One client write at the owner, from its arrival until every replica acknowledged it: what the group commit needs
+ * to apply it (its request, payload and reserved backlog share) and its acknowledgement set, which completes the
+ * future with the write's gen once the local apply, every other replica's ack and (for FUA) the local WAL sync are
+ * in, or fails with the first fatal error. The lease is checked at the last ack: a write whose replication outlived
+ * the lease is never acknowledged (a new owner may exist). Thread: the pid's ordered thread.
  */
 final class OwnerWrite {
-  private final long gen;
+  final io.basalt.proto.WriteRequest request;
+  /** The payload of a WRITE (owned by the RPC server until the reply), null for zeroes/trim. */
+  final io.netty.buffer.ByteBuf payload;
+  final long bytes;
+  final java.util.List<Peer> targets;
   private final CompletableFuture<Long> future = new CompletableFuture<>();
+  private OwnerLease lease;
+  private io.basalt.common.Failpoints failpoints;
+  private com.codahale.metrics.Counter refusedAfterLease;
+  private long sessionEpoch;
+  private long pid;
+  private long epoch;
+  private long gen;
   private int remaining;
 
-  OwnerWrite(long gen, int replicas) {
+  OwnerWrite(io.basalt.proto.WriteRequest request, io.netty.buffer.ByteBuf payload, long bytes,
+      java.util.List<Peer> targets) {
+    this.request = request;
+    this.payload = payload;
+    this.bytes = bytes;
+    this.targets = targets;
+  }
+
+  /** The gen the group commit gave it and the acks it now waits for (peers, plus one for a FUA's WAL sync). */
+  void assign(long gen, int acks, OwnerLease lease, long pid, long epoch, long sessionEpoch,
+      io.basalt.common.Failpoints failpoints, com.codahale.metrics.Counter refusedAfterLease) {
+    this.failpoints = failpoints;
+    this.refusedAfterLease = refusedAfterLease;
     this.gen = gen;
-    this.remaining = replicas;
-    if (replicas == 0) future.complete(gen);
+    this.remaining = acks;
+    this.lease = lease;
+    this.pid = pid;
+    this.epoch = epoch;
+    this.sessionEpoch = sessionEpoch;
+    if (acks == 0) finish();
+  }
+
+  long gen() {
+    return gen;
   }
 
   void acked() {
-    if (--remaining == 0) future.complete(gen);
+    if (remaining > 0 && --remaining == 0) finish();
   }
 
   void fail(BasaltException cause) {
@@ -28,5 +62,25 @@ final class OwnerWrite {
 
   CompletableFuture<Long> future() {
     return future;
+  }
+
+  boolean done() {
+    return future.isDone();
+  }
+
+  private void finish() {
+    try {
+      failpoints.inject("chunk.owner.after-replicate-before-ack");
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+      return;
+    }
+    if (!lease.valid(sessionEpoch)) {
+      refusedAfterLease.inc();
+      // The lease ran out while the write was replicating: a new owner may exist, so acknowledge nothing.
+      future.completeExceptionally(OwnerLease.expired(pid, epoch, sessionEpoch));
+      return;
+    }
+    future.complete(gen);
   }
 }

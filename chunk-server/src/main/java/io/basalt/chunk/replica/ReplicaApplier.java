@@ -16,7 +16,12 @@ import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.StaleEpochException;
+import io.basalt.common.OrderedExecutor;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +41,8 @@ import org.slf4j.LoggerFactory;
  *       forwarding), later ones are consecutive; every applied write marks its blocks dirty for the copy.</li>
  * </ul>
  *
- * <p>Thread: the pid's ordered thread. The meta confirmation blocks it; that is rare and keeps the pid's order.
+ * <p>Thread: the pid's ordered thread (an event loop). The meta confirmation never blocks it: the pid's later calls
+ * wait in {@link PidOrder} while other extents go on.
  */
 public final class ReplicaApplier {
   private static final Logger log = LoggerFactory.getLogger(ReplicaApplier.class);
@@ -48,9 +54,13 @@ public final class ReplicaApplier {
   private final ChunkMetrics metrics;
   private final Failpoints failpoints;
   private final RecoveringReplicas recovering;
+  private final OrderedExecutor ordered;
+  private final PidOrder order;
 
   public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerTable owners, LocalChunk local,
-      ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering) {
+      ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering, OrderedExecutor ordered) {
+    this.ordered = ordered;
+    this.order = new PidOrder(ordered);
     this.failpoints = failpoints;
     this.recovering = recovering;
     this.store = store;
@@ -60,46 +70,88 @@ public final class ReplicaApplier {
     this.metrics = metrics;
   }
 
-  /** Applies (or acks as duplicate) one replicate; returns the local gen afterwards. Pid thread only. */
-  public long apply(ReplicateRequest r, ByteBuf data) {
-    long pid = r.getPid();
+  /**
+   * Runs {@code task} (an owner call of {@code pid}) now, or after earlier calls of the pid that still wait for meta,
+   * so the pid's calls keep their arrival order without blocking its thread. Pid thread.
+   */
+  public <T> CompletableFuture<T> inOrder(long pid, Supplier<CompletableFuture<T>> task) {
+    return order.submit(pid, task);
+  }
+
+  /**
+   * Applies (or acks as duplicates) the replicates of one frame, all of one pid at one epoch, once admitted
+   * ({@link #admit}): the new ones as ONE WriteBatch (the owner's group commit, mirrored), strictly in gen order;
+   * returns the local gen afterwards. A gap after some new gens applies those and then fails GENERATION_GAP (the
+   * owner resends from its queue head, which this replica then acks as duplicates). {@code data} holds the payloads
+   * of the WRITE entries back to back. The WAL sync a FUA asks for is the caller's, off this thread. Pid thread only.
+   */
+  public long applyAll(List<ReplicateRequest> entries, ByteBuf data, ReplicaMeta admitted) {
+    ReplicateRequest first = entries.get(0);
+    long pid = first.getPid();
     int me = local.cid();
-    ReplicaMeta m = admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "replicate");
+    ReplicaMeta m = admitted;
     boolean copying = m != null && m.state() == ReplicaState.RECOVERING;
-    if (copying && m.gen() == 0 && r.getGen() > 1) {
+    if (copying && m.gen() == 0 && first.getGen() > 1) {
       // The first write the owner forwards to a new target: the copy brings everything up to gen - 1. The gen log
       // restarts there too, so it never claims to explain changes it does not hold.
-      m = m.withGen(r.getGen() - 1);
+      m = m.withGen(first.getGen() - 1);
       store.putReplicaMeta(m);
       log.info("recovering replica base set pid={} epoch={} gen={} recoveryEpoch={} cid={} ownerCid={}", pid,
-          r.getEpoch(), m.gen(), m.recoveryEpoch(), me, r.getOwnerCid());
+          first.getEpoch(), m.gen(), m.recoveryEpoch(), me, first.getOwnerCid());
     }
     long localGen = m == null ? 0 : m.gen();
-    long genEpoch = r.getGenEpoch() != 0 ? r.getGenEpoch() : r.getEpoch();
-    if (r.getGen() <= localGen) {
-      checkDuplicate(r, genEpoch, localGen, me);
-      log.debug("duplicate replicate acked pid={} epoch={} gen={} genEpoch={} localGen={} cid={}", pid, r.getEpoch(),
-          r.getGen(), genEpoch, localGen, me);
-      return localGen;
+    List<ReplicaStore.Mutation> writes = new ArrayList<>(entries.size());
+    BasaltException gap = null;
+    int at = data == null ? 0 : data.readerIndex();
+    long next = localGen + 1;
+    for (ReplicateRequest r : entries) {
+      boolean hasData = r.getKind() == WriteKind.WRITE;
+      ByteBuf payload = null;
+      if (hasData) {
+        if (data == null || at + r.getLength() > data.writerIndex()) {
+          throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "replicate data too short pid=" + pid + " gen="
+              + r.getGen());
+        }
+        payload = data.slice(at, r.getLength());
+        at += r.getLength();
+      }
+      long genEpoch = r.getGenEpoch() != 0 ? r.getGenEpoch() : r.getEpoch();
+      if (writes.isEmpty() && r.getGen() <= localGen) {
+        checkDuplicate(r, genEpoch, localGen, me);
+        if (log.isDebugEnabled()) {
+          log.debug("duplicate replicate acked pid={} epoch={} gen={} genEpoch={} localGen={} cid={}", pid,
+              r.getEpoch(), r.getGen(), genEpoch, localGen, me);
+        }
+        continue;
+      }
+      if (r.getGen() != next) {
+        metrics.generationGaps().inc();
+        log.warn("generation gap pid={} epoch={} gen={} localGen={} cid={} ownerCid={}", pid, r.getEpoch(),
+            r.getGen(), next - 1, me, r.getOwnerCid());
+        gap = new BasaltException(ErrorCode.GENERATION_GAP, "pid=" + pid + " have gen=" + (next - 1) + " got gen="
+            + r.getGen());
+        break;
+      }
+      writes.add(new ReplicaStore.Mutation(r.getGen(), genEpoch, r.getOffset(), r.getLength(), r.getKind(),
+          payload));
+      next++;
     }
-    if (r.getGen() > localGen + 1) {
-      metrics.generationGaps().inc();
-      log.warn("generation gap pid={} epoch={} gen={} localGen={} cid={} ownerCid={}", pid, r.getEpoch(),
-          r.getGen(), localGen, me, r.getOwnerCid());
-      throw new BasaltException(ErrorCode.GENERATION_GAP, "pid=" + pid + " have gen=" + localGen + " got gen="
-          + r.getGen());
+    if (!writes.isEmpty()) {
+      failpoints.inject("chunk.replica.before-apply");
+      try (Timer.Context ignored = metrics.apply().time()) {
+        store.applyAll(pid, first.getEpoch(), writes, false);
+      }
+      if (copying) {
+        for (ReplicaStore.Mutation w : writes) recovering.markDirty(pid, w.offset(), w.length());
+      }
+      failpoints.inject("chunk.replica.after-apply-before-ack");
+      if (log.isDebugEnabled()) {
+        log.debug("replica applied pid={} epoch={} gens={}..{} cid={}", pid, first.getEpoch(), localGen + 1,
+            next - 1, me);
+      }
     }
-    ByteBuf payload = r.getKind() == WriteKind.WRITE ? data : null;
-    failpoints.inject("chunk.replica.before-apply");
-    try (Timer.Context ignored = metrics.apply().time()) {
-      store.apply(pid, r.getEpoch(), r.getGen(), genEpoch, r.getOffset(), r.getLength(), r.getKind(), payload,
-          r.getSync());
-    }
-    if (copying) recovering.markDirty(pid, r.getOffset(), r.getLength());
-    failpoints.inject("chunk.replica.after-apply-before-ack");
-    log.debug("replica applied pid={} epoch={} gen={} cid={} offset={} length={} kind={}", pid, r.getEpoch(),
-        r.getGen(), me, r.getOffset(), r.getLength(), r.getKind());
-    return r.getGen();
+    if (gap != null) throw gap;
+    return next - 1;
   }
 
   /**
@@ -134,44 +186,74 @@ public final class ReplicaApplier {
    * The epoch checks of every owner-to-replica call (Replicate and the member catch-up calls): a lower epoch than
    * the local replica's is STALE_EPOCH; an unknown replica or a higher epoch is admitted only after meta confirms
    * this chunk is a member, meta's epoch is {@code epoch} and the owner is {@code ownerCid}; then a local owner
-   * below that epoch steps down and the replica adopts the epoch (synced). Returns the replica's meta afterwards,
-   * null when this chunk holds no replica of {@code pid}. Pid thread only.
+   * below that epoch steps down and the replica adopts the epoch (synced). Completes with the replica's meta
+   * afterwards (null when this chunk holds no replica of {@code pid}), at once in the common case, else on the pid
+   * thread once meta answered: the thread never waits for meta, other extents go on meanwhile (callers keep the
+   * pid's order with {@link #inOrder}). Pid thread only.
    */
-  public ReplicaMeta admitEpoch(long pid, long epoch, int ownerCid, String op) {
-    int me = local.cid();
+  public CompletableFuture<ReplicaMeta> admit(long pid, long epoch, int ownerCid, String op) {
     ReplicaMeta m = store.replica(pid).orElse(null);
+    try {
+      checkNotStale(pid, epoch, ownerCid, op, m);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (m != null && epoch == m.epoch()) return CompletableFuture.completedFuture(m);
+    CompletableFuture<ReplicaMeta> out = new CompletableFuture<>();
+    metrics.metaConfirmations().inc();
+    meta.getAsync(pid).whenComplete((info, err) -> ordered.execute(pid, () -> {
+      if (err != null) {
+        out.completeExceptionally(BasaltException.of(err));
+        return;
+      }
+      try {
+        out.complete(adopt(pid, epoch, ownerCid, op, info));
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+      }
+    }));
+    return out;
+  }
+
+  private void checkNotStale(long pid, long epoch, int ownerCid, String op, ReplicaMeta m) {
     long localEpoch = m == null ? 0 : m.epoch();
     if (epoch < localEpoch) {
       metrics.staleEpochRejections().inc();
-      log.debug("stale {} rejected pid={} epoch={} localEpoch={} cid={} ownerCid={}", op, pid, epoch, localEpoch, me,
-          ownerCid);
+      log.debug("stale {} rejected pid={} epoch={} localEpoch={} cid={} ownerCid={}", op, pid, epoch, localEpoch,
+          local.cid(), ownerCid);
       throw new StaleEpochException(localEpoch, op + " epoch=" + epoch + " below replica epoch=" + localEpoch
-          + " pid=" + pid + " cid=" + me);
+          + " pid=" + pid + " cid=" + local.cid());
     }
-    if (m == null || epoch > localEpoch) {
-      ExtentInfo info = confirmWithMeta(pid, epoch, ownerCid, op, me);
-      owners.stepDownBelow(pid, epoch, op + " from cid=" + ownerCid + " at a newer epoch");
-      if (info.getRecoveringCid() == me) {
-        return recovering.ensure(pid, epoch, info.getRecoveryEpoch(), me, op);
-      }
-      if (m != null && m.state() == ReplicaState.RECOVERING) {
-        // Meta counts this chunk a full member: it promoted the copy (RecoveryDone), whose answer may not have
-        // reached the task yet.
-        m = recovering.promote(pid, epoch, me, op);
-      }
-      if (m != null) {
-        m = m.withEpoch(epoch);
-        store.putReplicaMeta(m);
-        log.info("replica adopted epoch pid={} epoch={} previousEpoch={} gen={} cid={} ownerCid={} via={}", pid,
-            epoch, localEpoch, m.gen(), me, ownerCid, op);
-      }
+  }
+
+  /** The second half of {@link #admit}, with meta's answer, on the pid thread (the replica may have moved since). */
+  private ReplicaMeta adopt(long pid, long epoch, int ownerCid, String op, ExtentInfo answer) {
+    int me = local.cid();
+    ReplicaMeta m = store.replica(pid).orElse(null);
+    checkNotStale(pid, epoch, ownerCid, op, m);
+    long localEpoch = m == null ? 0 : m.epoch();
+    if (m != null && epoch == localEpoch) return m;
+    ExtentInfo info = confirm(answer, pid, epoch, ownerCid, op, me);
+    owners.stepDownBelow(pid, epoch, op + " from cid=" + ownerCid + " at a newer epoch");
+    if (info.getRecoveringCid() == me) {
+      return recovering.ensure(pid, epoch, info.getRecoveryEpoch(), me, op);
+    }
+    if (m != null && m.state() == ReplicaState.RECOVERING) {
+      // Meta counts this chunk a full member: it promoted the copy (RecoveryDone), whose answer may not have
+      // reached the task yet.
+      m = recovering.promote(pid, epoch, me, op);
+    }
+    if (m != null) {
+      m = m.withEpoch(epoch);
+      store.putReplicaMeta(m);
+      log.info("replica adopted epoch pid={} epoch={} previousEpoch={} gen={} cid={} ownerCid={} via={}", pid,
+          epoch, localEpoch, m.gen(), me, ownerCid, op);
     }
     return m;
   }
 
   /** Meta's extent when it confirms {@code epoch}, {@code ownerCid} and this chunk as member or recovering target. */
-  private ExtentInfo confirmWithMeta(long pid, long epoch, int ownerCid, String op, int me) {
-    ExtentInfo info = meta.get(pid);
+  private ExtentInfo confirm(ExtentInfo info, long pid, long epoch, int ownerCid, String op, int me) {
     if (!info.getReplicasList().contains(me) && info.getRecoveringCid() != me) {
       metrics.staleEpochRejections().inc();
       throw new StaleEpochException(info.getEpoch(), "cid=" + me + " is not a replica of pid=" + pid

@@ -23,12 +23,15 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Client-facing RPC endpoint of the chunk: Write, Read and Flush. Handlers run on Netty event loops and only hop:
- * writes and read checks to the pid's ordered thread ({@link ExtentOwner}), store reads to the io pool.
+ * Client-facing RPC endpoint of the chunk: Write, Read and Flush. Handlers run on Netty event loops, which are also
+ * the pids' ordered threads: a request read on its pid's loop runs to completion there ({@link ExtentOwner});
+ * small store reads run on the receiving loop, large ones and WAL syncs on the io pool.
  * The write payload stays owned by the RPC server, which releases it after the reply future completes; the
  * owner's peer queues keep their own retained slices.
  */
 public final class DataService {
+  /** Reads up to this size are served on the event loop that received them. */
+  static final int INLINE_READ_MAX = 64 << 10;
   private final OrderedExecutor ordered;
   private final Executor io;
   private final ExtentOwner owner;
@@ -90,11 +93,26 @@ public final class DataService {
             TimeUnit.NANOSECONDS));
   }
 
-  /** The store read on the io pool, held back until the writes it may contain are acknowledged. */
+  /**
+   * The store read, held back until the writes it may contain are acknowledged. A small read runs where it is (the
+   * event loop that received it: memtable, block cache or page cache, microseconds); a large one goes to the io
+   * pool so one 1 MiB read does not hold up every other request of the loop.
+   */
   private CompletableFuture<Reply> readReply(OwnerReads.ReadPlan plan) {
     long pid = plan.pid();
-    return PidTasks.on(io, pid, "read", () -> store.read(pid, plan.offset(), plan.length(),
-            PooledByteBufAllocator.DEFAULT))
+    CompletableFuture<ByteBuf> data;
+    if (plan.length() <= INLINE_READ_MAX) {
+      try {
+        data = CompletableFuture.completedFuture(store.read(pid, plan.offset(), plan.length(),
+            PooledByteBufAllocator.DEFAULT));
+      } catch (RuntimeException e) {
+        data = PidTasks.isolate(CompletableFuture.failedFuture(e), pid, "read");
+      }
+    } else {
+      data = PidTasks.on(io, pid, "read", () -> store.read(pid, plan.offset(), plan.length(),
+          PooledByteBufAllocator.DEFAULT));
+    }
+    return data
         .thenCompose(buf -> PidTasks.isolate(reads.settle(plan, buf), pid, "read"))
         .thenApply(buf -> Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder()
             .setGen(plan.gen())), buf));

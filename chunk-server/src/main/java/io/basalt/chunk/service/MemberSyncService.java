@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The member's side of a lease takeover's catch-up (owner side: {@code owner.MemberSync}): SyncStatus, FetchChanges
  * and ApplyChanges. Each runs on the pid's ordered thread, after the epoch checks Replicate gets
- * ({@link ReplicaApplier#admitEpoch}), so it is ordered with that pid's replicates and a takeover's SyncStatus at a
+ * ({@link ReplicaApplier#admit}), so it is ordered with that pid's replicates and a takeover's SyncStatus at a
  * newer epoch fences the previous owner. Handlers run on Netty event loops and only validate and hop.
  */
 public final class MemberSyncService {
@@ -57,10 +57,9 @@ public final class MemberSyncService {
   private CompletableFuture<Reply> syncStatus(Frame f) {
     SyncStatusRequest r = f.header().getSyncStatus();
     RequestChecks.syncStatus(r);
-    return PidTasks.onPid(ordered, r.getPid(), "sync status", () -> {
-      ReplicaMeta m = applier.admitEpoch(r.getPid(), r.getEpoch(), r.getOwnerCid(), "sync status");
-      return CompletableFuture.completedFuture(status(r.getPid(), m));
-    });
+    return PidTasks.onPid(ordered, r.getPid(), "sync status", () -> applier.inOrder(r.getPid(),
+        () -> applier.admit(r.getPid(), r.getEpoch(), r.getOwnerCid(), "sync status")
+            .thenApply(m -> status(r.getPid(), m))));
   }
 
   private CompletableFuture<Reply> fetchChanges(Frame f) {
@@ -69,8 +68,8 @@ public final class MemberSyncService {
     long pid = r.getPid();
     List<ByteRange> include = ByteRange.fromProto("fetch changes include", pid, r.getIncludeList(),
         ByteRange.MAX_UNPAGED);
-    return PidTasks.onPid(ordered, pid, "fetch changes", () -> {
-      ReplicaMeta m = applier.admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "fetch changes");
+    return PidTasks.onPid(ordered, pid, "fetch changes", () -> applier.inOrder(pid,
+        () -> applier.admit(pid, r.getEpoch(), r.getOwnerCid(), "fetch changes").thenApply(m -> {
       long gen = m == null ? 0 : m.gen();
       if (r.getSinceGen() > gen) {
         throw invalid("changes since gen=" + r.getSinceGen() + " asked but this member has gen=" + gen + " pid="
@@ -85,8 +84,7 @@ public final class MemberSyncService {
       if (changed.isEmpty()) {
         log.info("fetch changes: log truncated pid={} sinceGen={} gen={} ownerCid={}", pid, r.getSinceGen(), gen,
             r.getOwnerCid());
-        return CompletableFuture.completedFuture(Reply.of(Envelope.newBuilder()
-            .setFetchChangesResponse(out.setLogTruncated(true))));
+        return Reply.of(Envelope.newBuilder().setFetchChangesResponse(out.setLogTruncated(true)));
       }
       List<ByteRange> all = new ArrayList<>(changed.get());
       all.addAll(include);
@@ -95,8 +93,8 @@ public final class MemberSyncService {
       ByteBuf data = read(pid, page.ranges());
       page.ranges().forEach(x -> out.addRanges(x.toProto()));
       out.setNextOffset(page.nextOffset());
-      return CompletableFuture.completedFuture(Reply.of(Envelope.newBuilder().setFetchChangesResponse(out), data));
-    });
+      return Reply.of(Envelope.newBuilder().setFetchChangesResponse(out), data);
+    })));
   }
 
   private CompletableFuture<Reply> applyChanges(Frame f) {
@@ -106,15 +104,15 @@ public final class MemberSyncService {
     long pid = r.getPid();
     List<ByteRange> ranges = ByteRange.fromProto("apply changes", pid, r.getRangesList(),
         RequestChecks.MAX_CHANGE_RANGES);
-    return PidTasks.onPid(ordered, pid, "apply changes", () -> {
-      applier.admitEpoch(pid, r.getEpoch(), r.getOwnerCid(), "apply changes");
+    return PidTasks.onPid(ordered, pid, "apply changes", () -> applier.inOrder(pid,
+        () -> applier.admit(pid, r.getEpoch(), r.getOwnerCid(), "apply changes").thenApply(admitted -> {
       store.applyChanges(pid, r.getEpoch(), r.getBaseGen(), r.getToGen(), ranges, data, r.getLast());
       if (r.getLast()) {
         log.info("member caught up pid={} epoch={} baseGen={} gen={} ownerCid={}", pid, r.getEpoch(),
             r.getBaseGen(), r.getToGen(), r.getOwnerCid());
       }
-      return CompletableFuture.completedFuture(status(pid, store.replica(pid).orElse(null)));
-    });
+      return status(pid, store.replica(pid).orElse(null));
+    })));
   }
 
   private Reply status(long pid, ReplicaMeta m) {

@@ -22,12 +22,15 @@ final class PidTasks {
 
   private PidTasks() {}
 
-  /** Runs {@code task} on the pid's ordered thread and flattens the future it returns. */
+  /**
+   * Runs {@code task} on the pid's ordered thread (at once when the request was read on it: run to completion) and
+   * flattens the future it returns. For request entry points only.
+   */
   static <T> CompletableFuture<T> onPid(OrderedExecutor ordered, long pid, String op,
       Supplier<CompletableFuture<T>> task) {
     CompletableFuture<CompletableFuture<T>> outer;
     try {
-      outer = ordered.submit(pid, task);
+      outer = ordered.submitNow(pid, task);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(shuttingDown());
     }

@@ -15,6 +15,7 @@ import io.basalt.rpc.Frame;
 import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -45,40 +46,52 @@ public final class ReplicaService {
   private CompletableFuture<Reply> replicate(Frame f) {
     ReplicateRequest r = f.header().getReplicate();
     RequestChecks.replicate(r, f.data(), FrameLimits.DEFAULT);
-    return PidTasks.onPid(ordered, r.getPid(), "replicate",
-            () -> CompletableFuture.completedFuture(applier.apply(r, f.data())))
-        .thenApply(applied -> Reply.of(Envelope.newBuilder()
-            .setReplicateResponse(ReplicateResponse.newBuilder().setAppliedGen(applied))));
+    return apply(List.of(r), f.data());
   }
 
-  /** Applies the entries in order on the pid's thread; the data of WRITE entries follows in the same order. */
+  /** Applies the entries in order on the pid's thread as one batch; the data of WRITE entries follows in order. */
   private CompletableFuture<Reply> replicateBatch(Frame f) {
     RequestChecks.replicateBatch(f.header().getReplicateBatch(), f.data());
     var entries = f.header().getReplicateBatch().getEntriesList();
     if (entries.isEmpty()) {
       return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty replicate batch"));
     }
-    long pid = entries.get(0).getPid();
-    ByteBuf data = f.data();
-    return PidTasks.onPid(ordered, pid, "replicate batch", () -> {
-      long applied = 0;
-      int at = data.readerIndex();
-      for (ReplicateRequest r : entries) {
-        if (r.getPid() != pid) {
-          throw new BasaltException(ErrorCode.INVALID_ARGUMENT,
-              "replicate batch mixes pid=" + pid + " and pid=" + r.getPid());
-        }
-        boolean hasData = r.getKind() == WriteKind.WRITE;
-        if (hasData && at + r.getLength() > data.writerIndex()) {
-          throw new BasaltException(ErrorCode.INVALID_ARGUMENT,
-              "replicate batch data too short pid=" + pid + " gen=" + r.getGen());
-        }
-        applied = applier.apply(r, hasData ? data.slice(at, r.getLength()) : null);
-        if (hasData) at += r.getLength();
+    ReplicateRequest first = entries.get(0);
+    boolean sync = false;
+    for (ReplicateRequest r : entries) {
+      if (r.getPid() != first.getPid()) {
+        return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
+            "replicate batch mixes pid=" + first.getPid() + " and pid=" + r.getPid()));
       }
-      return CompletableFuture.completedFuture(applied);
-    }).thenApply(applied -> Reply.of(Envelope.newBuilder()
-        .setReplicateResponse(ReplicateResponse.newBuilder().setAppliedGen(applied))));
+      if (r.getEpoch() != first.getEpoch() || r.getOwnerCid() != first.getOwnerCid()) {
+        return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
+            "replicate batch mixes epochs or owners pid=" + first.getPid()));
+      }
+      sync |= r.getSync();
+    }
+    return apply(entries, f.data());
+  }
+
+  /**
+   * Admits and applies on the pid's thread (run to completion when the frame was read there); a FUA entry's WAL
+   * sync runs on the io pool before the reply, so the loop never waits for the disk.
+   */
+  private CompletableFuture<Reply> apply(List<ReplicateRequest> entries, ByteBuf data) {
+    ReplicateRequest first = entries.get(0);
+    long pid = first.getPid();
+    boolean sync = false;
+    for (ReplicateRequest r : entries) sync |= r.getSync();
+    CompletableFuture<Long> applied = PidTasks.onPid(ordered, pid, "replicate", () -> applier.inOrder(pid,
+        () -> applier.admit(pid, first.getEpoch(), first.getOwnerCid(), "replicate")
+            .thenApply(m -> applier.applyAll(entries, data, m))));
+    if (sync) {
+      applied = applied.thenCompose(gen -> PidTasks.on(io, pid, "replicate sync", () -> {
+        store.syncWal();
+        return gen;
+      }));
+    }
+    return applied.thenApply(gen -> Reply.of(Envelope.newBuilder()
+        .setReplicateResponse(ReplicateResponse.newBuilder().setAppliedGen(gen))));
   }
 
   private CompletableFuture<Reply> syncWal(Frame f) {

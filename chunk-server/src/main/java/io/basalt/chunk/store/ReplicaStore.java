@@ -54,6 +54,23 @@ public interface ReplicaStore extends AutoCloseable {
   void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data,
       boolean sync);
 
+  /** One write of a group commit ({@link #applyAll}): a gen and what {@link #apply} would be given for it. */
+  record Mutation(long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data) {}
+
+  /**
+   * Applies {@code writes} of one replica in order, each exactly as {@link #apply} would, as ONE WriteBatch and one
+   * RocksDB write (the group commit of an owner, the batch apply of a replica): all or nothing. A later write that
+   * read-modify-writes a block an earlier one changed sees that change. Fencing as apply: an {@code epoch} below
+   * the stored one is STALE_EPOCH and nothing is applied. With {@code sync} the WAL is synced.
+   */
+  default void applyAll(long pid, long epoch, java.util.List<Mutation> writes, boolean sync) {
+    for (int i = 0; i < writes.size(); i++) {
+      Mutation m = writes.get(i);
+      apply(pid, epoch, m.gen(), m.genEpoch(), m.offset(), m.length(), m.kind(), m.data(),
+          sync && i == writes.size() - 1);
+    }
+  }
+
   /**
    * The epoch the replica's gen {@code gen} was written at, from the gen log; 0 when unknown (trimmed from the log,
    * set by a catch-up or a recovery base rather than an apply, or a zero-length write).

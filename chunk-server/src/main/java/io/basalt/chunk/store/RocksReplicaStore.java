@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
@@ -47,6 +49,15 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final StoreGuard guard;
   private final Object identityLock = new Object();
   private final long capacityBytes;
+  /**
+   * Write-through copy of the {@code extents} column family (absent replicas as {@link #ABSENT}): the write path
+   * checks epoch and gen on every apply and must not read them back from RocksDB each time. Updated only after the
+   * RocksDB write that changed the record succeeded; per pid only by the pid's serialised caller.
+   */
+  private final ConcurrentHashMap<Long, ReplicaMeta> metas = new ConcurrentHashMap<>();
+  private static final ReplicaMeta ABSENT = new ReplicaMeta(Long.MAX_VALUE, 0, 0, ReplicaState.ACTIVE); // by identity
+  /** Cleared WriteBatches for reuse: a group commit per write on the hot path would otherwise allocate natives. */
+  private final ConcurrentLinkedQueue<WriteBatch> spareBatches = new ConcurrentLinkedQueue<>();
 
   private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, StoreGuard guard) throws IOException {
     this.dir = dir;
@@ -144,6 +155,7 @@ public final class RocksReplicaStore implements ReplicaStore {
         }
         batch.put(h.extents, BlockKeys.pidKey(meta.pid()), ReplicaMetaCodec.encode(meta));
         write(batch, true, "put replica meta", meta.pid());
+        metas.put(meta.pid(), meta);
       }
       return null;
     });
@@ -156,25 +168,46 @@ public final class RocksReplicaStore implements ReplicaStore {
   @Override
   public void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind,
       ByteBuf data, boolean sync) {
-    StoreArguments.checkApply(pid, epoch, gen, offset, length, kind, data);
+    applyAll(pid, epoch, List.of(new Mutation(gen, genEpoch, offset, length, kind, data)), sync);
+  }
+
+  /**
+   * As {@link ReplicaStore#applyAll}: the blocks of every write, one gen log entry per gen, and the replica record
+   * once (epoch and gen become max(stored, given), state kept) in one reused WriteBatch.
+   */
+  @Override
+  public void applyAll(long pid, long epoch, List<Mutation> writes, boolean sync) {
+    for (Mutation w : writes) {
+      StoreArguments.checkApply(pid, epoch, w.gen(), w.offset(), w.length(), w.kind(), w.data());
+    }
+    if (writes.isEmpty()) return;
     guard.call("apply", pid, true, () -> {
       ReplicaMeta prev = loadMeta(pid);
       if (prev != null && epoch < prev.epoch()) {
+        Mutation first = writes.get(0);
         throw new StaleEpochException(prev.epoch(), "apply at epoch=" + epoch + " below the replica's epoch="
-            + prev.epoch() + " pid=" + pid + " gen=" + gen + ": fenced");
+            + prev.epoch() + " pid=" + pid + " gen=" + first.gen() + ": fenced");
       }
-      try (WriteBatch batch = new WriteBatch()) {
-        if (length > 0) {
-          if (kind == WriteKind.WRITE) writer.addWrite(batch, pid, offset, length, data);
-          else writer.addZeroes(batch, pid, offset, length);
+      WriteBatch batch = batch();
+      try {
+        StagedBlocks staged = writes.size() > 1 ? new StagedBlocks() : null;
+        ReplicaMeta cur = prev;
+        for (Mutation w : writes) {
+          if (w.length() > 0) {
+            if (w.kind() == WriteKind.WRITE) writer.addWrite(batch, staged, pid, w.offset(), w.length(), w.data());
+            else writer.addZeroes(batch, staged, pid, w.offset(), w.length());
+          }
+          logApply(batch, pid, cur, w.gen(), w.genEpoch(), w.offset(), w.length());
+          cur = cur == null
+              ? new ReplicaMeta(pid, epoch, w.gen(), ReplicaState.ACTIVE)
+              : new ReplicaMeta(pid, Math.max(cur.epoch(), epoch), Math.max(cur.gen(), w.gen()), cur.state(),
+                  cur.recoveryEpoch());
         }
-        ReplicaMeta next = prev == null
-            ? new ReplicaMeta(pid, epoch, gen, ReplicaState.ACTIVE)
-            : new ReplicaMeta(pid, Math.max(prev.epoch(), epoch), Math.max(prev.gen(), gen), prev.state(),
-                prev.recoveryEpoch());
-        batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(next));
-        logApply(batch, pid, prev, gen, genEpoch, offset, length);
+        batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(cur));
         write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
+        metas.put(pid, cur);
+      } finally {
+        recycle(batch);
       }
       return null;
     });
@@ -256,6 +289,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           genLog.maybeTrim(batch, pid, gen, toGen);
         }
         write(batch, last || cfg.syncEveryWrite(), "apply changes", pid);
+        metas.put(pid, next);
       }
       return null;
     });
@@ -341,6 +375,7 @@ public final class RocksReplicaStore implements ReplicaStore {
         batch.delete(h.extents, BlockKeys.pidKey(pid));
         genLog.deleteAll(batch, pid);
         write(batch, true, "delete replica", pid);
+        metas.put(pid, ABSENT);
       }
       return null;
     });
@@ -385,6 +420,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           log.warn("wal sync on close failed dir={} error={}", dir, e.toString());
         }
       }
+      for (WriteBatch b; (b = spareBatches.poll()) != null; ) b.close();
       try {
         h.close();
       } catch (RuntimeException e) {
@@ -405,8 +441,28 @@ public final class RocksReplicaStore implements ReplicaStore {
   }
 
   private ReplicaMeta loadMeta(long pid) throws RocksDBException {
+    ReplicaMeta cached = metas.get(pid);
+    if (cached != null) return cached == ABSENT ? null : cached;
     byte[] v = h.db.get(h.extents, h.read, BlockKeys.pidKey(pid));
-    return v == null ? null : ReplicaMetaCodec.decode(pid, v);
+    ReplicaMeta m = v == null ? null : ReplicaMetaCodec.decode(pid, v);
+    // putIfAbsent: a write-through of the pid's own caller always wins over this read.
+    metas.putIfAbsent(pid, m == null ? ABSENT : m);
+    return m;
+  }
+
+  private WriteBatch batch() {
+    WriteBatch b = spareBatches.poll();
+    return b != null ? b : new WriteBatch();
+  }
+
+  /** Back to the spares, cleared; a store being closed frees it instead. */
+  private void recycle(WriteBatch b) {
+    b.clear();
+    if (spareBatches.size() < 16) {
+      spareBatches.add(b); // runs under the guard: close() cannot have freed the spares yet
+    } else {
+      b.close();
+    }
   }
 
   /** The only place batches are written: a failed write fails the store. */
