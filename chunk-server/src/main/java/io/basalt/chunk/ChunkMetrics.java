@@ -3,6 +3,7 @@ package io.basalt.chunk;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.basalt.common.HotMetrics;
 
 /**
  * Metrics of one chunk server, created from the injected registry (never static, so several chunk servers can
@@ -38,12 +39,12 @@ public final class ChunkMetrics {
   private final MetricRegistry registry;
 
   public ChunkMetrics(MetricRegistry registry) {
-    write = registry.timer("basalt_chunk_write");
-    writeFailed = registry.timer("basalt_chunk_write_failed");
-    read = registry.timer("basalt_chunk_read");
-    readFailed = registry.timer("basalt_chunk_read_failed");
-    replicateLatency = registry.timer("basalt_chunk_replicate_latency");
-    apply = registry.timer("basalt_chunk_apply");
+    write = HotMetrics.timer(registry, "basalt_chunk_write");
+    writeFailed = HotMetrics.timer(registry, "basalt_chunk_write_failed");
+    read = HotMetrics.timer(registry, "basalt_chunk_read");
+    readFailed = HotMetrics.timer(registry, "basalt_chunk_read_failed");
+    replicateLatency = HotMetrics.timer(registry, "basalt_chunk_replicate_latency");
+    apply = HotMetrics.timer(registry, "basalt_chunk_apply");
     replicateRetries = registry.counter("basalt_chunk_replicate_retries");
     staleEpochRejections = registry.counter("basalt_chunk_stale_epoch_rejections");
     generationGaps = registry.counter("basalt_chunk_generation_gaps");
@@ -52,7 +53,7 @@ public final class ChunkMetrics {
     lateWriteAttempts = registry.counter("basalt_chunk_write_late_attempts");
     readsHeldForWrites = registry.counter("basalt_chunk_read_held_for_writes");
     acksRefusedAfterLease = registry.counter("basalt_chunk_acks_refused_after_lease");
-    replicateBatch = registry.histogram("basalt_chunk_replicate_batch_entries");
+    replicateBatch = HotMetrics.histogram(registry, "basalt_chunk_replicate_batch_entries");
     memberSync = registry.timer("basalt_chunk_member_sync");
     memberSyncFailures = registry.counter("basalt_chunk_member_sync_failures");
     memberSyncPulledBytes = registry.counter("basalt_chunk_member_sync_pulled_bytes");
@@ -63,7 +64,7 @@ public final class ChunkMetrics {
     replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
     replicasGc = registry.counter("basalt_chunk_replicas_gc");
     metaConfirmations = registry.counter("basalt_chunk_replica_meta_confirmations");
-    commitBatch = registry.histogram("basalt_chunk_commit_batch");
+    commitBatch = HotMetrics.histogram(registry, "basalt_chunk_commit_batch");
     this.registry = registry;
   }
 

@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -30,6 +32,8 @@ public final class Failpoints {
   private record Action(String kind, String arg, int remaining) {}
 
   private final Map<String, Action> active = new ConcurrentHashMap<>();
+  /** Callers of {@link #injectAsync} waiting for a hang to be switched off; guarded by this. */
+  private final Map<String, List<CompletableFuture<Void>>> hanging = new java.util.HashMap<>();
   private volatile boolean any;
 
   /** Points from {@code basalt.failpoints}, if set. */
@@ -63,6 +67,11 @@ public final class Failpoints {
     }
     any = !active.isEmpty();
     notifyAll(); // releases points hanging on this name
+    Action now = active.get(name);
+    if (now == null || !"hang".equals(now.kind)) {
+      List<CompletableFuture<Void>> released = hanging.remove(name);
+      if (released != null) released.forEach(f -> f.complete(null));
+    }
     log.warn("failpoint {} = {}", name, action);
   }
 
@@ -85,6 +94,10 @@ public final class Failpoints {
     if (!any) return;
     Action a = fire(name);
     if (a == null) return;
+    inject(a, name);
+  }
+
+  private void inject(Action a, String name) {
     switch (a.kind) {
       case "error" -> throw new BasaltException(a.arg == null ? ErrorCode.IO_ERROR
           : ErrorCode.valueOf(a.arg.toUpperCase(Locale.ROOT)), "failpoint " + name, false);
@@ -96,6 +109,41 @@ public final class Failpoints {
         Runtime.getRuntime().halt(137);
       }
       default -> { }
+    }
+  }
+
+  /**
+   * {@link #inject} for a point on an event loop, which must not sleep or hang: null when nothing fires (go on now),
+   * else a future that completes when the caller may go on (after the delay, once a hang is switched off) or fails
+   * with the injected error. {@code exit} halts at once, as {@link #inject} does.
+   */
+  public CompletableFuture<Void> injectAsync(String name) {
+    if (!any) return null;
+    Action a = fire(name);
+    if (a == null) return null;
+    switch (a.kind) {
+      case "delay" -> {
+        long ms = Long.parseLong(a.arg == null ? "1000" : a.arg.trim());
+        return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS));
+      }
+      case "hang" -> {
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        synchronized (this) {
+          if (active.containsKey(name) && "hang".equals(active.get(name).kind)) {
+            hanging.computeIfAbsent(name, k -> new ArrayList<>()).add(released);
+            return released;
+          }
+        }
+        return CompletableFuture.completedFuture(null);
+      }
+      default -> {
+        try {
+          inject(a, name);
+          return CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+          return CompletableFuture.failedFuture(e);
+        }
+      }
     }
   }
 

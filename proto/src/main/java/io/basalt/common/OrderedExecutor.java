@@ -1,5 +1,6 @@
 package io.basalt.common;
 
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.ArrayList;
@@ -64,6 +65,25 @@ public final class OrderedExecutor implements AutoCloseable {
         log.error("ordered task failed key={}", key, t);
       }
     });
+  }
+
+  /**
+   * Runs {@code task} on the key's thread after everything that thread does in its current round (the frames read
+   * from its sockets and the tasks queued to it): how a group commit gathers every write of the round. From another
+   * thread, or on plain threads, the same as {@link #execute}.
+   */
+  public void afterRound(long key, Runnable task) {
+    if (forKey(key) instanceof SingleThreadEventLoop loop && loop.inEventLoop()) {
+      loop.executeAfterEventLoopIteration(() -> {
+        try {
+          task.run();
+        } catch (Throwable t) {
+          log.error("ordered task failed key={}", key, t);
+        }
+      });
+    } else {
+      execute(key, task);
+    }
   }
 
   /**

@@ -3,10 +3,9 @@ package io.basalt.rpc;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.basalt.common.HotMetrics;
 import io.basalt.proto.Envelope;
-import java.util.EnumMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Timers per RPC method, success and failure apart: {@code basalt_rpc_<side>_<method>} and
@@ -15,7 +14,8 @@ import java.util.Map;
 public final class RpcMetrics {
   private final MetricRegistry registry;
   private final String side;
-  private final Map<Envelope.BodyCase, Timer[]> timers = new EnumMap<>(Envelope.BodyCase.class);
+  /** By method ordinal, made on first use; a benign race makes the same registry timers twice at most. */
+  private final Timer[][] timers = new Timer[Envelope.BodyCase.values().length][];
   private final Counter refusedFrames;
 
   public RpcMetrics(MetricRegistry registry, String side) {
@@ -24,13 +24,13 @@ public final class RpcMetrics {
     this.refusedFrames = registry.counter("basalt_rpc_" + side + "_refused_frames");
   }
 
+  /** Lock-free on the hot path: every request of every loop records here. */
   public void record(Envelope.BodyCase method, long nanos, boolean ok) {
-    Timer[] t;
-    synchronized (timers) {
-      t = timers.computeIfAbsent(method, m -> {
-        String base = "basalt_rpc_" + side + "_" + m.name().toLowerCase(Locale.ROOT);
-        return new Timer[] {registry.timer(base), registry.timer(base + "_failed")};
-      });
+    Timer[] t = timers[method.ordinal()];
+    if (t == null) {
+      String base = "basalt_rpc_" + side + "_" + method.name().toLowerCase(Locale.ROOT);
+      t = new Timer[] {HotMetrics.timer(registry, base), HotMetrics.timer(registry, base + "_failed")};
+      timers[method.ordinal()] = t;
     }
     t[ok ? 0 : 1].update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }

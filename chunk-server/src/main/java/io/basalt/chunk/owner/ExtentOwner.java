@@ -123,7 +123,7 @@ public final class ExtentOwner {
           + " peers=" + targets, true);
     }
     OwnerWrite w = new OwnerWrite(req, payload, bytes, targets);
-    if (x.gather(w)) table.pipes().hop(pid, () -> commit(x));
+    if (x.gather(w)) table.pipes().afterRound(pid, () -> commit(x));
     return w.future();
   }
 

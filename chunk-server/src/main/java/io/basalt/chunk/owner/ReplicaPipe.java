@@ -109,7 +109,7 @@ final class ReplicaPipe {
     unsent.add(p);
     if (!flushScheduled) {
       flushScheduled = true;
-      shared.hop(pid, this::flushUnsent);
+      shared.afterRound(pid, this::flushUnsent);
     }
   }
 
@@ -118,14 +118,25 @@ final class ReplicaPipe {
    * before this task, so a burst leaves in one frame: one RPC and one replica-side hop instead of one per write.
    */
   private void flushUnsent() {
-    flushScheduled = false;
     if (closed || broken) {
+      flushScheduled = false;
       unsent.clear();
       return;
     }
-    // Test hook: a delay here holds a replicate past a pause of this owner, so it reaches peers late (F05).
-    shared.failpoints().inject("chunk.owner.before-replicate-send");
-    if (closed) {
+    // Test hook: a delay or hang here holds this pipe's replicates (never the loop: other work goes on), so they
+    // reach peers late (F05) or never.
+    java.util.concurrent.CompletableFuture<Void> held =
+        shared.failpoints().injectAsync("chunk.owner.before-replicate-send");
+    if (held != null && !held.isDone()) {
+      held.whenComplete((v, err) -> shared.hop(pid, this::sendUnsent));
+      return;
+    }
+    sendUnsent();
+  }
+
+  private void sendUnsent() {
+    flushScheduled = false;
+    if (closed || broken) {
       unsent.clear();
       return;
     }

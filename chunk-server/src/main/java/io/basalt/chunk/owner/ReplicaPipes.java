@@ -102,6 +102,15 @@ public final class ReplicaPipes implements AutoCloseable {
     }
   }
 
+  /** Runs {@code task} on the pid's thread once the thread's current round is done (see OrderedExecutor#afterRound). */
+  void afterRound(long pid, Runnable task) {
+    try {
+      ordered.afterRound(pid, task);
+    } catch (RejectedExecutionException e) {
+      log.debug("ordered executor closed, dropping task pid={}", pid);
+    }
+  }
+
   /** Runs {@code task} on the pid's ordered thread after {@code delayMs}. */
   void schedule(long pid, long delayMs, Runnable task) {
     try {

@@ -46,8 +46,8 @@ public record ProcessSpec(Role role, int index, String host, int port, int metri
   public List<String> command(String javaBin, Path jar) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin);
-    cmd.add(role.heap());
-    cmd.add("-XX:+UseG1GC");
+    cmd.addAll(role.heap());
+    if (role.heap().stream().noneMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))) cmd.add("-XX:+UseG1GC");
     cmd.add("-Dbasalt.log.file=" + logFile);
     cmd.add("-Dlogback.configurationFile=" + LocalLayout.LOGBACK_RESOURCE);
     cmd.add("-cp");
