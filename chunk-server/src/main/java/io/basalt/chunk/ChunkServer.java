@@ -29,6 +29,7 @@ import io.basalt.common.OrderedExecutor;
 import io.basalt.rpc.NettyTransport;
 import io.netty.channel.EventLoopGroup;
 import io.basalt.rpc.Deadlines;
+import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.RpcServer;
 import io.basalt.session.MetaClient;
@@ -107,7 +108,7 @@ public final class ChunkServer implements AutoCloseable {
         cfg.cluster());
     started.push(locator);
     // Meta calls get their own loop: a reply from meta must never wait behind (or for) an extent's work.
-    RpcClientFactory clients = new RpcClientFactory("chunk", registry, 1, io.basalt.rpc.FrameLimits.DEFAULT,
+    RpcClientFactory clients = new RpcClientFactory("chunk", registry, 1, FrameLimits.DEFAULT,
         Duration.ofSeconds(3));
     started.push(clients);
     MetaClient meta = new MetaClient(locator, clients, META_ATTEMPT, META_BUDGET);
@@ -170,7 +171,8 @@ public final class ChunkServer implements AutoCloseable {
     ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg, local.address(), admin, closing);
     local.setCid(identity.cid());
     // Keepalives get their own connection and retry budget: data traffic must never delay them.
-    RpcClientFactory sessionRpc = new RpcClientFactory("chunk-session", registry);
+    RpcClientFactory sessionRpc = new RpcClientFactory("chunk-session", registry, 1, FrameLimits.DEFAULT,
+        Duration.ofSeconds(3));
     started.push(sessionRpc);
     Duration attempt = cfg.sessions().keepaliveInterval();
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));

@@ -28,6 +28,15 @@ final class PidTasks {
    */
   static <T> CompletableFuture<T> onPid(OrderedExecutor ordered, long pid, String op,
       Supplier<CompletableFuture<T>> task) {
+    if (ordered.inKeyThread(pid)) {
+      CompletableFuture<T> f;
+      try {
+        f = task.get();
+      } catch (Throwable t) {
+        f = CompletableFuture.failedFuture(t);
+      }
+      return isolate(f, pid, op);
+    }
     CompletableFuture<CompletableFuture<T>> outer;
     try {
       outer = ordered.submitNow(pid, task);
@@ -48,6 +57,7 @@ final class PidTasks {
 
   /** Maps a foreign failure to INTERNAL with pid context (logged once, here). */
   static <T> CompletableFuture<T> isolate(CompletableFuture<T> f, long pid, String op) {
+    if (f.isDone() && !f.isCompletedExceptionally()) return f;
     CompletableFuture<T> out = new CompletableFuture<>();
     f.whenComplete((v, t) -> {
       if (t == null) {
