@@ -25,7 +25,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/basalt-ci-bench-XXXXXX") || exit 0
 peers=$ROOT/../shared/bench/run-peers.sh
 if [[ -x $peers ]]; then
-  echo "running $peers X F (results below, log in the CI output above them)"
+  echo "running $peers X F"
   OUT=$work BASALT_HOME=$ROOT timeout --kill-after=15s "$BUDGET" "$peers" X F >"$work/log" 2>&1
   rc=$?
   results=$(ls "$work"/results/peers-*.md 2>/dev/null | head -1)
