@@ -16,8 +16,10 @@ final class LoaderReport {
     double mib = r.writes() * (double) o.writeSize() / (1 << 20);
     StringBuilder out = new StringBuilder();
     out.append(String.format("basalt write loader: %d chunks, %d replicas, %d extents of %d MiB, %s writes, QD%d, "
-            + "%d s (+%d s warm-up), %d cores%n", o.chunks(), o.replicas(), o.extents(), o.extentSize() >> 20,
-        size(o.writeSize()), o.queueDepth(), o.seconds(), o.warmupSeconds(), Runtime.getRuntime().availableProcessors()));
+            + "%d s (+%d s warm-up), %d cores, load average %.1f (other processes skew every figure but CPU per write)%n",
+        o.chunks(), o.replicas(), o.extents(), o.extentSize() >> 20, size(o.writeSize()), o.queueDepth(), o.seconds(),
+        o.warmupSeconds(), Runtime.getRuntime().availableProcessors(),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
     out.append(String.format("writes            %d ok, %d failed%s%n", r.writes(), r.failures(),
         r.firstError() == null ? "" : " (first: " + r.firstError() + ")"));
     out.append(String.format("IOPS              %.0f%n", r.writes() / seconds));
