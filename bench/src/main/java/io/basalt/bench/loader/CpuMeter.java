@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * CPU time this JVM spent between two snapshots: the process total (what the OS charges, JIT and GC included) and
+ * CPU time this JVM spent between two snapshots: the process total (what the OS charges: JIT, GC and RocksDB's native
+ * flush/compaction threads included, none of which are Java threads) and
  * the sum over its threads, grouped by thread name with digits folded ({@code chunk-ordered-3} ->
  * {@code chunk-ordered-#}) to show where the time goes. Threads that ended between the snapshots are missing from
  * the sum, which is why the process figure is the one to compare.

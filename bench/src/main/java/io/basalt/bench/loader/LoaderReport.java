@@ -27,7 +27,7 @@ final class LoaderReport {
         mib / seconds));
     out.append(String.format("latency us        p50 %d, p99 %d, max %d%n", us(Latencies.percentile(r.sortedLatencyNanos(), 50)),
         us(Latencies.percentile(r.sortedLatencyNanos(), 99)), us(Latencies.percentile(r.sortedLatencyNanos(), 100))));
-    out.append(String.format("CPU us per write  %.0f process, %.0f sum of threads%n", cpu.processNanos() / 1e3 / writes,
+    out.append(String.format("CPU us per write  %.0f process, %.0f sum of Java threads (the rest: GC, JIT, RocksDB)%n", cpu.processNanos() / 1e3 / writes,
         cpu.threadNanos() / 1e3 / writes));
     if (o.writeSize() >= (1 << 20)) {
       out.append(String.format("CPU us per MiB    %.0f process%n", cpu.processNanos() / 1e3 / Math.max(mib, 1e-9)));
