@@ -22,6 +22,8 @@ if [[ ! -f deploy/target/basalt.jar ]]; then
   exit 0
 fi
 
+deploy/bench/ratios-test.sh >/dev/null || echo "warning: deploy/bench/ratios-test.sh failed: the ratios below may be wrong"
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/basalt-ci-bench-XXXXXX") || exit 0
 peers=$ROOT/../shared/bench/run-peers.sh
 if [[ -x $peers ]]; then

@@ -32,7 +32,16 @@ public final class WriteLoader {
       System.exit(2);
       return;
     }
-    System.exit(run(options) ? 0 : 1);
+    boolean ok;
+    try {
+      ok = run(options);
+    } catch (Exception | Error e) {
+      // exit explicitly: threads of a half-started cluster must not keep the JVM alive
+      System.err.println("loader failed: " + e);
+      e.printStackTrace();
+      ok = false;
+    }
+    System.exit(ok ? 0 : 1);
   }
 
   /** Runs the load; false when any write failed. */
