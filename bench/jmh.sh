@@ -3,7 +3,7 @@
 # 4 KiB and 1 MiB writes on RocksDB in a temp dir, and the RPC frame codec round trip of a 4 KiB WriteRequest.
 # Short settings by default (about 1.5 min in all); any argument replaces them and goes to JMH as is, e.g.
 #   bench/jmh.sh                                   # all, -f 1 -wi 2 -i 3 -r 2s -w 2s -prof gc
-#   bench/jmh.sh StoreApplyBench -p size=4096 -f1 -wi 3 -i 5
+#   bench/jmh.sh StoreApplyBench -p size=4096 -f 1 -wi 3 -i 5 -prof gc
 #   bench/jmh.sh -h                                # JMH's own options
 # BENCH_NO_BUILD=1 skips the offline build. Results: the table JMH prints last (us/op or ns/op: lower is better;
 # gc.alloc.rate.norm = bytes allocated per op, which, unlike time, does not depend on what else runs on the machine).
