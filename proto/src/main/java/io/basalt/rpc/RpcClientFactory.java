@@ -50,8 +50,7 @@ public final class RpcClientFactory implements AutoCloseable {
     this.group = group;
     this.ownsGroup = ownsGroup;
     // 10 ms ticks: deadlines are seconds long, and arming one costs a queue insert, not an event-loop wakeup
-    this.timer = new HashedWheelTimer(new io.basalt.common.NamedThreads(name + "-deadlines"), 10,
-        TimeUnit.MILLISECONDS);
+    this.timer = DeadlineTimer.get();
     this.metrics = new RpcMetrics(registry, "client_" + name);
     this.limits = limits;
     this.connectTimeout = connectTimeout;
@@ -75,6 +74,5 @@ public final class RpcClientFactory implements AutoCloseable {
     if (ownsGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
-    timer.stop();
   }
 }
