@@ -31,7 +31,6 @@ final class RocksHandles implements AutoCloseable {
   static final String CF_GENLOG = "genlog";
   private static final double BLOOM_BITS_PER_KEY = 10;
   private static final long SMALL_WRITE_BUFFER_BYTES = 8L << 20;
-  private static final long SCAN_READAHEAD_BYTES = 2L << 20;
 
   final RocksDB db;
   final ColumnFamilyHandle meta;
@@ -43,12 +42,10 @@ final class RocksHandles implements AutoCloseable {
   final ReadOptions read;
   /** Reads of {@code blocks} values (our CRC checked by the caller): no RocksDB checksum pass, see open. */
   final ReadOptions blockRead;
-  /** As blockRead, for whole-range passes: no cache fill, readahead. Not for iterators with bounds (shared). */
-  final ReadOptions scanRead;
   private final Deque<AutoCloseable> owned;
 
   private RocksHandles(RocksDB db, List<ColumnFamilyHandle> cfs, WriteOptions syncWrite, WriteOptions asyncWrite,
-      ReadOptions read, ReadOptions blockRead, ReadOptions scanRead, Deque<AutoCloseable> owned) {
+      ReadOptions read, ReadOptions blockRead, Deque<AutoCloseable> owned) {
     this.db = db;
     this.meta = cfs.get(1);
     this.extents = cfs.get(2);
@@ -58,7 +55,6 @@ final class RocksHandles implements AutoCloseable {
     this.asyncWrite = asyncWrite;
     this.read = read;
     this.blockRead = blockRead;
-    this.scanRead = scanRead;
     this.owned = owned;
   }
 
@@ -91,12 +87,13 @@ final class RocksHandles implements AutoCloseable {
       ReadOptions read = own(owned, new ReadOptions());
       // Block values carry our own CRC32C over the data, checked on every read (BlockValueCodec), so RocksDB need
       // not checksum the same bytes again: a blob read then fetches only the value, not header + key + value with
-      // a second CRC pass. Only for block reads; metadata reads keep RocksDB's checks (`read`).
+      // a second CRC pass. That pass is not cheap here: this rocksdbjni build has no hardware CRC32C ("Fast CRC32
+      // supported: Not supported on x86" in the LOG), so it is a software CRC over every 4 KiB read, where ours
+      // runs on the JDK's intrinsic. What is given up: RocksDB's blob record check also binds the key, ours binds
+      // only the data (a misdirected read returning another block's intact value would pass). Only for block
+      // reads; metadata reads and the scrub digest keep RocksDB's checks (`read`).
       ReadOptions blockRead = own(owned, new ReadOptions().setVerifyChecksums(false));
-      // Copy and scrub passes read every block once: no cache fill, blob readahead for the sequential scan.
-      ReadOptions scanRead = own(owned, new ReadOptions().setVerifyChecksums(false).setFillCache(false)
-          .setReadaheadSize(SCAN_READAHEAD_BYTES));
-      return new RocksHandles(db, cfs, syncWrite, asyncWrite, read, blockRead, scanRead, owned);
+      return new RocksHandles(db, cfs, syncWrite, asyncWrite, read, blockRead, owned);
     } catch (RocksDBException | RuntimeException e) {
       closeAll(owned);
       throw e;
@@ -112,10 +109,13 @@ final class RocksHandles implements AutoCloseable {
    *       group append to the WAL while the previous one is still inserting into the memtable; concurrent memtable
    *       writes (the default, skiplist) stay on. {@code unordered_write} stays off: it gives up read-your-write
    *       snapshots between writers, which the digest and copy iterators rely on.</li>
-   *   <li>Background jobs: 4. A 1 MiB write stream fills a 64 MiB memtable in well under a second; the flush of one
-   *       (writing its blob file) must be able to run beside a compaction with blob GC, and a second flush beside a
-   *       first, or writes stop ("Stopping writes because we have N immutable memtables"). These jobs mostly wait
-   *       for I/O, so 4 threads on 2 cores is not oversubscription.</li>
+   *   <li>Background jobs: 2 flushes + 2 compactions. A 1 MiB write stream fills a memtable in a fraction of a
+   *       second; one flush thread (what max_background_jobs alone gives: jobs / 4) could not keep up and writes
+   *       stopped ("Stopping writes because we have 2 immutable memtables", 19 stops per GiB in StorePerfMain).
+   *       Two flushes run beside a compaction with blob GC. These jobs wait for I/O a good part of the time, so 4
+   *       threads on 2 cores is not oversubscription.</li>
+   *   <li>delayed_write_rate 128 MiB/s: when unflushed memtables pile up, RocksDB first slows writers to this
+   *       rate; the default, 16 MiB/s, turns one 1 MiB write into a 60 ms sleep.</li>
    *   <li>bytes_per_sync / wal_bytes_per_sync 1 MiB: write-back of flushed blob files and of the WAL starts while
    *       they are written, instead of a 64 MiB burst at the flush's final fsync or a FLUSH's WAL sync (that burst
    *       is what made flushes take 0.5-0.7 s and FLUSH p99 spike).</li>
@@ -126,6 +126,7 @@ final class RocksHandles implements AutoCloseable {
    *       job, not inside a writer's call.</li>
    * </ul>
    */
+  @SuppressWarnings("deprecation") // max_background_flushes/compactions: the only way to get 2 flush threads
   private static DBOptions dbOptions(RocksStoreConfig cfg) {
     return new DBOptions()
         .setCreateIfMissing(true)
@@ -133,6 +134,9 @@ final class RocksHandles implements AutoCloseable {
         .setEnablePipelinedWrite(true)
         .setAllowConcurrentMemtableWrite(true)
         .setMaxBackgroundJobs(4)
+        .setMaxBackgroundFlushes(2)
+        .setMaxBackgroundCompactions(2)
+        .setDelayedWriteRate(128L << 20)
         .setBytesPerSync(1L << 20)
         .setWalBytesPerSync(1L << 20)
         .setMaxTotalWalSize(cfg.maxWalBytes())
@@ -145,9 +149,10 @@ final class RocksHandles implements AutoCloseable {
    * <ul>
    *   <li>Blob files (DESIGN.md): values leave the LSM at flush, so compaction moves only keys and blob references.
    *       A memtable still holds the whole values, hence {@code writeBufferBytes} x {@code writeBuffers} bounds
-   *       what one store holds in memory for writes (default 64 MiB x 4 = 256 MiB native, not heap; three chunk
-   *       servers on one 24 GiB box stay under 1 GiB). More than 2 buffers so a burst of large writes does not
-   *       stop while one flush runs.</li>
+   *       what one store holds in memory for writes (default 32 MiB x 6 = 192 MiB native, not heap; three chunk
+   *       servers on one 24 GiB box stay under 600 MiB). Smaller memtables flush sooner (less latency per flush,
+   *       a 32 MiB blob file each); six of them so writes are delayed only at 5 unflushed and never stop while
+   *       two flushes run.</li>
    *   <li>No compression anywhere: block data is whatever the guest wrote (often already compressed or random) and
    *       SST entries are keys and blob references (incompressible, tiny): compressing them costs CPU for nothing.
    *       Blob files are not compressed either (also RocksDB's default; set explicitly).</li>
@@ -155,7 +160,8 @@ final class RocksHandles implements AutoCloseable {
    *       25 % of blob files (age cutoff); files whose garbage ratio reaches the force threshold (50 %) get a
    *       compaction scheduled even when the LSM alone would not need one, so space comes back under steady
    *       overwrites without rewriting mostly-live files. GC reads blob files sequentially: 2 MiB readahead.</li>
-   *   <li>Blob files of 256 MiB (fewer files, but still GC'd in useful units); SST targets 64 MiB (the default).</li>
+   *   <li>Blob files up to 256 MiB (a flush writes one of its memtable size; GC compactions write bigger ones, so
+   *       fewer files); SST targets 64 MiB (the default).</li>
    *   <li>L0 triggers: flushes make small L0 files (keys only, ~200 KB per 64 MiB of data), so the default
    *       compaction trigger (4) is cheap; the slowdown/stop triggers are raised (20 -> 40, 36 -> 64) so a burst
    *       is paced by the memtable limit, not by a write stall on file counts that cost nothing to merge.</li>

@@ -21,8 +21,8 @@ public record RocksStoreConfig(
   public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
   public static final long DEFAULT_MIN_BLOB_SIZE = 2048;
   public static final long DEFAULT_GEN_LOG_RETENTION = 16384;
-  public static final long DEFAULT_WRITE_BUFFER_BYTES = 64L << 20;
-  public static final int DEFAULT_WRITE_BUFFERS = 4;
+  public static final long DEFAULT_WRITE_BUFFER_BYTES = 32L << 20;
+  public static final int DEFAULT_WRITE_BUFFERS = 6;
   public static final long DEFAULT_MAX_WAL_BYTES = 512L << 20;
 
   public RocksStoreConfig {
