@@ -37,6 +37,10 @@ final class BlockWriter {
       int from = (int) (Math.max(offset, blockStart) - blockStart);
       int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
       boolean whole = from == 0 && to == DATA_SIZE;
+      if (whole) {
+        BlockValueCodec.putBlock(batch, h.blocks, pid, index, data, base + (int) (blockStart - offset), true);
+        continue;
+      }
       byte[] existing = whole ? null : reader.load(pid, index);
       byte[] value = existing != null ? existing : BlockValueCodec.newValue();
       data.getBytes(base + (int) (blockStart + from - offset), value, from, to - from);
