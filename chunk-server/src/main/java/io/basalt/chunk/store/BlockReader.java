@@ -15,7 +15,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ByteBufferGetStatus;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -161,7 +160,6 @@ final class BlockReader {
     private final ByteBuffer keys = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockKeys.KEY_SIZE);
     private final List<ByteBuffer> keySlices = new ArrayList<>(MULTI_GET_BATCH);
     private final List<ByteBuffer> valueSlices = new ArrayList<>(MULTI_GET_BATCH);
-    private final List<List<ColumnFamilyHandle>> cfLists = new ArrayList<>();
 
     ReadStaging() {
       ByteBuffer values = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockValueCodec.VALUE_SIZE);
