@@ -78,6 +78,21 @@ final class BlockReader {
         int last = blockOf(end - 1);
         for (long batchStart = blockOf(offset); batchStart <= last; batchStart += MULTI_GET_BATCH) {
           int n = (int) Math.min(MULTI_GET_BATCH, last - batchStart + 1);
+          if (n == 1) { // a small read: a plain direct get, without multiGet's per-call arrays and lists
+            int index = (int) batchStart;
+            long blockStart = (long) index * DATA_SIZE;
+            int from = (int) (Math.max(offset, blockStart) - blockStart);
+            int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
+            ByteBuffer v = st.valueSlices.get(0).clear();
+            int size = h.db.get(h.blocks, h.blockRead, st.key(0, pid, index), v);
+            if (size == RocksDB.NOT_FOUND) {
+              out.writeZero(to - from);
+            } else {
+              if (!BlockValueCodec.intact(v, 0, size)) throw crcMismatch(pid, index, size);
+              out.writeBytes(v.limit(to).position(from));
+            }
+            continue;
+          }
           List<ByteBufferGetStatus> got = st.fetch(h, pid, (int) batchStart, n);
           for (int i = 0; i < n; i++) {
             int index = (int) batchStart + i;
@@ -159,7 +174,7 @@ final class BlockReader {
   private static final class ReadStaging {
     private final ByteBuffer keys = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockKeys.KEY_SIZE);
     private final List<ByteBuffer> keySlices = new ArrayList<>(MULTI_GET_BATCH);
-    private final List<ByteBuffer> valueSlices = new ArrayList<>(MULTI_GET_BATCH);
+    final List<ByteBuffer> valueSlices = new ArrayList<>(MULTI_GET_BATCH);
 
     ReadStaging() {
       ByteBuffer values = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockValueCodec.VALUE_SIZE);
@@ -167,6 +182,12 @@ final class BlockReader {
         keySlices.add(keys.slice(i * BlockKeys.KEY_SIZE, BlockKeys.KEY_SIZE));
         valueSlices.add(values.slice(i * BlockValueCodec.VALUE_SIZE, BlockValueCodec.VALUE_SIZE));
       }
+    }
+
+    /** The i-th key slice, set to (pid, index). */
+    ByteBuffer key(int i, long pid, int index) {
+      keys.putLong(i * BlockKeys.KEY_SIZE, pid).putInt(i * BlockKeys.KEY_SIZE + 8, index);
+      return keySlices.get(i).clear();
     }
 
     List<ByteBufferGetStatus> fetch(RocksHandles h, long pid, int firstIndex, int n) throws RocksDBException {
