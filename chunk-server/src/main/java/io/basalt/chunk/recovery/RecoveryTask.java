@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>meta must still name this chunk the target at this recovery epoch; then, on the pid thread, the local
  *       replica becomes this attempt's RECOVERING copy (anything else there is wiped) with a fresh dirty bitmap;</li>
- *   <li>loop: FetchBlocks (one batch) from the owner, rate permits for its bytes, failpoint
+ *   <li>loop: FetchBlocks (one batch) from the owner (the next one asked for as soon as this one is here, so the
+ *       source reads it while this chunk applies), rate permits for its bytes, failpoint
  *       {@code chunk.recovery.copy-batch}, apply on the pid thread skipping dirty blocks; on any failure re-read the
  *       extent, stop if the attempt is gone, else back off and retry from the same cursor;</li>
  *   <li>a barrier write (an empty WRITE_ZEROES through the owner): acknowledged only once this chunk applied it,
@@ -66,6 +67,10 @@ final class RecoveryTask implements Runnable {
   private volatile long rate;
   private long windowStart = System.nanoTime();
   private long windowBytes;
+  /** The next batch, asked for before this one was applied (task thread only); null when none. */
+  private CompletableFuture<Frame> prefetched;
+  private Source prefetchedFrom;
+  private long prefetchedOffset;
 
   RecoveryTask(RecoveryContext ctx, long pid, long recoveryEpoch, long extentSize, Ended ended) {
     this.ctx = ctx;
@@ -118,6 +123,7 @@ final class RecoveryTask implements Runnable {
       log.warn("recovery failed pid={} recoveryEpoch={} cid={} bytesDone={} error={}", pid, recoveryEpoch, cid,
           cursor, e.toString());
     } finally {
+      dropPrefetched();
       ended.ended(this, promoted);
     }
   }
@@ -182,6 +188,7 @@ final class RecoveryTask implements Runnable {
       } catch (Cancelled c) {
         throw c;
       } catch (RuntimeException e) {
+        dropPrefetched(); // retried from the same cursor, maybe elsewhere: ask again then
         failures++;
         BasaltException b = BasaltException.of(e);
         state = "retrying: " + b.getMessage();
@@ -202,22 +209,29 @@ final class RecoveryTask implements Runnable {
     return onPid(() -> ctx.store().replica(pid).map(m -> m.recoveringFor(recoveryEpoch)).orElse(false));
   }
 
-  /** One FetchBlocks + apply; returns the next cursor. */
+  /**
+   * One FetchBlocks + apply; returns the next cursor. Pipelined one deep: as soon as a batch's answer is here, the
+   * next batch is asked for (same source, its next offset), so the source reads and sends batch N + 1 while this
+   * chunk waits for rate permits and applies batch N. Safe because nothing about the next batch depends on this
+   * one's apply: the owner checks each FetchBlocks on its own, and a copied block that a forwarded write made newer
+   * is skipped whenever it arrives (the dirty bitmap).
+   */
   private long batch(ExtentInfo info) {
     Source src = source(info);
     sourceCid = src.cid;
-    FetchBlocksRequest req = FetchBlocksRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
-        .setTargetCid(ctx.local().cid()).setOffset(cursor).setMaxBytes(ctx.batchBytes()).build();
-    Frame f = await(ctx.rpc().client(src.address).call(Envelope.newBuilder().setFetchBlocks(req), null,
-        ctx.callTimeout()), "fetch blocks from cid=" + src.cid);
+    CompletableFuture<Frame> pending = takePrefetched(src, cursor);
+    if (pending == null) pending = fetch(src, cursor);
+    Frame f = await(pending, "fetch blocks from cid=" + src.cid);
     try {
       FetchBlocksResponse r = f.header().getFetchBlocksResponse();
-      long[] blocks = r.getBlocksList().stream().mapToLong(Long::longValue).toArray();
+      long[] blocks = new long[r.getBlocksCount()];
+      for (int i = 0; i < blocks.length; i++) blocks[i] = r.getBlocks(i);
       int bytes = f.data().readableBytes();
       if (bytes != blocks.length * B || (r.getNextOffset() <= cursor && !r.getDone())) {
         throw new BasaltException(ErrorCode.INTERNAL, "bad fetch blocks answer pid=" + pid + " blocks="
             + blocks.length + " bytes=" + bytes + " nextOffset=" + r.getNextOffset() + " cursor=" + cursor, true);
       }
+      if (!r.getDone() && r.getNextOffset() < extentSize) prefetch(src, r.getNextOffset());
       if (bytes > 0) ctx.limiter().acquire(bytes);
       ctx.failpoints().inject("chunk.recovery.copy-batch");
       checkCancelled();
@@ -245,6 +259,40 @@ final class RecoveryTask implements Runnable {
       return r.getDone() ? extentSize : r.getNextOffset();
     } finally {
       f.release();
+    }
+  }
+
+  private CompletableFuture<Frame> fetch(Source src, long offset) {
+    FetchBlocksRequest req = FetchBlocksRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
+        .setTargetCid(ctx.local().cid()).setOffset(offset).setMaxBytes(ctx.batchBytes()).build();
+    return ctx.rpc().client(src.address).call(Envelope.newBuilder().setFetchBlocks(req), null, ctx.callTimeout());
+  }
+
+  /** Asks for the batch at {@code offset} now; {@link #batch} takes it if it still wants that batch from there. */
+  private void prefetch(Source src, long offset) {
+    dropPrefetched();
+    prefetched = fetch(src, offset);
+    prefetchedFrom = src;
+    prefetchedOffset = offset;
+  }
+
+  /** The prefetched answer for {@code offset} from {@code src}, or null (anything else prefetched is dropped). */
+  private CompletableFuture<Frame> takePrefetched(Source src, long offset) {
+    CompletableFuture<Frame> p = prefetched;
+    if (p != null && src.equals(prefetchedFrom) && offset == prefetchedOffset) {
+      prefetched = null;
+      return p;
+    }
+    dropPrefetched();
+    return null;
+  }
+
+  /** Gives up a prefetched batch: its frame is released whether it is here already or arrives later. */
+  private void dropPrefetched() {
+    CompletableFuture<Frame> p = prefetched;
+    prefetched = null;
+    if (p != null && !p.cancel(false)) {
+      p.thenAccept(Frame::release); // already answered: release here (a cancelled call's reply the client releases)
     }
   }
 

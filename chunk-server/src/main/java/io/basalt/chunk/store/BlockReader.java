@@ -6,6 +6,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -13,11 +14,14 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import org.rocksdb.ByteBufferGetStatus;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
 
 /**
  * Read side of the {@code blocks} column family: ranged reads, single-block loads for read-modify-write, and
@@ -28,6 +32,7 @@ import org.rocksdb.Snapshot;
 final class BlockReader {
   /** One multiGet per 256 blocks (1 MiB): one JNI crossing and batched blob reads, bounded memory. */
   private static final int MULTI_GET_BATCH = 256;
+  private static final ThreadLocal<ReadStaging> STAGING = ThreadLocal.withInitial(ReadStaging::new);
 
   private final RocksHandles h;
   private final LongAdder crcErrors;
@@ -41,34 +46,71 @@ final class BlockReader {
     return (int) (offset / DATA_SIZE);
   }
 
-  /** The verified value of one block, or null when it is not stored (reads as zeros). */
+  /**
+   * The verified value of one block, or null when it is not stored (reads as zeros). Fetched into the array it
+   * returns (no second copy), without RocksDB's own checksum pass (ours is checked here).
+   */
   byte[] load(long pid, int index) throws RocksDBException {
-    byte[] v = h.db.get(h.blocks, h.read, BlockKeys.key(pid, index));
-    if (v != null) verify(pid, index, v);
+    byte[] v = BlockValueCodec.newValue();
+    int size = h.db.get(h.blocks, h.blockRead, BlockKeys.key(pid, index), v);
+    if (size == RocksDB.NOT_FOUND) return null;
+    if (size != BlockValueCodec.VALUE_SIZE) {
+      crcErrors.increment();
+      throw new BasaltException(ErrorCode.IO_ERROR,
+          "crc mismatch pid=" + pid + " block=" + index + " valueLength=" + size);
+    }
+    verify(pid, index, v);
     return v;
   }
 
+  /**
+   * The bytes of [offset, offset + length), zeros where no block is stored, into one buffer from {@code alloc}.
+   * One multiGet per up to 256 blocks into this thread's direct staging buffer (no per-block array, one JNI
+   * crossing), each value's CRC checked over the staging buffer, then one copy of its data into the reply.
+   */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) throws RocksDBException {
     ByteBuf out = alloc.buffer(length);
     boolean ok = false;
     try {
       if (length > 0) {
+        ReadStaging st = STAGING.get();
         long end = offset + length;
         int last = blockOf(end - 1);
         for (long batchStart = blockOf(offset); batchStart <= last; batchStart += MULTI_GET_BATCH) {
           int n = (int) Math.min(MULTI_GET_BATCH, last - batchStart + 1);
-          List<byte[]> values = fetch(pid, (int) batchStart, n);
+          if (n == 1) { // a small read: a plain direct get, without multiGet's per-call arrays and lists
+            int index = (int) batchStart;
+            long blockStart = (long) index * DATA_SIZE;
+            int from = (int) (Math.max(offset, blockStart) - blockStart);
+            int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
+            ByteBuffer v = st.valueSlices.get(0).clear();
+            int size = h.db.get(h.blocks, h.blockRead, st.key(0, pid, index), v);
+            if (size == RocksDB.NOT_FOUND) {
+              out.writeZero(to - from);
+            } else {
+              if (!BlockValueCodec.intact(v, 0, size)) throw crcMismatch(pid, index, size);
+              out.writeBytes(v.limit(to).position(from));
+            }
+            continue;
+          }
+          List<ByteBufferGetStatus> got = st.fetch(h, pid, (int) batchStart, n);
           for (int i = 0; i < n; i++) {
             int index = (int) batchStart + i;
             long blockStart = (long) index * DATA_SIZE;
             int from = (int) (Math.max(offset, blockStart) - blockStart);
             int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
-            byte[] v = values.get(i);
-            if (v == null) {
+            ByteBufferGetStatus g = got.get(i);
+            Status.Code code = g.status.getCode();
+            if (code == Status.Code.NotFound) {
               out.writeZero(to - from);
+            } else if (code == Status.Code.Ok) {
+              ByteBuffer v = g.value;
+              if (!BlockValueCodec.intact(v, 0, g.requiredSize)) {
+                throw crcMismatch(pid, index, g.requiredSize);
+              }
+              out.writeBytes(v.limit(to).position(from));
             } else {
-              verify(pid, index, v);
-              out.writeBytes(v, from, to - from);
+              throw new RocksDBException("multiGet pid=" + pid + " block=" + index + ": " + code, g.status);
             }
           }
         }
@@ -115,22 +157,47 @@ final class BlockReader {
     }
   }
 
-  private List<byte[]> fetch(long pid, int firstIndex, int n) throws RocksDBException {
-    if (n == 1) {
-      return Collections.singletonList(h.db.get(h.blocks, h.read, BlockKeys.key(pid, firstIndex)));
-    }
-    List<byte[]> keys = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      keys.add(BlockKeys.key(pid, firstIndex + i));
-    }
-    return h.db.multiGetAsList(h.read, Collections.nCopies(n, h.blocks), keys);
+  private BasaltException crcMismatch(long pid, int index, int valueLength) {
+    crcErrors.increment();
+    return new BasaltException(ErrorCode.IO_ERROR,
+        "crc mismatch pid=" + pid + " block=" + index + " valueLength=" + valueLength);
   }
 
   private void verify(long pid, int index, byte[] value) {
-    if (!BlockValueCodec.intact(value)) {
-      crcErrors.increment();
-      throw new BasaltException(ErrorCode.IO_ERROR,
-          "crc mismatch pid=" + pid + " block=" + index + " valueLength=" + value.length);
+    if (!BlockValueCodec.intact(value)) throw crcMismatch(pid, index, value.length);
+  }
+
+  /**
+   * One thread's multiGet buffers: MULTI_GET_BATCH keys and values (~1 MiB direct, allocated on the thread's first
+   * read and kept: reads run on a few fixed threads) and the slice lists handed to RocksDB, built once.
+   */
+  private static final class ReadStaging {
+    private final ByteBuffer keys = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockKeys.KEY_SIZE);
+    private final List<ByteBuffer> keySlices = new ArrayList<>(MULTI_GET_BATCH);
+    final List<ByteBuffer> valueSlices = new ArrayList<>(MULTI_GET_BATCH);
+
+    ReadStaging() {
+      ByteBuffer values = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockValueCodec.VALUE_SIZE);
+      for (int i = 0; i < MULTI_GET_BATCH; i++) {
+        keySlices.add(keys.slice(i * BlockKeys.KEY_SIZE, BlockKeys.KEY_SIZE));
+        valueSlices.add(values.slice(i * BlockValueCodec.VALUE_SIZE, BlockValueCodec.VALUE_SIZE));
+      }
+    }
+
+    /** The i-th key slice, set to (pid, index). */
+    ByteBuffer key(int i, long pid, int index) {
+      keys.putLong(i * BlockKeys.KEY_SIZE, pid).putInt(i * BlockKeys.KEY_SIZE + 8, index);
+      return keySlices.get(i).clear();
+    }
+
+    List<ByteBufferGetStatus> fetch(RocksHandles h, long pid, int firstIndex, int n) throws RocksDBException {
+      for (int i = 0; i < n; i++) {
+        keys.putLong(i * BlockKeys.KEY_SIZE, pid).putInt(i * BlockKeys.KEY_SIZE + 8, firstIndex + i);
+        keySlices.get(i).clear();
+        valueSlices.get(i).clear();
+      }
+      return h.db.multiGetByteBuffers(h.blockRead, Collections.nCopies(n, h.blocks), keySlices.subList(0, n),
+          valueSlices.subList(0, n));
     }
   }
 

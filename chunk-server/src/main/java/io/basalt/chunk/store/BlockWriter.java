@@ -46,7 +46,17 @@ final class BlockWriter {
       int from = (int) (Math.max(offset, blockStart) - blockStart);
       int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
       boolean whole = from == 0 && to == DATA_SIZE;
-      byte[] existing = whole ? null : load(staged, pid, index);
+      if (whole) {
+        // Straight from the payload into the batch (direct put, CRC over the buffer): no array per block.
+        int at = base + (int) (blockStart - offset);
+        boolean stored = BlockValueCodec.putBlock(batch, h.blocks, pid, index, data, at, true);
+        if (staged != null) {
+          if (stored) staged.put(index, data, at);
+          else staged.delete(index);
+        }
+        continue;
+      }
+      byte[] existing = load(staged, pid, index);
       byte[] value = existing != null ? existing : BlockValueCodec.newValue();
       data.getBytes(base + (int) (blockStart + from - offset), value, from, to - from);
       // A whole block may overwrite a stored one we did not read, so a zero result must still delete.

@@ -324,7 +324,8 @@ public final class RocksReplicaStore implements ReplicaStore {
         throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
       }
       int written = 0;
-      try (WriteBatch batch = new WriteBatch()) {
+      // Sized up front: a 1 MiB batch grown by doubling would copy its contents several times.
+      try (WriteBatch batch = new WriteBatch(copyBatchBytes(blocks.length))) {
         int at = data.readerIndex();
         for (long index : blocks) {
           if (index < 0 || index >= Integer.MAX_VALUE) {
@@ -332,7 +333,8 @@ public final class RocksReplicaStore implements ReplicaStore {
                 + " block=" + index);
           }
           if (!skip.test(index)) {
-            writer.addWrite(batch, pid, index * BLOCK_SIZE, BLOCK_SIZE, data.slice(at, BLOCK_SIZE));
+            // Whole blocks, no read-modify-write: straight from the frame into the batch (direct put).
+            BlockValueCodec.putBlock(batch, h.blocks, pid, (int) index, data, at, true);
             written++;
           }
           at += BLOCK_SIZE;
@@ -341,6 +343,12 @@ public final class RocksReplicaStore implements ReplicaStore {
       }
       return written;
     });
+  }
+
+  /** WriteBatch bytes for {@code blocks} block puts: header + per entry tag, cf id, varint lengths, key, value. */
+  private static int copyBatchBytes(int blocks) {
+    long bytes = 64 + (long) blocks * (BlockKeys.KEY_SIZE + BlockValueCodec.VALUE_SIZE + 16);
+    return (int) Math.min(bytes, 64 << 20);
   }
 
   @Override

@@ -12,7 +12,11 @@ import java.util.List;
 final class StagedBlocks {
   private static final byte[] DELETED = new byte[0];
 
-  private final HashMap<Integer, byte[]> blocks = new HashMap<>();
+  /** A sealed value (byte[]) or, for a whole block put straight from a payload, where it is ({@link Source}). */
+  private final HashMap<Integer, Object> blocks = new HashMap<>();
+
+  /** A whole block's data in a payload that outlives the batch's construction (never copied unless read back). */
+  private record Source(io.netty.buffer.ByteBuf buf, int at) {}
   private final List<int[]> deletedRanges = new ArrayList<>(0);
 
   /** True when the batch decides this block's content: {@link #value} is then what it reads as. */
@@ -26,12 +30,23 @@ final class StagedBlocks {
 
   /** The staged value (a private copy the caller may modify), or null when the batch deletes it. */
   byte[] value(int index) {
-    byte[] v = blocks.get(index);
-    return v == null || v == DELETED ? null : v.clone();
+    Object v = blocks.get(index);
+    if (v == null || v == DELETED) return null;
+    if (v instanceof Source s) {
+      byte[] out = BlockValueCodec.newValue();
+      s.buf().getBytes(s.at(), out, 0, BlockValueCodec.DATA_SIZE);
+      return out;
+    }
+    return ((byte[]) v).clone();
   }
 
   void put(int index, byte[] sealedValue) {
     blocks.put(index, sealedValue);
+  }
+
+  /** A whole block written from {@code buf} at {@code at} (not copied). */
+  void put(int index, io.netty.buffer.ByteBuf buf, int at) {
+    blocks.put(index, new Source(buf, at));
   }
 
   void delete(int index) {
