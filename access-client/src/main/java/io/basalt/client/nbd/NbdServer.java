@@ -17,7 +17,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -110,9 +109,9 @@ public final class NbdServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
+            // Pipelined replies completing in the same loop turn share one flush (one syscall): the transmission
+            // handler writes them without flushing and flushes once after the turn.
             ch.pipeline()
-                // Pipelined replies completing in the same loop turn share one flush (one syscall).
-                .addLast("nbd-flush", new FlushConsolidationHandler(256, true))
                 .addLast("nbd-encoder", encoder)
                 .addLast("nbd-handshake", new NbdHandshakeHandler(resolver, config, metrics));
           }
