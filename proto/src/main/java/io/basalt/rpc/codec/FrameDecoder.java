@@ -63,17 +63,30 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
   /** Buffered bytes from which {@link #LARGE_FRAMES_COMPOSITE} stops copying input into one buffer. */
   static final int COMPOSITE_FROM = 64 * 1024;
+  /** Reads smaller than this are copied onto the end of a composite rather than added as a component of their own. */
+  static final int MIN_COMPONENT = 8 * 1024;
 
   /**
    * Merges small input into one buffer (small frames stay contiguous and cheap to parse) and gathers large input
-   * as a composite of the socket reads (no copy, no re-growing of the cumulation for a 1 MiB frame).
+   * as a composite of the socket reads (no copy, no re-growing of the cumulation for a 1 MiB frame). Small reads
+   * onto a composite are copied onto its end, so a stream of tiny reads cannot pile up components.
    */
   static final Cumulator LARGE_FRAMES_COMPOSITE = (alloc, cumulation, in) -> {
-    if (cumulation instanceof io.netty.buffer.CompositeByteBuf
-        || cumulation.readableBytes() + in.readableBytes() >= COMPOSITE_FROM) {
+    boolean composite = cumulation instanceof io.netty.buffer.CompositeByteBuf;
+    if (!composite && cumulation.readableBytes() + in.readableBytes() < COMPOSITE_FROM) {
+      return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
+    }
+    if (!composite || in.readableBytes() >= MIN_COMPONENT || !cumulation.isReadable()) {
       return COMPOSITE_CUMULATOR.cumulate(alloc, cumulation, in);
     }
-    return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
+    // Appending never moves what frames already sliced off it hold (a composite grows by adding components, and
+    // the decoder discards read components only when nobody else holds the buffer).
+    try {
+      cumulation.writeBytes(in);
+      return cumulation;
+    } finally {
+      in.release();
+    }
   };
 
   @Override
