@@ -56,6 +56,9 @@ public final class RpcClient implements AutoCloseable {
   private static final AtomicLong NEXT_ID = new AtomicLong(1);
   private static final io.netty.util.AttributeKey<Outbox> OUTBOX =
       io.netty.util.AttributeKey.valueOf(RpcClient.class, "outbox");
+  /** Receive buffers of 512 B to 1 MiB, sized by what the last reads brought. */
+  static final io.netty.channel.AdaptiveRecvByteBufAllocator LARGE_READS =
+      new io.netty.channel.AdaptiveRecvByteBufAllocator(512, 16 * 1024, 1 << 20);
   /** Four minutes: below the server's default idle timeout of five. */
   public static final Duration DEFAULT_IDLE_CLOSE = Duration.ofMinutes(4);
 
@@ -80,6 +83,9 @@ public final class RpcClient implements AutoCloseable {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+        // Read sizes adapt up to 1 MiB (Netty's default stops at 64 KiB): a 1 MiB reply then takes a few reads,
+        // not sixteen; small replies keep small reads.
+        .option(ChannelOption.RCVBUF_ALLOCATOR, LARGE_READS)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
