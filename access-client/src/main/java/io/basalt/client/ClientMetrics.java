@@ -1,6 +1,7 @@
 package io.basalt.client;
 
 import com.codahale.metrics.Counter;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import java.util.EnumMap;
@@ -21,6 +22,9 @@ public final class ClientMetrics {
 
   private final Map<Op, Timer> ok = new EnumMap<>(Op.class);
   private final Map<Op, Timer> failed = new EnumMap<>(Op.class);
+  /** By {@link Op#ordinal()}: the hot path reads an array, no map. */
+  private final Timer[] okByOp;
+  private final Timer[] failedByOp;
   private final Counter retries;
   private final Counter redirects;
   private final Counter inDoubt;
@@ -30,9 +34,11 @@ public final class ClientMetrics {
   public ClientMetrics(MetricRegistry registry) {
     for (Op op : Op.values()) {
       String name = "basalt_client_" + op.name().toLowerCase(Locale.ROOT);
-      ok.put(op, registry.timer(name));
-      failed.put(op, registry.timer(name + "_failed"));
+      ok.put(op, registry.timer(name, ClientMetrics::lockFreeTimer));
+      failed.put(op, registry.timer(name + "_failed", ClientMetrics::lockFreeTimer));
     }
+    okByOp = ok.values().toArray(Timer[]::new);
+    failedByOp = failed.values().toArray(Timer[]::new);
     retries = registry.counter("basalt_client_retries");
     redirects = registry.counter("basalt_client_redirects");
     inDoubt = registry.counter("basalt_client_in_doubt");
@@ -40,12 +46,24 @@ public final class ClientMetrics {
     cancelled = registry.counter("basalt_client_cancelled");
   }
 
+  /**
+   * A timer whose updates take no lock (the default reservoir takes a lock per update): metrics on the I/O path must
+   * not serialize the threads that record them.
+   */
+  public static Timer lockFreeTimer() {
+    return new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
+  }
+
   /** Times {@code io} from now until it completes, as a success or a failure; returns it unchanged. */
   public <T> CompletableFuture<T> time(Op op, CompletableFuture<T> io) {
     long start = System.nanoTime();
-    io.whenComplete((v, err) -> (err == null ? ok : failed).get(op)
-        .update(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    io.whenComplete((v, err) -> record(op, start, err == null));
     return io;
+  }
+
+  /** Records an I/O of kind {@code op} started at {@code startNanos} ({@link System#nanoTime()}) that just ended. */
+  public void record(Op op, long startNanos, boolean succeeded) {
+    (succeeded ? okByOp : failedByOp)[op.ordinal()].update(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 
   public void retried() {

@@ -25,12 +25,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * A volume served by the cluster: splits I/O at extent boundaries ({@link ExtentMapper}), finds or allocates each
  * extent ({@link ExtentLocationCache}), sends each piece to the extent's lease owner ({@link IoRouter}) and tracks
  * what the next flush must sync ({@link FlushTracker}). Pieces run in parallel; a read is reassembled in order.
+ * A request inside one extent (almost all: extents are hundreds of MiB) is ONE chunk request whatever its length,
+ * its payload passed through as is, and it completes through direct callbacks ({@link IoCallback}), with no future
+ * per step; a read's reply data is handed on without a copy.
  *
  * <p>Thread-safe and non-blocking once open; one instance per volume is shared by every NBD connection, each through
  * its own {@link VolumeHandle} whose I/O dies with it; {@link #close()} does nothing (the
@@ -94,6 +100,36 @@ public final class ClusterVolume implements Volume {
   @Override
   public CompletableFuture<ByteBuf> read(long offset, int length) {
     return read(offset, length, detached);
+  }
+
+  @Override
+  public void read(long offset, int length, IoCallback<ByteBuf> done) {
+    read(offset, length, detached, done);
+  }
+
+  /**
+   * {@link #read(long, int, IoScope)} completing {@code done} directly: a read inside one cached extent is one
+   * routed request whose reply data is the result; anything else takes the general path.
+   */
+  public void read(long offset, int length, IoScope scope, IoCallback<ByteBuf> done) {
+    long start = System.nanoTime();
+    ExtentLocation loc;
+    if (length > 0 && checkRange("read", offset, length) == null
+        && mapper.indexOf(offset) == mapper.indexOf(offset + length - 1)
+        && (loc = cache.get(mapper.indexOf(offset))) != null) {
+      ExtentPart p = new ExtentPart(loc.index(), offset & (mapper.extentSize() - 1), length, 0);
+      PartRead r = new PartRead(p, start, done);
+      router.send(p.index(), r, null, scope, r);
+      return;
+    }
+    CompletableFuture<ByteBuf> f;
+    try {
+      f = read(offset, length, scope);
+    } catch (RuntimeException e) {
+      done.done(null, e);
+      return;
+    }
+    f.whenComplete(done::done);
   }
 
   /** {@link #read(long, int)} on behalf of {@code scope}. */
@@ -183,20 +219,47 @@ public final class ClusterVolume implements Volume {
 
   /** {@link #write(long, ByteBuf, boolean)} on behalf of {@code scope}. */
   public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua, IoScope scope) {
-    List<CompletableFuture<Void>> pieces = new ArrayList<>();
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    write(offset, data, fua, scope, IoCallback.of(f));
+    return f;
+  }
+
+  @Override
+  public void write(long offset, ByteBuf data, boolean fua, IoCallback<Void> done) {
+    write(offset, data, fua, detached, done);
+  }
+
+  /**
+   * {@link #write(long, ByteBuf, boolean, IoScope)} completing {@code done} directly. A write inside one extent
+   * (any length, 1 MiB included) is ONE chunk request carrying {@code data} itself; one across extents is one
+   * request per extent, each with a slice of it.
+   */
+  public void write(long offset, ByteBuf data, boolean fua, IoScope scope, IoCallback<Void> done) {
+    long start = System.nanoTime();
+    int length = data.readableBytes();
+    BasaltException bad = checkRange("write", offset, length);
+    if (bad != null || length == 0) {
+      data.release();
+      metrics.record(Op.WRITE, start, bad == null);
+      done.done(null, bad);
+      return;
+    }
+    int first = mapper.indexOf(offset);
+    if (first == mapper.indexOf(offset + length - 1)) {
+      writePart(new ExtentPart(first, offset & (mapper.extentSize() - 1), length, 0), WriteKind.WRITE, data, fua,
+          scope, new Timed(Op.WRITE, start, done));
+      return;
+    }
+    List<ExtentPart> parts = mapper.split(offset, length);
+    Join join = new Join(parts.size(), new Timed(Op.WRITE, start, done));
     try {
-      BasaltException bad = checkRange("write", offset, data.readableBytes());
-      if (bad != null) {
-        return metrics.time(Op.WRITE, CompletableFuture.failedFuture(bad));
-      }
-      for (ExtentPart p : mapper.split(offset, data.readableBytes())) {
+      for (ExtentPart p : parts) {
         ByteBuf slice = data.retainedSlice(data.readerIndex() + (int) p.offsetInRequest(), p.length());
-        pieces.add(writePart(p, WriteKind.WRITE, slice, fua, scope));
+        writePart(p, WriteKind.WRITE, slice, fua, scope, join);
       }
     } finally {
       data.release();
     }
-    return metrics.time(Op.WRITE, CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new)));
   }
 
   @Override
@@ -248,30 +311,145 @@ public final class ClusterVolume implements Volume {
   /** One extent's piece of a write; owns {@code data} (may be null). Marks the extent dirty whatever the outcome. */
   private CompletableFuture<Void> writePart(ExtentPart p, WriteKind kind, ByteBuf data, boolean fua,
       IoScope scope) {
-    CompletableFuture<ExtentLocation> located = cache.getOrAllocate(p.index());
-    return located.handle((loc, err) -> {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    writePart(p, kind, data, fua, scope, IoCallback.of(f));
+    return f;
+  }
+
+  /** {@link #writePart(ExtentPart, WriteKind, ByteBuf, boolean, IoScope)} completing {@code done}. */
+  private void writePart(ExtentPart p, WriteKind kind, ByteBuf data, boolean fua, IoScope scope,
+      IoCallback<Void> done) {
+    PartWrite w = new PartWrite(p, kind, fua, done);
+    ExtentLocation known = cache.get(p.index());
+    if (known != null) {
+      w.send(known, data, scope);
+      return;
+    }
+    cache.getOrAllocate(p.index()).whenComplete((loc, err) -> {
       if (err != null) {
         if (data != null) {
           data.release();
         }
-        return CompletableFuture.<Void>failedFuture(BasaltException.of(err));
+        done.done(null, BasaltException.of(err));
+      } else {
+        w.send(loc, data, scope);
       }
-      return router.send(p.index(), l -> Envelope.newBuilder().setWrite(WriteRequest.newBuilder()
-          .setPid(l.pid()).setEpoch(l.epoch()).setOffset(p.offsetInExtent()).setLength(p.length())
-          .setKind(kind).setFua(fua).setVid(info.getVid())), data, scope)
-          .handle((frame, failure) -> {
-            if (frame != null) {
-              frame.release();
-            }
-            if (!fua || failure != null) {
-              flushes.markDirty(p.index(), loc.pid());
-            }
-            if (failure != null) {
-              throw BasaltException.of(failure);
-            }
-            return (Void) null;
-          });
-    }).thenCompose(f -> f);
+    });
+  }
+
+  /** One extent's piece of a write: builds its request from the extent's location and takes its reply. */
+  private final class PartWrite implements Function<ExtentLocation, Envelope.Builder>, IoCallback<Frame> {
+    private final ExtentPart p;
+    private final WriteKind kind;
+    private final boolean fua;
+    private final IoCallback<Void> done;
+    private long pid;
+
+    PartWrite(ExtentPart p, WriteKind kind, boolean fua, IoCallback<Void> done) {
+      this.p = p;
+      this.kind = kind;
+      this.fua = fua;
+      this.done = done;
+    }
+
+    void send(ExtentLocation loc, ByteBuf data, IoScope scope) {
+      pid = loc.pid();
+      router.send(p.index(), this, data, scope, this);
+    }
+
+    @Override
+    public Envelope.Builder apply(ExtentLocation l) {
+      return Envelope.newBuilder().setWrite(WriteRequest.newBuilder().setPid(l.pid()).setEpoch(l.epoch())
+          .setOffset(p.offsetInExtent()).setLength(p.length()).setKind(kind).setFua(fua).setVid(info.getVid()));
+    }
+
+    @Override
+    public void done(Frame frame, Throwable failure) {
+      if (frame != null) {
+        frame.release();
+      }
+      if (!fua || failure != null) {
+        flushes.markDirty(p.index(), pid);
+      }
+      done.done(null, failure == null ? null : BasaltException.of(failure));
+    }
+  }
+
+  /** A read inside one cached extent: one request, whose reply data is the result (not copied). */
+  private final class PartRead implements Function<ExtentLocation, Envelope.Builder>, IoCallback<Frame> {
+    private final ExtentPart p;
+    private final long start;
+    private final IoCallback<ByteBuf> done;
+
+    PartRead(ExtentPart p, long start, IoCallback<ByteBuf> done) {
+      this.p = p;
+      this.start = start;
+      this.done = done;
+    }
+
+    @Override
+    public Envelope.Builder apply(ExtentLocation loc) {
+      return Envelope.newBuilder().setRead(ReadRequest.newBuilder().setPid(loc.pid()).setEpoch(loc.epoch())
+          .setOffset(p.offsetInExtent()).setLength(p.length()));
+    }
+
+    @Override
+    public void done(Frame frame, Throwable failure) {
+      ByteBuf data = null;
+      BasaltException error = null;
+      if (failure != null) {
+        error = BasaltException.of(failure);
+      } else {
+        try {
+          data = takeData(frame, p);
+        } catch (BasaltException e) {
+          error = e;
+        }
+      }
+      metrics.record(Op.READ, start, error == null);
+      done.done(data, error);
+    }
+  }
+
+  /** Records the I/O's time in the metrics, then completes {@code done}. */
+  private final class Timed implements IoCallback<Void> {
+    private final Op op;
+    private final long start;
+    private final IoCallback<Void> done;
+
+    Timed(Op op, long start, IoCallback<Void> done) {
+      this.op = op;
+      this.start = start;
+      this.done = done;
+    }
+
+    @Override
+    public void done(Void result, Throwable error) {
+      metrics.record(op, start, error == null);
+      done.done(null, error);
+    }
+  }
+
+  /** Completes {@code done} once {@code n} pieces have, with the first failure if any. */
+  private static final class Join implements IoCallback<Void> {
+    private final AtomicInteger left;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final IoCallback<Void> done;
+
+    Join(int n, IoCallback<Void> done) {
+      this.left = new AtomicInteger(n);
+      this.done = done;
+    }
+
+    @Override
+    public void done(Void result, Throwable error) {
+      if (error != null) {
+        failure.compareAndSet(null, error);
+      }
+      if (left.decrementAndGet() == 0) {
+        done.done(null, failure.get());
+      }
+    }
   }
 
   @Override

@@ -30,6 +30,33 @@ public interface Volume extends AutoCloseable {
    */
   CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua);
 
+  /**
+   * {@link #read(long, int)} completing {@code done} directly; implementations on the hot path override it to avoid
+   * a future per I/O.
+   */
+  default void read(long offset, int length, IoCallback<ByteBuf> done) {
+    CompletableFuture<ByteBuf> f;
+    try {
+      f = read(offset, length);
+    } catch (RuntimeException e) {
+      done.done(null, e);
+      return;
+    }
+    f.whenComplete(done::done);
+  }
+
+  /** {@link #write(long, ByteBuf, boolean)} completing {@code done} directly (see {@link #read(long, int, IoCallback)}). */
+  default void write(long offset, ByteBuf data, boolean fua, IoCallback<Void> done) {
+    CompletableFuture<Void> f;
+    try {
+      f = write(offset, data, fua);
+    } catch (RuntimeException e) {
+      done.done(null, e);
+      return;
+    }
+    f.whenComplete(done::done);
+  }
+
   /** Makes every write completed before this call durable on every replica (WAL sync). */
   CompletableFuture<Void> flush();
 

@@ -62,6 +62,16 @@ public final class VolumeHandle implements Volume {
   }
 
   @Override
+  public void read(long offset, int length, IoCallback<ByteBuf> done) {
+    volume.read(offset, length, scope, done);
+  }
+
+  @Override
+  public void write(long offset, ByteBuf data, boolean fua, IoCallback<Void> done) {
+    volume.write(offset, data, fua, scope, done);
+  }
+
+  @Override
   public CompletableFuture<Void> flush() {
     return volume.flush(scope);
   }

@@ -90,15 +90,19 @@ public final class FlushTracker {
     }
     return call.handle((ok, err) -> {
       if (err == null) {
-        log.debug("flushed vid={} pids={} at {}", vid, pids, target);
+        if (log.isDebugEnabled()) {
+          log.debug("flushed vid={} pids={} at {}", vid, pids, target);
+        }
         return CompletableFuture.<Void>completedFuture(null);
       }
       BasaltException e = BasaltException.of(err);
       if (!e.retryable()) {
         return CompletableFuture.<Void>failedFuture(e);
       }
-      log.debug("flush of vid={} pids={} at {} failed ({}); flushing pid by pid", vid, pids, target,
-          e.getMessage());
+      if (log.isDebugEnabled()) {
+        log.debug("flush of vid={} pids={} at {} failed ({}); flushing pid by pid", vid, pids, target,
+            e.getMessage());
+      }
       return CompletableFuture.allOf(pids.stream()
           .map(pid -> router.send(marks.get(pid).index(), loc -> Envelope.newBuilder()
               .setFlush(FlushRequest.newBuilder().addPids(loc.pid())), null, scope).thenAccept(Frame::release))

@@ -2,6 +2,7 @@ package io.basalt.client.io;
 
 import io.basalt.client.ClientConfig;
 import io.basalt.client.ClientMetrics;
+import io.basalt.client.IoCallback;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;
@@ -15,6 +16,7 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
+import io.netty.util.TimerTask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -85,21 +87,42 @@ public final class IoRouter {
    */
   public CompletableFuture<Frame> send(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data,
       IoScope scope) {
-    Attempts a = new Attempts(index, request, data, scope);
-    a.next();
-    return a.result;
+    CompletableFuture<Frame> result = new CompletableFuture<>();
+    send(index, request, data, scope, IoCallback.of(result));
+    return result;
   }
 
-  /** One attempt: where it went, and whether the scope still counts it on the wire. */
-  private static final class Try {
+  /** As {@link #send(int, Function, ByteBuf, IoScope)}, completing {@code done} directly (no future). */
+  public void send(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data, IoScope scope,
+      IoCallback<Frame> done) {
+    new Attempts(index, request, data, scope, done).next();
+  }
+
+  /**
+   * One attempt: where it went, and whether the scope still counts it on the wire. It is the callback of its call and
+   * the task of its hedge timer.
+   */
+  private static final class Try implements RpcClient.ReplyCallback, TimerTask {
+    final Attempts io;
     final ExtentLocation sent;
     final String target;
     final AtomicBoolean ended = new AtomicBoolean();
     volatile Timeout hedge;
 
-    Try(ExtentLocation sent, String target) {
+    Try(Attempts io, ExtentLocation sent, String target) {
+      this.io = io;
       this.sent = sent;
       this.target = target;
+    }
+
+    @Override
+    public void onReply(Frame reply, Throwable error) {
+      io.onReply(this, reply, error);
+    }
+
+    @Override
+    public void run(Timeout timeout) {
+      io.hedge(this);
     }
   }
 
@@ -115,21 +138,23 @@ public final class IoRouter {
     final ByteBuf data;
     final IoScope scope;
     final long deadlineNanos = System.nanoTime() + config.ioDeadline().toNanos();
-    final CompletableFuture<Frame> result = new CompletableFuture<>();
+    final IoCallback<Frame> done;
     final AtomicReference<Try> current = new AtomicReference<>();
     /** Addresses this I/O gave up on as silent: a replica asked to take the lease should be another one. */
-    final List<String> silent = new ArrayList<>(2);
+    List<String> silent = List.of();
     boolean mutating;
     boolean sentAny;
     int retries;
     int redirects;
     BasaltException last;
 
-    Attempts(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data, IoScope scope) {
+    Attempts(int index, Function<ExtentLocation, Envelope.Builder> request, ByteBuf data, IoScope scope,
+        IoCallback<Frame> done) {
       this.index = index;
       this.request = request;
       this.data = data;
       this.scope = scope;
+      this.done = done;
     }
 
     void next() {
@@ -154,7 +179,7 @@ public final class IoRouter {
         mutating = req.getBodyCase() == Envelope.BodyCase.WRITE;
         client = rpc.client(target);
       } catch (RuntimeException e) {
-        Try t = new Try(loc, target);
+        Try t = new Try(this, loc, target);
         t.ended.set(true); // nothing went on the wire
         current.set(t);
         onReply(t, null, e);
@@ -165,17 +190,16 @@ public final class IoRouter {
         return;
       }
       sentAny = true;
-      Try t = new Try(loc, target);
+      Try t = new Try(this, loc, target);
       current.set(t);
-      CompletableFuture<Frame> call;
+      ByteBuf dup = data == null ? null : data.retainedDuplicate();
       try {
-        call = client.call(req, data == null ? null : data.retainedDuplicate(), d);
+        client.call(req, dup, d, t);
       } catch (RuntimeException e) {
-        call = CompletableFuture.failedFuture(e);
+        onReply(t, null, e);
       }
-      call.whenComplete((frame, err) -> onReply(t, frame, err));
-      if (!call.isDone()) {
-        armHedge(t);
+      if (current.get() == t) {
+        armHedge(t); // not answered yet (a reply racing this only makes the hedge find nothing to do)
       }
     }
 
@@ -217,7 +241,7 @@ public final class IoRouter {
 
     private void armHedge(Try t) {
       try {
-        t.hedge = timer.newTimeout(x -> hedge(t), config.hedgeAfter().toMillis(), TimeUnit.MILLISECONDS);
+        t.hedge = timer.newTimeout(t, config.hedgeAfter().toMillis(), TimeUnit.MILLISECONDS);
       } catch (IllegalStateException closed) {
         // shutting down: the attempt's own deadline ends it
       }
@@ -244,7 +268,9 @@ public final class IoRouter {
             + " owner cid={} epoch={} replicas={}", vid, index, t.sent.pid(), t.sent.epoch(), t.target,
             t.sent.ownerCid(), fresh.ownerCid(), fresh.epoch(), fresh.replicas());
         if (!silent.contains(t.target)) {
-          silent.add(t.target);
+          List<String> more = new ArrayList<>(silent);
+          more.add(t.target);
+          silent = more;
         }
         last = new BasaltException(ErrorCode.UNAVAILABLE, "no answer from " + t.target + " pid=" + t.sent.pid()
             + " and its lease moved", true);
@@ -279,8 +305,10 @@ public final class IoRouter {
       if (e instanceof NotOwnerException no) {
         metrics.redirected();
         ExtentLocation moved = cache.redirect(sent, no.ownerCid(), no.ownerAddress());
-        log.debug("not owner vid={} pid={} epoch={} at {} -> owner cid={} at {}", vid, sent.pid(), sent.epoch(),
-            target, no.ownerCid(), moved.target());
+        if (log.isDebugEnabled()) {
+          log.debug("not owner vid={} pid={} epoch={} at {} -> owner cid={} at {}", vid, sent.pid(), sent.epoch(),
+              target, no.ownerCid(), moved.target());
+        }
         if (!moved.target().equals(target) && ++redirects <= MAX_IMMEDIATE_REDIRECTS) {
           next();
         } else {
@@ -319,8 +347,10 @@ public final class IoRouter {
       }
       retries++;
       metrics.retried();
-      log.debug("retrying vid={} pid={} epoch={} cid={} in {} ms (retry {}): {}", vid, sent.pid(), sent.epoch(),
-          sent.ownerCid(), backoffMs, retries, e.getMessage());
+      if (log.isDebugEnabled()) {
+        log.debug("retrying vid={} pid={} epoch={} cid={} in {} ms (retry {}): {}", vid, sent.pid(), sent.epoch(),
+            sent.ownerCid(), backoffMs, retries, e.getMessage());
+      }
       // Wait for the refresh (bounded) as well as the backoff, so the retry uses what meta says now.
       CompletableFuture<Void> refreshed = cache.refresh(index)
           .handle((loc, err) -> (Void) null)
@@ -351,7 +381,7 @@ public final class IoRouter {
         data.release();
       }
       if (error == null) {
-        result.complete(frame);
+        done.done(frame, null);
         return;
       }
       if (mutating && sentAny
@@ -359,7 +389,7 @@ public final class IoRouter {
         metrics.failedInDoubt();
         log.warn("write in doubt vid={} index={} after {} retries: {}", vid, index, retries, error.getMessage());
       }
-      result.completeExceptionally(error);
+      done.done(null, error);
     }
   }
 }

@@ -31,7 +31,7 @@ final class NbdMetrics {
     this.registry = registered ? registry : new MetricRegistry();
     for (NbdCommand command : NbdCommand.values()) {
       if (command.hasRange() || command == NbdCommand.FLUSH) {
-        timers.put(command, this.registry.timer(timerName(command)));
+        timers.put(command, this.registry.timer(timerName(command), io.basalt.client.ClientMetrics::lockFreeTimer));
       }
     }
     this.errors = this.registry.counter(ERRORS);

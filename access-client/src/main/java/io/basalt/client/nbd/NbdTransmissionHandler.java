@@ -1,5 +1,6 @@
 package io.basalt.client.nbd;
 
+import io.basalt.client.IoCallback;
 import io.basalt.client.Volume;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -27,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>Backpressure: at most {@code maxInFlight} requests (and about {@code maxInFlightBytes} of READ/WRITE data) are
  * with the volume at once; further decoded requests wait in a queue and the channel stops reading until replies
  * drain. Reading also stops while the socket is not writable, so slow readers cannot pile up read replies.
+ *
+ * <p>READ and WRITE complete through a direct callback (no future per request), and replies are written without a
+ * flush each: the connection is flushed once after the event loop's turn, so the replies of one turn leave in one
+ * gathering write.
  */
 final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(NbdTransmissionHandler.class);
@@ -36,6 +42,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
   private final NbdMetrics metrics;
   private final ArrayDeque<NbdRequest> queued = new ArrayDeque<>();
   private final ChannelFutureListener replyWritten = this::onReplyWritten;
+  private final Runnable flush = this::flushNow;
+  private boolean flushScheduled;
   private ChannelHandlerContext ctx;
   private int inFlight;
   private long inFlightBytes;
@@ -99,10 +107,67 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
       }
       inFlight++;
       inFlightBytes += request.bufferedBytes();
-      long started = System.nanoTime();
-      issue(request).whenComplete((data, error) -> onEventLoop(() -> complete(request, started, data, error), data));
+      Completion done = new Completion(request, System.nanoTime());
+      switch (request.command) {
+        case READ -> issueRead(request, done);
+        // The volume takes ownership of the retained slice; start() releases the request's own reference.
+        case WRITE -> issueWrite(request, done);
+        default -> issue(request).whenComplete(done::done);
+      }
     } finally {
       request.release();
+    }
+  }
+
+  private void issueRead(NbdRequest r, Completion done) {
+    try {
+      export.volume().read(r.offset, (int) r.length, done);
+    } catch (RuntimeException e) {
+      done.done(null, e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private void issueWrite(NbdRequest r, Completion done) {
+    ByteBuf payload = r.content().retain();
+    try {
+      export.volume().write(r.offset, payload, r.fua(), (IoCallback<Void>) (IoCallback<?>) done);
+    } catch (RuntimeException e) {
+      done.done(null, e);
+    }
+  }
+
+  /** The end of one request in flight: completes it on the channel's event loop. */
+  private final class Completion implements IoCallback<ByteBuf>, Runnable {
+    private final NbdRequest request;
+    private final long started;
+    private ByteBuf data;
+    private Throwable error;
+
+    Completion(NbdRequest request, long started) {
+      this.request = request;
+      this.started = started;
+    }
+
+    @Override
+    public void done(ByteBuf result, Throwable failure) {
+      this.data = result;
+      this.error = failure;
+      EventLoop loop = ctx.channel().eventLoop();
+      if (loop.inEventLoop()) {
+        run();
+        return;
+      }
+      try {
+        loop.execute(this);
+      } catch (RejectedExecutionException e) {
+        ReferenceCountUtil.release(result); // server shut down: nobody will send this reply
+      }
+    }
+
+    @Override
+    public void run() {
+      complete(request, started, data, error);
     }
   }
 
@@ -128,19 +193,6 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
   private static CompletableFuture<ByteBuf> noData(CompletableFuture<Void> future) {
     return future.thenApply(ignored -> null);
-  }
-
-  private void onEventLoop(Runnable task, ByteBuf data) {
-    EventLoop loop = ctx.channel().eventLoop();
-    if (loop.inEventLoop()) {
-      task.run();
-      return;
-    }
-    try {
-      loop.execute(task);
-    } catch (RejectedExecutionException e) {
-      ReferenceCountUtil.release(data); // server shut down: nobody will send this reply
-    }
   }
 
   private void complete(NbdRequest request, long started, ByteBuf data, Throwable error) {
@@ -187,8 +239,23 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     updateAutoRead();
   }
 
+  /** Writes {@code reply}; the flush follows once after this turn of the event loop, for every reply of the turn. */
   private void reply(NbdReply reply) {
-    ctx.writeAndFlush(reply).addListener(replyWritten);
+    ctx.write(reply).addListener(replyWritten);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      EventLoop loop = ctx.channel().eventLoop();
+      if (loop instanceof SingleThreadEventLoop stl) {
+        stl.executeAfterEventLoopIteration(flush);
+      } else {
+        loop.execute(flush);
+      }
+    }
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    ctx.flush();
   }
 
   private void onReplyWritten(ChannelFuture future) {

@@ -75,6 +75,20 @@ class ClusterVolumeTest {
     assertThat(cluster.meta.extent(vid, 4)).isNull();
   }
 
+  /** A 1 MiB write or read inside one extent is ONE chunk request each way, never split into blocks. */
+  @Test
+  void aWholeExtentWriteOrReadIsOneChunkRequest() {
+    byte[] data = random(9, (int) MIB);
+    write(MIB, data, false);  // allocates extent 1 first
+    int writesBefore = cluster.chunks.stream().mapToInt(c -> c.writes.get()).sum();
+    int readsBefore = cluster.chunks.stream().mapToInt(c -> c.reads.get()).sum();
+    byte[] again = random(10, (int) MIB);
+    write(MIB, again, true);
+    assertThat(read(MIB, (int) MIB)).isEqualTo(again);
+    assertThat(cluster.chunks.stream().mapToInt(c -> c.writes.get()).sum() - writesBefore).isEqualTo(1);
+    assertThat(cluster.chunks.stream().mapToInt(c -> c.reads.get()).sum() - readsBefore).isEqualTo(1);
+  }
+
   @Test
   void oddSizedUnalignedWritesReadBack() {
     byte[] a = random(2, 777);

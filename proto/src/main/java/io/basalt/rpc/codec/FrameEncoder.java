@@ -1,16 +1,18 @@
 package io.basalt.rpc.codec;
 
+import com.google.protobuf.CodedOutputStream;
+import io.basalt.proto.Envelope;
 import io.basalt.rpc.Frame;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 
 /**
- * Writes {@code int32 frameLength | byte version | int32 headerLength | header | data}. The data buffer is not
- * copied: it joins the small header buffer in a composite that Netty writes with one gathering write.
+ * Writes {@code int32 frameLength | byte version | int32 headerLength | header | data}. The header is serialized
+ * straight into a pooled buffer with its prefix; the data buffer is not copied: it follows as a second outbound
+ * message, and Netty writes both (and whatever else is flushed with them) with one gathering write.
  */
 @ChannelHandler.Sharable
 public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
@@ -23,17 +25,11 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
       return;
     }
     ByteBuf data = frame.data();
-    ByteBuf head = null;
+    ByteBuf head;
     try {
-      byte[] header = frame.header().toByteArray();
-      int frameLength = 1 + 4 + header.length + data.readableBytes();
-      head = ctx.alloc().directBuffer(4 + 1 + 4 + header.length);
-      head.writeInt(frameLength).writeByte(FrameDecoder.PROTOCOL_VERSION).writeInt(header.length).writeBytes(header);
+      head = encodeHead(ctx, frame.header(), data.readableBytes());
     } catch (Throwable t) {
       frame.release();
-      if (head != null) {
-        head.release();
-      }
       promise.setFailure(t);
       return;
     }
@@ -42,8 +38,27 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
       ctx.write(head, promise);
       return;
     }
-    CompositeByteBuf out = ctx.alloc().compositeDirectBuffer(2);
-    out.addComponents(true, head, data);
-    ctx.write(out, promise);
+    // Two messages, one frame: nothing can come between them (this runs on the channel's loop), and a failure to
+    // write the first fails the connection, hence the second too.
+    ctx.write(head, ctx.newPromise());
+    ctx.write(data, promise);
+  }
+
+  private static ByteBuf encodeHead(ChannelHandlerContext ctx, Envelope header, int dataLength) throws Exception {
+    int headerLength = header.getSerializedSize();
+    ByteBuf head = ctx.alloc().directBuffer(4 + 1 + 4 + headerLength);
+    try {
+      head.writeInt(1 + 4 + headerLength + dataLength).writeByte(FrameDecoder.PROTOCOL_VERSION).writeInt(headerLength);
+      int at = head.writerIndex();
+      CodedOutputStream out = CodedOutputStream.newInstance(head.internalNioBuffer(at, headerLength));
+      header.writeTo(out);
+      out.flush();
+      out.checkNoSpaceLeft();
+      head.writerIndex(at + headerLength);
+      return head;
+    } catch (Throwable t) {
+      head.release();
+      throw t;
+    }
   }
 }

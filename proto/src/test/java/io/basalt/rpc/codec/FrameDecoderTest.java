@@ -160,6 +160,79 @@ class FrameDecoderTest {
     assertThat(channel.isOpen()).isTrue();
   }
 
+  /**
+   * The client's decoder gathers large input as a composite of the reads: a large frame, and the small frames after
+   * it whose headers may straddle two reads (two components), decode whatever the read sizes.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {13, 1000, 4093, 70_000})
+  void largeFramesGatheredAsCompositeDecodeAtAnySplit(int readSize) {
+    byte[] big = new byte[100_000];
+    new java.util.Random(readSize).nextBytes(big);
+    byte[] small = new byte[10];
+    small[3] = 3;
+    byte[] wire = concat(frame(getVolume("big"), big), frame(getVolume("s1"), small), frame(getVolume("s2"), null),
+        frame(getVolume("big2"), big));
+    EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE,
+        new FrameDecoder(new FrameLimits(1 << 20, 4096), new com.codahale.metrics.Counter(), true));
+    for (int at = 0; at < wire.length; at += readSize) {
+      int n = Math.min(readSize, wire.length - at);
+      ByteBuf in = ch.alloc().directBuffer(n).writeBytes(wire, at, n);
+      ch.writeInbound(in);
+    }
+    String[] names = {"big", "s1", "s2", "big2"};
+    byte[][] datas = {big, small, new byte[0], big};
+    for (int i = 0; i < names.length; i++) {
+      Frame f = ch.readInbound();
+      assertThat(f).as("frame " + i).isNotNull();
+      assertThat(f.header().getGetVolume().getName()).isEqualTo(names[i]);
+      assertThat(ByteBufUtil.getBytes(f.data())).isEqualTo(datas[i]);
+      f.release();
+    }
+    assertThat(ch.isOpen()).isTrue();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  /** A header split across the components of a composite buffer parses like a contiguous one. */
+  @Test
+  void headerAcrossCompositeComponentsParses() throws Exception {
+    byte[] header = getVolume("split-header-name").toByteArray();
+    for (int cut = 0; cut <= header.length; cut++) {
+      io.netty.buffer.CompositeByteBuf c = Unpooled.compositeBuffer();
+      c.addComponent(true, Unpooled.directBuffer().writeBytes(header, 0, cut));
+      c.addComponent(true, Unpooled.directBuffer().writeBytes(header, cut, header.length - cut));
+      try {
+        assertThat(FrameDecoder.parseHeader(c, 0, header.length).getGetVolume().getName())
+            .isEqualTo("split-header-name");
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  /** The encoder writes the prefix and header in one buffer and the data, uncopied, as the next message. */
+  @Test
+  void encoderWritesHeaderThenTheSameDataBuffer() {
+    EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE);
+    byte[] data = new byte[5000];
+    data[4999] = 9;
+    ByteBuf payload = Unpooled.directBuffer().writeBytes(data);
+    Envelope header = getVolume("enc");
+    assertThat(ch.writeOutbound(new Frame(header, payload))).isTrue();
+    ByteBuf head = ch.readOutbound();
+    ByteBuf body = ch.readOutbound();
+    try {
+      assertThat(ByteBufUtil.getBytes(head))
+          .isEqualTo(java.util.Arrays.copyOf(frame(header, data), 9 + header.getSerializedSize()));
+      assertThat(body).isSameAs(payload);
+      assertThat(ByteBufUtil.getBytes(body)).isEqualTo(data);
+    } finally {
+      head.release();
+      body.release();
+    }
+    assertThat((Object) ch.readOutbound()).isNull();
+  }
+
   private void assertRefused(byte[] header, String why) {
     EmbeddedChannel ch = channel();
     ch.writeInbound(Unpooled.wrappedBuffer(frameOfHeader(header, null)));
