@@ -214,14 +214,20 @@ public final class ExtentOwner {
           .setGenEpoch(x.epoch).setOffset(req.getOffset()).setLength(req.getLength()).setKind(req.getKind())
           .setSync(req.getFua()).setOwnerCid(cid).build();
       w.acked(); // the local apply
+      // The membership may have changed since the write reserved its backlog share (a peer added or removed
+      // between its arrival and this commit): a peer it reserved nothing at gets a share of 0, and a reserved
+      // share of a peer no longer on the write path goes back now.
+      java.util.List<Peer> unused = new java.util.ArrayList<>(w.targets);
       for (ReplicaPipe pipe : x.pipes) {
         ByteBuf slice = w.payload == null ? null : w.payload.retainedSlice();
-        pipe.enqueue(new PendingReplicate(r, slice, w.bytes, pipe.peer().cid(), w, backlog));
+        pipe.enqueue(new PendingReplicate(r, slice, share(w, pipe, unused), pipe.peer().cid(), w, backlog));
       }
       ReplicaPipe rec = x.recovering;
       if (rec != null) {
-        rec.enqueue(RecoveryForward.pending(store, r, w.payload, w.bytes, rec.peer().cid(), w, backlog));
+        rec.enqueue(RecoveryForward.pending(store, r, w.payload, share(w, rec, unused), rec.peer().cid(), w,
+            backlog));
       }
+      backlog.release(unused, w.bytes);
     }
     if (sync) syncThenAck(pid, group);
     try {
@@ -254,6 +260,17 @@ public final class ExtentOwner {
       BasaltException down = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
       for (OwnerWrite w : group) w.fail(down);
     }
+  }
+
+  /** The backlog share {@code w} reserved at {@code pipe}'s peer (removed from {@code unused}), else 0. */
+  private static long share(OwnerWrite w, ReplicaPipe pipe, java.util.List<Peer> unused) {
+    for (int i = 0; i < unused.size(); i++) {
+      if (unused.get(i).cid() == pipe.peer().cid()) {
+        unused.remove(i);
+        return w.bytes;
+      }
+    }
+    return 0;
   }
 
   /** Fails writes that were never applied: their backlog shares go back. */

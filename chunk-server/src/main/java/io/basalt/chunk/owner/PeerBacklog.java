@@ -35,7 +35,9 @@ public final class PeerBacklog {
   }
 
   void release(int cid, long bytes) {
-    if (bytes != 0) retained.get(cid).addAndGet(-bytes);
+    if (bytes == 0) return;
+    AtomicLong r = retained.get(cid);
+    if (r != null) r.addAndGet(-bytes); // never reserved: nothing to give back (never throw on an ack path)
   }
 
   /** Bytes currently retained for {@code cid}. */

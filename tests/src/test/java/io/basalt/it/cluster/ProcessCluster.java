@@ -315,7 +315,10 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   public boolean fullyRedundant(String volume, int replicas) {
     List<ExtentInfo> all = extents(volume);
     return !all.isEmpty() && all.stream().allMatch(e -> e.getReplicasCount() == replicas
-        && e.getRecoveringCid() == 0 && e.getState() == io.basalt.proto.ExtentState.EXTENT_HEALTHY);
+        && e.getRecoveringCid() == 0 && e.getState() == io.basalt.proto.ExtentState.EXTENT_HEALTHY
+        // a killed member counts until its session expires: that is not redundancy yet
+        && e.getReplicaAddressesList().stream().allMatch(a -> byAddress(a).map(n -> n.isAlive() && !n.isStopped())
+            .orElse(true)));
   }
 
   /** The chunk node whose registered address is {@code cid}'s (ListChunks). */
