@@ -80,6 +80,7 @@ class RpcClientFlushTest {
     List<String> answered = java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicInteger callbacks = new AtomicInteger();
     CompletableFuture<Throwable> slow = new CompletableFuture<>();
+    AtomicInteger slowCallbacks = new AtomicInteger();
     CountDownLatch done = new CountDownLatch(n + 1);
     long start = System.nanoTime();
     loops.next().execute(() -> {
@@ -94,6 +95,8 @@ class RpcClientFlushTest {
         });
       }
       c.call(getVolume("slow"), null, Duration.ofMillis(300), (reply, error) -> {
+        slowCallbacks.incrementAndGet();
+        if (reply != null) reply.release();
         slow.complete(error);
         done.countDown();
       });
@@ -105,8 +108,13 @@ class RpcClientFlushTest {
     assertThat(BasaltException.of(timeout).code()).isEqualTo(ErrorCode.TIMEOUT);
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(290));
     assertThat(received.get()).isEqualTo(n + 2);
-    Thread.sleep(100);
+    // The timed-out call's reply arrives late; a call sent after it is answered after it on the same connection,
+    // so once that answer is in, the late reply has been handled, and it must not have run a callback again.
+    never.complete(Reply.of(Envelope.newBuilder()
+        .setVolumeResponse(VolumeResponse.newBuilder().setVolume(VolumeInfo.newBuilder().setName("slow")))));
+    c.call(getVolume("after"), Duration.ofSeconds(5)).join();
     assertThat(callbacks.get()).as("each callback runs once").isEqualTo(n);
+    assertThat(slowCallbacks.get()).as("the timed-out call's callback ran once").isEqualTo(1);
   }
 
   @Test
