@@ -57,7 +57,6 @@ public final class ReplicaService {
       return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty replicate batch"));
     }
     ReplicateRequest first = entries.get(0);
-    boolean sync = false;
     for (ReplicateRequest r : entries) {
       if (r.getPid() != first.getPid()) {
         return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
@@ -67,7 +66,6 @@ public final class ReplicaService {
         return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
             "replicate batch mixes epochs or owners pid=" + first.getPid()));
       }
-      sync |= r.getSync();
     }
     return apply(entries, f.data());
   }
