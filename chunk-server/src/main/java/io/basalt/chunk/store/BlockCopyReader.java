@@ -1,50 +1,68 @@
 package io.basalt.chunk.store;
 
 import static io.basalt.chunk.store.BlockValueCodec.DATA_SIZE;
-import static io.basalt.chunk.store.BlockValueCodec.VALUE_SIZE;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 
 /**
- * Recovery copy source reads: the blocks actually stored in a block range, by one iterator over the {@code blocks}
- * family (a sparse extent costs what it holds, not its size), each CRC-checked. The iterator reads one consistent
- * view, so a concurrent apply is seen whole or not at all. No cache fill: a copy reads each block once.
- *
- * <p>No per-block allocation: keys come into a small direct buffer and each value straight into the reply buffer
- * (a direct buffer from the allocator) at its write position; its 4-byte CRC trailer lands just past the block and
- * is checked there, then overwritten by the next block. RocksDB's own checksum pass is skipped (ours covers the
- * value; see RocksHandles#blockRead).
+ * Recovery copy source reads: the blocks actually stored in a block range, found by one iterator over their records
+ * (a sparse extent costs what it holds, not its size), their data read in runs of consecutive blocks in the same
+ * slot straight into the reply buffer, each CRC-checked there. A block whose slot a newer write reused while it was
+ * read makes the range be read again (see {@link BlockReader}); no cache fill: a copy reads each block once.
  */
 final class BlockCopyReader {
-  private final RocksHandles h;
-  private final java.util.function.BiConsumer<Long, Integer> onCrcError;
+  private static final int RETRIES = 8;
 
-  BlockCopyReader(RocksHandles h, java.util.function.BiConsumer<Long, Integer> onCrcError) {
+  private final RocksHandles h;
+  private final BlockReader reader;
+  private final ExtentFiles files;
+  private final LongSupplier commits;
+
+  BlockCopyReader(RocksHandles h, BlockReader reader, ExtentFiles files, LongSupplier commits) {
     this.h = h;
-    this.onCrcError = onCrcError;
+    this.reader = reader;
+    this.files = files;
+    this.commits = commits;
   }
 
   /** Blocks in [firstBlock, endBlock) of {@code pid}. */
-  PresentBlocks read(long pid, long firstBlock, long endBlock, ByteBufAllocator alloc) throws RocksDBException {
+  PresentBlocks read(long pid, long firstBlock, long endBlock, ByteBufAllocator alloc)
+      throws RocksDBException, IOException {
+    for (int attempt = 0; ; attempt++) {
+      long seen = commits.getAsLong();
+      Records recs = records(pid, firstBlock, endBlock);
+      ByteBuf out = alloc.directBuffer(Math.max(1, recs.n * DATA_SIZE));
+      boolean ok = false;
+      try {
+        int bad = readData(pid, recs, out);
+        if (bad < 0) {
+          ok = true;
+          return new PresentBlocks(Arrays.copyOf(recs.index, recs.n), out);
+        }
+        if (attempt < RETRIES && commits.getAsLong() != seen) continue;
+        throw reader.crcMismatch(pid, bad);
+      } finally {
+        if (!ok) out.release();
+      }
+    }
+  }
+
+  private Records records(long pid, long firstBlock, long endBlock) throws RocksDBException {
     byte[] upperKey = endBlock > Integer.MAX_VALUE ? BlockKeys.upperBound(pid) : BlockKeys.key(pid, (int) endBlock);
-    long span = (endBlock - firstBlock) * DATA_SIZE;
-    // + the trailer of the last block, read past its data; maxCapacity bounds what a range can hold
-    int maxCapacity = (int) Math.min(span + (VALUE_SIZE - DATA_SIZE), Integer.MAX_VALUE);
-    ByteBuf out = alloc.directBuffer((int) Math.min(maxCapacity, 64 * DATA_SIZE + VALUE_SIZE - DATA_SIZE),
-        maxCapacity);
+    Records r = new Records();
     ByteBuffer key = ByteBuffer.allocateDirect(BlockKeys.KEY_SIZE + 1);
-    long[] blocks = new long[16];
-    int n = 0;
-    boolean ok = false;
+    ByteBuffer value = ByteBuffer.allocateDirect(BlockRecord.SIZE + 3);
     try (Slice upper = new Slice(upperKey);
         ReadOptions ro = new ReadOptions().setIterateUpperBound(upper).setFillCache(false).setVerifyChecksums(false);
         RocksIterator it = h.db.newIterator(h.blocks, ro)) {
@@ -54,25 +72,55 @@ final class BlockCopyReader {
           throw new BasaltException(ErrorCode.IO_ERROR, "corrupt block key pid=" + pid + " length=" + keyLength);
         }
         int index = key.getInt(8);
-        out.ensureWritable(VALUE_SIZE);
-        int at = out.writerIndex();
-        ByteBuffer dst = out.internalNioBuffer(at, VALUE_SIZE);
-        int pos = dst.position();
-        int valueLength = it.value(dst);
-        if (!BlockValueCodec.intact(dst, pos, valueLength)) {
-          onCrcError.accept(pid, index);
-          throw new BasaltException(ErrorCode.IO_ERROR, "crc mismatch pid=" + pid + " block=" + index
+        int valueLength = it.value(value.clear());
+        BlockRecord rec = BlockRecord.decode(value, 0, valueLength);
+        if (rec == null) {
+          throw new BasaltException(ErrorCode.IO_ERROR, "corrupt block record pid=" + pid + " block=" + index
               + " valueLength=" + valueLength);
         }
-        if (n == blocks.length) blocks = Arrays.copyOf(blocks, n * 2);
-        blocks[n++] = index;
-        out.writerIndex(at + DATA_SIZE);
+        r.add(index, rec);
       }
       it.status();
-      ok = true;
-      return new PresentBlocks(Arrays.copyOf(blocks, n), out);
-    } finally {
-      if (!ok) out.release();
+    }
+    return r;
+  }
+
+  /** -1, or the index of a block whose data did not match its CRC. */
+  private int readData(long pid, Records r, ByteBuf out) throws IOException {
+    int i = 0;
+    while (i < r.n) {
+      int j = i + 1;
+      while (j < r.n && r.index[j] == r.index[j - 1] + 1 && r.slot[j] == r.slot[i]) j++;
+      int bytes = (j - i) * DATA_SIZE;
+      int wi = out.writerIndex();
+      ByteBuffer dst = out.nioBuffer(wi, bytes);
+      files.read(pid, r.slot[i], r.index[i], dst);
+      for (int k = i; k < j; k++) {
+        if (BlockValueCodec.crc(dst, (k - i) * DATA_SIZE) != r.crc[k]) return (int) r.index[k];
+      }
+      out.writerIndex(wi + bytes);
+      i = j;
+    }
+    return -1;
+  }
+
+  /** The records of a range, in index order. */
+  private static final class Records {
+    long[] index = new long[16];
+    int[] slot = new int[16];
+    int[] crc = new int[16];
+    int n;
+
+    void add(int blockIndex, BlockRecord rec) {
+      if (n == index.length) {
+        index = Arrays.copyOf(index, n * 2);
+        slot = Arrays.copyOf(slot, n * 2);
+        crc = Arrays.copyOf(crc, n * 2);
+      }
+      index[n] = blockIndex;
+      slot[n] = rec.slot();
+      crc[n] = rec.crc();
+      n++;
     }
   }
 }

@@ -6,128 +6,223 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import org.rocksdb.ByteBufferGetStatus;
+import java.util.function.LongSupplier;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.Snapshot;
-import org.rocksdb.Status;
 
 /**
- * Read side of the {@code blocks} column family: ranged reads, single-block loads for read-modify-write, and
- * digests. Every block value is CRC-checked before use; a mismatch counts in {@code crcErrors} and is
- * {@code IO_ERROR} naming pid and block (repaired from another replica by the caller). Stateless apart from the
- * counter, so safe for any thread.
+ * Read side of the block store: the {@link BlockRecord}s of the {@code blocks} column family and the data they name
+ * in {@link ExtentFiles}. Every block is CRC-checked before use; a mismatch counts in {@code crcErrors} and is
+ * {@code IO_ERROR} naming pid and block (repaired from another replica by the caller).
+ *
+ * <p>Readers on other threads than the pid's writer: a write fills the slot its block's record does not name and
+ * then commits, so the slot a reader was sent to changes only if a second, newer write starts after that commit. A
+ * mismatch seen while {@code commits} moved is therefore retried (a few times) instead of reported; one seen while
+ * no commit happened is real corruption.
  */
 final class BlockReader {
-  /** One multiGet per 256 blocks (1 MiB): one JNI crossing and batched blob reads, bounded memory. */
-  private static final int MULTI_GET_BATCH = 256;
+  /** A block without a record (reads as zeros) in the packed form of {@link #records}. */
+  static final long ABSENT = -1L;
+  /** A record that does not decode, in the packed form of {@link #records} when asked to tolerate it. */
+  static final long CORRUPT = -2L;
+  /** Records looked up per iterator pass: 256 blocks (1 MiB), bounded memory. */
+  private static final int RECORD_BATCH = 256;
+  private static final int RETRIES = 8;
   private static final ThreadLocal<ReadStaging> STAGING = ThreadLocal.withInitial(ReadStaging::new);
 
   private final RocksHandles h;
+  private final ExtentFiles files;
   private final LongAdder crcErrors;
+  private final LongSupplier commits;
 
-  BlockReader(RocksHandles h, LongAdder crcErrors) {
+  BlockReader(RocksHandles h, ExtentFiles files, LongAdder crcErrors, LongSupplier commits) {
     this.h = h;
+    this.files = files;
     this.crcErrors = crcErrors;
+    this.commits = commits;
   }
 
   static int blockOf(long offset) {
     return (int) (offset / DATA_SIZE);
   }
 
-  /**
-   * The verified value of one block, or null when it is not stored (reads as zeros). Fetched into the array it
-   * returns (no second copy), without RocksDB's own checksum pass (ours is checked here).
-   */
-  byte[] load(long pid, int index) throws RocksDBException {
-    byte[] v = BlockValueCodec.newValue();
-    int size = h.db.get(h.blocks, h.blockRead, BlockKeys.key(pid, index), v);
-    if (size == RocksDB.NOT_FOUND) return null;
-    if (size != BlockValueCodec.VALUE_SIZE) {
-      crcErrors.increment();
-      throw new BasaltException(ErrorCode.IO_ERROR,
-          "crc mismatch pid=" + pid + " block=" + index + " valueLength=" + size);
-    }
-    verify(pid, index, v);
-    return v;
+  static int slotOf(long record) {
+    return (int) (record >>> 32);
+  }
+
+  static int crcOf(long record) {
+    return (int) record;
+  }
+
+  static long pack(BlockRecord r) {
+    return ((long) r.slot() << 32) | (r.crc() & 0xFFFFFFFFL);
+  }
+
+  /** The committed record of one block, packed, or {@link #ABSENT}. */
+  long record(long pid, int index) throws RocksDBException {
+    return record(pid, index, false);
+  }
+
+  /** As {@link #record(long, int)}; a record that does not decode is {@link #CORRUPT} if {@code tolerate}. */
+  long record(long pid, int index, boolean tolerate) throws RocksDBException {
+    ReadStaging st = STAGING.get();
+    ByteBuffer v = st.value.clear();
+    int size = h.db.get(h.blocks, h.blockRead, st.key(pid, index), v);
+    if (size == RocksDB.NOT_FOUND) return ABSENT;
+    return decode(pid, index, v, 0, size, tolerate);
+  }
+
+  /** The committed records of blocks [first, first + n), packed, into {@code out} (n at most 256 per call). */
+  void records(long pid, int first, int n, long[] out) throws RocksDBException {
+    records(pid, first, n, out, false);
   }
 
   /**
-   * The bytes of [offset, offset + length), zeros where no block is stored, into one buffer from {@code alloc}.
-   * One multiGet per up to 256 blocks into this thread's direct staging buffer (no per-block array, one JNI
-   * crossing), each value's CRC checked over the staging buffer, then one copy of its data into the reply.
+   * As {@link #records(long, int, int, long[])}; records that do not decode are {@link #CORRUPT} if
+   * {@code tolerate} (a whole-block overwrite replaces them), else IO_ERROR.
    */
-  ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) throws RocksDBException {
-    ByteBuf out = alloc.buffer(length);
-    boolean ok = false;
-    try {
-      if (length > 0) {
-        ReadStaging st = STAGING.get();
-        long end = offset + length;
-        int last = blockOf(end - 1);
-        for (long batchStart = blockOf(offset); batchStart <= last; batchStart += MULTI_GET_BATCH) {
-          int n = (int) Math.min(MULTI_GET_BATCH, last - batchStart + 1);
-          if (n == 1) { // a small read: a plain direct get, without multiGet's per-call arrays and lists
-            int index = (int) batchStart;
-            long blockStart = (long) index * DATA_SIZE;
-            int from = (int) (Math.max(offset, blockStart) - blockStart);
-            int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
-            ByteBuffer v = st.valueSlices.get(0).clear();
-            int size = h.db.get(h.blocks, h.blockRead, st.key(0, pid, index), v);
-            if (size == RocksDB.NOT_FOUND) {
-              out.writeZero(to - from);
-            } else {
-              if (!BlockValueCodec.intact(v, 0, size)) throw crcMismatch(pid, index, size);
-              out.writeBytes(v.limit(to).position(from));
-            }
-            continue;
-          }
-          List<ByteBufferGetStatus> got = st.fetch(h, pid, (int) batchStart, n);
-          for (int i = 0; i < n; i++) {
-            int index = (int) batchStart + i;
-            long blockStart = (long) index * DATA_SIZE;
-            int from = (int) (Math.max(offset, blockStart) - blockStart);
-            int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
-            ByteBufferGetStatus g = got.get(i);
-            Status.Code code = g.status.getCode();
-            if (code == Status.Code.NotFound) {
-              out.writeZero(to - from);
-            } else if (code == Status.Code.Ok) {
-              ByteBuffer v = g.value;
-              if (!BlockValueCodec.intact(v, 0, g.requiredSize)) {
-                throw crcMismatch(pid, index, g.requiredSize);
-              }
-              out.writeBytes(v.limit(to).position(from));
-            } else {
-              throw new RocksDBException("multiGet pid=" + pid + " block=" + index + ": " + code, g.status);
-            }
-          }
-        }
+  void records(long pid, int first, int n, long[] out, boolean tolerate) throws RocksDBException {
+    if (n == 1) {
+      out[0] = record(pid, first, tolerate);
+      return;
+    }
+    // One iterator pass, not multiGet: the JNI multiGet builds a Java Status object per key (FindClass, NewObject),
+    // which cost more than the lookups themselves.
+    ReadStaging st = STAGING.get();
+    java.util.Arrays.fill(out, 0, n, ABSENT);
+    ByteBuffer key = st.iterKey;
+    ByteBuffer value = st.value;
+    try (RocksIterator it = h.db.newIterator(h.blocks, h.blockRead)) {
+      for (it.seek(st.key(pid, first)); it.isValid(); it.next()) {
+        int keyLength = it.key(key.clear());
+        if (keyLength != BlockKeys.KEY_SIZE || key.getLong(0) != pid) break;
+        int index = key.getInt(8);
+        if (index < first || index >= first + n) break;
+        int size = it.value(value.clear());
+        out[index - first] = decode(pid, index, value, 0, size, tolerate);
       }
-      ok = true;
-      return out;
-    } finally {
-      if (!ok) out.release();
+      it.status();
     }
   }
 
   /**
-   * SHA-256 over (index BE4, data) of every stored block in index order, with epoch/gen from the same snapshot
-   * so a concurrent apply cannot pair new blocks with an old generation.
+   * The verified data of one block (a new 4 KiB array), or null when it has no record (reads as zeros). For
+   * read-modify-write on the pid's writer: no write of the pid can run meanwhile, so a mismatch is corruption.
    */
-  ReplicaDigest digest(long pid) throws RocksDBException {
+  byte[] load(long pid, int index) throws RocksDBException, IOException {
+    long rec = record(pid, index);
+    if (rec == ABSENT) return null;
+    byte[] data = new byte[DATA_SIZE];
+    files.read(pid, slotOf(rec), index, ByteBuffer.wrap(data));
+    if (BlockValueCodec.crc(data) != crcOf(rec)) throw crcMismatch(pid, index);
+    return data;
+  }
+
+  /**
+   * The bytes of [offset, offset + length), zeros where no block is stored, into one direct buffer from
+   * {@code alloc}: the records by one iterator pass per 256 blocks, then one positional read per run of whole blocks in
+   * the same slot (a 1 MiB read written in one go: one system call) straight into the reply, each block's CRC
+   * checked there.
+   */
+  ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) throws RocksDBException, IOException {
+    for (int attempt = 0; ; attempt++) {
+      long seen = commits.getAsLong();
+      ByteBuf out = alloc.directBuffer(Math.max(length, 1));
+      boolean ok = false;
+      try {
+        int bad = length == 0 ? -1 : readInto(pid, offset, length, out);
+        if (bad < 0) {
+          ok = true;
+          return out;
+        }
+        if (attempt < RETRIES && commits.getAsLong() != seen) continue; // a newer write reused the slot: again
+        throw crcMismatch(pid, bad);
+      } finally {
+        if (!ok) out.release();
+      }
+    }
+  }
+
+  /** -1, or the index of a block whose data did not match its record's CRC. */
+  private int readInto(long pid, long offset, int length, ByteBuf out) throws RocksDBException, IOException {
+    ReadStaging st = STAGING.get();
+    long end = offset + length;
+    int first = blockOf(offset);
+    int last = blockOf(end - 1);
+    for (int batchStart = first; batchStart <= last; batchStart += RECORD_BATCH) {
+      int n = Math.min(RECORD_BATCH, last - batchStart + 1);
+      long[] recs = st.records;
+      records(pid, batchStart, n, recs);
+      int i = 0;
+      while (i < n) {
+        int index = batchStart + i;
+        long blockStart = (long) index * DATA_SIZE;
+        int from = (int) (Math.max(offset, blockStart) - blockStart);
+        int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
+        long rec = recs[i];
+        if (rec == ABSENT) {
+          out.writeZero(to - from);
+          i++;
+          continue;
+        }
+        if (from != 0 || to != DATA_SIZE) { // a partial edge block: whole block into staging, part of it out
+          ByteBuffer blk = st.block.clear();
+          files.read(pid, slotOf(rec), index, blk);
+          if (BlockValueCodec.crc(blk, 0) != crcOf(rec)) return index;
+          out.writeBytes(blk.limit(to).position(from));
+          i++;
+          continue;
+        }
+        int j = i + 1;
+        while (j < n && recs[j] != ABSENT && slotOf(recs[j]) == slotOf(rec)
+            && (batchStart + j < last || end % DATA_SIZE == 0)) {
+          j++;
+        }
+        int bytes = (j - i) * DATA_SIZE;
+        out.ensureWritable(bytes);
+        int wi = out.writerIndex();
+        ByteBuffer dst = out.nioBuffer(wi, bytes);
+        files.read(pid, slotOf(rec), index, dst);
+        for (int k = i; k < j; k++) {
+          if (BlockValueCodec.crc(dst, (k - i) * DATA_SIZE) != crcOf(recs[k])) return batchStart + k;
+        }
+        out.writerIndex(wi + bytes);
+        i = j;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * SHA-256 over (index BE4, data) of every stored block in index order, with epoch/gen from the same snapshot so a
+   * concurrent apply cannot pair new blocks with an old generation (a block whose slot a later write reused
+   * meanwhile makes the digest start again).
+   */
+  ReplicaDigest digest(long pid) throws RocksDBException, IOException {
+    for (int attempt = 0; ; attempt++) {
+      long seen = commits.getAsLong();
+      int[] bad = new int[1];
+      ReplicaDigest d = digestOnce(pid, bad);
+      if (d != null) return d;
+      if (attempt < RETRIES && commits.getAsLong() != seen) continue;
+      throw crcMismatch(pid, bad[0]);
+    }
+  }
+
+  private ReplicaDigest digestOnce(long pid, int[] bad) throws RocksDBException, IOException {
     Snapshot snap = h.db.getSnapshot();
+    ByteBuffer blk = STAGING.get().block;
     try (ReadOptions ro = new ReadOptions().setSnapshot(snap).setFillCache(false);
         Slice upper = new Slice(BlockKeys.upperBound(pid))) {
       byte[] metaValue = h.db.get(h.extents, ro, BlockKeys.pidKey(pid));
@@ -142,9 +237,15 @@ final class BlockReader {
           }
           int index = BlockKeys.index(key);
           byte[] v = it.value();
-          verify(pid, index, v);
+          BlockRecord r = BlockRecord.decode(v, v.length);
+          if (r == null) throw corruptRecord(pid, index, v.length);
+          files.read(pid, r.slot(), index, blk.clear());
+          if (BlockValueCodec.crc(blk, 0) != r.crc()) {
+            bad[0] = index;
+            return null;
+          }
           sha.update(key, 8, 4);
-          sha.update(v, 0, DATA_SIZE);
+          sha.update(blk.flip());
           count++;
         }
         it.status();
@@ -157,47 +258,38 @@ final class BlockReader {
     }
   }
 
-  private BasaltException crcMismatch(long pid, int index, int valueLength) {
+  BasaltException crcMismatch(long pid, int index) {
     crcErrors.increment();
-    return new BasaltException(ErrorCode.IO_ERROR,
-        "crc mismatch pid=" + pid + " block=" + index + " valueLength=" + valueLength);
+    return new BasaltException(ErrorCode.IO_ERROR, "crc mismatch pid=" + pid + " block=" + index);
   }
 
-  private void verify(long pid, int index, byte[] value) {
-    if (!BlockValueCodec.intact(value)) throw crcMismatch(pid, index, value.length);
+  private long decode(long pid, int index, ByteBuffer v, int at, int size, boolean tolerate) {
+    BlockRecord r = BlockRecord.decode(v, at, size);
+    if (r == null && tolerate) return CORRUPT;
+    if (r == null) throw corruptRecord(pid, index, size);
+    return pack(r);
   }
 
-  /**
-   * One thread's multiGet buffers: MULTI_GET_BATCH keys and values (~1 MiB direct, allocated on the thread's first
-   * read and kept: reads run on a few fixed threads) and the slice lists handed to RocksDB, built once.
-   */
+  BasaltException corruptRecord(long pid, int index, int length) {
+    crcErrors.increment();
+    return new BasaltException(ErrorCode.IO_ERROR, "corrupt block record pid=" + pid + " block=" + index
+        + " valueLength=" + length);
+  }
+
+  /** One thread's direct buffers (allocated on its first read and kept: reads run on a few fixed threads). */
   private static final class ReadStaging {
-    private final ByteBuffer keys = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockKeys.KEY_SIZE);
-    private final List<ByteBuffer> keySlices = new ArrayList<>(MULTI_GET_BATCH);
-    final List<ByteBuffer> valueSlices = new ArrayList<>(MULTI_GET_BATCH);
+    private final ByteBuffer keyBuf = ByteBuffer.allocateDirect(BlockKeys.KEY_SIZE);
+    /** Room for a value longer than a record, so a corrupt one is seen with its real length. */
+    final ByteBuffer value = ByteBuffer.allocateDirect(BlockRecord.SIZE + 8);
+    final long[] records = new long[RECORD_BATCH];
+    final ByteBuffer block = ByteBuffer.allocateDirect(DATA_SIZE);
+    final ByteBuffer iterKey = ByteBuffer.allocateDirect(BlockKeys.KEY_SIZE + 8);
 
-    ReadStaging() {
-      ByteBuffer values = ByteBuffer.allocateDirect(MULTI_GET_BATCH * BlockValueCodec.VALUE_SIZE);
-      for (int i = 0; i < MULTI_GET_BATCH; i++) {
-        keySlices.add(keys.slice(i * BlockKeys.KEY_SIZE, BlockKeys.KEY_SIZE));
-        valueSlices.add(values.slice(i * BlockValueCodec.VALUE_SIZE, BlockValueCodec.VALUE_SIZE));
-      }
-    }
-
-    /** The i-th key slice, set to (pid, index). */
-    ByteBuffer key(int i, long pid, int index) {
-      keys.putLong(i * BlockKeys.KEY_SIZE, pid).putInt(i * BlockKeys.KEY_SIZE + 8, index);
-      return keySlices.get(i).clear();
-    }
-
-    List<ByteBufferGetStatus> fetch(RocksHandles h, long pid, int firstIndex, int n) throws RocksDBException {
-      for (int i = 0; i < n; i++) {
-        keys.putLong(i * BlockKeys.KEY_SIZE, pid).putInt(i * BlockKeys.KEY_SIZE + 8, firstIndex + i);
-        keySlices.get(i).clear();
-        valueSlices.get(i).clear();
-      }
-      return h.db.multiGetByteBuffers(h.blockRead, Collections.nCopies(n, h.blocks), keySlices.subList(0, n),
-          valueSlices.subList(0, n));
+    /** The key buffer, set to (pid, index). */
+    ByteBuffer key(long pid, int index) {
+      keyBuf.clear();
+      keyBuf.putLong(0, pid).putInt(8, index);
+      return keyBuf;
     }
   }
 

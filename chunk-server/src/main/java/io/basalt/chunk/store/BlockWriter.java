@@ -1,18 +1,24 @@
 package io.basalt.chunk.store;
 
+import static io.basalt.chunk.store.BlockReader.ABSENT;
 import static io.basalt.chunk.store.BlockReader.blockOf;
+import static io.basalt.chunk.store.BlockReader.slotOf;
 import static io.basalt.chunk.store.BlockValueCodec.DATA_SIZE;
 
 import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.LongPredicate;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchInterface;
 
 /**
- * Turns one mutation into block puts/deletes in a caller-owned {@link WriteBatch}. Partial blocks are
- * read-modify-write against the DB, which is only correct because the caller serialises calls per pid (the
- * ordered executor) and each call touches every block at most once. All-zero results are deleted, never stored.
+ * Turns one mutation into block record puts/deletes in a caller-owned WriteBatch and data writes staged in its
+ * {@link StagedBlocks} (made by the caller before the batch commits). A block's new version goes to the slot its
+ * committed record does not name (see {@link BlockRecord}, {@link SlotMap}): whole blocks need no read at all;
+ * partial blocks are read-modify-write, which is only correct because the caller serialises calls per pid. All-zero
+ * results are deleted, never stored.
  */
 final class BlockWriter {
   /** Zeroing at least this many whole blocks uses one range tombstone instead of per-block tombstones. */
@@ -20,24 +26,17 @@ final class BlockWriter {
 
   private final RocksHandles h;
   private final BlockReader reader;
+  private final ExtentFiles files;
 
-  BlockWriter(RocksHandles h, BlockReader reader) {
+  BlockWriter(RocksHandles h, BlockReader reader, ExtentFiles files) {
     this.h = h;
     this.reader = reader;
+    this.files = files;
   }
 
-  /** Adds {@code length} bytes of {@code data} at {@code offset}; reads data by absolute index, never moves it. */
-  void addWrite(WriteBatchInterface batch, long pid, long offset, int length, ByteBuf data)
-      throws RocksDBException {
-    addWrite(batch, null, pid, offset, length, data);
-  }
-
-  /**
-   * As {@link #addWrite(WriteBatchInterface, long, long, int, ByteBuf)} within a group commit: partial blocks start
-   * from what {@code staged} (null: nothing staged) already holds, and what is written is staged for later writes.
-   */
+  /** Adds {@code length} bytes of {@code data} (from its reader index, not moved) at {@code offset}. */
   void addWrite(WriteBatchInterface batch, StagedBlocks staged, long pid, long offset, int length, ByteBuf data)
-      throws RocksDBException {
+      throws RocksDBException, IOException {
     int base = data.readerIndex();
     long end = offset + length;
     int last = blockOf(end - 1);
@@ -45,33 +44,39 @@ final class BlockWriter {
       long blockStart = (long) index * DATA_SIZE;
       int from = (int) (Math.max(offset, blockStart) - blockStart);
       int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
-      boolean whole = from == 0 && to == DATA_SIZE;
-      if (whole) {
-        // Straight from the payload into the batch (direct put, CRC over the buffer): no array per block.
-        int at = base + (int) (blockStart - offset);
-        boolean stored = BlockValueCodec.putBlock(batch, h.blocks, pid, index, data, at, true);
-        if (staged != null) {
-          if (stored) staged.put(index, data, at);
-          else staged.delete(index);
-        }
+      if (from == 0 && to == DATA_SIZE) {
+        // Straight from the payload: CRC over it in place, the data written from it (no copy per block).
+        addWhole(batch, staged, pid, index, data, base + (int) (blockStart - offset));
         continue;
       }
-      byte[] existing = load(staged, pid, index);
-      byte[] value = existing != null ? existing : BlockValueCodec.newValue();
+      long rec = reader.record(pid, index, true);
+      byte[] value = current(staged, pid, index, rec);
       data.getBytes(base + (int) (blockStart + from - offset), value, from, to - from);
-      // A whole block may overwrite a stored one we did not read, so a zero result must still delete.
-      store(batch, staged, pid, index, value, whole || existing != null);
+      store(batch, staged, pid, index, rec, value);
     }
   }
 
-  /** Makes [offset, offset + length) read as zeros: whole blocks deleted, partial edges read-modify-write. */
-  void addZeroes(WriteBatchInterface batch, long pid, long offset, int length) throws RocksDBException {
-    addZeroes(batch, null, pid, offset, length);
+  /**
+   * Copied whole blocks (recovery): {@code blocks[i]} from {@code data} at its reader index + i * 4 KiB, except
+   * those {@code skip} names. Returns how many were written.
+   */
+  int addCopied(WriteBatchInterface batch, StagedBlocks staged, long pid, long[] blocks, ByteBuf data,
+      LongPredicate skip) throws RocksDBException {
+    int written = 0;
+    int at = data.readerIndex();
+    for (long b : blocks) {
+      if (!skip.test(b)) {
+        addWhole(batch, staged, pid, (int) b, data, at);
+        written++;
+      }
+      at += DATA_SIZE;
+    }
+    return written;
   }
 
-  /** As {@link #addZeroes(WriteBatchInterface, long, long, int)} within a group commit (see {@link #addWrite}). */
+  /** Makes [offset, offset + length) read as zeros: whole blocks deleted, partial edges read-modify-write. */
   void addZeroes(WriteBatchInterface batch, StagedBlocks staged, long pid, long offset, int length)
-      throws RocksDBException {
+      throws RocksDBException, IOException {
     long end = offset + length;
     int first = blockOf(offset);
     int last = blockOf(end - 1);
@@ -85,40 +90,63 @@ final class BlockWriter {
     if (wholeLast - wholeFirst + 1 >= RANGE_DELETE_MIN_BLOCKS) {
       // wholeLast + 1 cannot overflow: arguments cap the last block index below Integer.MAX_VALUE.
       batch.deleteRange(h.blocks, BlockKeys.key(pid, wholeFirst), BlockKeys.key(pid, wholeLast + 1));
-      if (staged != null) staged.deleteRange(wholeFirst, wholeLast + 1);
+      staged.deleteRange(wholeFirst, wholeLast + 1);
     } else {
       for (int index = wholeFirst; index <= wholeLast; index++) {
         batch.delete(h.blocks, BlockKeys.key(pid, index));
-        if (staged != null) staged.delete(index);
+        staged.delete(index, staged.target(index));
       }
     }
   }
 
+  /** A whole block from {@code data} at {@code at}: a blind put of its record (or delete, if all zeros). */
+  private void addWhole(WriteBatchInterface batch, StagedBlocks staged, long pid, int index, ByteBuf data, int at)
+      throws RocksDBException {
+    int slot = staged.target(index);
+    if (BlockValueCodec.isZeroData(data, at)) {
+      batch.delete(h.blocks, BlockKeys.key(pid, index));
+      staged.delete(index, slot);
+      return;
+    }
+    batch.put(h.blocks, BlockKeys.key(pid, index), new BlockRecord(slot, BlockValueCodec.crc(data, at)).encode());
+    staged.put(index, slot, data, at);
+  }
+
   private void zeroPartial(WriteBatchInterface batch, StagedBlocks staged, long pid, int index, long offset,
-      long end) throws RocksDBException {
-    byte[] existing = load(staged, pid, index);
-    if (existing == null) return; // already reads as zeros
+      long end) throws RocksDBException, IOException {
+    long rec = reader.record(pid, index, true);
+    if (!staged.knows(index) && rec == ABSENT) return; // already reads as zeros
+    byte[] value = current(staged, pid, index, rec);
     long blockStart = (long) index * DATA_SIZE;
     int from = (int) (Math.max(offset, blockStart) - blockStart);
     int to = (int) (Math.min(end, blockStart + DATA_SIZE) - blockStart);
-    Arrays.fill(existing, from, to, (byte) 0);
-    store(batch, staged, pid, index, existing, true);
+    Arrays.fill(value, from, to, (byte) 0);
+    store(batch, staged, pid, index, rec, value);
   }
 
-  /** The block's current value for a read-modify-write: the batch's own version first, else the DB's. */
-  private byte[] load(StagedBlocks staged, long pid, int index) throws RocksDBException {
-    if (staged != null && staged.knows(index)) return staged.value(index);
-    return reader.load(pid, index);
+  /** What the block reads as before this write (a private copy): the batch's own version first, else committed. */
+  private byte[] current(StagedBlocks staged, long pid, int index, long rec) throws IOException {
+    if (staged.knows(index)) {
+      byte[] v = staged.value(index);
+      return v != null ? v : new byte[DATA_SIZE];
+    }
+    if (rec == ABSENT) return new byte[DATA_SIZE];
+    if (rec == BlockReader.CORRUPT) throw reader.corruptRecord(pid, index, -1);
+    byte[] v = new byte[DATA_SIZE];
+    files.read(pid, slotOf(rec), index, ByteBuffer.wrap(v));
+    if (BlockValueCodec.crc(v) != BlockReader.crcOf(rec)) throw reader.crcMismatch(pid, index);
+    return v;
   }
 
-  private void store(WriteBatchInterface batch, StagedBlocks staged, long pid, int index, byte[] value,
-      boolean mayExist) throws RocksDBException {
+  private void store(WriteBatchInterface batch, StagedBlocks staged, long pid, int index, long rec, byte[] value)
+      throws RocksDBException {
+    int slot = staged.target(index);
     if (BlockValueCodec.isZeroData(value)) {
-      if (mayExist) batch.delete(h.blocks, BlockKeys.key(pid, index));
-      if (staged != null) staged.delete(index);
+      if (rec != ABSENT || staged.knows(index)) batch.delete(h.blocks, BlockKeys.key(pid, index));
+      staged.delete(index, slot);
     } else {
-      batch.put(h.blocks, BlockKeys.key(pid, index), BlockValueCodec.seal(value));
-      if (staged != null) staged.put(index, value);
+      batch.put(h.blocks, BlockKeys.key(pid, index), new BlockRecord(slot, BlockValueCodec.crc(value)).encode());
+      staged.put(index, slot, value);
     }
   }
 

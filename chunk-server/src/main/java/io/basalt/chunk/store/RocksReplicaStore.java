@@ -23,9 +23,10 @@ import org.rocksdb.WriteBatch;
 
 /**
  * {@link ReplicaStore} on one RocksDB per data directory with column families {@code meta}, {@code extents},
- * {@code blocks} and {@code genlog} (DESIGN.md "Chunk storage"). Each apply is one WriteBatch holding the blocks,
- * the replica's new generation/epoch and its gen log entry ({@link GenLog}), so a crash never exposes one without
- * the others.
+ * {@code blocks} and {@code genlog} (DESIGN.md "Chunk storage"), and block data in per-replica files
+ * ({@link ExtentFiles}). Each apply writes its blocks' data into their free slots, then commits one WriteBatch
+ * holding their records ({@link BlockRecord}: slot + CRC), the replica's new generation/epoch and its gen log entry
+ * ({@link GenLog}), so a crash never exposes one without the others.
  *
  * <p>Threads: any; RocksDB is thread-safe and RMW correctness relies on the caller serialising calls per pid.
  * {@link StoreGuard} keeps {@link #close()} from freeing native handles under a running call.
@@ -45,6 +46,10 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final BlockWriter writer;
   private final GenLog genLog;
   private final BlockCopyReader copyReader;
+  private final ExtentFiles files;
+  private final SlotMap slots;
+  /** Commits that changed block records: lets readers on other threads tell a reused slot from corruption. */
+  private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
   private final LongAdder crcErrors = new LongAdder();
   private final StoreGuard guard;
   private final Object identityLock = new Object();
@@ -59,15 +64,18 @@ public final class RocksReplicaStore implements ReplicaStore {
   /** Cleared WriteBatches for reuse: a group commit per write on the hot path would otherwise allocate natives. */
   private final ConcurrentLinkedQueue<WriteBatch> spareBatches = new ConcurrentLinkedQueue<>();
 
-  private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, StoreGuard guard) throws IOException {
+  private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, ExtentFiles files, StoreGuard guard)
+      throws IOException {
     this.dir = dir;
     this.cfg = cfg;
     this.h = h;
+    this.files = files;
+    this.slots = new SlotMap(h);
     this.guard = guard;
-    this.reader = new BlockReader(h, crcErrors);
-    this.writer = new BlockWriter(h, reader);
+    this.reader = new BlockReader(h, files, crcErrors, commits::get);
+    this.writer = new BlockWriter(h, reader, files);
     this.genLog = new GenLog(h, cfg.genLogRetention());
-    this.copyReader = new BlockCopyReader(h, (pid, block) -> crcErrors.increment());
+    this.copyReader = new BlockCopyReader(h, reader, files, commits::get);
     // Usable space alone shrinks as we fill the disk, so add what this store already holds.
     this.capacityBytes = cfg.capacityBytes() > 0
         ? cfg.capacityBytes() : Files.getFileStore(dir).getUsableSpace() + usedBytes();
@@ -83,13 +91,16 @@ public final class RocksReplicaStore implements ReplicaStore {
     } catch (IOException | RocksDBException e) {
       throw new BasaltException(ErrorCode.IO_ERROR, "open replica store failed dir=" + dir + ": " + e, false, e);
     }
+    ExtentFiles files = null;
     try {
-      StoreFormat.checkOrInit(h);
-      RocksReplicaStore store = new RocksReplicaStore(dir, cfg, h, guard);
+      files = new ExtentFiles(dir);
+      StoreFormat.checkOrInit(h, files);
+      RocksReplicaStore store = new RocksReplicaStore(dir, cfg, h, files, guard);
       log.info("replica store opened dir={} blockCacheBytes={} blobFiles={} syncEveryWrite={} capacityBytes={}",
           dir, cfg.blockCacheBytes(), cfg.blobFiles(), cfg.syncEveryWrite(), store.capacityBytes);
       return store;
     } catch (IOException | RocksDBException | RuntimeException e) {
+      if (files != null) files.close();
       h.close();
       if (e instanceof BasaltException b) throw b;
       throw new BasaltException(ErrorCode.IO_ERROR, "open replica store failed dir=" + dir + ": " + e, false, e);
@@ -190,7 +201,7 @@ public final class RocksReplicaStore implements ReplicaStore {
       }
       WriteBatch batch = batch();
       try {
-        StagedBlocks staged = writes.size() > 1 ? new StagedBlocks() : null;
+        StagedBlocks staged = new StagedBlocks(slots.of(pid));
         ReplicaMeta cur = prev;
         for (Mutation w : writes) {
           if (w.length() > 0) {
@@ -204,7 +215,7 @@ public final class RocksReplicaStore implements ReplicaStore {
                   cur.recoveryEpoch());
         }
         batch.put(h.extents, BlockKeys.pidKey(pid), ReplicaMetaCodec.encode(cur));
-        write(batch, sync || cfg.syncEveryWrite(), "apply", pid);
+        commit(staged, batch, sync || cfg.syncEveryWrite(), "apply", pid);
         metas.put(pid, cur);
       } finally {
         recycle(batch);
@@ -273,9 +284,10 @@ public final class RocksReplicaStore implements ReplicaStore {
             + " but changes are based on gen=" + baseGen + " (toGen=" + toGen + ")");
       }
       try (WriteBatch batch = new WriteBatch()) {
+        StagedBlocks staged = new StagedBlocks(slots.of(pid));
         int at = data.readerIndex();
         for (ByteRange r : ranges) {
-          writer.addWrite(batch, pid, r.offset(), (int) r.length(), data.slice(at, (int) r.length()));
+          writer.addWrite(batch, staged, pid, r.offset(), (int) r.length(), data.slice(at, (int) r.length()));
           at += (int) r.length();
         }
         if (prev == null) genLog.setFloor(batch, pid, baseGen);
@@ -288,7 +300,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           genLog.deleteAbove(batch, pid, toGen); // an earlier unfinished catch-up's marks: rewritten now
           genLog.maybeTrim(batch, pid, gen, toGen);
         }
-        write(batch, last || cfg.syncEveryWrite(), "apply changes", pid);
+        commit(staged, batch, last || cfg.syncEveryWrite(), "apply changes", pid);
         metas.put(pid, next);
       }
       return null;
@@ -323,37 +335,36 @@ public final class RocksReplicaStore implements ReplicaStore {
       if (loadMeta(pid) == null) {
         throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
       }
-      int written = 0;
-      // Sized up front: a 1 MiB batch grown by doubling would copy its contents several times.
       try (WriteBatch batch = new WriteBatch(copyBatchBytes(blocks.length))) {
-        int at = data.readerIndex();
         for (long index : blocks) {
           if (index < 0 || index >= Integer.MAX_VALUE) {
             throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copied block index out of range pid=" + pid
                 + " block=" + index);
           }
-          if (!skip.test(index)) {
-            // Whole blocks, no read-modify-write: straight from the frame into the batch (direct put).
-            BlockValueCodec.putBlock(batch, h.blocks, pid, (int) index, data, at, true);
-            written++;
-          }
-          at += BLOCK_SIZE;
         }
-        if (written > 0) write(batch, cfg.syncEveryWrite(), "write copied blocks", pid);
+        StagedBlocks staged = new StagedBlocks(slots.of(pid));
+        int written = writer.addCopied(batch, staged, pid, blocks, data, skip);
+        if (written > 0) commit(staged, batch, cfg.syncEveryWrite(), "write copied blocks", pid);
+        return written;
       }
-      return written;
     });
   }
 
   /** WriteBatch bytes for {@code blocks} block puts: header + per entry tag, cf id, varint lengths, key, value. */
   private static int copyBatchBytes(int blocks) {
-    long bytes = 64 + (long) blocks * (BlockKeys.KEY_SIZE + BlockValueCodec.VALUE_SIZE + 16);
+    long bytes = 64 + (long) blocks * (BlockKeys.KEY_SIZE + BlockRecord.SIZE + 16);
     return (int) Math.min(bytes, 64 << 20);
   }
 
   @Override
   public void syncWal() {
     guard.call("sync wal", 0, true, () -> {
+      try {
+        files.syncDirty(); // before the WAL: a synced record must never name unsynced data
+      } catch (IOException e) {
+        fail("data sync failed: " + e);
+        throw e;
+      }
       try {
         h.db.syncWal();
       } catch (RocksDBException e) {
@@ -383,7 +394,10 @@ public final class RocksReplicaStore implements ReplicaStore {
         batch.delete(h.extents, BlockKeys.pidKey(pid));
         genLog.deleteAll(batch, pid);
         write(batch, true, "delete replica", pid);
+        commits.incrementAndGet();
         metas.put(pid, ABSENT);
+        slots.forget(pid);
+        files.delete(pid); // after the records: a crash in between leaves files no record names (harmless)
       }
       return null;
     });
@@ -393,7 +407,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   @Override
   public long usedBytes() {
     return guard.call("used bytes", 0, false, () -> {
-      long sum = 0;
+      long sum = files.bytes();
       for (ColumnFamilyHandle cf : List.of(h.meta, h.extents, h.blocks, h.genlog)) {
         for (String property : SIZE_PROPERTIES) {
           sum += h.db.getLongProperty(cf, property);
@@ -423,11 +437,13 @@ public final class RocksReplicaStore implements ReplicaStore {
     guard.closeOnce(() -> {
       if (guard.failure().isEmpty()) {
         try {
+          files.syncDirty();
           h.db.syncWal();
-        } catch (RocksDBException e) {
-          log.warn("wal sync on close failed dir={} error={}", dir, e.toString());
+        } catch (RocksDBException | IOException e) {
+          log.warn("sync on close failed dir={} error={}", dir, e.toString());
         }
       }
+      files.close();
       for (WriteBatch b; (b = spareBatches.poll()) != null; ) b.close();
       try {
         h.close();
@@ -471,6 +487,29 @@ public final class RocksReplicaStore implements ReplicaStore {
     } else {
       b.close();
     }
+  }
+
+  /**
+   * Makes the staged data writes, syncs them if the batch is synced, then writes the batch: the order that keeps a
+   * committed record from naming data that is not there. A failed data write fails the store like a failed batch.
+   */
+  private void commit(StagedBlocks staged, WriteBatch batch, boolean sync, String op, long pid)
+      throws RocksDBException, IOException {
+    try {
+      staged.writeData(files, pid);
+      if (sync) files.sync(pid);
+    } catch (IOException e) {
+      fail(op + " data write failed pid=" + pid + ": " + e);
+      throw e;
+    }
+    write(batch, sync, op, pid);
+    commits.incrementAndGet();
+    staged.committed();
+  }
+
+  /** Test hook: the data files. */
+  ExtentFiles files() {
+    return files;
   }
 
   /** The only place batches are written: a failed write fails the store. */

@@ -18,7 +18,7 @@ final class StoreGuard {
 
   @FunctionalInterface
   interface RocksCall<T> {
-    T call() throws RocksDBException;
+    T call() throws RocksDBException, java.io.IOException;
   }
 
   private final Path dir;
@@ -30,7 +30,7 @@ final class StoreGuard {
     this.dir = dir;
   }
 
-  /** Runs {@code call}, translating RocksDB errors to {@code IO_ERROR} with op/pid context. */
+  /** Runs {@code call}, translating RocksDB and data file errors to {@code IO_ERROR} with op/pid context. */
   <T> T call(String op, long pid, boolean mutates, RocksCall<T> call) {
     lifecycle.readLock().lock();
     try {
@@ -41,7 +41,7 @@ final class StoreGuard {
             "replica store failed op=" + op + " pid=" + pid + " cause=" + failed);
       }
       return call.call();
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | java.io.IOException e) {
       throw new BasaltException(ErrorCode.IO_ERROR,
           op + " failed pid=" + pid + " dir=" + dir + ": " + e.getMessage(), false, e);
     } finally {

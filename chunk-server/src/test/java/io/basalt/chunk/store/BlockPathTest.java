@@ -24,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.rocksdb.WriteBatch;
 
 /**
  * The direct-buffer block paths: multiGet reads over several batches, copy-source iteration into the reply
@@ -82,15 +81,13 @@ class BlockPathTest {
     byte[] data = random(7, 400 * B);
     write(3, 1, 0, data);
     RocksHandles h = store.handles();
-    byte[] value = h.db.get(h.blocks, BlockKeys.key(3, 300));
-    value[4000] ^= 0x40; // data changed, CRC kept
-    h.db.put(h.blocks, BlockKeys.key(3, 300), value);
-    h.db.put(h.blocks, BlockKeys.key(3, 301), Arrays.copyOf(value, BlockValueCodec.VALUE_SIZE + 10)); // too long
+    StoreTestData.flipDataBit(store, 3, 300, 4000); // data changed, CRC kept
+    h.db.put(h.blocks, BlockKeys.key(3, 301), new byte[BlockRecord.SIZE + 10]); // not a record
 
-    assertIoError(() -> release(store.read(3, 0, data.length, PooledByteBufAllocator.DEFAULT)),
+    assertIoError(() -> release(store.read(3, 0, 301 * B, PooledByteBufAllocator.DEFAULT)),
         "crc mismatch pid=3 block=300");
     assertIoError(() -> release(store.read(3, 301L * B, 10, PooledByteBufAllocator.DEFAULT)),
-        "crc mismatch pid=3 block=301");
+        "corrupt block record pid=3 block=301");
     assertThat(store.crcErrors()).isEqualTo(2);
     // around them everything still reads
     assertThat(read(3, 0, 300 * B)).isEqualTo(Arrays.copyOf(data, 300 * B));
@@ -101,17 +98,19 @@ class BlockPathTest {
   void loadReturnsTheVerifiedValueOrNullAndRefusesBadOnes() throws Exception {
     byte[] data = random(9, 2 * B);
     write(4, 1, 0, data);
-    BlockReader reader = new BlockReader(store.handles(), new java.util.concurrent.atomic.LongAdder());
+    BlockReader reader = new BlockReader(store.handles(), store.files(), new java.util.concurrent.atomic.LongAdder(),
+        () -> 0);
     byte[] v = reader.load(4, 1);
-    assertThat(Arrays.copyOf(v, B)).isEqualTo(Arrays.copyOfRange(data, B, 2 * B));
-    assertThat(BlockValueCodec.intact(v)).isTrue();
+    assertThat(v).isEqualTo(Arrays.copyOfRange(data, B, 2 * B));
     assertThat(reader.load(4, 2)).isNull();
 
     RocksHandles h = store.handles();
-    h.db.put(h.blocks, BlockKeys.key(4, 3), Arrays.copyOf(v, 5000)); // longer than a value
-    assertIoError(() -> reader.load(4, 3), "crc mismatch pid=4 block=3");
-    h.db.put(h.blocks, BlockKeys.key(4, 3), Arrays.copyOf(v, 10));
-    assertIoError(() -> reader.load(4, 3), "crc mismatch pid=4 block=3");
+    h.db.put(h.blocks, BlockKeys.key(4, 3), new byte[5000]); // longer than a record
+    assertIoError(() -> reader.load(4, 3), "corrupt block record pid=4 block=3");
+    h.db.put(h.blocks, BlockKeys.key(4, 3), new byte[] {7, 0, 0, 0, 0}); // no such slot
+    assertIoError(() -> reader.load(4, 3), "corrupt block record pid=4 block=3");
+    StoreTestData.flipDataBit(store, 4, 0, 0);
+    assertIoError(() -> reader.load(4, 0), "crc mismatch pid=4 block=0");
     // RMW of a partial block reads through load and keeps the rest
     write(4, 2, B + 10, new byte[] {1, 2, 3});
     byte[] expected = Arrays.copyOfRange(data, B, 2 * B);
@@ -154,10 +153,7 @@ class BlockPathTest {
     int victim = 200;
     while (Arrays.equals(Arrays.copyOfRange(model, victim * B, (victim + 1) * B), new byte[B])) victim++;
     final int bad = victim;
-    RocksHandles h = store.handles();
-    byte[] value = h.db.get(h.blocks, BlockKeys.key(5, victim));
-    value[0] ^= 1;
-    h.db.put(h.blocks, BlockKeys.key(5, victim), value);
+    StoreTestData.flipDataBit(store, 5, victim, 0);
     long before = store.crcErrors();
     assertIoError(() -> store.readPresentBlocks(5, 0, 512 * B, PooledByteBufAllocator.DEFAULT).data().release(),
         "crc mismatch pid=5 block=" + bad);
@@ -190,27 +186,155 @@ class BlockPathTest {
     assertThat(Arrays.copyOfRange(after, 9 * B, 10 * B)).isEqualTo(b9);
     RocksHandles h = store.handles();
     assertThat(h.db.get(h.blocks, BlockKeys.key(6, 1))).as("a zero block is not stored").isNull();
-    assertThat(BlockValueCodec.intact(h.db.get(h.blocks, BlockKeys.key(6, 9)))).isTrue();
+    byte[] rec = h.db.get(h.blocks, BlockKeys.key(6, 9));
+    assertThat(BlockRecord.decode(rec, rec.length).crc()).isEqualTo(BlockValueCodec.crc(b9));
   }
 
   @Test
-  void directPutsSealLikeTheArrayCodecAndZeroBlocksAreOnlyDeletedWhenTheyMayExist() throws Exception {
-    RocksHandles h = store.handles();
-    byte[] data = random(12, B);
-    ByteBuf src = PooledByteBufAllocator.DEFAULT.directBuffer().writeZero(5).writeBytes(data).writeZero(B);
-    try (WriteBatch batch = new WriteBatch()) {
-      BlockValueCodec.putBlock(batch, h.blocks, 8, 1, src, 5, false);
-      BlockValueCodec.putBlock(batch, h.blocks, 8, 2, src, 5 + B, false); // zeros, may not exist: nothing
-      assertThat(batch.count()).isEqualTo(1);
-      BlockValueCodec.putBlock(batch, h.blocks, 8, 3, src, 5 + B, true); // zeros that may exist: a delete
-      assertThat(batch.count()).isEqualTo(2);
-      h.db.write(h.asyncWrite, batch);
-    } finally {
-      src.release();
+  void anOverwriteGoesToTheOtherSlotSoAnUncommittedWriteNeverTouchesTheCommittedCopy() throws Exception {
+    byte[] v1 = random(12, 2 * B);
+    byte[] v2 = random(13, 2 * B);
+    write(8, 1, 0, v1);
+    int first = slotOf(8, 0);
+    write(8, 2, 0, v2);
+    assertThat(slotOf(8, 0)).isEqualTo(1 - first);
+    assertThat(slotOf(8, 1)).isEqualTo(1 - first);
+    // the previous version is still in its slot: a crash before the second commit would have left v1 intact
+    assertThat(fileBytes(8, first, 0, 2 * B)).isEqualTo(v1);
+    // a write that reached its data file but never committed (kill -9 in between) changes nothing readable
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(8, first).toFile(), "rw")) {
+      f.write(random(14, 2 * B));
     }
-    byte[] stored = h.db.get(h.blocks, BlockKeys.key(8, 1));
-    byte[] sealed = BlockValueCodec.seal(Arrays.copyOf(data, BlockValueCodec.VALUE_SIZE));
-    assertThat(stored).isEqualTo(sealed);
+    assertThat(read(8, 0, 2 * B)).isEqualTo(v2);
+    // a partial overwrite (read-modify-write) also goes to the free slot, and back
+    write(8, 3, 100, new byte[] {9});
+    assertThat(slotOf(8, 0)).isEqualTo(first);
+    byte[] expected = v2.clone();
+    expected[100] = 9;
+    assertThat(read(8, 0, 2 * B)).isEqualTo(expected);
+    // data and records survive a reopen
+    store.close();
+    store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
+    assertThat(read(8, 0, 2 * B)).isEqualTo(expected);
+  }
+
+  @Test
+  void twoWritesOfOneBlockInOneGroupCommitLandInOneSlotAndTheLaterWins() throws Exception {
+    byte[] v1 = random(15, B);
+    write(9, 1, 0, v1);
+    int before = slotOf(9, 0);
+    byte[] a = random(16, B);
+    ByteBuf first = Unpooled.wrappedBuffer(a);
+    ByteBuf second = Unpooled.wrappedBuffer(new byte[] {1, 2, 3});
+    ByteBuf third = Unpooled.wrappedBuffer(new byte[B]);
+    try {
+      store.applyAll(9, 1, List.of(
+          new ReplicaStore.Mutation(2, 1, 0, B, WriteKind.WRITE, first),
+          new ReplicaStore.Mutation(3, 1, 10, 3, WriteKind.WRITE, second),
+          new ReplicaStore.Mutation(4, 1, B, B, WriteKind.WRITE, third)), false);
+    } finally {
+      first.release();
+      second.release();
+      third.release();
+    }
+    byte[] expected = a.clone();
+    expected[10] = 1;
+    expected[11] = 2;
+    expected[12] = 3;
+    assertThat(read(9, 0, 2 * B)).isEqualTo(concat(expected, new byte[B]));
+    assertThat(slotOf(9, 0)).isEqualTo(1 - before);
+  }
+
+  @Test
+  void aFormatTwoStoreIsUpgradedWithItsDataMovedToExtentFiles() throws Exception {
+    RocksHandles h = store.handles();
+    byte[] d1 = random(17, B);
+    byte[] d2 = random(18, B);
+    h.db.put(h.blocks, BlockKeys.key(11, 0), legacyValue(d1));
+    h.db.put(h.blocks, BlockKeys.key(11, 5), legacyValue(d2));
+    h.db.put(h.blocks, BlockKeys.key(12, 3), new BlockRecord(0, BlockValueCodec.crc(d2)).encode()); // already moved
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(12, 0).toFile(), "rw")) {
+      f.seek(3L * B);
+      f.write(d2);
+    }
+    store.putReplicaMeta(new ReplicaMeta(11, 1, 2, ReplicaState.ACTIVE, 0));
+    store.putReplicaMeta(new ReplicaMeta(12, 1, 1, ReplicaState.ACTIVE, 0));
+    byte[] v2 = new byte[4];
+    BlockKeys.putInt(v2, 0, 2);
+    h.db.put(h.meta, "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8), v2);
+    store.close();
+
+    store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
+
+    assertThat(read(11, 0, 6 * B)).isEqualTo(concat(d1, new byte[4 * B], d2));
+    assertThat(read(12, 3L * B, B)).isEqualTo(d2);
+    RocksHandles after = store.handles();
+    assertThat(BlockKeys.getInt(after.db.get(after.meta,
+        "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0)).isEqualTo(3);
+    assertThat(after.db.get(after.blocks, BlockKeys.key(11, 5))).hasSize(BlockRecord.SIZE);
+  }
+
+  @Test
+  void aFormatTwoBlockWithABadCrcStopsTheUpgradeWithAClearError() throws Exception {
+    RocksHandles h = store.handles();
+    byte[] bad = legacyValue(random(19, B));
+    bad[7] ^= 1;
+    h.db.put(h.blocks, BlockKeys.key(13, 2), bad);
+    byte[] v2 = new byte[4];
+    BlockKeys.putInt(v2, 0, 2);
+    h.db.put(h.meta, "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8), v2);
+    store.close();
+    assertIoError(() -> RocksReplicaStore.open(dir, RocksStoreConfig.defaults()).close(),
+        "crc mismatch pid=13 block=2");
+    store = RocksReplicaStore.open(dir.resolve("other"), RocksStoreConfig.defaults()); // for @AfterEach
+  }
+
+  @Test
+  void readersOnOtherThreadsNeverSeeASlotBeingRewrittenAsCorruption() throws Exception {
+    int blocks = 8;
+    byte[][] versions = new byte[4][];
+    for (int v = 0; v < versions.length; v++) versions[v] = random(40 + v, blocks * B);
+    write(14, 1, 0, versions[0]);
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CompletableFuture<Integer> readsDone = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      int reads = 0;
+      while (!done.get() || reads < 100) {
+        byte[] got = read(14, 0, blocks * B);
+        for (int b = 0; b < blocks; b++) { // every block is one whole version (blocks may mix versions)
+          byte[] block = Arrays.copyOfRange(got, b * B, (b + 1) * B);
+          boolean known = false;
+          for (byte[] v : versions) known |= Arrays.equals(block, Arrays.copyOfRange(v, b * B, (b + 1) * B));
+          assertThat(known).as("block %d of read %d", b, reads).isTrue();
+        }
+        reads++;
+      }
+      return reads;
+    });
+    for (int gen = 2; gen < 3000 && !readsDone.isDone(); gen++) write(14, gen, 0, versions[gen % versions.length]);
+    done.set(true);
+    assertThat(readsDone.get(30, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(100);
+    assertThat(store.crcErrors()).isZero();
+  }
+
+  private static byte[] legacyValue(byte[] data) {
+    byte[] v = Arrays.copyOf(data, BlockValueCodec.LEGACY_VALUE_SIZE);
+    BlockKeys.putInt(v, B, BlockValueCodec.crc(data));
+    return v;
+  }
+
+  private int slotOf(long pid, int block) throws Exception {
+    RocksHandles h = store.handles();
+    byte[] v = h.db.get(h.blocks, BlockKeys.key(pid, block));
+    return BlockRecord.decode(v, v.length).slot();
+  }
+
+  private byte[] fileBytes(long pid, int slot, long offset, int length) throws Exception {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(pid, slot).toFile(), "r")) {
+      byte[] out = new byte[length];
+      f.seek(offset);
+      f.readFully(out);
+      return out;
+    }
   }
 
   private static byte[] concat(byte[]... parts) {

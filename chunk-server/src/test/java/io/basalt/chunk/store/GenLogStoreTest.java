@@ -243,7 +243,7 @@ class GenLogStoreTest {
     assertThat(store.changedSince(1, 2)).contains(List.of(r(5L * B, B)));
     byte[] version = store.handles().db.get(store.handles().meta,
         "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    assertThat(BlockKeys.getInt(version, 0)).isEqualTo(StoreFormat.FORMAT_VERSION).isEqualTo(2);
+    assertThat(BlockKeys.getInt(version, 0)).isEqualTo(StoreFormat.FORMAT_VERSION).isEqualTo(3);
   }
 
   @Test

@@ -261,9 +261,7 @@ class RocksReplicaStoreTest {
     byte[] data = random(31, 3 * BLOCK_SIZE);
     write(9, 1, 1, 0, data);
     RocksHandles h = store.handles();
-    byte[] value = h.db.get(h.blocks, BlockKeys.key(9, 1));
-    value[17] ^= 0x01; // data changed, CRC kept
-    h.db.put(h.blocks, BlockKeys.key(9, 1), value);
+    StoreTestData.flipDataBit(store, 9, 1, 17); // data changed, CRC kept
 
     assertThatIoError(() -> read(9, 0, data.length), "crc mismatch pid=9 block=1");
     assertThat(store.crcErrors()).isEqualTo(1);
@@ -271,8 +269,8 @@ class RocksReplicaStoreTest {
     assertThatIoError(() -> store.digest(9), "pid=9 block=1");
     assertThatIoError(() -> write(9, 1, 2, BLOCK_SIZE + 1, new byte[] {5}), "pid=9 block=1");
 
-    h.db.put(h.blocks, BlockKeys.key(9, 2), Arrays.copyOf(value, 100)); // truncated value
-    assertThatIoError(() -> read(9, 2 * BLOCK_SIZE, 10), "crc mismatch pid=9 block=2");
+    h.db.put(h.blocks, BlockKeys.key(9, 2), new byte[100]); // not a block record
+    assertThatIoError(() -> read(9, 2 * BLOCK_SIZE, 10), "corrupt block record pid=9 block=2");
     assertThat(store.crcErrors()).isEqualTo(4);
     assertThat(store.failure()).as("a bad block is not a failed store").isEmpty();
 

@@ -28,6 +28,24 @@ final class StoreTestData {
     };
   }
 
+  /**
+   * Flips one bit of the committed data of a block in its data file (the record and its CRC kept): what a bad disk
+   * sector or a stray write does.
+   */
+  static void flipDataBit(RocksReplicaStore store, long pid, int block, int offsetInBlock) throws Exception {
+    RocksHandles h = store.handles();
+    byte[] v = h.db.get(h.blocks, BlockKeys.key(pid, block));
+    BlockRecord rec = BlockRecord.decode(v, v.length);
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(pid, rec.slot()).toFile(),
+        "rw")) {
+      long pos = (long) block * BLOCK_SIZE + offsetInBlock;
+      f.seek(pos);
+      int b = f.read();
+      f.seek(pos);
+      f.write(b ^ 0x01);
+    }
+  }
+
   static byte[] random(long seed, int length) {
     byte[] b = new byte[length];
     new Random(seed).nextBytes(b);
