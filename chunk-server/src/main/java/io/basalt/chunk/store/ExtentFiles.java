@@ -31,8 +31,10 @@ final class ExtentFiles implements AutoCloseable {
 
   private final Path dir;
   private final ConcurrentHashMap<Long, FileChannel[]> open = new ConcurrentHashMap<>();
-  /** Pids written since their last sync. */
-  private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
+  /** Files written since their last sync: a FLUSH syncs only the slot files it must. */
+  private final Set<SlotFile> dirty = ConcurrentHashMap.newKeySet();
+
+  private record SlotFile(long pid, int slot) {}
 
   ExtentFiles(Path storeDir) throws IOException {
     this.dir = storeDir.resolve(DIR);
@@ -55,7 +57,7 @@ final class ExtentFiles implements AutoCloseable {
       FileChannel ch = channel(pid, slot, true);
       try {
         while (src.hasRemaining()) ch.write(src, pos + src.position() - start);
-        dirty.add(pid);
+        dirty.add(new SlotFile(pid, slot));
         return;
       } catch (ClosedChannelException e) {
         if (attempt > 0 || Thread.currentThread().isInterrupted()) throw e;
@@ -95,21 +97,31 @@ final class ExtentFiles implements AutoCloseable {
     }
   }
 
-  /** Syncs the data of one pid if it was written since its last sync. */
-  void sync(long pid) throws IOException {
-    if (!dirty.remove(pid)) return;
-    try {
-      force(pid);
-    } catch (IOException | RuntimeException e) {
-      dirty.add(pid);
-      throw e;
+  /** Syncs the slot files of one pid written since their last sync. */
+  synchronized void sync(long pid) throws IOException {
+    for (int slot = 0; slot < 2; slot++) syncFile(new SlotFile(pid, slot));
+  }
+
+  /** Syncs every file written since its last sync (before a WAL sync: FLUSH, FUA). */
+  synchronized void syncDirty() throws IOException {
+    for (SlotFile file : dirty) {
+      syncFile(file);
     }
   }
 
-  /** Syncs every pid written since its last sync (before a WAL sync: FLUSH, FUA). */
-  void syncDirty() throws IOException {
-    for (Long pid : dirty) {
-      sync(pid);
+  /**
+   * Syncs are serialised (this object's lock): a sync that finds a file clean must not return while another sync
+   * that took the same dirty mark is still forcing it (a FLUSH would then be acknowledged before a write it covers
+   * was on disk).
+   */
+  private void syncFile(SlotFile file) throws IOException {
+    if (!dirty.remove(file)) return;
+    try {
+      FileChannel ch = channel(file.pid(), file.slot(), false);
+      if (ch != null) ch.force(false);
+    } catch (IOException | RuntimeException e) {
+      dirty.add(file);
+      throw e;
     }
   }
 
@@ -121,7 +133,8 @@ final class ExtentFiles implements AutoCloseable {
         if (ch != null) ch.close();
       }
     }
-    dirty.remove(pid);
+    dirty.remove(new SlotFile(pid, 0));
+    dirty.remove(new SlotFile(pid, 1));
     Files.deleteIfExists(file(pid, 0));
     Files.deleteIfExists(file(pid, 1));
   }
@@ -155,13 +168,6 @@ final class ExtentFiles implements AutoCloseable {
       }
     }
     open.clear();
-  }
-
-  private void force(long pid) throws IOException {
-    for (int slot = 0; slot < 2; slot++) {
-      FileChannel ch = channel(pid, slot, false);
-      if (ch != null) ch.force(false);
-    }
   }
 
   /** The slot's channel; null when the file does not exist and {@code create} is false. */
