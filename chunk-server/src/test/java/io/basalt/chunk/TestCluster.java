@@ -1,9 +1,11 @@
 package io.basalt.chunk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.basalt.common.HostPort;
 import io.basalt.proto.ReplicaStatusResponse;
+import io.basalt.session.FollowerSession;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +35,17 @@ final class TestCluster implements AutoCloseable {
           .withThreads(2, 2).withIntervals(Duration.ofMillis(200), Duration.ofSeconds(30)));
       chunks[i] = new ChunkServer(cfg).start();
     }
+    for (ChunkServer chunk : chunks) {
+      awaitSession(chunk);
+    }
+  }
+
+  /**
+   * start() returns once the chunk is registered; its session opens with the first keepalive answer. Until then the
+   * owner path refuses leases (retryable NO_SESSION), which a test's direct write would take as a failure.
+   */
+  private static void awaitSession(ChunkServer chunk) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> chunk.sessionState() == FollowerSession.State.CONNECTED);
   }
 
   ChunkServer chunk(int i) {
@@ -61,6 +74,7 @@ final class TestCluster implements AutoCloseable {
   ChunkServer restart(int i) {
     ChunkConfig cfg = chunks[i].config().withListen(HostPort.parse(chunks[i].address()));
     chunks[i] = new ChunkServer(cfg).start();
+    awaitSession(chunks[i]);
     return chunks[i];
   }
 
