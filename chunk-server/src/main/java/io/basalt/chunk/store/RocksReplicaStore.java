@@ -1,5 +1,6 @@
 package io.basalt.chunk.store;
 
+import io.basalt.common.NamedThreads;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -8,13 +9,18 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
@@ -63,6 +69,8 @@ public final class RocksReplicaStore implements ReplicaStore {
   private static final ReplicaMeta ABSENT = new ReplicaMeta(Long.MAX_VALUE, 0, 0, ReplicaState.ACTIVE); // by identity
   /** Cleared WriteBatches for reuse: a group commit per write on the hot path would otherwise allocate natives. */
   private final ConcurrentLinkedQueue<WriteBatch> spareBatches = new ConcurrentLinkedQueue<>();
+  /** Forces the data files while the calling thread forces the WAL ({@link #syncWal}). */
+  private final ExecutorService dataSyncs = Executors.newSingleThreadExecutor(new NamedThreads("store-data-sync"));
 
   private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, ExtentFiles files, StoreGuard guard)
       throws IOException {
@@ -359,20 +367,38 @@ public final class RocksReplicaStore implements ReplicaStore {
   @Override
   public void syncWal() {
     guard.call("sync wal", 0, true, () -> {
-      try {
-        files.syncDirty(); // before the WAL: a synced record must never name unsynced data
-      } catch (IOException e) {
-        fail("data sync failed: " + e);
-        throw e;
-      }
+      // The data files and the WAL are forced at the same time, not one after the other: a FLUSH waits for the
+      // slower of the two instead of their sum, and the file system can put both in one journal commit. A host crash
+      // during the FLUSH can then leave a synced record naming unsynced data; only a block written since the last
+      // completed FLUSH can be in that state, and it fails its CRC (an IO error), as it can without this.
+      CompletableFuture<Void> data = CompletableFuture.runAsync(() -> {
+        try {
+          files.syncDirty();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }, dataSyncs);
       try {
         h.db.syncWal();
       } catch (RocksDBException e) {
         fail("wal sync failed: " + e.getMessage());
         throw e;
+      } finally {
+        awaitDataSync(data);
       }
       return null;
     });
+  }
+
+  private void awaitDataSync(CompletableFuture<Void> data) throws IOException {
+    try {
+      data.join();
+    } catch (CompletionException e) {
+      IOException io = e.getCause() instanceof UncheckedIOException u ? u.getCause()
+          : new IOException("data sync failed", e.getCause());
+      fail("data sync failed: " + io);
+      throw io;
+    }
   }
 
   /**
@@ -443,6 +469,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           log.warn("sync on close failed dir={} error={}", dir, e.toString());
         }
       }
+      dataSyncs.shutdown();
       files.close();
       for (WriteBatch b; (b = spareBatches.poll()) != null; ) b.close();
       try {

@@ -372,6 +372,18 @@ class RocksReplicaStoreTest {
   }
 
   @Test
+  void syncWalForcesEveryDataFileWrittenSinceTheLastSync() {
+    write(1, 1, 1, 0, random(62, BLOCK_SIZE));
+    write(2, 1, 1, 0, random(63, 2 * BLOCK_SIZE));
+    write(1, 1, 2, 0, random(64, BLOCK_SIZE)); // the other slot of pid 1
+    assertThat(store.files().dirtyFiles()).isEqualTo(3);
+    store.syncWal();
+    assertThat(store.files().dirtyFiles()).isZero();
+    store.syncWal(); // nothing to force but the WAL
+    assertThat(store.failure()).isEmpty();
+  }
+
+  @Test
   void closeIsIdempotentAndLaterCallsAreRefused() {
     write(1, 1, 1, 0, random(61, BLOCK_SIZE));
     store.syncWal();
