@@ -279,7 +279,10 @@ class RecoveryTest {
     c.meta.gc(PID);
     c.meta.gc(PID + 1);
 
-    await().atMost(Duration.ofSeconds(20)).until(() -> c.chunk(0).store().replica(PID).isEmpty());
+    // The counter moves after the delete: wait for it, then the delete is visible too.
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> c.chunk(0).registry().counter("basalt_chunk_replicas_gc").getCount() >= 1);
+    assertThat(c.chunk(0).store().replica(PID)).as("the STALE replica is gone").isEmpty();
     assertThat(c.chunk(0).registry().counter("basalt_chunk_replicas_gc").getCount()).isEqualTo(1);
     assertThat(c.chunk(0).store().replica(PID + 1)).as("an ACTIVE replica is kept").isPresent();
   }
