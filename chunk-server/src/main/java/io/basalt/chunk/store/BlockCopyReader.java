@@ -9,7 +9,7 @@ import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.function.LongSupplier;
+import java.util.concurrent.locks.Lock;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -22,38 +22,40 @@ import org.rocksdb.Slice;
  * read makes the range be read again (see {@link BlockReader}); no cache fill: a copy reads each block once.
  */
 final class BlockCopyReader {
-  private static final int RETRIES = 8;
 
   private final RocksHandles h;
   private final BlockReader reader;
   private final ExtentFiles files;
-  private final LongSupplier commits;
+  private final SlotFence fence;
 
-  BlockCopyReader(RocksHandles h, BlockReader reader, ExtentFiles files, LongSupplier commits) {
+  BlockCopyReader(RocksHandles h, BlockReader reader, ExtentFiles files, SlotFence fence) {
     this.h = h;
     this.reader = reader;
     this.files = files;
-    this.commits = commits;
+    this.fence = fence;
   }
 
   /** Blocks in [firstBlock, endBlock) of {@code pid}. */
   PresentBlocks read(long pid, long firstBlock, long endBlock, ByteBufAllocator alloc)
       throws RocksDBException, IOException {
     for (int attempt = 0; ; attempt++) {
-      long seen = commits.getAsLong();
-      Records recs = records(pid, firstBlock, endBlock);
-      ByteBuf out = alloc.directBuffer(Math.max(1, recs.n * DATA_SIZE));
+      Lock quiet = reader.lastAttempt(pid, attempt);
+      ByteBuf out = null;
       boolean ok = false;
       try {
+        long seen = fence.commits();
+        Records recs = records(pid, firstBlock, endBlock);
+        out = alloc.directBuffer(Math.max(1, recs.n * DATA_SIZE));
         int bad = readData(pid, recs, out);
         if (bad < 0) {
           ok = true;
           return new PresentBlocks(Arrays.copyOf(recs.index, recs.n), out);
         }
-        if (attempt < RETRIES && commits.getAsLong() != seen) continue;
+        if (quiet == null && fence.commits() != seen) continue;
         throw reader.crcMismatch(pid, bad);
       } finally {
-        if (!ok) out.release();
+        if (!ok && out != null) out.release();
+        if (quiet != null) quiet.unlock();
       }
     }
   }

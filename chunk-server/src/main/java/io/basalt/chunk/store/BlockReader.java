@@ -13,7 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
+import java.util.concurrent.locks.Lock;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -28,8 +28,8 @@ import org.rocksdb.Snapshot;
  *
  * <p>Readers on other threads than the pid's writer: a write fills the slot its block's record does not name and
  * then commits, so the slot a reader was sent to changes only if a second, newer write starts after that commit. A
- * mismatch seen while {@code commits} moved is therefore retried (a few times) instead of reported; one seen while
- * no commit happened is real corruption.
+ * mismatch seen while a commit happened is therefore retried instead of reported; one seen while no commit happened, or
+ * on the last attempt (which holds {@link SlotFence#quiet}), is real corruption.
  */
 final class BlockReader {
   /** A block without a record (reads as zeros) in the packed form of {@link #records}. */
@@ -44,13 +44,13 @@ final class BlockReader {
   private final RocksHandles h;
   private final ExtentFiles files;
   private final LongAdder crcErrors;
-  private final LongSupplier commits;
+  private final SlotFence fence;
 
-  BlockReader(RocksHandles h, ExtentFiles files, LongAdder crcErrors, LongSupplier commits) {
+  BlockReader(RocksHandles h, ExtentFiles files, LongAdder crcErrors, SlotFence fence) {
     this.h = h;
     this.files = files;
     this.crcErrors = crcErrors;
-    this.commits = commits;
+    this.fence = fence;
   }
 
   static int blockOf(long offset) {
@@ -137,7 +137,8 @@ final class BlockReader {
    */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc) throws RocksDBException, IOException {
     for (int attempt = 0; ; attempt++) {
-      long seen = commits.getAsLong();
+      Lock quiet = lastAttempt(pid, attempt);
+      long seen = fence.commits();
       ByteBuf out = alloc.directBuffer(Math.max(length, 1));
       boolean ok = false;
       try {
@@ -146,10 +147,11 @@ final class BlockReader {
           ok = true;
           return out;
         }
-        if (attempt < RETRIES && commits.getAsLong() != seen) continue; // a newer write reused the slot: again
+        if (quiet == null && fence.commits() != seen) continue; // a newer write reused the slot: again
         throw crcMismatch(pid, bad);
       } finally {
         if (!ok) out.release();
+        if (quiet != null) quiet.unlock();
       }
     }
   }
@@ -204,6 +206,14 @@ final class BlockReader {
     return -1;
   }
 
+  /** Null before the last attempt; on it, {@code pid}'s {@link SlotFence#quiet} lock, held (the caller unlocks it). */
+  Lock lastAttempt(long pid, int attempt) {
+    if (attempt < RETRIES) return null;
+    Lock quiet = fence.quiet(pid);
+    quiet.lock();
+    return quiet;
+  }
+
   /**
    * SHA-256 over (index BE4, data) of every stored block in index order, with epoch/gen from the same snapshot so a
    * concurrent apply cannot pair new blocks with an old generation (a block whose slot a later write reused
@@ -211,12 +221,17 @@ final class BlockReader {
    */
   ReplicaDigest digest(long pid) throws RocksDBException, IOException {
     for (int attempt = 0; ; attempt++) {
-      long seen = commits.getAsLong();
-      int[] bad = new int[1];
-      ReplicaDigest d = digestOnce(pid, bad);
-      if (d != null) return d;
-      if (attempt < RETRIES && commits.getAsLong() != seen) continue;
-      throw crcMismatch(pid, bad[0]);
+      Lock quiet = lastAttempt(pid, attempt);
+      try {
+        long seen = fence.commits();
+        int[] bad = new int[1];
+        ReplicaDigest d = digestOnce(pid, bad);
+        if (d != null) return d;
+        if (quiet == null && fence.commits() != seen) continue;
+        throw crcMismatch(pid, bad[0]);
+      } finally {
+        if (quiet != null) quiet.unlock();
+      }
     }
   }
 

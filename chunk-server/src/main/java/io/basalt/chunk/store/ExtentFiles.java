@@ -20,8 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * CRC32C pass and a copy.
  *
  * <p>Durability: a write lands in the page cache before its record is committed (so an acknowledged write survives
- * kill -9); a FLUSH forces the files written since their last sync ({@link #syncDirty()}) while it forces the WAL, a
- * synced write forces its own files ({@link #sync}) before its record is committed.
+ * kill -9); {@link #syncDirty()} runs before every WAL sync (FLUSH/FUA) so a synced record never names unsynced data.
  *
  * <p>Threads: any. Channels are opened once per file and shared (positional I/O needs no lock); a channel closed
  * under a caller (an interrupted thread closes a FileChannel for everyone) is reopened.

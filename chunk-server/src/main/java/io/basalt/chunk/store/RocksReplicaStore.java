@@ -1,6 +1,5 @@
 package io.basalt.chunk.store;
 
-import io.basalt.common.NamedThreads;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -9,18 +8,13 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
@@ -55,7 +49,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final ExtentFiles files;
   private final SlotMap slots;
   /** Commits that changed block records: lets readers on other threads tell a reused slot from corruption. */
-  private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+  private final SlotFence fence = new SlotFence();
   private final LongAdder crcErrors = new LongAdder();
   private final StoreGuard guard;
   private final Object identityLock = new Object();
@@ -69,8 +63,6 @@ public final class RocksReplicaStore implements ReplicaStore {
   private static final ReplicaMeta ABSENT = new ReplicaMeta(Long.MAX_VALUE, 0, 0, ReplicaState.ACTIVE); // by identity
   /** Cleared WriteBatches for reuse: a group commit per write on the hot path would otherwise allocate natives. */
   private final ConcurrentLinkedQueue<WriteBatch> spareBatches = new ConcurrentLinkedQueue<>();
-  /** Forces the data files while the calling thread forces the WAL ({@link #syncWal}). */
-  private final ExecutorService dataSyncs = Executors.newSingleThreadExecutor(new NamedThreads("store-data-sync"));
 
   private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, ExtentFiles files, StoreGuard guard)
       throws IOException {
@@ -80,10 +72,10 @@ public final class RocksReplicaStore implements ReplicaStore {
     this.files = files;
     this.slots = new SlotMap(h);
     this.guard = guard;
-    this.reader = new BlockReader(h, files, crcErrors, commits::get);
+    this.reader = new BlockReader(h, files, crcErrors, fence);
     this.writer = new BlockWriter(h, reader, files);
     this.genLog = new GenLog(h, cfg.genLogRetention());
-    this.copyReader = new BlockCopyReader(h, reader, files, commits::get);
+    this.copyReader = new BlockCopyReader(h, reader, files, fence);
     // Usable space alone shrinks as we fill the disk, so add what this store already holds.
     this.capacityBytes = cfg.capacityBytes() > 0
         ? cfg.capacityBytes() : Files.getFileStore(dir).getUsableSpace() + usedBytes();
@@ -367,38 +359,20 @@ public final class RocksReplicaStore implements ReplicaStore {
   @Override
   public void syncWal() {
     guard.call("sync wal", 0, true, () -> {
-      // The data files and the WAL are forced at the same time, not one after the other: a FLUSH waits for the
-      // slower of the two instead of their sum, and the file system can put both in one journal commit. A host crash
-      // during the FLUSH can then leave a synced record naming unsynced data; only a block written since the last
-      // completed FLUSH can be in that state, and it fails its CRC (an IO error), as it can without this.
-      CompletableFuture<Void> data = CompletableFuture.runAsync(() -> {
-        try {
-          files.syncDirty();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, dataSyncs);
+      try {
+        files.syncDirty(); // before the WAL: a synced record must never name unsynced data
+      } catch (IOException e) {
+        fail("data sync failed: " + e);
+        throw e;
+      }
       try {
         h.db.syncWal();
       } catch (RocksDBException e) {
         fail("wal sync failed: " + e.getMessage());
         throw e;
-      } finally {
-        awaitDataSync(data);
       }
       return null;
     });
-  }
-
-  private void awaitDataSync(CompletableFuture<Void> data) throws IOException {
-    try {
-      data.join();
-    } catch (CompletionException e) {
-      IOException io = e.getCause() instanceof UncheckedIOException u ? u.getCause()
-          : new IOException("data sync failed", e.getCause());
-      fail("data sync failed: " + io);
-      throw io;
-    }
   }
 
   /**
@@ -419,11 +393,17 @@ public final class RocksReplicaStore implements ReplicaStore {
         batch.deleteRange(h.blocks, BlockKeys.lowerBound(pid), BlockKeys.upperBound(pid));
         batch.delete(h.extents, BlockKeys.pidKey(pid));
         genLog.deleteAll(batch, pid);
-        write(batch, true, "delete replica", pid);
-        commits.incrementAndGet();
-        metas.put(pid, ABSENT);
-        slots.forget(pid);
-        files.delete(pid); // after the records: a crash in between leaves files no record names (harmless)
+        java.util.concurrent.locks.Lock writing = fence.writing(pid);
+        writing.lock();
+        try {
+          write(batch, true, "delete replica", pid);
+          fence.committed();
+          metas.put(pid, ABSENT);
+          slots.forget(pid);
+          files.delete(pid); // after the records: a crash in between leaves files no record names (harmless)
+        } finally {
+          writing.unlock();
+        }
       }
       return null;
     });
@@ -469,7 +449,6 @@ public final class RocksReplicaStore implements ReplicaStore {
           log.warn("sync on close failed dir={} error={}", dir, e.toString());
         }
       }
-      dataSyncs.shutdown();
       files.close();
       for (WriteBatch b; (b = spareBatches.poll()) != null; ) b.close();
       try {
@@ -522,16 +501,22 @@ public final class RocksReplicaStore implements ReplicaStore {
    */
   private void commit(StagedBlocks staged, WriteBatch batch, boolean sync, String op, long pid)
       throws RocksDBException, IOException {
+    java.util.concurrent.locks.Lock writing = fence.writing(pid);
+    writing.lock();
     try {
-      staged.writeData(files, pid);
-      if (sync) files.sync(pid);
-    } catch (IOException e) {
-      fail(op + " data write failed pid=" + pid + ": " + e);
-      throw e;
+      try {
+        staged.writeData(files, pid);
+        if (sync) files.sync(pid);
+      } catch (IOException e) {
+        fail(op + " data write failed pid=" + pid + ": " + e);
+        throw e;
+      }
+      write(batch, sync, op, pid);
+      fence.committed();
+      staged.committed();
+    } finally {
+      writing.unlock();
     }
-    write(batch, sync, op, pid);
-    commits.incrementAndGet();
-    staged.committed();
   }
 
   /** Test hook: the data files. */

@@ -99,7 +99,7 @@ class BlockPathTest {
     byte[] data = random(9, 2 * B);
     write(4, 1, 0, data);
     BlockReader reader = new BlockReader(store.handles(), store.files(), new java.util.concurrent.atomic.LongAdder(),
-        () -> 0);
+        new SlotFence());
     byte[] v = reader.load(4, 1);
     assertThat(v).isEqualTo(Arrays.copyOfRange(data, B, 2 * B));
     assertThat(reader.load(4, 2)).isNull();
