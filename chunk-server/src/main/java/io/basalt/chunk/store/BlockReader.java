@@ -39,6 +39,8 @@ final class BlockReader {
   /** Records looked up per iterator pass: 256 blocks (1 MiB), bounded memory. */
   private static final int RECORD_BATCH = 256;
   private static final int RETRIES = 8;
+  /** Bytes copied from the page cache in the time of one positional-read system call (see {@link #spanBeatsRuns}). */
+  static final int SYSCALL_EQUIVALENT_BYTES = 40 << 10;
   private static final ThreadLocal<ReadStaging> STAGING = ThreadLocal.withInitial(ReadStaging::new);
 
   private final RocksHandles h;
@@ -166,8 +168,18 @@ final class BlockReader {
       int n = Math.min(RECORD_BATCH, last - batchStart + 1);
       long[] recs = st.records;
       records(pid, batchStart, n, recs);
+      // Whole blocks of this batch: [wholeFrom, wholeTo); only the read's first and last block can be partial.
+      int wholeFrom = batchStart == first && offset % DATA_SIZE != 0 ? 1 : 0;
+      int wholeTo = batchStart + n - 1 == last && end % DATA_SIZE != 0 ? n - 1 : n;
+      boolean oneSpan = wholeTo - wholeFrom >= 2 && spanBeatsRuns(recs, wholeFrom, wholeTo);
       int i = 0;
       while (i < n) {
+        if (oneSpan && i == wholeFrom) {
+          int bad = readMajoritySpan(pid, batchStart, recs, wholeFrom, wholeTo, out);
+          if (bad >= 0) return bad;
+          i = wholeTo;
+          continue;
+        }
         int index = batchStart + i;
         long blockStart = (long) index * DATA_SIZE;
         int from = (int) (Math.max(offset, blockStart) - blockStart);
@@ -204,6 +216,84 @@ final class BlockReader {
       }
     }
     return -1;
+  }
+
+  /**
+   * Whether one read of the majority slot's whole span beats one read per run for recs[from, to): it saves a system
+   * call per extra majority run and costs copying the span's other blocks for nothing. Measured here: a 4 KiB pread
+   * costs 1.8 us, about as much as copying {@link #SYSCALL_EQUIVALENT_BYTES} from the page cache (1 MiB in 45 us).
+   */
+  static boolean spanBeatsRuns(long[] recs, int from, int to) {
+    int[] runs = new int[2];
+    int[] lo = {-1, -1};
+    int[] hi = {-1, -1};
+    int[] blocks = new int[2];
+    for (int k = from; k < to; k++) {
+      long rec = recs[k];
+      if (rec == ABSENT) continue;
+      int slot = slotOf(rec);
+      if (k == from || recs[k - 1] == ABSENT || slotOf(recs[k - 1]) != slot) runs[slot]++;
+      if (lo[slot] < 0) lo[slot] = k;
+      hi[slot] = k;
+      blocks[slot]++;
+    }
+    int major = blocks[1] > blocks[0] ? 1 : 0;
+    if (runs[major] < 2) return false;
+    long wasted = (long) (hi[major] - lo[major] + 1 - blocks[major]) * DATA_SIZE;
+    return (long) (runs[major] - 1) * SYSCALL_EQUIVALENT_BYTES > wasted;
+  }
+
+  /**
+   * Whole blocks recs[from, to) of a batch whose slots alternate (random small writes split every later large read of
+   * the range into dozens of runs): one read of the majority slot's span straight into the reply, then one read per
+   * run of the other slot over the blocks it names, and zeros over absent ones. -1, or the index of a block whose CRC
+   * did not match.
+   */
+  private int readMajoritySpan(long pid, int batchStart, long[] recs, int from, int to, ByteBuf out)
+      throws IOException {
+    int bytes = (to - from) * DATA_SIZE;
+    out.ensureWritable(bytes);
+    int wi = out.writerIndex();
+    ByteBuffer dst = out.nioBuffer(wi, bytes);
+    int[] count = new int[2];
+    for (int k = from; k < to; k++) {
+      if (recs[k] != ABSENT) count[slotOf(recs[k])]++;
+    }
+    int major = count[1] > count[0] ? 1 : 0;
+    int lo = -1;
+    int hi = -1;
+    for (int k = from; k < to; k++) {
+      if (recs[k] != ABSENT && slotOf(recs[k]) == major) {
+        if (lo < 0) lo = k;
+        hi = k;
+      }
+    }
+    files.read(pid, major, batchStart + lo, span(dst, lo - from, hi - from + 1));
+    int k = from;
+    while (k < to) {
+      long rec = recs[k];
+      if (rec == ABSENT) {
+        out.setZero(wi + (k - from) * DATA_SIZE, DATA_SIZE);
+        k++;
+        continue;
+      }
+      int slot = slotOf(rec);
+      int j = k + 1;
+      while (j < to && recs[j] != ABSENT && slotOf(recs[j]) == slot) j++;
+      if (slot != major) files.read(pid, slot, batchStart + k, span(dst, k - from, j - from));
+      k = j;
+    }
+    for (k = from; k < to; k++) {
+      long rec = recs[k];
+      if (rec != ABSENT && BlockValueCodec.crc(dst, (k - from) * DATA_SIZE) != crcOf(rec)) return batchStart + k;
+    }
+    out.writerIndex(wi + bytes);
+    return -1;
+  }
+
+  /** Blocks [from, to) of {@code dst} (block-relative) as a buffer to read into. */
+  private static ByteBuffer span(ByteBuffer dst, int from, int to) {
+    return dst.duplicate().limit(to * DATA_SIZE).position(from * DATA_SIZE);
   }
 
   /** Null before the last attempt; on it, {@code pid}'s {@link SlotFence#quiet} lock, held (the caller unlocks it). */

@@ -95,6 +95,66 @@ class BlockPathTest {
   }
 
   @Test
+  void aReadOverBlocksInAlternatingSlotsReadsTheMajoritySpanWholeAndMatchesTheModel() throws Exception {
+    int blocks = 600; // > 2 batches of 256
+    byte[] model = random(21, blocks * B);
+    write(11, 1, 0, model);
+    long gen = 2;
+    for (int i = 1; i < blocks; i += 2) { // every odd block to the other slot: one run per block
+      byte[] d = random(2000 + i, B);
+      System.arraycopy(d, 0, model, i * B, B);
+      write(11, gen++, (long) i * B, d);
+    }
+    for (int i = 10; i < blocks; i += 37) { // holes (a zero block is deleted) among them
+      Arrays.fill(model, i * B, (i + 1) * B, (byte) 0);
+      write(11, gen++, (long) i * B, new byte[B]);
+    }
+    BlockReader reader = new BlockReader(store.handles(), store.files(), new java.util.concurrent.atomic.LongAdder(),
+        new SlotFence());
+    long[] recs = new long[256];
+    reader.records(11, 256, 256, recs);
+    assertThat(BlockReader.spanBeatsRuns(recs, 0, 256)).as("the batch is read as one span").isTrue();
+
+    int[][] ranges = {{0, blocks * B}, {17, 300 * B + 5}, {255 * B, 3 * B}, {B * 3 + 9, 200 * B}, {4 * B, 6 * B}};
+    for (ByteBufAllocator alloc : ALLOCATORS) {
+      for (int[] r : ranges) {
+        ByteBuf got = store.read(11, r[0], r[1], alloc);
+        try {
+          assertThat(ByteBufUtil.getBytes(got)).as("range %s", Arrays.toString(r))
+              .isEqualTo(Arrays.copyOfRange(model, r[0], r[0] + r[1]));
+        } finally {
+          got.release();
+        }
+      }
+    }
+    // a bad block in either slot's span is found and named
+    assertThat(slotOf(11, 301)).isNotEqualTo(slotOf(11, 302));
+    StoreTestData.flipDataBit(store, 11, 301, 77);
+    assertIoError(() -> release(store.read(11, 256L * B, 256 * B, PooledByteBufAllocator.DEFAULT)),
+        "crc mismatch pid=11 block=301");
+    StoreTestData.flipDataBit(store, 11, 301, 77);
+    StoreTestData.flipDataBit(store, 11, 302, 5);
+    assertIoError(() -> release(store.read(11, 256L * B, 256 * B, PooledByteBufAllocator.DEFAULT)),
+        "crc mismatch pid=11 block=302");
+  }
+
+  @Test
+  void oneSpanIsChosenOnlyWhenTheSavedCallsOutweighTheBytesCopiedForNothing() {
+    long s0 = 0L;
+    long s1 = 1L << 32;
+    long a = BlockReader.ABSENT;
+    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s0, s0, s0}, 0, 4)).as("one run").isFalse();
+    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s0, s1, s1}, 0, 4)).as("one run per slot").isFalse();
+    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s1, s0, s1, s0}, 0, 5)).isTrue();
+    assertThat(BlockReader.spanBeatsRuns(new long[] {s1, s0, s1, a, s1}, 0, 5)).as("slot 1 is the majority").isTrue();
+    long[] farApart = new long[256];
+    java.util.Arrays.fill(farApart, a);
+    farApart[0] = s0;
+    farApart[255] = s0;
+    assertThat(BlockReader.spanBeatsRuns(farApart, 0, 256)).as("a MiB copied to save one call").isFalse();
+  }
+
+  @Test
   void loadReturnsTheVerifiedValueOrNullAndRefusesBadOnes() throws Exception {
     byte[] data = random(9, 2 * B);
     write(4, 1, 0, data);
