@@ -146,17 +146,19 @@ public final class ChunkServer implements AutoCloseable {
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering,
         ordered);
+    ClientActivity activity = new ClientActivity();
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
-        metrics, local, RECOVERY_THREADS, Deadlines.DATA);
+        metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare());
     // Closed before the ordered executor: its tasks wait on pid threads.
     started.push(recoveries);
     session.attach(recoveries);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry).workers(loops);
-    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics).register(b);
-    new ReplicaService(ordered, io, applier, store).register(b);
+    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity)
+        .register(b);
+    new ReplicaService(ordered, io, applier, store, activity).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
-    new RecoveryService(ordered, io, new CopySource(owners), store).register(b);
+    new RecoveryService(ordered, io, new CopySource(owners), store, activity).register(b);
     new AdminService(io, store, local).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();

@@ -61,6 +61,11 @@ public final class ChunkServerMain implements Callable<Integer> {
           + " redundant again, deleted (${DEFAULT-VALUE}; one report is sent at start-up)")
   String reportInterval;
 
+  @Option(names = "--recovery-busy-share", defaultValue = "0.1",
+      description = "share (0, 1] of the recovery throttle that copies into this chunk use while it serves client"
+          + " I/O; recovery yields to clients (${DEFAULT-VALUE})")
+  double recoveryBusyShare;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -83,6 +88,7 @@ public final class ChunkServerMain implements Callable<Integer> {
           .withSyncEveryWrite(syncEveryWrite).withTestMode(testMode)
           .withReplicateTimeout(Units.parseDuration(replicaWriteTimeout))
           .withReportInterval(Units.parseDuration(reportInterval))
+          .withRecoveryBusyShare(recoveryBusyShare)
           .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

@@ -24,7 +24,8 @@ class ChunkServerMainTest {
   void parsesOptions() {
     ChunkServerMain main = new ChunkServerMain();
     new CommandLine(main).parseArgs("--zk", "zk1:2181", "--cluster", "c1", "--dir", dir.toString(),
-        "--listen", "0.0.0.0:7100", "--zone", "z2", "--metrics-port", "9100", "--sync-every-write", "--test-mode");
+        "--listen", "0.0.0.0:7100", "--zone", "z2", "--metrics-port", "9100", "--sync-every-write", "--test-mode",
+        "--recovery-busy-share", "0.5");
     ChunkConfig cfg = main.config();
 
     assertThat(cfg.zk()).isEqualTo("zk1:2181");
@@ -35,6 +36,7 @@ class ChunkServerMainTest {
     assertThat(cfg.metricsPort()).isEqualTo(9100);
     assertThat(cfg.syncEveryWrite()).isTrue();
     assertThat(cfg.testMode()).isTrue();
+    assertThat(cfg.recoveryBusyShare()).isEqualTo(0.5);
   }
 
   @Test
@@ -47,6 +49,14 @@ class ChunkServerMainTest {
     assertThat(cfg.zone()).isEqualTo("default");
     assertThat(cfg.metricsPort()).isZero();
     assertThat(cfg.syncEveryWrite()).isFalse();
+    assertThat(cfg.recoveryBusyShare()).isEqualTo(ChunkConfig.DEFAULT_RECOVERY_BUSY_SHARE);
+
+    for (String bad : new String[] {"0", "1.5", "-0.1"}) {
+      ChunkServerMain share = new ChunkServerMain();
+      new CommandLine(share).parseArgs("--meta", "h:1", "--dir", dir.toString(), "--recovery-busy-share", bad);
+      assertThatThrownBy(share::config).isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageContaining("recoveryBusyShare must be in (0, 1]");
+    }
 
     ChunkServerMain both = new ChunkServerMain();
     new CommandLine(both).parseArgs("--meta", "h:1", "--zk", "h:2", "--dir", dir.toString());

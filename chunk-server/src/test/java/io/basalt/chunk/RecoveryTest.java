@@ -267,6 +267,40 @@ class RecoveryTest {
   }
 
   /** gc_pids deletes a STALE replica, and only a STALE one. */
+  /** FetchBlocks tells the target whether the source serves client I/O, so the copy yields to clients there too. */
+  @Test
+  void fetchBlocksSaysWhetherTheSourceIsServingClients() throws Exception {
+    c = new TestCluster(dir, 3);
+    c.meta.listRecoveryTasks(false);
+    c.meta.createExtent(PID, c.cids().subList(0, 2), MIB);
+    c.meta.createExtent(PID + 1, c.cids().subList(0, 2), MIB);
+    c.client.write(c.address(1), PID, 0, random(1, B), false).join();
+    int target = c.chunk(2).cid();
+    long recoveryEpoch = c.meta.setRecovering(PID, target);
+
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread writer = new Thread(() -> {
+      while (writing.get()) c.client.write(c.address(1), PID + 1, 0, random(2, B), false).join();
+    }, "client-writer");
+    writer.start();
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> sourceBusy(target, recoveryEpoch));
+    } finally {
+      writing.set(false);
+      writer.join();
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> !sourceBusy(target, recoveryEpoch));
+  }
+
+  private boolean sourceBusy(int target, long recoveryEpoch) {
+    io.basalt.rpc.Frame f = fetch(1, target, recoveryEpoch, 0, B).join();
+    try {
+      return f.header().getFetchBlocksResponse().getSourceBusy();
+    } finally {
+      f.release();
+    }
+  }
+
   @Test
   void gcPidsDeleteStaleReplicas() {
     c = new TestCluster(dir, 1, cfg -> cfg.withIntervals(Duration.ofMillis(200), Duration.ofMillis(200)));

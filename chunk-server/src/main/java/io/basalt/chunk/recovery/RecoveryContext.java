@@ -1,6 +1,5 @@
 package io.basalt.chunk.recovery;
 
-import com.google.common.util.concurrent.RateLimiter;
 import io.basalt.chunk.ChunkMetrics;
 import io.basalt.chunk.LocalChunk;
 import io.basalt.chunk.MetaExtents;
@@ -13,7 +12,7 @@ import java.time.Duration;
 
 /**
  * What every {@link RecoveryTask} of one chunk shares: meta, peer clients, the pid threads, the RECOVERING replica
- * table, the store, the chunk's copy rate limiter (bytes/s of incoming copy, over all its tasks), failpoints,
+ * table, the store, the chunk's copy throttle (bytes/s of incoming copy, over all its tasks, lower while clients are served), failpoints,
  * metrics, and the copy settings.
  *
  * @param batchBytes FetchBlocks max_bytes per batch (block-aligned)
@@ -21,5 +20,5 @@ import java.time.Duration;
  * @param maxBackoff cap of the retry backoff after failed batches
  */
 record RecoveryContext(MetaExtents meta, RpcClientFactory rpc, OrderedExecutor ordered, RecoveringReplicas replicas,
-    ReplicaStore store, RateLimiter limiter, Failpoints failpoints, ChunkMetrics metrics, LocalChunk local,
+    ReplicaStore store, CopyThrottle throttle, Failpoints failpoints, ChunkMetrics metrics, LocalChunk local,
     int batchBytes, Duration callTimeout, Duration maxBackoff) {}

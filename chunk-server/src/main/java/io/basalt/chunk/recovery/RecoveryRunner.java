@@ -50,7 +50,7 @@ public final class RecoveryRunner implements AutoCloseable {
   RecoveryRunner(RecoveryContext ctx, int threads) {
     this.ctx = ctx;
     this.pool = Executors.newFixedThreadPool(threads, new NamedThreads("chunk-recovery"));
-    this.bytesPerSec = (long) ctx.limiter().getRate();
+    this.bytesPerSec = ctx.throttle().bytesPerSec();
     ctx.metrics().recoveryActive(this::active);
   }
 
@@ -58,10 +58,11 @@ public final class RecoveryRunner implements AutoCloseable {
   public static RecoveryRunner create(io.basalt.chunk.MetaExtents meta, io.basalt.rpc.RpcClientFactory rpc,
       io.basalt.common.OrderedExecutor ordered, io.basalt.chunk.replica.RecoveringReplicas replicas,
       io.basalt.chunk.store.ReplicaStore store, io.basalt.common.Failpoints failpoints, ChunkMetrics metrics,
-      io.basalt.chunk.LocalChunk local, int threads, java.time.Duration callTimeout) {
+      io.basalt.chunk.LocalChunk local, int threads, java.time.Duration callTimeout,
+      io.basalt.chunk.ClientActivity activity, double busyShare) {
     RecoveryContext ctx = new RecoveryContext(meta, rpc, ordered, replicas, store,
-        RateLimiter.create(DEFAULT_BYTES_PER_SEC), failpoints, metrics, local, 1 << 20, callTimeout,
-        java.time.Duration.ofSeconds(1));
+        new CopyThrottle(RateLimiter.create(DEFAULT_BYTES_PER_SEC), activity, busyShare), failpoints, metrics, local,
+        1 << 20, callTimeout, java.time.Duration.ofSeconds(1));
     return new RecoveryRunner(ctx, threads);
   }
 
@@ -72,7 +73,7 @@ public final class RecoveryRunner implements AutoCloseable {
       log.info("recovery throttle set cid={} bytesPerSec={} previous={}", ctx.local().cidOrZero(),
           throttle.getBytesPerSec(), bytesPerSec);
       bytesPerSec = throttle.getBytesPerSec();
-      ctx.limiter().setRate(bytesPerSec);
+      ctx.throttle().setBytesPerSec(bytesPerSec);
     }
     Set<Key> wanted = new HashSet<>();
     for (io.basalt.proto.RecoveryTask t : listed) {

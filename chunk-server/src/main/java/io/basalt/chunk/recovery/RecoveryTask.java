@@ -232,7 +232,7 @@ final class RecoveryTask implements Runnable {
             + blocks.length + " bytes=" + bytes + " nextOffset=" + r.getNextOffset() + " cursor=" + cursor, true);
       }
       if (!r.getDone() && r.getNextOffset() < extentSize) prefetch(src, r.getNextOffset());
-      if (bytes > 0) ctx.limiter().acquire(bytes);
+      if (bytes > 0) ctx.throttle().acquire(bytes, r.getSourceBusy());
       ctx.failpoints().inject("chunk.recovery.copy-batch");
       checkCancelled();
       // The pid task holds its own reference: if waiting for it times out, the frame is released under it here.

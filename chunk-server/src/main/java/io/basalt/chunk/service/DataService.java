@@ -1,6 +1,7 @@
 package io.basalt.chunk.service;
 
 import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.ClientActivity;
 import io.basalt.chunk.owner.ExtentOwner;
 import io.basalt.chunk.owner.FlushOp;
 import io.basalt.chunk.owner.OwnerReads;
@@ -39,9 +40,11 @@ public final class DataService {
   private final FlushOp flush;
   private final ReplicaStore store;
   private final ChunkMetrics metrics;
+  private final ClientActivity activity;
 
   public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, OwnerReads reads, FlushOp flush,
-      ReplicaStore store, ChunkMetrics metrics) {
+      ReplicaStore store, ChunkMetrics metrics, ClientActivity activity) {
+    this.activity = activity;
     this.ordered = ordered;
     this.io = io;
     this.owner = owner;
@@ -60,6 +63,7 @@ public final class DataService {
   private CompletableFuture<Reply> write(Frame f) {
     WriteRequest req = f.header().getWrite();
     RequestChecks.write(req, f.data(), FrameLimits.DEFAULT);
+    activity.mark();
     long start = System.nanoTime();
     ByteBuf data = f.data();
     long budgetMs = f.header().getDeadlineMs();
@@ -73,6 +77,7 @@ public final class DataService {
   private CompletableFuture<Reply> read(Frame f) {
     ReadRequest req = f.header().getRead();
     RequestChecks.read(req, FrameLimits.DEFAULT);
+    activity.mark();
     long pid = req.getPid();
     long start = System.nanoTime();
     CompletableFuture<Reply> reply;

@@ -1,5 +1,6 @@
 package io.basalt.chunk.service;
 
+import io.basalt.chunk.ClientActivity;
 import io.basalt.chunk.owner.CopySource;
 import io.basalt.chunk.store.PresentBlocks;
 import io.basalt.chunk.store.ReplicaStore;
@@ -31,8 +32,11 @@ public final class RecoveryService {
   private final Executor io;
   private final CopySource source;
   private final ReplicaStore store;
+  private final ClientActivity activity;
 
-  public RecoveryService(OrderedExecutor ordered, Executor io, CopySource source, ReplicaStore store) {
+  public RecoveryService(OrderedExecutor ordered, Executor io, CopySource source, ReplicaStore store,
+      ClientActivity activity) {
+    this.activity = activity;
     this.ordered = ordered;
     this.io = io;
     this.source = source;
@@ -62,7 +66,7 @@ public final class RecoveryService {
     PresentBlocks pb = store.readPresentBlocks(plan.pid(), r.getOffset(), (int) (readEnd - r.getOffset()),
         PooledByteBufAllocator.DEFAULT);
     FetchBlocksResponse.Builder out = FetchBlocksResponse.newBuilder().setEpoch(plan.epoch())
-        .setOwnerCid(plan.ownerCid()).setNextOffset(end).setDone(end == size);
+        .setOwnerCid(plan.ownerCid()).setNextOffset(end).setDone(end == size).setSourceBusy(activity.busy());
     for (long b : pb.blocks()) out.addBlocks(b);
     return Reply.of(Envelope.newBuilder().setFetchBlocksResponse(out), pb.data());
   }

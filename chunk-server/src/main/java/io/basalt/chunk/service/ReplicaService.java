@@ -1,5 +1,6 @@
 package io.basalt.chunk.service;
 
+import io.basalt.chunk.ClientActivity;
 import io.basalt.chunk.replica.ReplicaApplier;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
@@ -29,8 +30,11 @@ public final class ReplicaService {
   private final Executor io;
   private final ReplicaApplier applier;
   private final ReplicaStore store;
+  private final ClientActivity activity;
 
-  public ReplicaService(OrderedExecutor ordered, Executor io, ReplicaApplier applier, ReplicaStore store) {
+  public ReplicaService(OrderedExecutor ordered, Executor io, ReplicaApplier applier, ReplicaStore store,
+      ClientActivity activity) {
+    this.activity = activity;
     this.ordered = ordered;
     this.io = io;
     this.applier = applier;
@@ -75,6 +79,7 @@ public final class ReplicaService {
    * sync runs on the io pool before the reply, so the loop never waits for the disk.
    */
   private CompletableFuture<Reply> apply(List<ReplicateRequest> entries, ByteBuf data) {
+    activity.mark();
     ReplicateRequest first = entries.get(0);
     long pid = first.getPid();
     boolean sync = false;

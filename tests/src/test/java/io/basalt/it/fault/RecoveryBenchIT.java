@@ -30,11 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Recovery benchmark for the closing note (issue 5): write {@code basalt.bench.recovery.gib} GiB (default 2) of
  * random data, kill -9 a chunk that holds replicas, and measure the time from the kill to full redundancy and the
- * copy rate, with a QD1 writer measuring its longest pause meanwhile. Off by default (minutes of disk traffic):
+ * copy rate, with a QD1 writer measuring its longest pause meanwhile. Before the kill and while the copy runs it
+ * measures 4k QD16 random writes and reads through the client ({@code -Dbasalt.bench.recovery.load=false} skips
+ * them, for the copy rate alone). Off by default (minutes of disk traffic):
  * {@code mvn -pl tests verify -Dtest=RecoveryBenchIT -Dbasalt.bench.recovery=true}.
  */
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
 class RecoveryBenchIT {
+  /** Each client load phase: short enough that both fit in the copy of the default 2 GiB. */
+  private static final Duration LOAD_TIME = Duration.ofSeconds(4);
+
   @TempDir
   Path dir;
 
@@ -52,6 +57,17 @@ class RecoveryBenchIT {
       fill(volume, size);
       double fillSecs = (System.nanoTime() - fillStart) / 1e9;
       System.out.printf("bench: filled %d MiB in %.1f s (%.0f MiB/s)%n", size / MiB, fillSecs, size / MiB / fillSecs);
+
+      // client I/O while healthy: J1 (4k random writes, QD16) and J2 (4k random reads, QD16) shapes
+      boolean load = Boolean.parseBoolean(System.getProperty("basalt.bench.recovery.load", "true"));
+      if (load) { // warm-up, discarded: JIT, and the fill's memtable flushes and write-back settle
+        ClosedLoopLoad.run(volume, size, true, 16, LOAD_TIME);
+        ClosedLoopLoad.run(volume, size, false, 16, LOAD_TIME);
+      }
+      double healthyWrites = load ? ClosedLoopLoad.run(volume, size, true, 16, LOAD_TIME) : 0;
+      double healthyReads = load ? ClosedLoopLoad.run(volume, size, false, 16, LOAD_TIME) : 0;
+      if (load) System.out.printf("bench: healthy client 4k QD16: %.0f write IOPS, %.0f read IOPS%n", healthyWrites,
+          healthyReads);
 
       // a QD1 writer on a second small volume measures the I/O pause during recovery
       VolumeInfo probeInfo = cluster.createVolume("vol", 4 * MiB, MiB, 3);
@@ -71,6 +87,15 @@ class RecoveryBenchIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
             .until(() -> RecoveryCluster.gone(cluster, "bench", victimCid));
         long removedAt = System.nanoTime();
+        // the same client loads while the copy runs (issue 10 point 8: at least 80 % of the healthy figures)
+        double copyWrites = load ? ClosedLoopLoad.run(volume, size, true, 16, LOAD_TIME) : 0;
+        boolean stillCopyingAfterWrites = !cluster.fullyRedundant("bench", 3);
+        double copyReads = load ? ClosedLoopLoad.run(volume, size, false, 16, LOAD_TIME) : 0;
+        boolean stillCopyingAfterReads = !cluster.fullyRedundant("bench", 3);
+        if (load) System.out.printf("bench: during the copy client 4k QD16: %.0f write IOPS (%.0f %% of healthy, copy still"
+            + " running after: %s), %.0f read IOPS (%.0f %%, copy still running after: %s)%n", copyWrites,
+            100 * copyWrites / healthyWrites, stillCopyingAfterWrites, copyReads, 100 * copyReads / healthyReads,
+            stillCopyingAfterReads);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "bench", 3, killedAt, Duration.ofMinutes(25));
         StressResult r = s.stop();
         double secs = toRedundancy.toNanos() / 1e9;
