@@ -49,7 +49,7 @@ class RecoveryBenchIT {
     long gib = Long.getLong("basalt.bench.recovery.gib", 2);
     long extent = 64 * MiB;
     long size = gib << 30;
-    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).jvmArgs("-Xmx1g").start();
+    try (ProcessCluster cluster = RecoveryCluster.withDefaultYield(dir, 4).jvmArgs("-Xmx1g").start();
         ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("bench", size, extent, 3);
       Volume volume = volumes.open("bench");

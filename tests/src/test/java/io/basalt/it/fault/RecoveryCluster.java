@@ -43,7 +43,21 @@ final class RecoveryCluster {
     return builder(dir, chunks, KEEPALIVE, TIMEOUT);
   }
 
+  /**
+   * The fault cases set their copy rates with the throttle alone (a copy of a few MiB at 1 MiB/s must outlast a
+   * fault), so their chunks copy at the full throttle under client load: {@code --recovery-busy-share 1}. The yield
+   * to clients is measured by RecoveryBenchIT ({@link #withDefaultYield}) and its wiring tested in RecoveryTest.
+   */
   static ProcessClusterBuilder builder(Path dir, int chunks, Duration keepalive, Duration timeout) {
+    return base(dir, chunks, keepalive, timeout).args(NodeRole.CHUNK, "--recovery-busy-share", "1");
+  }
+
+  /** As {@link #builder(Path, int)} with the chunks' default recovery busy share (copies yield to client I/O). */
+  static ProcessClusterBuilder withDefaultYield(Path dir, int chunks) {
+    return base(dir, chunks, KEEPALIVE, TIMEOUT);
+  }
+
+  private static ProcessClusterBuilder base(Path dir, int chunks, Duration keepalive, Duration timeout) {
     return ProcessCluster.builder(dir).chunks(chunks).nbd(false).sessions(keepalive, timeout)
         .args(NodeRole.CHUNK, "--replica-write-timeout", REPLICA_TIMEOUT.toMillis() + "ms", "--report-interval", "1s");
   }
