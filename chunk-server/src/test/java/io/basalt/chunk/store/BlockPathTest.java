@@ -63,17 +63,7 @@ class BlockPathTest {
     }
     int[][] ranges = {{0, blocks * B}, {17, 300 * B + 5}, {255 * B, 2 * B}, {256 * B - 1, 2}, {511 * B + 7, 190 * B},
         {B * 600, 1}, {3, B - 6}};
-    for (ByteBufAllocator alloc : ALLOCATORS) {
-      for (int[] r : ranges) {
-        ByteBuf got = store.read(1, r[0], r[1], alloc);
-        try {
-          assertThat(ByteBufUtil.getBytes(got)).as("range %s", Arrays.toString(r))
-              .isEqualTo(Arrays.copyOfRange(model, r[0], r[0] + r[1]));
-        } finally {
-          got.release();
-        }
-      }
-    }
+    assertRangesRead(1, model, ranges);
   }
 
   @Test
@@ -116,17 +106,7 @@ class BlockPathTest {
     assertThat(BlockReader.spanBeatsRuns(recs, 0, 256)).as("the batch is read as one span").isTrue();
 
     int[][] ranges = {{0, blocks * B}, {17, 300 * B + 5}, {255 * B, 3 * B}, {B * 3 + 9, 200 * B}, {4 * B, 6 * B}};
-    for (ByteBufAllocator alloc : ALLOCATORS) {
-      for (int[] r : ranges) {
-        ByteBuf got = store.read(11, r[0], r[1], alloc);
-        try {
-          assertThat(ByteBufUtil.getBytes(got)).as("range %s", Arrays.toString(r))
-              .isEqualTo(Arrays.copyOfRange(model, r[0], r[0] + r[1]));
-        } finally {
-          got.release();
-        }
-      }
-    }
+    assertRangesRead(11, model, ranges);
     // a bad block in either slot's span is found and named
     assertThat(slotOf(11, 301)).isNotEqualTo(slotOf(11, 302));
     StoreTestData.flipDataBit(store, 11, 301, 77);
@@ -407,6 +387,21 @@ class BlockPathTest {
       at += p.length;
     }
     return out;
+  }
+
+  /** Each {offset, length} of {@code ranges} of pid reads back as in {@code model}, through every allocator. */
+  private void assertRangesRead(long pid, byte[] model, int[][] ranges) {
+    for (ByteBufAllocator alloc : ALLOCATORS) {
+      for (int[] r : ranges) {
+        ByteBuf got = store.read(pid, r[0], r[1], alloc);
+        try {
+          assertThat(ByteBufUtil.getBytes(got)).as("range %s", Arrays.toString(r))
+              .isEqualTo(Arrays.copyOfRange(model, r[0], r[0] + r[1]));
+        } finally {
+          got.release();
+        }
+      }
+    }
   }
 
   private void write(long pid, long gen, long offset, byte[] data) {
