@@ -23,6 +23,9 @@ import org.rocksdb.Slice;
  */
 final class BlockCopyReader {
 
+  /** Longest stretch read as one span: 1 MiB, as a read batch. */
+  private static final int MAX_SPAN_BLOCKS = 256;
+
   private final RocksHandles h;
   private final BlockReader reader;
   private final ExtentFiles files;
@@ -87,12 +90,38 @@ final class BlockCopyReader {
     return r;
   }
 
-  /** -1, or the index of a block whose data did not match its CRC. */
+  /**
+   * -1, or the index of a block whose data did not match its CRC. A stretch of consecutive blocks whose slots
+   * alternate (an extent written by random small writes) is read as one span of its majority slot plus the other
+   * slot's runs ({@link BlockReader#readSpan}) instead of one read per run.
+   */
   private int readData(long pid, Records r, ByteBuf out) throws IOException {
     int i = 0;
     while (i < r.n) {
+      int end = i + 1;
+      while (end < r.n && r.index[end] == r.index[end - 1] + 1 && end - i < MAX_SPAN_BLOCKS) end++;
+      long[] packed = end - i >= 2 ? r.packed(i, end) : null;
+      if (packed != null && BlockReader.spanBeatsRuns(packed, 0, end - i)) {
+        int bytes = (end - i) * DATA_SIZE;
+        int wi = out.writerIndex();
+        int bad = BlockReader.readSpan(files, pid, r.index[i], packed, 0, end - i, out.nioBuffer(wi, bytes));
+        if (bad >= 0) return (int) r.index[i + bad];
+        out.writerIndex(wi + bytes);
+      } else {
+        int bad = readRuns(pid, r, i, end, out);
+        if (bad >= 0) return bad;
+      }
+      i = end;
+    }
+    return -1;
+  }
+
+  /** Blocks [from, to) of {@code r}, one read per run of consecutive blocks in one slot. */
+  private int readRuns(long pid, Records r, int from, int to, ByteBuf out) throws IOException {
+    int i = from;
+    while (i < to) {
       int j = i + 1;
-      while (j < r.n && r.index[j] == r.index[j - 1] + 1 && r.slot[j] == r.slot[i]) j++;
+      while (j < to && r.index[j] == r.index[j - 1] + 1 && r.slot[j] == r.slot[i]) j++;
       int bytes = (j - i) * DATA_SIZE;
       int wi = out.writerIndex();
       ByteBuffer dst = out.nioBuffer(wi, bytes);
@@ -112,6 +141,13 @@ final class BlockCopyReader {
     int[] slot = new int[16];
     int[] crc = new int[16];
     int n;
+
+    /** Records [from, to) in {@link BlockReader}'s packed form. */
+    long[] packed(int from, int to) {
+      long[] out = new long[to - from];
+      for (int k = from; k < to; k++) out[k - from] = ((long) slot[k] << 32) | (crc[k] & 0xFFFFFFFFL);
+      return out;
+    }
 
     void add(int blockIndex, BlockRecord rec) {
       if (n == index.length) {

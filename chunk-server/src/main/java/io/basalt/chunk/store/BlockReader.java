@@ -245,16 +245,28 @@ final class BlockReader {
 
   /**
    * Whole blocks recs[from, to) of a batch whose slots alternate (random small writes split every later large read of
-   * the range into dozens of runs): one read of the majority slot's span straight into the reply, then one read per
-   * run of the other slot over the blocks it names, and zeros over absent ones. -1, or the index of a block whose CRC
-   * did not match.
+   * the range into dozens of runs), straight into the reply: see {@link #readSpan}. -1, or the index of a block whose
+   * CRC did not match.
    */
   private int readMajoritySpan(long pid, int batchStart, long[] recs, int from, int to, ByteBuf out)
       throws IOException {
     int bytes = (to - from) * DATA_SIZE;
     out.ensureWritable(bytes);
     int wi = out.writerIndex();
-    ByteBuffer dst = out.nioBuffer(wi, bytes);
+    int bad = readSpan(files, pid, batchStart, recs, from, to, out.nioBuffer(wi, bytes));
+    if (bad >= 0) return batchStart + bad;
+    out.writerIndex(wi + bytes);
+    return -1;
+  }
+
+  /**
+   * Blocks {@code firstIndex + k} for k in [from, to), records recs[k], into {@code dst} (block k at
+   * (k - from) x 4 KiB): one read of the majority slot's span, then one read per run of the other slot over the
+   * blocks it names, zeros over absent ones, then every present block's CRC checked. -1, or the k of a block whose
+   * CRC did not match.
+   */
+  static int readSpan(ExtentFiles files, long pid, long firstIndex, long[] recs, int from, int to, ByteBuffer dst)
+      throws IOException {
     int[] count = new int[2];
     for (int k = from; k < to; k++) {
       if (recs[k] != ABSENT) count[slotOf(recs[k])]++;
@@ -268,26 +280,25 @@ final class BlockReader {
         hi = k;
       }
     }
-    files.read(pid, major, batchStart + lo, span(dst, lo - from, hi - from + 1));
+    if (lo >= 0) files.read(pid, major, firstIndex + lo, span(dst, lo - from, hi - from + 1));
     int k = from;
     while (k < to) {
       long rec = recs[k];
       if (rec == ABSENT) {
-        out.setZero(wi + (k - from) * DATA_SIZE, DATA_SIZE);
+        dst.put((k - from) * DATA_SIZE, BlockValueCodec.zeroBlock(), 0, DATA_SIZE);
         k++;
         continue;
       }
       int slot = slotOf(rec);
       int j = k + 1;
       while (j < to && recs[j] != ABSENT && slotOf(recs[j]) == slot) j++;
-      if (slot != major) files.read(pid, slot, batchStart + k, span(dst, k - from, j - from));
+      if (slot != major) files.read(pid, slot, firstIndex + k, span(dst, k - from, j - from));
       k = j;
     }
     for (k = from; k < to; k++) {
       long rec = recs[k];
-      if (rec != ABSENT && BlockValueCodec.crc(dst, (k - from) * DATA_SIZE) != crcOf(rec)) return batchStart + k;
+      if (rec != ABSENT && BlockValueCodec.crc(dst, (k - from) * DATA_SIZE) != crcOf(rec)) return k;
     }
-    out.writerIndex(wi + bytes);
     return -1;
   }
 

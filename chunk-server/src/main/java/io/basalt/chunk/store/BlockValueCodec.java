@@ -29,6 +29,11 @@ final class BlockValueCodec {
     return (int) c.getValue();
   }
 
+  /** One block of zeros, read-only and shared (a duplicate: callers may not move its position). */
+  static ByteBuffer zeroBlock() {
+    return DIRECT_ZEROS.duplicate();
+  }
+
   /** CRC32C of DATA_SIZE bytes at {@code at} (absolute; position and limit untouched). */
   static int crc(ByteBuffer b, int at) {
     CRC32C c = new CRC32C();

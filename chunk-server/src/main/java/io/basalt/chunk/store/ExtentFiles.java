@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Block data of format 3 stores: per replica two sparse files, {@code extents/<pid hex>.0} and {@code .1} (the two
@@ -33,6 +34,8 @@ final class ExtentFiles implements AutoCloseable {
   private final ConcurrentHashMap<Long, FileChannel[]> open = new ConcurrentHashMap<>();
   /** Files written since their last sync: a FLUSH syncs only the slot files it must. */
   private final Set<SlotFile> dirty = ConcurrentHashMap.newKeySet();
+  /** Positional reads made (tests: how many system calls a read path takes). */
+  private final LongAdder reads = new LongAdder();
 
   private record SlotFile(long pid, int slot) {}
 
@@ -72,6 +75,7 @@ final class ExtentFiles implements AutoCloseable {
    * file (never written) read as zeros.
    */
   void read(long pid, int slot, long block, ByteBuffer dst) throws IOException {
+    reads.increment();
     long pos = block * BLOCK;
     for (int attempt = 0; ; attempt++) {
       FileChannel ch = channel(pid, slot, false);
@@ -123,6 +127,11 @@ final class ExtentFiles implements AutoCloseable {
       dirty.add(file);
       throw e;
     }
+  }
+
+  /** Positional reads made so far (tests). */
+  long reads() {
+    return reads.sum();
   }
 
   /** How many slot files were written since their last sync (tests). */

@@ -104,6 +104,10 @@ class BlockPathTest {
     long[] recs = new long[256];
     reader.records(11, 256, 256, recs);
     assertThat(BlockReader.spanBeatsRuns(recs, 0, 256)).as("the batch is read as one span").isTrue();
+    long before = store.files().reads();
+    read(11, 0, blocks * B);
+    // one read per run would be ~580 (every block its own run); a span per batch plus the odd blocks' runs ~310
+    assertThat(store.files().reads() - before).as("reads for 600 alternating blocks").isLessThan(400);
 
     int[][] ranges = {{0, blocks * B}, {17, 300 * B + 5}, {255 * B, 3 * B}, {B * 3 + 9, 200 * B}, {4 * B, 6 * B}};
     assertRangesRead(11, model, ranges);
@@ -116,6 +120,49 @@ class BlockPathTest {
     StoreTestData.flipDataBit(store, 11, 302, 5);
     assertIoError(() -> release(store.read(11, 256L * B, 256 * B, PooledByteBufAllocator.DEFAULT)),
         "crc mismatch pid=11 block=302");
+  }
+
+  @Test
+  void aCopySourceReadsBlocksInAlternatingSlotsAsOneSpanAndChecksEachCrc() throws Exception {
+    int blocks = 600;
+    byte[] model = random(31, blocks * B);
+    write(12, 1, 0, model);
+    long gen = 2;
+    for (int i = 1; i < blocks; i += 2) { // every odd block to the other slot
+      byte[] d = random(3000 + i, B);
+      System.arraycopy(d, 0, model, i * B, B);
+      write(12, gen++, (long) i * B, d);
+    }
+    for (int i = 10; i < blocks; i += 37) { // holes: present blocks come back packed around them
+      Arrays.fill(model, i * B, (i + 1) * B, (byte) 0);
+      write(12, gen++, (long) i * B, new byte[B]);
+    }
+    long before = store.files().reads();
+    store.readPresentBlocks(12, 0, 600 * B, PooledByteBufAllocator.DEFAULT).data().release();
+    // one read per run would be ~580; one span per stretch between holes plus the minority's runs ~310
+    assertThat(store.files().reads() - before).as("reads for 600 alternating blocks").isLessThan(400);
+    for (ByteBufAllocator alloc : ALLOCATORS) {
+      PresentBlocks pb = store.readPresentBlocks(12, 3L * B, 590 * B, alloc);
+      try {
+        long expected = java.util.stream.IntStream.range(3, 593).filter(i -> (i - 10) % 37 != 0 || i < 10).count();
+        assertThat(pb.blocks()).hasSize((int) expected);
+        for (int k = 0; k < pb.blocks().length; k++) {
+          int index = (int) pb.blocks()[k];
+          byte[] got = new byte[B];
+          pb.data().getBytes(pb.data().readerIndex() + k * B, got);
+          assertThat(got).as("block %d", index).isEqualTo(Arrays.copyOfRange(model, index * B, (index + 1) * B));
+        }
+      } finally {
+        pb.data().release();
+      }
+    }
+    assertThat(slotOf(12, 301)).isNotEqualTo(slotOf(12, 302));
+    for (int victim : new int[] {301, 302}) {
+      StoreTestData.flipDataBit(store, 12, victim, 9);
+      assertIoError(() -> store.readPresentBlocks(12, 0, 600 * B, PooledByteBufAllocator.DEFAULT).data().release(),
+          "crc mismatch pid=12 block=" + victim);
+      StoreTestData.flipDataBit(store, 12, victim, 9);
+    }
   }
 
   @Test
