@@ -90,45 +90,45 @@ public record ChunkConfig(
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
   public ChunkConfig withAdvertise(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, address, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        address, genLogRetention, recoveryBusyShare);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
-        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
+        advertise, genLogRetention, recoveryBusyShare);
   }
 
   /** Keepalive every {@code keepalive} (the session timeout stays, raised to twice that if needed). */

@@ -5,9 +5,9 @@ import io.basalt.chunk.ClientActivity;
 
 /**
  * The copy rate of one chunk's recoveries: meta's throttle (bytes/s over all tasks) while the chunk is otherwise idle,
- * and {@code busyShare} of it while it or the copy's source serves client I/O. On a node whose CPU and disk the copy shares with clients,
- * a copy at the full throttle halved client IOPS; yielding keeps clients near their healthy figure and still makes
- * progress, and an idle chunk copies at the full rate.
+ * and {@code busyShare} of it while it or the copy's source serves client I/O. On a node whose CPU and disk the copy
+ * shares with clients, a copy at the full throttle halved client IOPS; yielding gives clients most of the node back
+ * while the copy still progresses, and an idle chunk copies at the full rate.
  */
 public final class CopyThrottle {
   private final RateLimiter limiter;

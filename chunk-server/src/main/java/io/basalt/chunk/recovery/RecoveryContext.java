@@ -12,8 +12,8 @@ import java.time.Duration;
 
 /**
  * What every {@link RecoveryTask} of one chunk shares: meta, peer clients, the pid threads, the RECOVERING replica
- * table, the store, the chunk's copy throttle (bytes/s of incoming copy, over all its tasks, lower while clients are served), failpoints,
- * metrics, and the copy settings.
+ * table, the store, the chunk's copy throttle (bytes/s of incoming copy, over all its tasks, lower while clients
+ * are served), failpoints, metrics, and the copy settings.
  *
  * @param batchBytes FetchBlocks max_bytes per batch (block-aligned)
  * @param callTimeout deadline of one FetchBlocks or barrier write

@@ -92,8 +92,8 @@ class RecoveryBenchIT {
         boolean stillCopyingAfterWrites = !cluster.fullyRedundant("bench", 3);
         double copyReads = load ? ClosedLoopLoad.run(volume, size, false, 16, LOAD_TIME) : 0;
         boolean stillCopyingAfterReads = !cluster.fullyRedundant("bench", 3);
-        if (load) System.out.printf("bench: during the copy client 4k QD16: %.0f write IOPS (%.0f %% of healthy, copy still"
-            + " running after: %s), %.0f read IOPS (%.0f %%, copy still running after: %s)%n", copyWrites,
+        if (load) System.out.printf("bench: during the copy client 4k QD16: %.0f write IOPS (%.0f %% of healthy,"
+            + " copy still running after: %s), %.0f read IOPS (%.0f %%, copy still running after: %s)%n", copyWrites,
             100 * copyWrites / healthyWrites, stillCopyingAfterWrites, copyReads, 100 * copyReads / healthyReads,
             stillCopyingAfterReads);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "bench", 3, killedAt, Duration.ofMinutes(25));
