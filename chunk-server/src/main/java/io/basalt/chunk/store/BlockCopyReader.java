@@ -96,15 +96,22 @@ final class BlockCopyReader {
    * slot's runs ({@link BlockReader#readSpan}) instead of one read per run.
    */
   private int readData(long pid, Records r, ByteBuf out) throws IOException {
+    long[] packed = null;
     int i = 0;
     while (i < r.n) {
       int end = i + 1;
       while (end < r.n && r.index[end] == r.index[end - 1] + 1 && end - i < MAX_SPAN_BLOCKS) end++;
-      long[] packed = end - i >= 2 ? r.packed(i, end) : null;
-      if (packed != null && BlockReader.spanBeatsRuns(packed, 0, end - i)) {
+      int spanSlot = -1;
+      if (end - i >= 2) {
+        if (packed == null) packed = new long[MAX_SPAN_BLOCKS];
+        r.pack(i, end, packed);
+        spanSlot = BlockReader.spanSlot(packed, 0, end - i);
+      }
+      if (spanSlot >= 0) {
         int bytes = (end - i) * DATA_SIZE;
         int wi = out.writerIndex();
-        int bad = BlockReader.readSpan(files, pid, r.index[i], packed, 0, end - i, out.nioBuffer(wi, bytes));
+        int bad = BlockReader.readSpan(files, pid, r.index[i], packed, 0, end - i, spanSlot,
+            out.nioBuffer(wi, bytes));
         if (bad >= 0) return (int) r.index[i + bad];
         out.writerIndex(wi + bytes);
       } else {
@@ -142,11 +149,9 @@ final class BlockCopyReader {
     int[] crc = new int[16];
     int n;
 
-    /** Records [from, to) in {@link BlockReader}'s packed form. */
-    long[] packed(int from, int to) {
-      long[] out = new long[to - from];
+    /** Records [from, to) in {@link BlockReader}'s packed form, into out[0, to - from). */
+    void pack(int from, int to, long[] out) {
       for (int k = from; k < to; k++) out[k - from] = ((long) slot[k] << 32) | (crc[k] & 0xFFFFFFFFL);
-      return out;
     }
 
     void add(int blockIndex, BlockRecord rec) {

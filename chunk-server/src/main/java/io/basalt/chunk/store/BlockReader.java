@@ -39,7 +39,7 @@ final class BlockReader {
   /** Records looked up per iterator pass: 256 blocks (1 MiB), bounded memory. */
   private static final int RECORD_BATCH = 256;
   private static final int RETRIES = 8;
-  /** Bytes copied from the page cache in the time of one positional-read system call (see {@link #spanBeatsRuns}). */
+  /** Bytes copied from the page cache in the time of one positional-read system call (see {@link #spanSlot}). */
   static final int SYSCALL_EQUIVALENT_BYTES = 40 << 10;
   private static final ThreadLocal<ReadStaging> STAGING = ThreadLocal.withInitial(ReadStaging::new);
 
@@ -171,11 +171,11 @@ final class BlockReader {
       // Whole blocks of this batch: [wholeFrom, wholeTo); only the read's first and last block can be partial.
       int wholeFrom = batchStart == first && offset % DATA_SIZE != 0 ? 1 : 0;
       int wholeTo = batchStart + n - 1 == last && end % DATA_SIZE != 0 ? n - 1 : n;
-      boolean oneSpan = wholeTo - wholeFrom >= 2 && spanBeatsRuns(recs, wholeFrom, wholeTo);
+      int spanSlot = wholeTo - wholeFrom >= 2 ? spanSlot(recs, wholeFrom, wholeTo) : -1;
       int i = 0;
       while (i < n) {
-        if (oneSpan && i == wholeFrom) {
-          int bad = readMajoritySpan(pid, batchStart, recs, wholeFrom, wholeTo, out);
+        if (spanSlot >= 0 && i == wholeFrom) {
+          int bad = readMajoritySpan(pid, batchStart, recs, wholeFrom, wholeTo, spanSlot, out);
           if (bad >= 0) return bad;
           i = wholeTo;
           continue;
@@ -219,28 +219,42 @@ final class BlockReader {
   }
 
   /**
-   * Whether one read of the majority slot's whole span beats one read per run for recs[from, to): it saves a system
-   * call per extra majority run and costs copying the span's other blocks for nothing. Measured here: a 4 KiB pread
-   * costs 1.8 us, about as much as copying {@link #SYSCALL_EQUIVALENT_BYTES} from the page cache (1 MiB in 45 us).
+   * The slot whose whole span to read for recs[from, to), or -1 when one read per run is cheaper. One read of the
+   * majority slot's span saves a system call per extra majority run and costs copying the span's other blocks for
+   * nothing. Measured here: a 4 KiB pread costs 1.8 us, about as much as copying {@link #SYSCALL_EQUIVALENT_BYTES}
+   * from the page cache (1 MiB in 45 us).
    */
-  static boolean spanBeatsRuns(long[] recs, int from, int to) {
-    int[] runs = new int[2];
-    int[] lo = {-1, -1};
-    int[] hi = {-1, -1};
-    int[] blocks = new int[2];
+  static int spanSlot(long[] recs, int from, int to) {
+    int runs0 = 0;
+    int runs1 = 0;
+    int blocks0 = 0;
+    int blocks1 = 0;
+    int lo0 = -1;
+    int hi0 = -1;
+    int lo1 = -1;
+    int hi1 = -1;
     for (int k = from; k < to; k++) {
       long rec = recs[k];
       if (rec == ABSENT) continue;
-      int slot = slotOf(rec);
-      if (k == from || recs[k - 1] == ABSENT || slotOf(recs[k - 1]) != slot) runs[slot]++;
-      if (lo[slot] < 0) lo[slot] = k;
-      hi[slot] = k;
-      blocks[slot]++;
+      boolean newRun = k == from || recs[k - 1] == ABSENT || slotOf(recs[k - 1]) != slotOf(rec);
+      if (slotOf(rec) == 0) {
+        if (newRun) runs0++;
+        if (lo0 < 0) lo0 = k;
+        hi0 = k;
+        blocks0++;
+      } else {
+        if (newRun) runs1++;
+        if (lo1 < 0) lo1 = k;
+        hi1 = k;
+        blocks1++;
+      }
     }
-    int major = blocks[1] > blocks[0] ? 1 : 0;
-    if (runs[major] < 2) return false;
-    long wasted = (long) (hi[major] - lo[major] + 1 - blocks[major]) * DATA_SIZE;
-    return (long) (runs[major] - 1) * SYSCALL_EQUIVALENT_BYTES > wasted;
+    boolean one = blocks1 > blocks0;
+    int runs = one ? runs1 : runs0;
+    if (runs < 2) return -1;
+    int wastedBlocks = one ? hi1 - lo1 + 1 - blocks1 : hi0 - lo0 + 1 - blocks0;
+    long wasted = (long) wastedBlocks * DATA_SIZE;
+    return (long) (runs - 1) * SYSCALL_EQUIVALENT_BYTES > wasted ? (one ? 1 : 0) : -1;
   }
 
   /**
@@ -248,12 +262,12 @@ final class BlockReader {
    * the range into dozens of runs), straight into the reply: see {@link #readSpan}. -1, or the index of a block whose
    * CRC did not match.
    */
-  private int readMajoritySpan(long pid, int batchStart, long[] recs, int from, int to, ByteBuf out)
+  private int readMajoritySpan(long pid, int batchStart, long[] recs, int from, int to, int major, ByteBuf out)
       throws IOException {
     int bytes = (to - from) * DATA_SIZE;
     out.ensureWritable(bytes);
     int wi = out.writerIndex();
-    int bad = readSpan(files, pid, batchStart, recs, from, to, out.nioBuffer(wi, bytes));
+    int bad = readSpan(files, pid, batchStart, recs, from, to, major, out.nioBuffer(wi, bytes));
     if (bad >= 0) return batchStart + bad;
     out.writerIndex(wi + bytes);
     return -1;
@@ -261,17 +275,12 @@ final class BlockReader {
 
   /**
    * Blocks {@code firstIndex + k} for k in [from, to), records recs[k], into {@code dst} (block k at
-   * (k - from) x 4 KiB): one read of the majority slot's span, then one read per run of the other slot over the
+   * (k - from) x 4 KiB): one read of slot {@code major}'s span ({@link #spanSlot}), then one read per run of the other slot over the
    * blocks it names, zeros over absent ones, then every present block's CRC checked. -1, or the k of a block whose
    * CRC did not match.
    */
-  static int readSpan(ExtentFiles files, long pid, long firstIndex, long[] recs, int from, int to, ByteBuffer dst)
-      throws IOException {
-    int[] count = new int[2];
-    for (int k = from; k < to; k++) {
-      if (recs[k] != ABSENT) count[slotOf(recs[k])]++;
-    }
-    int major = count[1] > count[0] ? 1 : 0;
+  static int readSpan(ExtentFiles files, long pid, long firstIndex, long[] recs, int from, int to, int major,
+      ByteBuffer dst) throws IOException {
     int lo = -1;
     int hi = -1;
     for (int k = from; k < to; k++) {

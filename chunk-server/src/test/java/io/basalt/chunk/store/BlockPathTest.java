@@ -103,7 +103,7 @@ class BlockPathTest {
         new SlotFence());
     long[] recs = new long[256];
     reader.records(11, 256, 256, recs);
-    assertThat(BlockReader.spanBeatsRuns(recs, 0, 256)).as("the batch is read as one span").isTrue();
+    assertThat(BlockReader.spanSlot(recs, 0, 256)).as("the batch is read as one span").isNotNegative();
     long before = store.files().reads();
     read(11, 0, blocks * B);
     // one read per run would be ~580 (every block its own run); a span per batch plus the odd blocks' runs ~310
@@ -170,15 +170,15 @@ class BlockPathTest {
     long s0 = 0L;
     long s1 = 1L << 32;
     long a = BlockReader.ABSENT;
-    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s0, s0, s0}, 0, 4)).as("one run").isFalse();
-    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s0, s1, s1}, 0, 4)).as("one run per slot").isFalse();
-    assertThat(BlockReader.spanBeatsRuns(new long[] {s0, s1, s0, s1, s0}, 0, 5)).isTrue();
-    assertThat(BlockReader.spanBeatsRuns(new long[] {s1, s0, s1, a, s1}, 0, 5)).as("slot 1 is the majority").isTrue();
+    assertThat(BlockReader.spanSlot(new long[] {s0, s0, s0, s0}, 0, 4)).as("one run").isEqualTo(-1);
+    assertThat(BlockReader.spanSlot(new long[] {s0, s0, s1, s1}, 0, 4)).as("one run per slot").isEqualTo(-1);
+    assertThat(BlockReader.spanSlot(new long[] {s0, s1, s0, s1, s0}, 0, 5)).isEqualTo(0);
+    assertThat(BlockReader.spanSlot(new long[] {s1, s0, s1, a, s1}, 0, 5)).as("slot 1 is the majority").isEqualTo(1);
     long[] farApart = new long[256];
     java.util.Arrays.fill(farApart, a);
     farApart[0] = s0;
     farApart[255] = s0;
-    assertThat(BlockReader.spanBeatsRuns(farApart, 0, 256)).as("a MiB copied to save one call").isFalse();
+    assertThat(BlockReader.spanSlot(farApart, 0, 256)).as("a MiB copied to save one call").isEqualTo(-1);
   }
 
   @Test
