@@ -3,6 +3,7 @@ package io.basalt.client;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.client.nbd.NbdServer;
 import io.basalt.client.nbd.NbdServerConfig;
+import io.basalt.common.BufferPool;
 import io.basalt.common.HostPort;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.common.Units;
@@ -76,6 +77,7 @@ public final class NbdServerMain implements Callable<Integer> {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
 
   public static void main(String[] args) {
+    BufferPool.configure();  // before anything allocates
     System.exit(new CommandLine(new NbdServerMain()).execute(args));
   }
 

@@ -1,5 +1,6 @@
 package io.basalt.chunk;
 
+import io.basalt.common.BufferPool;
 import io.basalt.common.HostPort;
 import io.basalt.common.Units;
 import io.basalt.session.SessionConfig;
@@ -73,6 +74,7 @@ public final class ChunkServerMain implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    BufferPool.configure();  // before anything allocates
     System.exit(new CommandLine(new ChunkServerMain()).execute(args));
   }
 

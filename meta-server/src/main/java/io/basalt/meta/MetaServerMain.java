@@ -1,5 +1,6 @@
 package io.basalt.meta;
 
+import io.basalt.common.BufferPool;
 import io.basalt.session.SessionConfig;
 import io.basalt.common.HostPort;
 import io.basalt.common.Units;
@@ -89,6 +90,7 @@ public final class MetaServerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    BufferPool.configure();  // before anything allocates
     int rc = new CommandLine(new MetaServerMain()).execute(args);
     if (rc != 0) {
       System.exit(rc);

@@ -29,6 +29,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     registry.registerAll("basalt_jvm_gc", new GarbageCollectorMetricSet());
     registry.registerAll("basalt_jvm_memory", new MemoryUsageGaugeSet());
     registry.registerAll("basalt_jvm_threads", new ThreadStatesGaugeSet());
+    registry.registerAll("basalt_netty_pool", BufferPool.metrics());
     PrometheusRegistry prometheus = new PrometheusRegistry();
     DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
     try {
