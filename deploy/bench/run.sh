@@ -9,7 +9,8 @@
 #               Basalt's goals are ratios of (compare ratios from one run only: shared machines are noisy)
 #   nbd://...   an export of your own cluster (rows "basalt nbd://..."). The jobs OVERWRITE its first PREFILL
 #               bytes: needs -y.
-# Environment: RUNTIME s per job (20), PREFILL (2g), SPAN bytes the jobs address (= PREFILL), TARGET_SIZE of the
+# Environment: RUNTIME s per job (20), RAMP s each job runs before it is measured (0: a fresh cluster's first
+# seconds, JIT compilation included; 30 gives the steady state), PREFILL (2g), SPAN bytes the jobs address (= PREFILL), TARGET_SIZE of the
 # local and nbdkit targets (4G), JOBS (J1 J2 J3 J4 J5 J5s; P always runs first), OUT results dir
 # (/tmp/basalt-bench), NBDKIT_PORT (10898).
 # Output: the table on stdout and in $OUT/results-<stamp>.md, fio JSON in $OUT/json-<stamp>/; with both a
@@ -20,6 +21,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 RUNTIME=${RUNTIME:-20}
+RAMP=${RAMP:-0}
 PREFILL=${PREFILL:-2g}
 SPAN=${SPAN:-$PREFILL}
 TARGET_SIZE=${TARGET_SIZE:-4G}
@@ -51,6 +53,7 @@ for t in "${targets[@]}"; do
   fi
 done
 [[ $RUNTIME =~ ^[0-9]+$ && $RUNTIME -gt 0 ]] || die "RUNTIME must be a positive number of seconds: '$RUNTIME'"
+[[ $RAMP =~ ^[0-9]+$ ]] || die "RAMP must be a number of seconds (0 for none): '$RAMP'"
 for j in $JOBS; do
   [[ $j =~ ^(J1|J2|J3|J4|J5|J5s)$ ]] || die "unknown job '$j' in JOBS (J1 J2 J3 J4 J5 J5s)"
 done
@@ -80,7 +83,7 @@ trap 'exit 130' INT TERM
   echo "## Run $STAMP (targets: ${targets[*]})"
   echo
   echo "- host: $(uname -r), $(nproc) vCPU, $(free -g | awk '/Mem:/{print $2}') GiB RAM; $(fio --version)"
-  echo "- jobs: deploy/bench/jobs.fio, runtime=${RUNTIME}s time_based, prefill ${PREFILL} seq 1M QD4, jobs address first ${SPAN}"
+  echo "- jobs: deploy/bench/jobs.fio, runtime=${RUNTIME}s time_based after ramp_time=${RAMP}s, prefill ${PREFILL} seq 1M QD4, jobs address first ${SPAN}"
   echo "- latencies: fio completion latency (clat) in µs; host CPU % of all cores during the job"
   echo
   echo "| target | job | IOPS | MB/s | clat p50 µs | clat p99 µs | clat p99.9 µs | host CPU % | notes |"
@@ -111,8 +114,8 @@ run_job() {
   local label=$1 uri=$2 job=$3 json=$JSONDIR/${1//[^A-Za-z0-9_.-]/_}-$3.json c0
   log "$label $job"
   c0=$(cpu_snap)
-  if ! BENCH_URI=$uri BENCH_PREFILL=$PREFILL BENCH_SPAN=$SPAN BENCH_RUNTIME=$RUNTIME \
-      timeout $((RUNTIME + 600)) fio --section="$job" --output-format=json --output="$json" "$HERE/jobs.fio"; then
+  if ! BENCH_URI=$uri BENCH_PREFILL=$PREFILL BENCH_SPAN=$SPAN BENCH_RUNTIME=$RUNTIME BENCH_RAMP=$RAMP \
+      timeout $((RAMP + RUNTIME + 600)) fio --section="$job" --output-format=json --output="$json" "$HERE/jobs.fio"; then
     echo "| $label | $job | - | - | - | - | - | - | fio failed (see $json) |" >>"$RES"
     return 0
   fi

@@ -72,6 +72,8 @@ class ProcessClusterIT {
     assertThat(cluster.awaitMetaLeader()).isSameAs(cluster.meta(0));
     assertThat(cluster.listChunks()).extracting(ChunkInfo::getAddress)
         .containsExactlyInAnyOrderElementsOf(cluster.chunks().stream().map(ClusterNode::address).toList());
+    // BufferPool.configure ran in main before Netty built its pool (else 1 MiB I/O churns 4 MiB chunks)
+    assertThat(cluster.metric(cluster.chunk(0), "basalt_netty_pool_chunk_size_bytes")).isEqualTo(16 * MiB);
 
     cluster.createVolume("vol", 16 * MiB, MiB, 3);
     byte[] first = fill((byte) 0x5a, 64 * KiB);
