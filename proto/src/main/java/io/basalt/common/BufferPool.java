@@ -19,12 +19,12 @@ import org.slf4j.LoggerFactory;
  * been at least a quarter used. One 1 MiB buffer is that quarter, so under 1 MiB reads and writes a server kept
  * creating and freeing chunks: each new chunk is a fresh {@code allocateDirect} (zeroed, page-faulted in) and each
  * socket read into it lands in cold memory. On the 2-core bench VM, 1 MiB reads through the NBD server ran at
- * 200 MB/s in that state, with its event loop busy zeroing, faulting and copying; with 16 MiB chunks the same run
- * gave 1,100 MB/s. A 16 MiB chunk holds a whole queue of 1 MiB buffers, so it stays in use.
+ * 200 MB/s in that state, with its event loop busy zeroing, faulting and copying; with 16 MiB chunks the same runs
+ * gave 700-1,100 MB/s. A 16 MiB chunk holds a whole queue of 1 MiB buffers, so it stays in use.
  */
 public final class BufferPool {
   static final String MAX_ORDER = "io.netty.allocator.maxOrder";
-  /** Pages of 8 KiB shifted by this order: 16 MiB chunks (Netty's own default before 4.1.76). */
+  /** Pages of 8 KiB shifted by this order: 16 MiB chunks (the default of earlier Netty 4.1 releases). */
   static final int MAX_ORDER_VALUE = 11;
   private static final Logger log = LoggerFactory.getLogger(BufferPool.class);
 
