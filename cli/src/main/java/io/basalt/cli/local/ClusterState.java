@@ -7,12 +7,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What {@code basalt local up} recorded about a local cluster (DIR/cluster.json): where ZooKeeper is, which
- * ports it uses, which jar launched it, the session timings its meta and chunk servers were given and every
- * process. Immutable; {@link #with} returns a copy.
+ * What {@code basalt local up} recorded about a local cluster (DIR/cluster.json): where ZooKeeper is (the connect
+ * string of every server), which ports it uses, which jar launched it, the session timings its meta and chunk
+ * servers were given, how many ZooKeeper and meta servers it has and every process. Immutable; {@link #with}
+ * returns a copy.
  */
 public record ClusterState(String cluster, String zk, int basePort, int chunks, String jar,
-    List<ProcessRecord> processes, SessionTimings sessions) {
+    List<ProcessRecord> processes, SessionTimings sessions, int zookeepers, int metas) {
   public static final int VERSION = 1;
 
   public ClusterState {
@@ -22,6 +23,12 @@ public record ClusterState(String cluster, String zk, int basePort, int chunks, 
         .sorted(Comparator.comparing(ProcessRecord::role).thenComparingInt(ProcessRecord::index))
         .toList();
     sessions = sessions == null ? SessionTimings.DEFAULTS : sessions;
+  }
+
+  /** One standalone ZooKeeper and one meta server (every cluster before ensembles). */
+  public ClusterState(String cluster, String zk, int basePort, int chunks, String jar,
+      List<ProcessRecord> processes, SessionTimings sessions) {
+    this(cluster, zk, basePort, chunks, jar, processes, sessions, 1, 1);
   }
 
   /** With the servers' default session timings. */
@@ -43,7 +50,7 @@ public record ClusterState(String cluster, String zk, int basePort, int chunks, 
       }
     }
     next.add(record);
-    return new ClusterState(cluster, zk, basePort, chunks, jar, next, sessions);
+    return new ClusterState(cluster, zk, basePort, chunks, jar, next, sessions, zookeepers, metas);
   }
 
   public List<ProcessRecord> ofRole(Role role) {

@@ -21,10 +21,12 @@ import java.util.Optional;
 /**
  * Reads and writes DIR/cluster.json, the state file of a local cluster. Written atomically (temp file + rename) so
  * a crash never leaves half a file. Format (version 1; {@code keepaliveInterval} and {@code sessionTimeout} are the
- * flags {@code local up} was given, null or missing for the servers' defaults):
+ * flags {@code local up} was given, null or missing for the servers' defaults; {@code zookeepers} and {@code metas}
+ * are missing in files written before ensembles, which had one of each):
  * <pre>
- * {"version": 1, "cluster": "local", "zk": "127.0.0.1:2181", "basePort": 0, "chunks": 3, "jar": "/abs/basalt.jar",
- *  "keepaliveInterval": "500ms", "sessionTimeout": "3s",
+ * {"version": 1, "cluster": "local", "zk": "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183", "basePort": 0,
+ *  "chunks": 3, "zookeepers": 3, "metas": 3, "jar": "/abs/basalt.jar", "keepaliveInterval": "500ms",
+ *  "sessionTimeout": "3s",
  *  "processes": [{"role": "chunk", "index": 1, "pid": 4242, "cid": 1, "address": "127.0.0.1:7101",
  *                 "metrics": "127.0.0.1:9101", "dataDir": "/abs/run/local/chunk-1",
  *                 "logFile": "/abs/run/local/logs/chunk-1.log"}, ...]}
@@ -78,6 +80,8 @@ public final class ClusterStateFile {
     root.put("zk", s.zk());
     root.put("basePort", s.basePort());
     root.put("chunks", s.chunks());
+    root.put("zookeepers", s.zookeepers());
+    root.put("metas", s.metas());
     root.put("jar", s.jar());
     root.put("keepaliveInterval", durationOrNull(s.sessions().keepaliveInterval()));
     root.put("sessionTimeout", durationOrNull(s.sessions().sessionTimeout()));
@@ -119,7 +123,8 @@ public final class ClusterStateFile {
     }
     return new ClusterState(str(root, "cluster"), str(root, "zk"), (int) num(root, "basePort"),
         (int) num(root, "chunks"), (String) root.get("jar"), procs,
-        new SessionTimings(duration(root, "keepaliveInterval"), duration(root, "sessionTimeout")));
+        new SessionTimings(duration(root, "keepaliveInterval"), duration(root, "sessionTimeout")),
+        countOrOne(root, "zookeepers"), countOrOne(root, "metas"));
   }
 
   private static String durationOrNull(Duration d) {
@@ -136,6 +141,11 @@ public final class ClusterStateFile {
       throw new IllegalArgumentException("'" + key + "' not a string");
     }
     return Units.parseDuration(s);
+  }
+
+  /** A process count, 1 when missing (files written before ensembles had one ZooKeeper and one meta). */
+  private static int countOrOne(Map<String, Object> m, String key) {
+    return m.get(key) == null ? 1 : (int) num(m, key);
   }
 
   private static double num(Map<String, Object> m, String key) {

@@ -60,14 +60,25 @@ public final class LocalCommand extends GroupCommand {
   }
 
   @Command(name = "up",
-      description = "Start (or complete) the local cluster: ZooKeeper, meta, N chunk servers and the NBD server, "
-          + "each its own process; then create volume 'demo' if missing and print its NBD URI as the last line. "
+      description = "Start (or complete) the local cluster: a ZooKeeper ensemble of 3, 3 meta servers (one leads), "
+          + "N chunk servers and the NBD server, each its own process; then create volume 'demo' if missing and "
+          + "print its NBD URI as the last line. "
           + "Processes already running are kept. Short session timings (--keepalive-interval 500ms "
           + "--session-timeout 3s) make expiries quick to try.")
   static final class Up extends DirCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "N",
         description = "chunk servers (default: 3, or as many as the cluster already has)")
     Integer chunks;
+
+    @Option(names = "--zk", paramLabel = "N",
+        description = "ZooKeeper servers: 3 (an ensemble, the default for a new cluster) or 1 (standalone); an "
+            + "existing cluster keeps what it has")
+    Integer zookeepers;
+
+    @Option(names = "--metas", paramLabel = "N",
+        description = "meta servers, 1.." + LocalLayout.MAX_METAS + " (default 3 for a new cluster; an existing "
+            + "cluster keeps what it has)")
+    Integer metas;
 
     @Option(names = "--base-port", paramLabel = "OFFSET",
         description = "added to every default port, to run a second cluster (default: 0, or the cluster's)")
@@ -101,6 +112,16 @@ public final class LocalCommand extends GroupCommand {
         throw new ParameterException(spec.commandLine(), "--base-port must be between 0 and "
             + LocalLayout.MAX_BASE_PORT);
       }
+      try {
+        if (zookeepers != null) {
+          LocalLayout.checkZookeepers(zookeepers);
+        }
+        if (metas != null) {
+          LocalLayout.checkMetas(metas);
+        }
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
       SessionTimings sessions = new SessionTimings(keepaliveInterval, sessionTimeout);
       // a flag not given keeps what the cluster was started with: check the pair the servers would get
       SessionTimings recorded = ClusterStateFile.read(dir).map(ClusterState::sessions)
@@ -112,7 +133,7 @@ public final class LocalCommand extends GroupCommand {
             + (recorded.equals(SessionTimings.DEFAULTS) ? "" : " (the flag not given keeps the cluster's: "
             + recorded + ")"));
       }
-      LocalUp up = new LocalUp(dir, chunks, basePort, jar, sessions, wait, out());
+      LocalUp up = new LocalUp(dir, chunks, basePort, zookeepers, metas, jar, sessions, wait, out());
       try {
         up.run();
         return 0;
@@ -166,8 +187,9 @@ public final class LocalCommand extends GroupCommand {
   }
 
   @Command(name = "status",
-      description = "List the processes of the local cluster and whether each is running, then the session "
-          + "timings its meta and chunk servers were started with.")
+      description = "List the processes of the local cluster (every ZooKeeper server, every meta server, the chunk "
+          + "servers and the NBD server) and whether each is running, then the session timings its meta and chunk "
+          + "servers were started with.")
   static final class Status extends DirCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array instead of a table")
     boolean json;

@@ -25,12 +25,14 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * {@code basalt local up}: starts whatever of the local cluster is not running (zookeeper, meta, chunk-1..N, nbd, in
- * that order, each waited for), records every process in DIR/cluster.json as it goes, creates the {@code demo}
- * volume if missing and prints its NBD URI last. Processes already running are kept, so a second run only
- * restarts what died. Session timings given ({@code --keepalive-interval}, {@code --session-timeout}) go to meta and
- * every chunk server and are recorded, so a later run restarts a dead server with the same ones; changing them
- * while servers run is refused.
+ * {@code basalt local up}: starts whatever of the local cluster is not running (the ZooKeeper servers, the meta
+ * servers, chunk-1..N, nbd, in that order; the members of a group are all started, then waited for together, as an
+ * ensemble serves only once a quorum has formed), records every process in DIR/cluster.json as it goes, creates the
+ * {@code demo} volume if missing and prints its NBD URI last. Processes already running are kept, so a second run
+ * only restarts what died. A new cluster has 3 ZooKeeper servers and 3 meta servers unless told otherwise; an
+ * existing one keeps the numbers it was created with (a directory from before ensembles: one of each). Session
+ * timings given ({@code --keepalive-interval}, {@code --session-timeout}) go to every meta and chunk server and are
+ * recorded, so a later run restarts a dead server with the same ones; changing them while servers run is refused.
  */
 public final class LocalUp {
   public static final String DEMO_VOLUME = "demo";
@@ -39,6 +41,8 @@ public final class LocalUp {
   private final Path dir;
   private final Integer chunksOpt;
   private final Integer basePortOpt;
+  private final Integer zookeepersOpt;
+  private final Integer metasOpt;
   private final Path jarOpt;
   private final SessionTimings sessionsOpt;
   private final Readiness readiness;
@@ -56,9 +60,20 @@ public final class LocalUp {
   /** {@code sessions}: the timing flags given (null fields: as the cluster was started, else the defaults). */
   public LocalUp(Path dir, Integer chunks, Integer basePort, Path jar, SessionTimings sessions, Duration wait,
       PrintWriter out) {
+    this(dir, chunks, basePort, null, null, jar, sessions, wait, out);
+  }
+
+  /**
+   * {@code zookeepers}, {@code metas}: the numbers asked for (null: as the cluster has, else 3 and 3); an existing
+   * cluster's cannot change.
+   */
+  public LocalUp(Path dir, Integer chunks, Integer basePort, Integer zookeepers, Integer metas, Path jar,
+      SessionTimings sessions, Duration wait, PrintWriter out) {
     this.dir = dir.toAbsolutePath().normalize();
     this.chunksOpt = chunks;
     this.basePortOpt = basePort;
+    this.zookeepersOpt = zookeepers;
+    this.metasOpt = metas;
     this.jarOpt = jar;
     this.sessionsOpt = sessions == null ? SessionTimings.DEFAULTS : sessions;
     this.readiness = new Readiness(wait);
@@ -70,34 +85,85 @@ public final class LocalUp {
     LocalLayout layout = layout(prior);
     jar = resolveJar(prior);
     state = new ClusterState(LocalLayout.CLUSTER, layout.zkAddress(), layout.basePort(), layout.chunks(),
-        jar.toString(), prior == null ? List.of() : prior.processes(), layout.sessions());
+        jar.toString(), prior == null ? List.of() : prior.processes(), layout.sessions(), layout.zookeepers(),
+        layout.metas());
     ClusterStateFile.write(dir, state);
 
-    ProcessRecord zk = ensure(layout.zookeeper());
-    readiness.awaitPort(zk, List.of(zk), () -> printedReady(zk));
-    done("ready");
-    ProcessRecord meta = ensure(layout.meta());
+    List<ProcessRecord> zks = awaitZooKeeper(layout.zookeeperSpecs());
+    List<ProcessRecord> metas = startGroup(layout.metaSpecs());
+    List<ProcessRecord> control = new ArrayList<>(zks);
+    control.addAll(metas);
     try (ClusterConnection c = ClusterConnection.connect(layout.zkAddress(), LocalLayout.CLUSTER,
         Duration.ofSeconds(2))) {
-      readiness.await("the meta server to answer", List.of(zk, meta), () -> List.of(meta), () -> {
+      if (metas.size() > 1) {
+        progress("waiting for a meta leader... ");
+      }
+      List<ProcessRecord> silent = new ArrayList<>(metas);
+      readiness.await("a meta server to lead", control, () -> silent.isEmpty() ? metas : List.copyOf(silent), () -> {
+        silent.removeIf(this::readyLineSeen);
+        if (!silent.isEmpty()) {
+          throw new IllegalStateException(silent.get(0).name() + " has not printed '" + Role.META.readyMarker()
+              + "' yet");
+        }
         c.meta(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()));
-        return printedReady(meta);
+        return true;
       });
       done("ready");
       List<ProcessRecord> chunks = new ArrayList<>();
       for (int i = 1; i <= layout.chunks(); i++) {
-        ProcessRecord r = ensure(layout.chunk(i));
+        ProcessRecord r = ensure(layout.chunk(i), true);
         chunks.add(r);
         done(logOffsets.containsKey(r.name()) ? "started" : "");
       }
-      awaitChunks(c, zk, meta, chunks);
-      ProcessRecord nbd = ensure(layout.nbd());
-      readiness.awaitPort(nbd, List.of(zk, meta, nbd), () -> printedReady(nbd));
+      awaitChunks(c, control, chunks);
+      ProcessRecord nbd = ensure(layout.nbd(), false);
+      List<ProcessRecord> watched = new ArrayList<>(control);
+      watched.add(nbd);
+      readiness.awaitPort(nbd, watched, () -> printedReady(nbd));
       done("ready");
-      ensureDemoVolume(c, Math.min(3, layout.chunks()), zk, meta);
+      ensureDemoVolume(c, Math.min(3, layout.chunks()), control, metas);
     }
     out.println(layout.nbdUri(DEMO_VOLUME));
     out.flush();
+  }
+
+  /**
+   * Starts the ZooKeeper servers not running, then waits until each accepts connections and printed its ready line
+   * (an ensemble member does once a quorum formed with it).
+   */
+  private List<ProcessRecord> awaitZooKeeper(List<ProcessSpec> specs) {
+    List<ProcessRecord> zks = startGroup(specs);
+    if (zks.size() > 1) {
+      progress("waiting for the ZooKeeper ensemble (" + zks.size() + " servers) to form a quorum... ");
+    }
+    List<ProcessRecord> pending = new ArrayList<>(zks);
+    readiness.await(zks.size() == 1 ? zks.get(0).name() + " to accept connections on " + zks.get(0).address()
+        : "the ZooKeeper ensemble to serve", zks, () -> List.copyOf(pending), () -> {
+          pending.removeIf(r -> Readiness.portOpen(r.address()) && readyLineSeen(r));
+          if (!pending.isEmpty()) {
+            throw new IllegalStateException(pending.get(0).name() + " does not serve yet (no '"
+                + Role.ZOOKEEPER.readyMarker() + "' line)");
+          }
+          return true;
+        });
+    done("ready");
+    return zks;
+  }
+
+  /**
+   * Ensures every process of one group. A lone process leaves its progress line open for the wait that follows
+   * ("starting meta (...)... ready"); a group gets a line per process, then one for the wait.
+   */
+  private List<ProcessRecord> startGroup(List<ProcessSpec> specs) {
+    List<ProcessRecord> out = new ArrayList<>();
+    for (ProcessSpec spec : specs) {
+      ProcessRecord r = ensure(spec, specs.size() > 1);
+      out.add(r);
+      if (specs.size() > 1) {
+        done(logOffsets.containsKey(r.name()) ? "started" : "");
+      }
+    }
+    return out;
   }
 
   /**
@@ -119,11 +185,22 @@ public final class LocalUp {
   private LocalLayout layout(ClusterState prior) {
     int chunks = chunksOpt != null ? chunksOpt : prior != null ? prior.chunks() : 3;
     int basePort = basePortOpt != null ? basePortOpt : prior != null ? prior.basePort() : 0;
+    int zookeepers = zookeepersOpt != null ? zookeepersOpt
+        : prior != null ? prior.zookeepers() : LocalLayout.DEFAULT_ZOOKEEPERS;
+    int metas = metasOpt != null ? metasOpt : prior != null ? prior.metas() : LocalLayout.DEFAULT_METAS;
     SessionTimings sessions = prior != null ? sessionsOpt.orElse(prior.sessions()) : sessionsOpt;
     if (prior != null) {
       if (chunks < prior.chunks()) {
         throw new CliException("the local cluster in " + dir + " has " + prior.chunks() + " chunk servers; "
             + "'local up' does not remove any (run 'basalt local down' and delete " + dir + " to start over)");
+      }
+      if (zookeepers != prior.zookeepers()) {
+        throw new CliException("the local cluster in " + dir + " has " + count(prior.zookeepers(), "ZooKeeper server")
+            + "; 'local up' does not change that (run 'basalt local down' and delete " + dir + " to start over)");
+      }
+      if (metas != prior.metas()) {
+        throw new CliException("the local cluster in " + dir + " has " + count(prior.metas(), "meta server")
+            + "; 'local up' does not change that (run 'basalt local down' and delete " + dir + " to start over)");
       }
       if (basePort != prior.basePort() && prior.processes().stream().anyMatch(LocalProcesses::isRunning)) {
         throw new CliException("the local cluster in " + dir + " runs with --base-port " + prior.basePort()
@@ -143,18 +220,25 @@ public final class LocalUp {
           + "cluster's: " + prior.sessions() + ")");
     }
     try {
-      return new LocalLayout(dir, basePort, chunks, sessions);
+      return new LocalLayout(dir, basePort, chunks, sessions, zookeepers, metas);
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage());
     }
   }
 
-  /** Keeps {@code spec}'s process if it runs, else checks its ports and starts it. Leaves a progress line open. */
-  private ProcessRecord ensure(ProcessSpec spec) {
+  private static String count(int n, String what) {
+    return n + " " + what + (n == 1 ? "" : "s");
+  }
+
+  /**
+   * Keeps {@code spec}'s process if it runs, else checks its ports and starts it. Leaves a progress line open
+   * ({@code inGroup}: for "started" or nothing, else for the wait that follows).
+   */
+  private ProcessRecord ensure(ProcessSpec spec, boolean inGroup) {
     Optional<ProcessRecord> known = state.find(spec.role(), spec.index());
     if (known.isPresent() && LocalProcesses.isRunning(known.get())) {
       progress(spec.name() + " already running (pid " + known.get().pid() + ", " + spec.address() + ")"
-          + (spec.role() == Role.CHUNK ? "" : "... "));
+          + (inGroup ? "" : "... "));
       return known.get();
     }
     for (int i = 0; i < spec.ports().size(); i++) {
@@ -175,12 +259,12 @@ public final class LocalUp {
     return r;
   }
 
-  private void awaitChunks(ClusterConnection c, ProcessRecord zk, ProcessRecord meta, List<ProcessRecord> chunks) {
+  /** {@code control}: the ZooKeeper and meta processes, watched while waiting. */
+  private void awaitChunks(ClusterConnection c, List<ProcessRecord> control, List<ProcessRecord> chunks) {
     progress("waiting for " + chunks.size() + " chunk server" + (chunks.size() == 1 ? "" : "s")
         + " to register... ");
     List<ProcessRecord> watched = new ArrayList<>(chunks);
-    watched.add(zk);
-    watched.add(meta);
+    watched.addAll(control);
     List<ProcessRecord> pending = new ArrayList<>(chunks);
     readiness.await("chunk servers to register with meta", watched, () -> List.copyOf(pending), () -> {
       List<ChunkInfo> known = ChunkCommand.listChunks(c);
@@ -212,10 +296,11 @@ public final class LocalUp {
   }
 
   /** Creates the demo volume unless it exists; retries while meta is not ready (e.g. in its grace period). */
-  private void ensureDemoVolume(ClusterConnection c, int replicas, ProcessRecord zk, ProcessRecord meta) {
+  private void ensureDemoVolume(ClusterConnection c, int replicas, List<ProcessRecord> control,
+      List<ProcessRecord> metas) {
     progress("volume " + DEMO_VOLUME + " (1 GiB, " + replicas + " replica" + (replicas == 1 ? "" : "s") + ")... ");
     String[] outcome = {"exists"};
-    readiness.await("meta to create volume " + DEMO_VOLUME, List.of(zk, meta), () -> List.of(meta), () -> {
+    readiness.await("meta to create volume " + DEMO_VOLUME, control, () -> metas, () -> {
       try {
         boolean exists = c.meta(Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
             .getListVolumesResponse().getVolumesList().stream().anyMatch(v -> v.getName().equals(DEMO_VOLUME));

@@ -6,7 +6,8 @@ import java.util.Objects;
  * One process of a local cluster as the state file remembers it.
  *
  * @param role what it runs
- * @param index 1..N for chunk servers, 0 for the single zookeeper, meta and nbd processes
+ * @param index 1..N for chunk servers, ZooKeeper ensemble members and each of several meta servers; 0 for a
+ *     standalone zookeeper, a lone meta and the nbd process
  * @param pid OS process id of the last start (0 = never started)
  * @param cid chunk id meta assigned (chunks only, once seen; null otherwise)
  * @param address the address it serves on, host:port
@@ -25,13 +26,13 @@ public record ProcessRecord(Role role, int index, long pid, Integer cid, String 
     }
   }
 
-  /** "chunk-2", "meta": the name used in messages and log file names. */
+  /** "chunk-2", "meta", "zookeeper-3": the name used in messages and log file names. */
   public String name() {
     return name(role, index);
   }
 
   public static String name(Role role, int index) {
-    return role == Role.CHUNK ? role.label() + "-" + index : role.label();
+    return index > 0 ? role.label() + "-" + index : role.label();
   }
 
   public boolean sameSlot(ProcessRecord other) {

@@ -12,11 +12,19 @@ import java.util.List;
  * @param port its serving port (RPC, ZooKeeper client or NBD)
  * @param metricsPort its Prometheus port, or 0 for none
  * @param dataDir its data directory, or null
+ * @param peerPorts further ports it binds: an ensemble member's quorum and election ports
  */
 public record ProcessSpec(Role role, int index, String host, int port, int metricsPort, Path dataDir, Path logFile,
-    List<String> args) {
+    List<String> args, List<Integer> peerPorts) {
   public ProcessSpec {
     args = List.copyOf(args);
+    peerPorts = List.copyOf(peerPorts);
+  }
+
+  /** A process that binds only its serving port and metrics port. */
+  public ProcessSpec(Role role, int index, String host, int port, int metricsPort, Path dataDir, Path logFile,
+      List<String> args) {
+    this(role, index, host, port, metricsPort, dataDir, logFile, args, List.of());
   }
 
   public String name() {
@@ -35,11 +43,24 @@ public record ProcessSpec(Role role, int index, String host, int port, int metri
     if (metricsPort > 0) {
       out.add(metricsPort + " (" + name() + " metrics)");
     }
+    if (peerPorts.size() == 2) {
+      out.add(peerPorts.get(0) + " (" + name() + " quorum)");
+      out.add(peerPorts.get(1) + " (" + name() + " election)");
+    } else {
+      peerPorts.forEach(p -> out.add(p + " (" + name() + " peer)"));
+    }
     return out;
   }
 
+  /** Every port it binds, in the order of {@link #portsWithPurpose}. */
   public List<Integer> ports() {
-    return metricsPort > 0 ? List.of(port, metricsPort) : List.of(port);
+    List<Integer> out = new ArrayList<>();
+    out.add(port);
+    if (metricsPort > 0) {
+      out.add(metricsPort);
+    }
+    out.addAll(peerPorts);
+    return out;
   }
 
   /** The full command line: JVM options, the distribution jar on the class path, main class and arguments. */

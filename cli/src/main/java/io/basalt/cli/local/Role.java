@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /** The kinds of process a local cluster runs, in start order (stopped in reverse). */
 public enum Role {
-  ZOOKEEPER("io.basalt.meta.zk.EmbeddedZooKeeperMain", "-Xmx256m", "zookeeper ready at"),
+  // ZooKeeper holds a few MB of znodes: a small heap and the serial collector (no GC threads on a shared laptop)
+  ZOOKEEPER("io.basalt.meta.zk.EmbeddedZooKeeperMain", "-Xmx128m -XX:+UseSerialGC", "zookeeper ready at"),
   META("io.basalt.meta.MetaServerMain", "-Xmx256m", "meta server ready at"),
   CHUNK("io.basalt.chunk.ChunkServerMain", DataPathJvm.OPTIONS, "chunk server ready"),
   NBD("io.basalt.client.NbdServerMain", DataPathJvm.OPTIONS, "nbd server ready at");

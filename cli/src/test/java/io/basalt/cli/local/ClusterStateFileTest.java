@@ -55,6 +55,29 @@ class ClusterStateFileTest {
   }
 
   @Test
+  void recordsHowManyZooKeeperAndMetaServersAndReadsOldFilesAsOneOfEach() throws Exception {
+    ClusterState s = new ClusterState("local", "h:2181,h:2182,h:2183", 0, 3, null, List.of(
+        new ProcessRecord(Role.META, 2, 5, null, "h:7001", "h:9182", null, "/l/meta-2.log"),
+        new ProcessRecord(Role.ZOOKEEPER, 3, 6, null, "h:2183", null, "/d/zk-3", "/l/zookeeper-3.log")),
+        SessionTimings.DEFAULTS, 3, 2);
+    ClusterStateFile.write(tmp, s);
+    assertThat(Files.readString(ClusterStateFile.path(tmp))).contains("\"zookeepers\": 3").contains("\"metas\": 2");
+    ClusterState back = ClusterStateFile.read(tmp).orElseThrow();
+    assertThat(back).isEqualTo(s);
+    assertThat(back.processes()).extracting(ProcessRecord::name).containsExactly("zookeeper-3", "meta-2");
+    assertThat(back.with(back.processes().get(0).withPid(9)).zookeepers()).isEqualTo(3);
+
+    // written before ensembles: one standalone ZooKeeper, one meta
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\", \"zk\": \"h:2181\","
+        + " \"basePort\": 0, \"chunks\": 3, \"processes\": [{\"role\": \"meta\", \"index\": 0, \"pid\": 0,"
+        + " \"cid\": null, \"address\": \"h:7000\", \"logFile\": \"/l/meta.log\"}]}");
+    ClusterState old = ClusterStateFile.read(tmp).orElseThrow();
+    assertThat(old.zookeepers()).isEqualTo(1);
+    assertThat(old.metas()).isEqualTo(1);
+    assertThat(old.processes()).extracting(ProcessRecord::name).containsExactly("meta");
+  }
+
+  @Test
   void missingFileIsEmptyAndCorruptFileIsAClearError() throws Exception {
     assertThat(ClusterStateFile.read(tmp)).isEmpty();
     Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\"");

@@ -213,7 +213,7 @@ class LocalCommandTest {
     int base = zkPort - LocalLayout.ZK_PORT;
     Path dir = tmp.resolve("cluster");
     String[] r = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--base-port",
-        Integer.toString(base), "--wait", "20s");
+        Integer.toString(base), "--wait", "20s", "--zk", "1", "--metas", "1");
     assertThat(r[0]).isEqualTo("1");
     assertThat(r[1]).startsWith("starting zookeeper (127.0.0.1:" + zkPort + ")... failed");
     assertThat(r[2]).contains("error: zookeeper (pid").contains("exited")
@@ -233,8 +233,121 @@ class LocalCommandTest {
       String[] r = run("local", "up", "--dir", tmp.toString(), "--jar", jar.toString(), "--base-port",
           Integer.toString(base));
       assertThat(r[0]).isEqualTo("1");
-      assertThat(r[2]).startsWith("error: cannot start zookeeper: port " + busy.getLocalPort()
-          + " (zookeeper client) on 127.0.0.1 is already in use");
+      assertThat(r[2]).startsWith("error: cannot start zookeeper-1: port " + busy.getLocalPort()
+          + " (zookeeper-1 client) on 127.0.0.1 is already in use");
     }
+  }
+
+  /**
+   * A new cluster gets a 3-member ensemble: every member is started before any is waited for (a member serves only
+   * with a quorum), and one that dies is reported with its log. The jar is empty, so every member dies.
+   */
+  @Test
+  void upStartsEveryEnsembleMemberBeforeWaitingAndRecordsTheTopology() throws Exception {
+    Path jar = tmp.resolve("empty.jar");
+    Files.write(jar, new byte[0]);
+    Path dir = tmp.resolve("cluster");
+    int base = freeBase(b -> new LocalLayout(dir, b, 1, null, 3, 3));
+    String connect = "127.0.0.1:" + (2181 + base) + ",127.0.0.1:" + (2182 + base) + ",127.0.0.1:" + (2183 + base);
+    String[] r = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--base-port",
+        Integer.toString(base), "--wait", "20s", "--chunks", "1");
+    assertThat(r[0]).isEqualTo("1");
+    assertThat(r[1]).isEqualTo("starting zookeeper-1 (127.0.0.1:" + (2181 + base) + ")... started\n"
+        + "starting zookeeper-2 (127.0.0.1:" + (2182 + base) + ")... started\n"
+        + "starting zookeeper-3 (127.0.0.1:" + (2183 + base) + ")... started\n"
+        + "waiting for the ZooKeeper ensemble (3 servers) to form a quorum... failed\n");
+    assertThat(r[2]).containsPattern("error: zookeeper-\\d \\(pid \\d+\\) exited while waiting for the ZooKeeper "
+        + "ensemble to serve").contains("io.basalt.meta.zk.EmbeddedZooKeeperMain --dir " + dir.resolve("zk-"));
+    ClusterState state = ClusterStateFile.read(dir).orElseThrow();
+    assertThat(state.zk()).isEqualTo(connect);
+    assertThat(state.zookeepers()).isEqualTo(3);
+    assertThat(state.metas()).isEqualTo(3);
+    assertThat(state.ofRole(Role.ZOOKEEPER)).extracting(ProcessRecord::name)
+        .containsExactly("zookeeper-1", "zookeeper-2", "zookeeper-3");
+    String header = Files.readAllLines(dir.resolve("logs/zookeeper-2.log")).get(0);
+    assertThat(header).endsWith("--dir " + dir.resolve("zk-2") + " --id 2 --ensemble 127.0.0.1:" + (2181 + base)
+        + ":" + (2888 + base) + ":" + (3888 + base) + ",127.0.0.1:" + (2182 + base) + ":" + (2889 + base) + ":"
+        + (3889 + base) + ",127.0.0.1:" + (2183 + base) + ":" + (2890 + base) + ":" + (3890 + base));
+
+    // the directory keeps its topology: other numbers are refused, none given keeps it
+    String[] fewer = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--zk", "1");
+    assertThat(fewer[0]).isEqualTo("1");
+    assertThat(fewer[2]).startsWith("error: the local cluster in " + dir + " has 3 ZooKeeper servers; 'local up' "
+        + "does not change that");
+    String[] metas = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--metas", "2");
+    assertThat(metas[2]).startsWith("error: the local cluster in " + dir + " has 3 meta servers;");
+  }
+
+  /** A directory written before ensembles (no counts in cluster.json) is one standalone ZooKeeper and one meta. */
+  @Test
+  void anOldDirectoryKeepsItsSingleZooKeeperAndMeta() throws Exception {
+    Files.writeString(ClusterStateFile.path(tmp), "{\"version\": 1, \"cluster\": \"local\", \"zk\": "
+        + "\"127.0.0.1:2181\", \"basePort\": 0, \"chunks\": 1, \"processes\": ["
+        + "{\"role\": \"zookeeper\", \"index\": 0, \"pid\": 0, \"address\": \"127.0.0.1:2181\", "
+        + "\"dataDir\": \"" + tmp.resolve("zk") + "\", \"logFile\": \"" + tmp.resolve("logs/zookeeper.log") + "\"},"
+        + "{\"role\": \"meta\", \"index\": 0, \"pid\": 0, \"address\": \"127.0.0.1:7000\", "
+        + "\"logFile\": \"" + tmp.resolve("logs/meta.log") + "\"}]}");
+    String[] r = run("local", "up", "--dir", tmp.toString(), "--zk", "3");
+    assertThat(r[0]).isEqualTo("1");
+    assertThat(r[2]).startsWith("error: the local cluster in " + tmp + " has 1 ZooKeeper server; 'local up' does "
+        + "not change that (run 'basalt local down' and delete " + tmp + " to start over)");
+    List<Map<String, Object>> rows = jsonRows(run("local", "status", "--dir", tmp.toString(), "--json")[1]);
+    assertThat(rows).extracting(m -> m.get("role") + "/" + m.get("index")).containsExactly("zookeeper/0.0",
+        "meta/0.0");
+    ClusterState state = ClusterStateFile.read(tmp).orElseThrow();
+    LocalLayout layout = new LocalLayout(tmp, state.basePort(), state.chunks(), state.sessions(), state.zookeepers(),
+        state.metas());
+    assertThat(layout.zookeeper().toRecord(0, null)).isEqualTo(state.find(Role.ZOOKEEPER, 0).orElseThrow());
+    assertThat(layout.meta().toRecord(0, null).logFile()).isEqualTo(state.find(Role.META, 0).orElseThrow().logFile());
+  }
+
+  @Test
+  void statusListsEveryZooKeeperAndMetaServer() {
+    LocalLayout layout = new LocalLayout(tmp, 0, 1, null, 3, 3);
+    List<ProcessRecord> records = layout.processes().stream().map(p -> p.toRecord(0, null)).toList();
+    ClusterStateFile.write(tmp, new ClusterState("local", layout.zkAddress(), 0, 1, null, records,
+        SessionTimings.DEFAULTS, 3, 3));
+    List<Map<String, Object>> rows = jsonRows(run("local", "status", "--dir", tmp.toString(), "--json")[1]);
+    assertThat(rows).extracting(m -> m.get("role") + "-" + ((Double) m.get("index")).intValue() + "@"
+        + m.get("address")).containsExactly("zookeeper-1@127.0.0.1:2181", "zookeeper-2@127.0.0.1:2182",
+        "zookeeper-3@127.0.0.1:2183", "meta-1@127.0.0.1:7000", "meta-2@127.0.0.1:7001", "meta-3@127.0.0.1:7002",
+        "chunk-1@127.0.0.1:7101", "nbd-0@127.0.0.1:10809");
+    assertThat(rows).allSatisfy(m -> assertThat(m).containsOnlyKeys("role", "index", "pid", "cid", "address",
+        "state", "keepalive_interval_ms", "session_timeout_ms").containsEntry("state", "dead"));
+    String table = run("local", "status", "--dir", tmp.toString())[1];
+    assertThat(table.lines().filter(l -> l.startsWith("meta "))).hasSize(3);
+    assertThat(table.lines().filter(l -> l.startsWith("zookeeper "))).hasSize(3);
+    assertThat(table).contains("logs/zookeeper-2.log").contains("127.0.0.1:9183");
+  }
+
+  @Test
+  void upRefusesOtherZooKeeperOrMetaCounts() {
+    String[] zk = run("local", "up", "--dir", tmp.toString(), "--zk", "2");
+    assertThat(zk[0]).isEqualTo("2");
+    assertThat(zk[2]).startsWith("--zk must be 1 (a standalone ZooKeeper) or 3 (an ensemble that survives one "
+        + "failure), not 2");
+    String[] metas = run("local", "up", "--dir", tmp.toString(), "--metas", "0");
+    assertThat(metas[0]).isEqualTo("2");
+    assertThat(metas[2]).startsWith("--metas must be between 1 and 5, not 0");
+    assertThat(ClusterStateFile.read(tmp)).isEmpty();
+  }
+
+  /** A base port offset at which every port of {@code layout} is free. */
+  private static int freeBase(java.util.function.IntFunction<LocalLayout> layout) throws Exception {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port;
+      try (ServerSocket s = new ServerSocket(0)) {
+        port = s.getLocalPort();
+      }
+      int base = port - LocalLayout.ZK_PORT - 3 * attempt % 50;
+      if (base < 0 || base > LocalLayout.MAX_BASE_PORT) {
+        continue;
+      }
+      if (layout.apply(base).processes().stream().flatMap(p -> p.ports().stream())
+          .allMatch(p -> Readiness.portFree(LocalLayout.HOST, p))) {
+        return base;
+      }
+    }
+    throw new AssertionError("no free port layout found");
   }
 }

@@ -35,7 +35,8 @@ class LocalLayoutTest {
   void commandLinesAreTheAgreedOnes() {
     LocalLayout l = new LocalLayout(dir, 0, 1);
     Path jar = Path.of("/opt/basalt.jar");
-    assertThat(l.zookeeper().command("java", jar)).containsSubsequence("java", "-Xmx256m", "-XX:+UseG1GC",
+    assertThat(l.zookeeper().command("java", jar)).doesNotContain("-XX:+UseG1GC");
+    assertThat(l.zookeeper().command("java", jar)).containsSubsequence("java", "-Xmx128m", "-XX:+UseSerialGC",
         "-cp", "/opt/basalt.jar", "io.basalt.meta.zk.EmbeddedZooKeeperMain",
         "--dir", "/work/run/local/zk", "--host", "127.0.0.1", "--port", "2181");
     assertThat(l.meta().command("java", jar)).containsSubsequence("-Xmx256m", "io.basalt.meta.MetaServerMain",
@@ -80,7 +81,46 @@ class LocalLayoutTest {
   }
 
   @Test
+  void anEnsembleAndSeveralMetasGetTheirOwnPortsDirectoriesAndLogs() {
+    LocalLayout l = new LocalLayout(dir, 0, 2, null, 3, 3);
+    assertThat(l.processes()).extracting(ProcessSpec::name).containsExactly("zookeeper-1", "zookeeper-2",
+        "zookeeper-3", "meta-1", "meta-2", "meta-3", "chunk-1", "chunk-2", "nbd");
+    assertThat(l.processes()).extracting(ProcessSpec::ports).containsExactly(
+        List.of(2181, 2888, 3888), List.of(2182, 2889, 3889), List.of(2183, 2890, 3890),
+        List.of(7000, 9100), List.of(7001, 9182), List.of(7002, 9183),
+        List.of(7101, 9101), List.of(7102, 9102), List.of(10809, 9190));
+    assertThat(l.processes()).flatExtracting(ProcessSpec::ports).doesNotHaveDuplicates();
+    String connect = "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183";
+    assertThat(l.zkAddress()).isEqualTo(connect);
+    assertThat(l.zookeeper(2).args()).containsExactly("--dir", "/work/run/local/zk-2", "--id", "2", "--ensemble",
+        "127.0.0.1:2181:2888:3888,127.0.0.1:2182:2889:3889,127.0.0.1:2183:2890:3890");
+    assertThat(l.zookeeper(2).dataDir()).isEqualTo(Path.of("/work/run/local/zk-2"));
+    assertThat(l.zookeeper(3).logFile()).isEqualTo(Path.of("/work/run/local/logs/zookeeper-3.log"));
+    assertThat(l.zookeeper(1).portsWithPurpose()).containsExactly("2181 (zookeeper-1 client)",
+        "2888 (zookeeper-1 quorum)", "3888 (zookeeper-1 election)");
+    for (ProcessSpec p : List.of(l.meta(1), l.meta(3), l.chunk(2), l.nbd())) {
+      assertThat(p.args()).as(p.name()).containsSequence("--zk", connect);
+    }
+    assertThat(l.meta(2).args()).containsSequence("--listen", "127.0.0.1:7001", "--metrics-port", "9182");
+    assertThat(l.meta(2).logFile()).isEqualTo(Path.of("/work/run/local/logs/meta-2.log"));
+    assertThat(l.meta(2).toRecord(7, null).name()).isEqualTo("meta-2");
+
+    LocalLayout shifted = new LocalLayout(dir, 1000, 1, null, 3, 2);
+    assertThat(shifted.processes()).flatExtracting(ProcessSpec::ports).containsExactly(3181, 3888, 4888, 3182,
+        3889, 4889, 3183, 3890, 4890, 8000, 10100, 8001, 10182, 8101, 10101, 11809, 10190);
+
+    // one of each: the layout of every cluster before ensembles (index 0, the old names, ports and directories)
+    LocalLayout mixed = new LocalLayout(dir, 0, 1, null, 1, 3);
+    assertThat(mixed.processes()).extracting(ProcessSpec::name).startsWith("zookeeper", "meta-1", "meta-2");
+    assertThat(mixed.meta(1).args()).containsSequence("--zk", "127.0.0.1:2181");
+  }
+
+  @Test
   void rejectsBadCountsAndOffsets() {
+    assertThatThrownBy(() -> new LocalLayout(dir, 0, 3, null, 2, 3)).hasMessage("--zk must be 1 (a standalone "
+        + "ZooKeeper) or 3 (an ensemble that survives one failure), not 2");
+    assertThatThrownBy(() -> new LocalLayout(dir, 0, 3, null, 3, 0)).hasMessageContaining("--metas must be between");
+    assertThatThrownBy(() -> new LocalLayout(dir, 0, 3, null, 3, 6)).hasMessageContaining("--metas must be between");
     assertThatThrownBy(() -> new LocalLayout(dir, 0, 0)).hasMessageContaining("--chunks");
     assertThatThrownBy(() -> new LocalLayout(dir, 0, 81)).hasMessageContaining("--chunks");
     assertThatThrownBy(() -> new LocalLayout(dir, 60000, 3)).hasMessageContaining("--base-port");
