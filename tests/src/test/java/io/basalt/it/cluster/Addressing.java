@@ -38,6 +38,11 @@ final class Addressing implements AutoCloseable {
     return network == null ? Signals.freePort(host(role, index)) : role.defaultPort();
   }
 
+  /** A further port of the node (an ensemble member's quorum or election port): {@code usual} in a test network. */
+  int port(NodeRole role, int index, int usual) {
+    return network == null ? Signals.freePort(host(role, index)) : usual;
+  }
+
   /** The command prefix that puts the node in its place: nothing on loopback, {@code ip netns exec} else. */
   List<String> prefix(NodeRole role, int index) {
     if (network == null) {

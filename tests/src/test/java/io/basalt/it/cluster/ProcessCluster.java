@@ -22,11 +22,12 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
- * A Basalt cluster of real processes (TESTPLAN 2 and 4) started from the distribution jar: ZooKeeper, meta servers,
- * chunk servers and optionally the NBD server, each a JVM on its own loopback address (see {@link NodeRole}) with
- * its own data directory and log under the base directory. Nodes are killed, frozen, continued and restarted on
- * the same directory, address and port; exits the test did not cause are recorded ({@link #unexpectedDeaths()}).
- * {@link #close()} (and a JVM shutdown hook) kills every process it started. Thread-safe for control calls.
+ * A Basalt cluster of real processes (TESTPLAN 2 and 4) started from the distribution jar: ZooKeeper (one server or
+ * an ensemble of three), meta servers, chunk servers and optionally the NBD server, each a JVM on its own loopback
+ * address (see {@link NodeRole}) with its own data directory and log under the base directory. Nodes (ZooKeeper
+ * members too) are killed, frozen, continued and restarted on the same directory, address and port; exits the test
+ * did not cause are recorded ({@link #unexpectedDeaths()}). {@link #close()} (and a JVM shutdown hook) kills every
+ * process it started. Thread-safe for control calls.
  */
 public final class ProcessCluster implements AutoCloseable, ClusterView {
   private final ProcessClusterBuilder config;
@@ -52,13 +53,16 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     return new ProcessClusterBuilder(baseDir);
   }
 
-  /** Starts ZooKeeper, then every other process at once, and waits until each is ready and a meta leads. */
+  /**
+   * Starts ZooKeeper (every member of an ensemble before waiting: a member serves once a quorum formed), then every
+   * other process at once, and waits until each is ready and a meta leads.
+   */
   ProcessCluster startAll() {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     try {
       nodes.addAll(config.layout(runId, addressing));
-      start(zookeeper());
-      awaitReady(zookeeper());
+      zookeepers().forEach(this::start);
+      zookeepers().forEach(this::awaitReady);
       curator = CuratorFrameworkFactory.builder().connectString(zkAddress()).sessionTimeoutMs(30_000)
           .connectionTimeoutMs(5_000).retryPolicy(new ExponentialBackoffRetry(100, 5, 2_000)).build();
       curator.start();
@@ -173,8 +177,37 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     return nodes.stream().filter(n -> n.role() == role).toList();
   }
 
+  /** The (first) ZooKeeper server. */
   public ClusterNode zookeeper() {
-    return nodes(NodeRole.ZOOKEEPER).get(0);
+    return zookeeper(0);
+  }
+
+  /** ZooKeeper server {@code index}: member {@code index + 1} of an ensemble (see {@code zookeepers(3)}). */
+  public ClusterNode zookeeper(int index) {
+    return zookeepers().get(index);
+  }
+
+  public List<ClusterNode> zookeepers() {
+    return nodes(NodeRole.ZOOKEEPER);
+  }
+
+  /**
+   * What ZooKeeper server {@code node} says it is (its {@code srvr} command): "standalone", "leader" or "follower";
+   * empty while it does not serve (dead, frozen, or a member without a quorum).
+   */
+  public Optional<String> zookeeperMode(ClusterNode node) {
+    if (node.role() != NodeRole.ZOOKEEPER) {
+      throw new IllegalArgumentException(node + " is no ZooKeeper server");
+    }
+    return node.isAlive() && !node.isStopped() ? io.basalt.meta.zk.EmbeddedZooKeeper.mode(node.host(), node.port())
+        : Optional.empty();
+  }
+
+  /** Waits until a live member of the ensemble says it leads the ensemble, and returns it. */
+  public ClusterNode awaitZookeeperLeader() {
+    return await("a ZooKeeper leader").atMost(config.readyTimeout).pollInterval(Duration.ofMillis(100))
+        .until(() -> zookeepers().stream().filter(z -> zookeeperMode(z).filter(m -> m.equals("leader")
+            || m.equals("standalone")).isPresent()).findFirst(), Optional::isPresent).orElseThrow();
   }
 
   public List<ClusterNode> metas() {
@@ -247,8 +280,9 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     return addressing.network().isPresent();
   }
 
+  /** The ZooKeeper connect string: every server, {@code h1:p1,h2:p2,h3:p3}. */
   public String zkAddress() {
-    return zookeeper().address();
+    return String.join(",", zookeepers().stream().map(ClusterNode::address).toList());
   }
 
   public String clusterName() {

@@ -13,9 +13,13 @@ import java.util.Map;
  * arguments per role (e.g. {@code --zk-session-timeout 4s} for metas) and extra JVM flags for every process.
  */
 public final class ProcessClusterBuilder {
+  /** The usual quorum and election ports of an ensemble member (in a test network, where each has its own). */
+  static final int ZK_QUORUM_PORT = 2888;
+  static final int ZK_ELECTION_PORT = 3888;
   final Path baseDir;
   int chunks = 4;
   int metas = 1;
+  int zookeepers = 1;
   int nbdServers = 1;
   String cluster = "it";
   Duration readyTimeout = Duration.ofSeconds(60);
@@ -42,11 +46,15 @@ public final class ProcessClusterBuilder {
     return this;
   }
 
-  /** ZooKeeper servers: only 1 (127.0.0.10) for now; the embedded server does not form an ensemble. */
+  /**
+   * ZooKeeper servers (default 1): one standalone server at 127.0.0.10, or 3, a real ensemble (separate processes,
+   * 127.0.0.10-12, each its own quorum and election ports) that survives losing one member.
+   */
   public ProcessClusterBuilder zookeepers(int n) {
-    if (n != 1) {
-      throw new UnsupportedOperationException("a ZooKeeper ensemble is not supported yet: zookeepers(1) only");
+    if (n != 1 && n != 3) {
+      throw new IllegalArgumentException("zookeepers(" + n + "): 1 (standalone) or 3 (an ensemble)");
     }
+    this.zookeepers = n;
     return this;
   }
 
@@ -169,12 +177,8 @@ public final class ProcessClusterBuilder {
    * {@code -Dbasalt.it.run=<runId>} on each command line so that leftovers are easy to find.
    */
   List<ClusterNode> layout(String runId, Addressing at) {
-    List<ClusterNode> nodes = new ArrayList<>();
-    String zkHost = at.host(NodeRole.ZOOKEEPER, 0);
-    int zkPort = at.port(NodeRole.ZOOKEEPER, 0);
-    String zk = zkHost + ":" + zkPort;
-    nodes.add(node(runId, at, NodeRole.ZOOKEEPER, 0, zkPort, List.of("--dir", dir(NodeRole.ZOOKEEPER, 0).toString(),
-        "--host", zkHost, "--port", Integer.toString(zkPort)), null));
+    List<ClusterNode> nodes = new ArrayList<>(zookeeperNodes(runId, at));
+    String zk = String.join(",", nodes.stream().map(ClusterNode::address).toList());
     List<String> common = List.of("--zk", zk, "--cluster", cluster);
     for (int i = 0; i < metas; i++) {
       nodes.add(node(runId, at, NodeRole.META, i, -1, concat(common, "--metrics-port", "-1"), null));
@@ -199,6 +203,35 @@ public final class ProcessClusterBuilder {
       nodes.add(node(runId, at, NodeRole.NBD, i, -1, concat(common, "--metrics-port", "0"), null));
     }
     return nodes;
+  }
+
+  /**
+   * The ZooKeeper nodes: a standalone server, or ensemble members zk-0..2 with server ids 1..3, all given the same
+   * member list (client, quorum and election port of each).
+   */
+  private List<ClusterNode> zookeeperNodes(String runId, Addressing at) {
+    if (zookeepers == 1) {
+      String host = at.host(NodeRole.ZOOKEEPER, 0);
+      int port = at.port(NodeRole.ZOOKEEPER, 0);
+      return List.of(node(runId, at, NodeRole.ZOOKEEPER, 0, port, List.of("--dir",
+          dir(NodeRole.ZOOKEEPER, 0).toString(), "--host", host, "--port", Integer.toString(port)), null));
+    }
+    List<String> members = new ArrayList<>();
+    List<Integer> clientPorts = new ArrayList<>();
+    for (int i = 0; i < zookeepers; i++) {
+      String host = at.host(NodeRole.ZOOKEEPER, i);
+      int client = at.port(NodeRole.ZOOKEEPER, i);
+      clientPorts.add(client);
+      members.add(host + ":" + client + ":" + at.port(NodeRole.ZOOKEEPER, i, ZK_QUORUM_PORT) + ":"
+          + at.port(NodeRole.ZOOKEEPER, i, ZK_ELECTION_PORT));
+    }
+    List<ClusterNode> out = new ArrayList<>();
+    for (int i = 0; i < zookeepers; i++) {
+      out.add(node(runId, at, NodeRole.ZOOKEEPER, i, clientPorts.get(i), List.of("--dir",
+          dir(NodeRole.ZOOKEEPER, i).toString(), "--id", Integer.toString(i + 1), "--ensemble",
+          String.join(",", members)), null));
+    }
+    return out;
   }
 
   /** A node; {@code port} -1 = pick one and pass it as {@code --listen host:port}. */

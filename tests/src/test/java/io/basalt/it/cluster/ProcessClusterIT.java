@@ -160,6 +160,62 @@ class ProcessClusterIT {
         (started - t0) / 1e9, (System.nanoTime() - t0) / 1e9, saved.linked(), saved.copied());
   }
 
+  /**
+   * A real ZooKeeper ensemble of three processes under two metas: every server gets the whole connect string, the
+   * members elect one leader, and with the ZooKeeper leader killed (then a member frozen) the survivors' quorum
+   * keeps the meta allocating extents; the killed member rejoins on its own data directory.
+   */
+  @Test
+  void aZooKeeperEnsembleLosesAMemberAndMetaStillAllocates() throws Exception {
+    cluster = ProcessCluster.builder(dir).zookeepers(3).metas(2).chunks(3).nbd(false)
+        .args(NodeRole.META, "--zk-session-timeout", "4s").start();
+    assertThat(cluster.zookeepers()).extracting(ClusterNode::host)
+        .containsExactly("127.0.0.10", "127.0.0.11", "127.0.0.12");
+    String connect = String.join(",", cluster.zookeepers().stream().map(ClusterNode::address).toList());
+    assertThat(cluster.zkAddress()).isEqualTo(connect);
+    assertThat(running(cluster.runId())).as("one OS process per node").hasSize(8);
+    assertThat(cluster.nodes()).filteredOn(n -> n.role() != NodeRole.ZOOKEEPER)
+        .allSatisfy(n -> assertThat(n.command()).containsSequence("--zk", connect));
+    assertThat(cluster.zookeepers()).extracting(z -> cluster.zookeeperMode(z).orElse("none"))
+        .containsExactlyInAnyOrder("leader", "follower", "follower");
+    assertThat(cluster.awaitMetaLeader()).isIn(cluster.metas());
+
+    cluster.createVolume("vol", 8 * MiB, MiB, 3);
+    byte[] first = fill((byte) 0x11, 64 * KiB);
+    byte[] second = fill((byte) 0x22, 64 * KiB);
+    byte[] third = fill((byte) 0x33, 64 * KiB);
+    try (ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(),
+        ClientConfig.defaults(), new MetricRegistry()); Volume vol = volumes.open("vol")) {
+      write(vol, 0, first);
+
+      // kill -9 the ZooKeeper leader: the other two elect a new one, and a new extent is still allocated
+      ClusterNode zkLeader = cluster.awaitZookeeperLeader();
+      cluster.kill9(zkLeader);
+      write(vol, 3 * MiB, second);
+      assertThat(cluster.zookeepers()).filteredOn(ClusterNode::isAlive)
+          .extracting(z -> cluster.zookeeperMode(z).orElse("none")).containsExactlyInAnyOrder("leader", "follower");
+      assertThat(cluster.extents("vol")).extracting(ExtentInfo::getIndex).containsExactlyInAnyOrder(0, 3);
+
+      // it comes back on its data directory and follows the new leader
+      cluster.restart(zkLeader);
+      assertThat(cluster.zookeeperMode(zkLeader)).contains("follower");
+
+      // SIGSTOP one follower: the other two still form a quorum
+      ClusterNode follower = cluster.zookeepers().stream()
+          .filter(z -> cluster.zookeeperMode(z).orElse("").equals("follower")).findFirst().orElseThrow();
+      cluster.stop(follower);
+      write(vol, 5 * MiB, third);
+      cluster.cont(follower);
+      await().atMost(Duration.ofSeconds(30)).until(() -> cluster.zookeeperMode(follower).isPresent());
+
+      assertThat(read(vol, 0, first.length)).isEqualTo(first);
+      assertThat(read(vol, 3 * MiB, second.length)).isEqualTo(second);
+      assertThat(read(vol, 5 * MiB, third.length)).isEqualTo(third);
+    }
+    assertThat(cluster.extents("vol")).hasSize(3);
+    assertThat(cluster.unexpectedDeaths()).isEmpty();
+  }
+
   @Test
   void aProcessThatDiesBeforeReadyFailsStartWithItsLogAndLeavesNothingRunning() {
     Path base = dir.resolve("broken");
