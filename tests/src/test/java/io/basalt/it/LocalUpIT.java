@@ -23,8 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's first command as an operator runs it: {@code bin/basalt local up} starts every role as its own
- * process, prints the NBD URI last, serves a replicated volume, is harmless when run twice, and {@code local down}
- * stops everything. Ports are shifted with --base-port so a developer's own local cluster is left alone.
+ * process (a 3-member ZooKeeper ensemble and 3 meta servers by default), prints the NBD URI last, serves a replicated
+ * volume, keeps serving with a ZooKeeper member and a meta server killed, restarts them when run again, and
+ * {@code local down} stops everything; {@code --zk 1 --metas 1} runs the small topology. Ports are shifted with
+ * --base-port so a developer's own local cluster is left alone.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class LocalUpIT {
@@ -45,7 +47,8 @@ class LocalUpIT {
 
   /** An offset under the ephemeral port range at which every port local up uses is free. */
   private static int freeBaseOffset() {
-    int[] ports = {2181, 7000, 7101, 7102, 7103, 10809, 9100, 9101, 9102, 9103, 9190};
+    int[] ports = {2181, 2182, 2183, 2888, 2889, 2890, 3888, 3889, 3890, 7000, 7001, 7002, 7101, 7102, 7103, 10809,
+        9100, 9101, 9102, 9103, 9182, 9183, 9190};
     for (int offset = 11000; offset < 21000; offset += 97) {
       boolean free = true;
       for (int p : ports) {
@@ -91,12 +94,17 @@ class LocalUpIT {
       assertThat(read.output()).doesNotContain("Pattern verification failed");
 
       List<Value> status = jsonArray(basalt("local", "status", "--dir", d, "--json").assertOk().output());
-      assertThat(status).hasSize(6);
+      assertThat(status).hasSize(10);
       for (Value p : status) {
         assertThat(p.getStructValue().getFieldsMap()).containsOnlyKeys("role", "index", "pid", "cid", "address",
             "state", "keepalive_interval_ms", "session_timeout_ms");
         assertThat(p.getStructValue().getFieldsOrThrow("state").getStringValue()).isEqualTo("running");
       }
+      assertThat(status).extracting(LocalUpIT::roleAndIndex).containsExactly("zookeeper-1", "zookeeper-2",
+          "zookeeper-3", "meta-1", "meta-2", "meta-3", "chunk-1", "chunk-2", "chunk-3", "nbd-0");
+      String connect = "127.0.0.1:" + (2181 + offset) + ",127.0.0.1:" + (2182 + offset) + ",127.0.0.1:"
+          + (2183 + offset);
+      assertThat(Files.readString(dir.resolve("local/cluster.json"))).contains("\"zk\": \"" + connect + "\"");
 
       List<Value> extents = jsonArray(basalt("extent", "show", "demo", "--dir", d, "--json").assertOk().output());
       assertThat(extents).hasSize(2); // extents 0 and 1 (300M with 256M extents) were written
@@ -109,11 +117,25 @@ class LocalUpIT {
         assertThat(gens.get(0)).isPositive();
       }
 
-      // running it twice is harmless and keeps serving the same data
+      // a ZooKeeper member and a meta server die: the volume keeps serving
+      long zk2 = pid(status, "zookeeper-2");
+      long meta3 = pid(status, "meta-3");
+      run(Duration.ofSeconds(10), "kill", "-9", Long.toString(zk2), Long.toString(meta3)).assertOk();
+      run(CLI_TIMEOUT, "qemu-io", "-f", "raw", uri, "-c", "write -P 0x3e 600M 64k", "-c", "read -P 0x3c 0 2M")
+          .assertOk();
+
+      // running it again restarts just those two and keeps serving the same data
       ExternalTools.Result again = basalt("local", "up", "--dir", d, "--base-port", String.valueOf(offset))
           .assertOk();
+      assertThat(again.output()).contains("starting zookeeper-2 (127.0.0.1:" + (2182 + offset) + ")... started")
+          .contains("starting meta-3 (127.0.0.1:" + (7002 + offset) + ")... started")
+          .contains("meta-1 already running").doesNotContain("starting chunk");
       assertThat(again.output().trim()).endsWith(uri);
-      run(CLI_TIMEOUT, "qemu-io", "-f", "raw", uri, "-c", "read -P 0x3c 0 2M").assertOk();
+      run(CLI_TIMEOUT, "qemu-io", "-f", "raw", uri, "-c", "read -P 0x3c 0 2M", "-c", "read -P 0x3e 600M 64k")
+          .assertOk();
+      assertThat(jsonArray(basalt("local", "status", "--dir", d, "--json").assertOk().output()))
+          .allSatisfy(p -> assertThat(p.getStructValue().getFieldsOrThrow("state").getStringValue())
+              .isEqualTo("running"));
 
       ExternalTools.Result bad = basalt("volume", "create", "x", "--size", "ten", "--dir", d);
       assertThat(bad.exitCode()).isEqualTo(2);
@@ -125,5 +147,43 @@ class LocalUpIT {
     assertThat(after).allSatisfy(p ->
         assertThat(p.getStructValue().getFieldsOrThrow("state").getStringValue()).isNotEqualTo("running"));
     assertThat(Files.exists(dir.resolve("local/chunk-1"))).as("data is kept").isTrue();
+  }
+
+  /** {@code --zk 1 --metas 1}: one standalone ZooKeeper and one meta server, named as before ensembles. */
+  @Test
+  void oneZooKeeperAndOneMetaOnRequest() throws Exception {
+    assumeInstalled("qemu-io");
+    assumeInstalled("setsid");
+    int offset = freeBaseOffset();
+    String d = dir.resolve("small").toString();
+    try {
+      ExternalTools.Result up = basalt("local", "up", "--dir", d, "--base-port", String.valueOf(offset), "--zk", "1",
+          "--metas", "1", "--chunks", "3").assertOk();
+      assertThat(up.output()).contains("starting zookeeper (127.0.0.1:" + (2181 + offset) + ")... ready")
+          .contains("starting meta (127.0.0.1:" + (7000 + offset) + ")... ready");
+      String uri = "nbd://127.0.0.1:" + (10809 + offset) + "/demo";
+      assertThat(up.output().trim()).endsWith(uri);
+      List<Value> status = jsonArray(basalt("local", "status", "--dir", d, "--json").assertOk().output());
+      assertThat(status).extracting(LocalUpIT::roleAndIndex).containsExactly("zookeeper-0", "meta-0", "chunk-1",
+          "chunk-2", "chunk-3", "nbd-0");
+      run(CLI_TIMEOUT, "qemu-io", "-f", "raw", uri, "-c", "write -P 0x5c 0 1M", "-c", "read -P 0x5c 0 1M")
+          .assertOk();
+      // the directory keeps its topology
+      ExternalTools.Result more = basalt("local", "up", "--dir", d, "--zk", "3");
+      assertThat(more.exitCode()).isEqualTo(1);
+      assertThat(more.output()).contains("has 1 ZooKeeper server; 'local up' does not change that");
+    } finally {
+      basalt("local", "down", "--dir", d);
+    }
+  }
+
+  private static String roleAndIndex(Value p) {
+    var f = p.getStructValue().getFieldsMap();
+    return f.get("role").getStringValue() + "-" + (int) f.get("index").getNumberValue();
+  }
+
+  private static long pid(List<Value> status, String name) {
+    return (long) status.stream().filter(p -> roleAndIndex(p).equals(name)).findFirst().orElseThrow()
+        .getStructValue().getFieldsOrThrow("pid").getNumberValue();
   }
 }

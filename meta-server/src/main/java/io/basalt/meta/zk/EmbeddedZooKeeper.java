@@ -123,7 +123,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     }
     Properties cfg = baseConfig(data, self.host(), self.clientPort());
     for (ZkPeer p : ensemble) {
-      cfg.setProperty("server." + p.id(), p.host() + ":" + p.quorumPort() + ":" + p.electionPort());
+      cfg.setProperty("server." + p.id(), p.serverLine());
     }
     EmbeddedZooKeeper zk = launch(base, cfg, exit, self.host(), self.clientPort(), ensemble);
     log.info("ensemble member started id={} of {} ensemble={}", id, ensemble.size(), ZkPeer.format(ensemble));

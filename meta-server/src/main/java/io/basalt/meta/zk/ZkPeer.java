@@ -79,9 +79,9 @@ public record ZkPeer(int id, String host, int clientPort, int quorumPort, int el
     return host + ":" + clientPort;
   }
 
-  /** The value of its {@code server.N} line in zoo.cfg: {@code host:quorum:election;clientHost:clientPort}. */
+  /** The value of its {@code server.N} line in zoo.cfg: {@code host:quorumPort:electionPort}. */
   String serverLine() {
-    return host + ":" + quorumPort + ":" + electionPort + ";" + host + ":" + clientPort;
+    return host + ":" + quorumPort + ":" + electionPort;
   }
 
   List<Integer> ports() {

@@ -108,6 +108,24 @@ class EmbeddedZooKeeperEnsembleTest {
     assertThatThrownBy(() -> ZkPeer.parseEnsemble("h:1:1:3")).hasMessageContaining("three different ports");
   }
 
+  @Test
+  void theMainRefusesInconsistentMemberFlags() {
+    String three = "127.0.0.1:1:2:3,127.0.0.1:4:5:6,127.0.0.1:7:8:9";
+    String d = dir.resolve("m").toString();
+    assertThat(main("--dir", d, "--id", "1")).isEqualTo(2);
+    assertThat(main("--dir", d, "--ensemble", three)).isEqualTo(2);
+    assertThat(main("--dir", d, "--ensemble", three, "--id", "4")).isEqualTo(2);
+    assertThat(main("--dir", d, "--ensemble", "127.0.0.1:1:2", "--id", "1")).isEqualTo(2);
+    assertThat(main("--dir", d, "--ensemble", three, "--id", "2", "--port", "1")).isEqualTo(2);
+    assertThat(main("--dir", d, "--ensemble", "127.0.0.1:1:2:3,127.0.0.1:4:5:6", "--id", "1")).isEqualTo(2);
+    assertThat(dir.resolve("m")).doesNotExist();
+  }
+
+  private static int main(String... args) {
+    java.io.StringWriter err = new java.io.StringWriter();
+    return new picocli.CommandLine(new EmbeddedZooKeeperMain()).setErr(new java.io.PrintWriter(err)).execute(args);
+  }
+
   /** Three members on 127.0.0.1, each with three free ports. */
   private static List<ZkPeer> freeEnsemble(int n) throws IOException {
     List<ServerSocket> held = new ArrayList<>();
