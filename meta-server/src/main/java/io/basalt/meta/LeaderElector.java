@@ -6,6 +6,8 @@ import io.basalt.meta.store.MetaImage;
 import io.basalt.meta.store.MetaStore;
 import io.basalt.meta.store.ZkPaths;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * id is this server's RPC address, plus a connection-state listener. On winning: LOADING (bump meta/epoch, load
  * every table), ACTIVE, then publish {@code meta/active}. SUSPENDED pauses mutations; LOST, losing the latch or a
  * failed write steps down (and a failed write rejoins the election with a fresh latch, so the tables are reloaded).
+ * After a pause of its own or a reconnect the leader is VERIFYING until {@link LeadershipCheck} confirms it still
+ * leads (else it steps down and rejoins).
+ *
+ * <p>Before joining the election it checks the ZooKeeper session timeout that was negotiated against the
+ * session timings ({@link ZkTimeoutRule}): when a failover could outlast the chunks' leases it logs why and, with
+ * {@link MetaConfig#strictZkTimeout()}, never joins ({@link #zkTimeoutChecked()} fails; the process exits).
  *
  * <p>Thread: latch callbacks and all blocking ZooKeeper work of the election run on the single
  * {@code basalt-meta-elector} thread; connection-state callbacks run on Curator's connection-state thread and only
@@ -42,6 +50,10 @@ public final class LeaderElector implements AutoCloseable {
   private final MetaStore store;
   private final MetaState state;
   private final ScheduledExecutorService executor;
+  private final LeadershipCheck check;
+  private final ZkTimeoutRule zkRule;
+  private final boolean strictZkTimeout;
+  private final CompletableFuture<ZkTimeoutRule.Verdict> zkTimeoutChecked = new CompletableFuture<>();
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile LeaderLatch latch;
   private volatile String leaderHint = "";
@@ -49,7 +61,11 @@ public final class LeaderElector implements AutoCloseable {
   private volatile boolean closed;
   private final ConnectionStateListener connectionListener = (c, s) -> onConnectionState(s);
 
-  public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, MetaState state) {
+  public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, MetaState state,
+      MetaConfig config) {
+    this.check = new LeadershipCheck(client, paths, id, config.zkSessionTimeout());
+    this.zkRule = new ZkTimeoutRule(config.zkSessionTimeout(), config.sessions());
+    this.strictZkTimeout = config.strictZkTimeout();
     this.client = client;
     this.paths = paths;
     this.id = id;
@@ -62,6 +78,12 @@ public final class LeaderElector implements AutoCloseable {
       return t;
     });
     state.onRejoin(this::rejoin);
+    state.onVerify(this::verifyLater);
+  }
+
+  /** Completes once the negotiated ZooKeeper session timeout was checked; fails when it is unsafe and strict. */
+  public CompletableFuture<ZkTimeoutRule.Verdict> zkTimeoutChecked() {
+    return zkTimeoutChecked;
   }
 
   /**
@@ -71,6 +93,9 @@ public final class LeaderElector implements AutoCloseable {
   public void start() {
     client.getConnectionStateListenable().addListener(connectionListener);
     executor.execute(() -> {
+      if (!zkTimeoutSafe()) {
+        return;
+      }
       try {
         store.ensureLayout();
       } catch (RuntimeException e) {
@@ -80,6 +105,56 @@ public final class LeaderElector implements AutoCloseable {
         joinElection();
       }
     });
+  }
+
+  /**
+   * Waits for the first connection, then judges the negotiated session timeout. False: refused (strict), never
+   * join. Elector thread.
+   */
+  private boolean zkTimeoutSafe() {
+    try {
+      while (!closed && !client.blockUntilConnected(1, TimeUnit.SECONDS)) {
+        log.debug("waiting for zookeeper before joining the election id={}", id);
+      }
+      if (closed) {
+        return false;
+      }
+      Duration negotiated = Duration.ofMillis(client.getZookeeperClient().getZooKeeper().getSessionTimeout());
+      ZkTimeoutRule.Verdict verdict = zkRule.check(negotiated);
+      if (verdict.safe()) {
+        log.info("{} id={}", verdict.message(), id);
+      } else if (strictZkTimeout) {
+        log.error("refusing to join the meta election id={}: {}", id, verdict.message());
+        zkTimeoutChecked.completeExceptionally(new IllegalStateException(verdict.message()));
+        return false;
+      } else {
+        log.warn("{} (not enforced) id={}", verdict.message(), id);
+      }
+      zkTimeoutChecked.complete(verdict);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      // The session timeout could not be read: join anyway rather than never; LOST/SUSPENDED still protect us.
+      log.warn("could not check the negotiated zookeeper session timeout id={}: {}", id, e.toString());
+      zkTimeoutChecked.complete(new ZkTimeoutRule.Verdict(true, "not checked: " + e));
+      return true;
+    }
+  }
+
+  /** Called on the MetaLoop when the leader must confirm its leadership: the check runs on the elector thread. */
+  private void verifyLater(long round) {
+    try {
+      executor.execute(() -> {
+        LeadershipCheck.Result r = check.verify(latch, store.token());
+        log.info("leadership verification round={} id={} confirmed={} detail={}", round, id, r.confirmed(),
+            r.detail());
+        state.verified(round, r.confirmed(), r.detail());
+      });
+    } catch (RejectedExecutionException e) {
+      state.verified(round, false, "elector closed");
+    }
   }
 
   /** This server's participant id (its RPC address). */

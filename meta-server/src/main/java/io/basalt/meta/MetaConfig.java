@@ -14,18 +14,22 @@ import java.util.regex.Pattern;
  * @param cluster cluster name: the ZooKeeper root is /basalt/&lt;cluster&gt;
  * @param metricsPort Prometheus HTTP port: -1 = off, 0 = pick
  * @param chunkLiveness a chunk heard from within this window may receive new replicas
- * @param zkSessionTimeout ZooKeeper session timeout (LOST after it: the leader steps down)
+ * @param zkSessionTimeout ZooKeeper session timeout asked for (LOST after it: the leader steps down); what the
+ *     servers negotiate must let a failover finish within the chunk leases ({@link ZkTimeoutRule})
  * @param zkConnectionTimeout Curator connection timeout
  * @param sessions keepalive interval, session timeout and the mass-expiry guard's share
  * @param recoveryInterval how often the leader assigns recovery targets; zero = never on its own (tests run passes)
+ * @param strictZkTimeout refuse to join the election when the negotiated ZooKeeper session timeout is unsafe
+ *     ({@code basalt-meta} does; embedded cores in tests only log it)
  */
 public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
     Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
-    Duration recoveryInterval) {
+    Duration recoveryInterval, boolean strictZkTimeout) {
   public static final String DEFAULT_CLUSTER = "local";
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofMillis(250);
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
-  public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
+  /** Two fifths of the default session timeout ({@link ZkTimeoutRule#defaultZkTimeout}). */
+  public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(4);
   public static final Duration DEFAULT_ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
   private static final Pattern CLUSTER = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
@@ -60,6 +64,14 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
         zkConnectionTimeout, sessions, DEFAULT_RECOVERY_INTERVAL);
   }
 
+  /** Not strict about the ZooKeeper session timeout. */
+  public MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
+      Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
+      Duration recoveryInterval) {
+    this(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, false);
+  }
+
   /** Defaults for everything but the ZooKeeper address: 127.0.0.1:7000, cluster "local", metrics off. */
   public static MetaConfig defaults(String zkConnect) {
     return new MetaConfig(zkConnect, "127.0.0.1", 7000, DEFAULT_CLUSTER, -1, DEFAULT_CHUNK_LIVENESS,
@@ -68,37 +80,42 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
 
   public MetaConfig withListen(String host, int port) {
     return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withCluster(String name) {
     return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withMetricsPort(int port) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withChunkLiveness(Duration window) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withZkSessionTimeout(Duration timeout) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
-        zkConnectionTimeout, sessions, recoveryInterval);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withSessions(SessionConfig s) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, s, recoveryInterval);
+        zkConnectionTimeout, s, recoveryInterval, strictZkTimeout);
   }
 
   public MetaConfig withRecoveryInterval(Duration interval) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, interval);
+        zkConnectionTimeout, sessions, interval, strictZkTimeout);
+  }
+
+  public MetaConfig withStrictZkTimeout(boolean strict) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, strict);
   }
 
   private static void positive(Duration d, String what) {

@@ -8,6 +8,7 @@ import io.basalt.meta.service.ExtentOps;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaMetrics;
 import io.basalt.meta.service.MetaState;
+import io.basalt.meta.service.PauseDetector;
 import io.basalt.meta.service.RecoveryAdminOps;
 import io.basalt.meta.service.RecoveryOps;
 import io.basalt.meta.service.RecoveryScheduler;
@@ -18,6 +19,7 @@ import io.basalt.meta.service.VolumeOps;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.table.MetaLoop;
+import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
@@ -43,9 +45,11 @@ public final class MetaCore implements AutoCloseable {
   private final RecoveryOps recovery;
   private final RecoveryAdminOps recoveryAdmin;
   private final RecoveryScheduler recoveryScheduler;
+  private final PauseDetector pauses;
   private boolean closed;
 
-  private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints) {
+  private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints,
+      LongSupplier clock) {
     this.id = id;
     this.client = CuratorFrameworkFactory.builder()
         .connectString(config.zkConnect())
@@ -58,9 +62,11 @@ public final class MetaCore implements AutoCloseable {
     this.store = new ZkMetaStore(client, paths, failpoints);
     this.loop = new MetaLoop();
     Holder holder = new Holder();
-    this.state = new MetaState(id, store, loop, System::nanoTime, () -> holder.hint(), new MetaMetrics(registry),
-        config.sessions());
-    this.elector = new LeaderElector(client, paths, id, store, state);
+    this.pauses = new PauseDetector(clock, PauseDetector.thresholdFor(config.zkSessionTimeout()));
+    registry.gauge("basalt_meta_pauses_detected", () -> pauses::pauses);
+    this.state = new MetaState(id, store, loop, clock, () -> holder.hint(), new MetaMetrics(registry),
+        config.sessions(), pauses);
+    this.elector = new LeaderElector(client, paths, id, store, state, config);
     holder.elector = elector;
     RecoveryMetrics recoveryMetrics = new RecoveryMetrics(registry);
     this.chunks = new ChunkOps(state);
@@ -94,9 +100,16 @@ public final class MetaCore implements AutoCloseable {
   /** As above, with the process's fault-injection points (tests). */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
       Failpoints failpoints) {
-    MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints);
+    return start(config, advertisedAddress, registry, failpoints, System::nanoTime);
+  }
+
+  /** As above, on {@code clock} (tests make it jump to look like a pause of the whole process). */
+  public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
+      Failpoints failpoints, LongSupplier clock) {
+    MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints, clock);
     try {
       core.client.start();
+      core.pauses.start();
       core.ticker.start();
       core.recoveryScheduler.start();
       core.elector.start();
@@ -109,6 +122,14 @@ public final class MetaCore implements AutoCloseable {
 
   public String id() {
     return id;
+  }
+
+  /**
+   * Completes once the negotiated ZooKeeper session timeout was checked against the session timings (after the
+   * first connection); fails when it is unsafe and the config is strict (this server then never leads).
+   */
+  public java.util.concurrent.CompletableFuture<ZkTimeoutRule.Verdict> zkTimeoutChecked() {
+    return elector.zkTimeoutChecked();
   }
 
   public LeadershipState state() {
@@ -175,6 +196,7 @@ public final class MetaCore implements AutoCloseable {
       recoveryScheduler.close();
       ticker.close();
       elector.close();
+      pauses.close();
     } finally {
       loop.close();
       store.close();

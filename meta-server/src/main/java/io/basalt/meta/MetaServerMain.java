@@ -6,6 +6,10 @@ import io.basalt.common.HostPort;
 import io.basalt.common.Units;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,6 +18,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code basalt-meta}: parses options into a {@link MetaConfig}, starts a {@link MetaServer}, prints
  * {@code meta server ready at host:port} once listening, and runs until killed (the shutdown hook closes it).
+ * When the ZooKeeper session timeout the servers negotiated would let a meta failover outlast the chunk leases
+ * ({@link ZkTimeoutRule}) it prints why on stderr and exits with status 3, before printing ready when ZooKeeper
+ * answers within the connection timeout, else as soon as it does.
  */
 @Command(name = "basalt-meta", mixinStandardHelpOptions = true, description = "Runs a Basalt meta server.")
 public final class MetaServerMain implements Callable<Integer> {
@@ -37,8 +44,10 @@ public final class MetaServerMain implements Callable<Integer> {
       description = "a chunk heard from within this window may receive new replicas (default ${DEFAULT-VALUE})")
   String chunkLiveness;
 
-  @Option(names = "--zk-session-timeout", defaultValue = "10s",
-      description = "ZooKeeper session timeout (default ${DEFAULT-VALUE})")
+  @Option(names = "--zk-session-timeout", paramLabel = "DURATION",
+      description = "ZooKeeper session timeout: a silent leader is replaced after it (default: two fifths of"
+          + " --session-timeout, 4s with the default; negotiated + max(500ms, session timeout / 10) must not exceed"
+          + " --session-timeout minus a tenth of it minus --keepalive-interval, or the server refuses to start)")
   String zkSessionTimeout;
 
   @Option(names = "--keepalive-interval", defaultValue = "1s",
@@ -61,11 +70,12 @@ public final class MetaServerMain implements Callable<Integer> {
   MetaConfig config() {
     HostPort hp = HostPort.parse(listen);
     Duration liveness = Units.parseDuration(chunkLiveness);
-    Duration session = Units.parseDuration(zkSessionTimeout);
     SessionConfig sessions = SessionConfig.of(Units.parseDuration(keepaliveInterval),
         Units.parseDuration(sessionTimeout)).withMassExpiryShare(massExpiryShare);
-    return new MetaConfig(zk, hp.host(), hp.port(), cluster, metricsPort, liveness, session,
-        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions);
+    Duration zkSession = zkSessionTimeout == null || zkSessionTimeout.isBlank()
+        ? ZkTimeoutRule.defaultZkTimeout(sessions) : Units.parseDuration(zkSessionTimeout);
+    return new MetaConfig(zk, hp.host(), hp.port(), cluster, metricsPort, liveness, zkSession,
+        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions).withStrictZkTimeout(true);
   }
 
   @Override
@@ -78,6 +88,23 @@ public final class MetaServerMain implements Callable<Integer> {
       return 2;
     }
     MetaServer server = MetaServer.start(config, testMode);
+    CompletableFuture<ZkTimeoutRule.Verdict> zkChecked = server.core().zkTimeoutChecked();
+    try {
+      zkChecked.get(config.zkConnectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      System.err.println("basalt-meta: " + e.getCause().getMessage());
+      server.close();
+      return 3;
+    } catch (TimeoutException e) {
+      // ZooKeeper is not reachable yet: serve (NOT_LEADER/NOT_READY) and judge the timeout once it is
+      zkChecked.whenComplete((v, err) -> {
+        if (err != null) {
+          System.err.println("basalt-meta: " + err.getMessage());
+          System.err.flush();
+          new Thread(() -> System.exit(3), "basalt-meta-refuse").start();
+        }
+      });
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

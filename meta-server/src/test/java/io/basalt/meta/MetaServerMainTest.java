@@ -30,7 +30,9 @@ class MetaServerMainTest {
   @Test
   void defaultsMatchTheDesign() {
     MetaConfig c = parse("--zk", "127.0.0.1:2181");
-    assertThat(c).isEqualTo(MetaConfig.defaults("127.0.0.1:2181"));
+    assertThat(c).isEqualTo(MetaConfig.defaults("127.0.0.1:2181").withStrictZkTimeout(true));
+    assertThat(c.zkSessionTimeout()).as("two fifths of the 10 s session timeout").isEqualTo(Duration.ofSeconds(4));
+    assertThat(c.strictZkTimeout()).isTrue();
     assertThat(c.listenHost()).isEqualTo("127.0.0.1");
     assertThat(c.listenPort()).isEqualTo(7000);
     assertThat(c.cluster()).isEqualTo("local");
@@ -45,7 +47,31 @@ class MetaServerMainTest {
         "--session-timeout", "2s", "--mass-expiry-share", "0.75");
     assertThat(c).isEqualTo(new MetaConfig("a:1,b:2", "0.0.0.0", 0, "prod-1", 0, Duration.ofMillis(1500),
         Duration.ofSeconds(4), MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT,
-        io.basalt.session.SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2)).withMassExpiryShare(0.75)));
+        io.basalt.session.SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2)).withMassExpiryShare(0.75))
+        .withStrictZkTimeout(true));
+    assertThat(parse("--zk", "a:1", "--session-timeout", "3s", "--keepalive-interval", "500ms").zkSessionTimeout())
+        .as("the ZooKeeper timeout follows a short session timeout unless given").isEqualTo(Duration.ofMillis(1200));
+  }
+
+  @Test
+  void refusesToStartWhenTheNegotiatedZooKeeperTimeoutOutlastsTheLeases() {
+    try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir)) {
+      java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream saved = System.err;
+      int rc;
+      System.setErr(new java.io.PrintStream(err, true));
+      try {
+        rc = new CommandLine(new MetaServerMain()).execute("--zk", zk.getConnectionString(), "--listen",
+            "127.0.0.1:0", "--cluster", "refused", "--keepalive-interval", "200ms", "--session-timeout", "2s",
+            "--zk-session-timeout", "4s");
+      } finally {
+        System.setErr(saved);
+      }
+      assertThat(rc).isEqualTo(3);
+      assertThat(err.toString()).contains("unsafe ZooKeeper session timeout").contains("negotiated ZooKeeper session"
+          + " timeout 4000 ms").contains("--zk-session-timeout").contains("--session-timeout 2000 ms")
+          .contains("= 1600 ms");
+    }
   }
 
   @Test

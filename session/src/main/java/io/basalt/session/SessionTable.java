@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *       unless the expiry is isolated: with the chunks silent towards the leader counted in, still no more than the
  *       share (then the replicas go at once: see {@link #isolatedExpiries}).</li>
  * </ol>
- * A new leader starts with a grace of one session timeout: it expires nothing and adopts the sessions its followers
- * name (they were granted by the previous leader), so a failover expires no one.
+ * A new leader starts with a grace of one lease period: it expires nothing and adopts the sessions its followers
+ * name (they were granted by the previous leader), so a failover expires no one. The grace ends early once every
+ * chunk that may hold a lease has reported twice to this leader (see {@link #expectChunk}).
  *
  * <p>Session epochs are {@code metaEpoch << 32 | counter}: they grow across leaders, since every election bumps the
  * meta epoch. Not thread-safe: the meta loop owns it. Times are {@code System.nanoTime()}-style nanos.
@@ -52,6 +55,8 @@ public final class SessionTable {
     private long endedAt;
     private boolean replicasHandled;
     private boolean confirmed;
+    private boolean quiet;
+    private int reports;
 
     Session(String uuid, long epoch, SessionGroup group, int cid, String name, long expiresAt) {
       this.uuid = uuid;
@@ -123,6 +128,7 @@ public final class SessionTable {
   private final long leaseEnd;
   private final Map<String, Session> byUuid = new LinkedHashMap<>();
   private final Map<Integer, Session> chunkLatest = new HashMap<>();
+  private final Set<Integer> awaited = new HashSet<>();
   private final long graceUntil;
   private long nextEpoch;
   private long lastTick;
@@ -154,13 +160,14 @@ public final class SessionTable {
       throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "chunk keepalive without a cid");
     }
     if (uuid.isEmpty()) {
-      return open(new Session(UUID.randomUUID().toString(), nextEpoch++, group, cid, name, now + leaseEnd), now);
+      return reported(open(new Session(UUID.randomUUID().toString(), nextEpoch++, group, cid, name, now + leaseEnd),
+          now));
     }
     Session s = byUuid.get(uuid);
     if (s == null) {
       if (inGrace(now) && epoch > 0) {
         log.info("session adopted in leader grace session={} epoch={} group={} cid={}", uuid, epoch, group, cid);
-        return open(new Session(uuid, epoch, group, cid, name, now + leaseEnd), now);
+        return reported(open(new Session(uuid, epoch, group, cid, name, now + leaseEnd), now));
       }
       throw new BasaltException(ErrorCode.NO_SESSION, "session=" + uuid + " epoch=" + epoch
           + " is unknown to this leader: open a new session");
@@ -175,18 +182,45 @@ public final class SessionTable {
     }
     s.expiresAt = Math.max(s.expiresAt, now + leaseEnd);
     s.name = name;
-    return new KeepAlive(s, false, Optional.empty());
+    return reported(new KeepAlive(s, false, Optional.empty()));
   }
 
   /**
-   * A chunk registered before this term: it gets a placeholder session that ends with the grace, so a chunk that
-   * never comes back expires like any other (its replicas are then removed), while one that does supersedes it.
+   * Counts a chunk keepalive towards the end of the grace. An expected chunk has reported once this leader heard
+   * from it twice under one session: the second keepalive was sent after the chunk had this leader's first answer,
+   * so it names every lease the chunk holds, including a takeover the previous leader granted while the first one
+   * was on its way (a chunk refuses a previous leader's answer once it has seen a newer meta epoch).
    */
+  private KeepAlive reported(KeepAlive ka) {
+    Session s = ka.session();
+    if (s.group == SessionGroup.CHUNK && awaited.contains(s.cid) && ++s.reports >= 2) {
+      awaited.remove(s.cid);
+      log.info("expected chunk reported to the new leader cid={} session={} epoch={} stillAwaited={}", s.cid, s.uuid,
+          s.epoch, awaited.size());
+    }
+    return ka;
+  }
+
+  /** As {@link #expectChunk(int, String, long, boolean)} for a chunk that was HEALTHY at load. */
   public void expectChunk(int cid, String name, long now) {
+    expectChunk(cid, name, now, true);
+  }
+
+  /**
+   * A chunk registered before this term, which may hold leases granted by the previous leader: until it has
+   * reported (twice, see {@link #reported}) or one lease period passed, the grace lasts. It gets a placeholder
+   * session that ends with the grace. A chunk {@code healthy} at load that never comes back expires like any other
+   * (its replicas are then removed); one that was not (its session had expired already, or it is draining: it may
+   * still hold a lease if it came back just before the failover) is only waited for: its placeholder ends quietly,
+   * no expiry counted, nothing removed, as if it had not been expected. A chunk that comes back supersedes it.
+   */
+  public void expectChunk(int cid, String name, long now, boolean healthy) {
     if (!chunkLatest.containsKey(cid)) {
       Session placeholder = new Session("expected-" + cid, 0, SessionGroup.CHUNK, cid, name, graceUntil);
+      placeholder.quiet = !healthy;
       byUuid.put(placeholder.uuid, placeholder);
       chunkLatest.put(cid, placeholder);
+      awaited.add(cid);
     }
   }
 
@@ -228,8 +262,15 @@ public final class SessionTable {
     }
     List<Session> expired = new ArrayList<>();
     if (!inGrace(now)) {
-      for (Session s : byUuid.values()) {
-        if (s.alive() && s.expiresAt <= now) {
+      awaited.clear();
+      for (java.util.Iterator<Session> it = byUuid.values().iterator(); it.hasNext(); ) {
+        Session s = it.next();
+        if (s.alive() && s.quiet && s.expiresAt <= now) {
+          it.remove(); // a chunk already gone before this term that did not come back: as if never expected
+          chunkLatest.remove(s.cid, s);
+          log.info("expected chunk did not report in the grace; it was not healthy at load, nothing expires cid={}",
+              s.cid);
+        } else if (s.alive() && s.expiresAt <= now) {
           end(s, EndReason.EXPIRED, now);
           expired.add(s);
         }
@@ -363,19 +404,16 @@ public final class SessionTable {
   }
 
   /**
-   * The new leader's grace: until one lease period has passed or every chunk expected at the start (its placeholder)
-   * has reported in, whichever is first. Once every possible lease holder has reported, no lease is unknown.
+   * The new leader's grace: until one lease period has passed or every chunk expected at the start has reported
+   * in, whichever is first. Once every possible lease holder has reported, no lease is unknown.
    */
   public boolean inGrace(long now) {
-    if (now >= graceUntil) {
-      return false;
-    }
-    for (Session s : chunkLatest.values()) {
-      if (s.epoch == 0 && s.alive()) {
-        return true; // an expected chunk has not reported yet
-      }
-    }
-    return false;
+    return now < graceUntil && !awaited.isEmpty();
+  }
+
+  /** How many expected chunks have not reported to this leader yet (0 once the grace is over). */
+  public int awaitedChunks(long now) {
+    return inGrace(now) ? awaited.size() : 0;
   }
 
   public long graceRemainingNanos(long now) {

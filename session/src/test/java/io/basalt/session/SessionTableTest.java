@@ -174,9 +174,63 @@ class SessionTableTest {
     fresh.expectChunk(2, "chunk2", now);
     fresh.keepAlive(SessionGroup.CHUNK, 1, "old-1", 17, "chunk1", now);
     assertThat(fresh.inGrace(now + MS)).isTrue();
-    fresh.keepAlive(SessionGroup.CHUNK, 2, "", 0, "chunk2", now + MS);
+    SessionTable.Session two = fresh.keepAlive(SessionGroup.CHUNK, 2, "", 0, "chunk2", now + MS).session();
+    assertThat(fresh.inGrace(now + 2 * MS)).as("each chunk answered once: a takeover may still be in flight")
+        .isTrue();
+    assertThat(fresh.awaitedChunks(now + 2 * MS)).isEqualTo(2);
+    fresh.keepAlive(SessionGroup.CHUNK, 1, "old-1", 17, "chunk1", now + 2 * MS);
+    assertThat(fresh.awaitedChunks(now + 3 * MS)).isEqualTo(1);
+    fresh.keepAlive(SessionGroup.CHUNK, 2, two.uuid(), two.epoch(), "chunk2", now + 3 * MS);
+    assertThat(fresh.inGrace(now + 4 * MS)).isFalse();
+    assertThat(fresh.graceRemainingNanos(now + 4 * MS)).isZero();
+  }
+
+  @Test
+  void aChunkNotHealthyAtLoadHoldsTheGraceButExpiresNothingWhenItStaysAway() {
+    SessionTable fresh = new SessionTable(cfg, 8, now);
+    fresh.expectChunk(1, "chunk1", now, false);
+    fresh.expectChunk(2, "chunk2", now, true);
+    SessionTable.Session back = fresh.keepAlive(SessionGroup.CHUNK, 2, "b", 21, "chunk2", now).session();
+    fresh.keepAlive(SessionGroup.CHUNK, 2, back.uuid(), back.epoch(), "chunk2", now + MS);
+    assertThat(fresh.inGrace(now + 2 * MS)).as("cid=1 was SESSION_EXPIRED at load but may hold a lease").isTrue();
+    fresh.keepAlive(SessionGroup.CHUNK, 3, "", 0, "chunk3", now + 2 * MS); // registered in this term: not awaited
+    assertThat(fresh.awaitedChunks(now + 2 * MS)).isEqualTo(1);
+    List<SessionTable.Session> expired = new ArrayList<>();
+    List<SessionTable.Session> removable = new ArrayList<>();
+    boolean graceSeenOver = false;
+    for (int i = 1; i <= 80; i++) {
+      long t = now + i * 25 * MS;
+      fresh.keepAlive(SessionGroup.CHUNK, 2, back.uuid(), back.epoch(), "chunk2", t);
+      SessionTable.Tick tick = fresh.tick(t);
+      expired.addAll(tick.expired());
+      removable.addAll(tick.removable());
+      if (!fresh.inGrace(t) && !graceSeenOver) {
+        graceSeenOver = true;
+        assertThat(t - now).as("the grace lasts one lease period").isGreaterThanOrEqualTo(1_100 * MS);
+      }
+    }
+    assertThat(expired).extracting(SessionTable.Session::cid).as("cid=3 stopped after one keepalive")
+        .containsExactly(3);
+    assertThat(removable).extracting(SessionTable.Session::cid).containsExactly(3);
+    assertThat(fresh.aliveChunk(1)).isEmpty();
+    assertThat(fresh.all()).extracting(SessionTable.Session::cid).doesNotContain(1);
+  }
+
+  @Test
+  void aChunkNotHealthyAtLoadThatReportsIsAdoptedAndEndsTheGrace() {
+    SessionTable fresh = new SessionTable(cfg, 8, now);
+    fresh.expectChunk(1, "chunk1", now, false);
+    SessionTable.Session s = fresh.keepAlive(SessionGroup.CHUNK, 1, "came-back", 33, "chunk1", now).session();
+    assertThat(fresh.isAlive(1, 33)).isTrue();
+    assertThat(fresh.inGrace(now + MS)).isTrue();
+    fresh.keepAlive(SessionGroup.CHUNK, 1, s.uuid(), s.epoch(), "chunk1", now + MS);
     assertThat(fresh.inGrace(now + 2 * MS)).isFalse();
-    assertThat(fresh.graceRemainingNanos(now + 2 * MS)).isZero();
+    List<SessionTable.Session> expired = new ArrayList<>();
+    for (int i = 1; i <= 80; i++) {
+      expired.addAll(fresh.tick(now + i * 25 * MS).expired());
+    }
+    assertThat(expired).as("no keepalive for two seconds: an ordinary expiry").extracting(SessionTable.Session::cid)
+        .containsExactly(1);
   }
 
   @Test

@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 
 /**
  * The answer a meta server gives when it may not serve: NOT_LEADER with the leader's address when it is a
- * follower, NOT_READY (retryable) while loading or while its ZooKeeper connection is suspended. Any thread.
+ * follower, NOT_READY (retryable) while loading, while its ZooKeeper connection is suspended, or while it verifies its
+ * leadership after a pause. Any thread.
  */
 final class LeaderGate {
   private final String id;
@@ -24,6 +25,8 @@ final class LeaderGate {
       case LOADING -> new BasaltException(ErrorCode.NOT_READY, "meta leader is loading its tables", true);
       case SUSPENDED, ACTIVE ->
           new BasaltException(ErrorCode.NOT_READY, "meta leader lost its zookeeper connection; retry", true);
+      case VERIFYING -> new BasaltException(ErrorCode.NOT_READY,
+          "meta leader is confirming its leadership with zookeeper after a pause; retry", true);
     };
   }
 

@@ -13,7 +13,9 @@ import io.basalt.rpc.BasaltException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -30,6 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Any failed commit leaves the outcome in doubt (or proves we were deposed): the leader steps down and rejoins
  * the election, so the tables are reloaded from ZooKeeper before anything else is decided.
+ *
+ * <p>A deposed leader decides nothing: {@link #read} and {@link #mutate} serve only an ACTIVE leader with no
+ * suspension or step-down pending (the ZooKeeper connection callbacks count theirs before they hop onto the loop,
+ * so requests already queued on the loop are refused at once) and no suspected pause of its own scheduling
+ * ({@link PauseDetector}). A pause, or a reconnect, moves an ACTIVE leader to VERIFYING until the elector confirms
+ * with ZooKeeper that it still leads ({@link #verified}).
  */
 public final class MetaState {
   private static final Logger log = LoggerFactory.getLogger(MetaState.class);
@@ -42,12 +50,16 @@ public final class MetaState {
   private final MetaMetrics metrics;
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
   private final SessionConfig sessionConfig;
+  private final PauseDetector pauses;
+  private final AtomicInteger pendingHalts = new AtomicInteger();
   private volatile LeadershipState state = LeadershipState.FOLLOWER;
   private volatile long term;
   private volatile Runnable rejoinHook = () -> { };
+  private volatile LongConsumer verifyHook = round -> { };
   private MetaTables tables;
   private FencingToken token;
   private boolean inFlight;
+  private long verifyRound;
 
   private record Pending<T>(String op, Function<MetaTables, Plan<T>> planner, CompletableFuture<T> result) {}
 
@@ -57,6 +69,15 @@ public final class MetaState {
    */
   public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Supplier<String> leaderHint,
       MetaMetrics metrics, SessionConfig sessions) {
+    this(id, store, loop, nanoClock, leaderHint, metrics, sessions,
+        new PauseDetector(nanoClock, PauseDetector.MIN_THRESHOLD));
+  }
+
+  /** @param pauses this process's pause detector (started by the caller) */
+  public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Supplier<String> leaderHint,
+      MetaMetrics metrics, SessionConfig sessions, PauseDetector pauses) {
+    this.pauses = pauses;
+    pauses.onPause(this::pauseDetected);
     this.sessionConfig = sessions;
     this.id = id;
     this.store = store;
@@ -71,8 +92,21 @@ public final class MetaState {
     this.rejoinHook = hook;
   }
 
+  /**
+   * Called (on the loop) when this leader must verify its leadership: the elector confirms with ZooKeeper and
+   * answers {@link #verified} quoting {@code round}.
+   */
+  public void onVerify(LongConsumer hook) {
+    this.verifyHook = hook;
+  }
+
   public LeadershipState state() {
     return state;
+  }
+
+  /** Pauses of its own scheduling this process noticed, in any term. */
+  public long pausesDetected() {
+    return pauses.pauses();
   }
 
   /** Current fencing epoch, 0 when not leading. */
@@ -114,42 +148,50 @@ public final class MetaState {
       token = claimed;
       // Sessions are soft: a new term starts empty, with a grace of one session timeout (DESIGN "Meta leadership").
       SessionTable sessions = new SessionTable(sessionConfig, claimed.epoch(), nanoClock.getAsLong());
-      // Chunks registered before this term may hold leases granted by the previous leader: until each has reported
-      // in (or one lease period passed), no unknown lease is granted, and one that never returns expires.
+      // Every chunk registered before this term may hold leases granted by the previous leader, also one that was
+      // not HEALTHY at load (it may have come back just before the failover, its return not yet written): until
+      // each has reported in (or one lease period passed), nothing expires and no unknown lease is granted. Lease
+      // owners are soft state, so which chunks hold one is not on disk: every chunk not REMOVED is waited for. Of
+      // those, one HEALTHY at load that never returns expires; the others were gone already and are only waited for.
       for (var c : tables.chunks().all()) {
-        if (c.status() == io.basalt.proto.ChunkStatus.HEALTHY) {
-          sessions.expectChunk(c.cid(), c.address(), nanoClock.getAsLong());
+        if (c.status() != io.basalt.proto.ChunkStatus.REMOVED) {
+          sessions.expectChunk(c.cid(), c.address(), nanoClock.getAsLong(),
+              c.status() == io.basalt.proto.ChunkStatus.HEALTHY);
         }
       }
       tables.startSessions(sessions);
+      pauses.acknowledge(); // loading talked to ZooKeeper after any earlier pause
       transitionTo(LeadershipState.ACTIVE, "tables loaded");
       publishSizes();
       return true;
     });
   }
 
-  /** ACTIVE -> SUSPENDED: ZooKeeper connection suspended; nothing is mutated until it resumes. */
+  /**
+   * ACTIVE or VERIFYING -> SUSPENDED: ZooKeeper connection suspended; nothing is decided until it resumes. Counted
+   * at once on the caller's thread, so requests already queued on the loop are refused too.
+   */
   public CompletableFuture<Void> suspend() {
-    return loop.submit(() -> {
-      if (state == LeadershipState.ACTIVE) {
+    return halting(() -> {
+      if (state == LeadershipState.ACTIVE || state == LeadershipState.VERIFYING) {
+        verifyRound++; // a verification under way no longer counts
         transitionTo(LeadershipState.SUSPENDED, "zookeeper connection suspended");
         drain();
       } else if (state == LeadershipState.LOADING) {
         dropLeadership("zookeeper connection suspended while loading");
       }
-      return null;
     });
   }
 
   /**
-   * ZooKeeper reconnected within the session: SUSPENDED -> ACTIVE when the latch still names us leader, else
-   * step down.
+   * ZooKeeper reconnected within the session: SUSPENDED -> VERIFYING when the latch still names us leader (the
+   * elector then confirms it with a sync before we serve), else step down.
    */
   public CompletableFuture<Void> reconnected(boolean stillLeader) {
     return loop.submit(() -> {
       if (state == LeadershipState.SUSPENDED) {
         if (stillLeader) {
-          transitionTo(LeadershipState.ACTIVE, "zookeeper connection reconnected");
+          beginVerifying("zookeeper connection reconnected");
         } else {
           dropLeadership("reconnected without leadership");
         }
@@ -158,10 +200,77 @@ public final class MetaState {
     });
   }
 
-  /** Any state -> FOLLOWER: drop the tables and fail queued mutations with NOT_LEADER. */
+  /** Any state -> FOLLOWER: drop the tables and fail queued mutations with NOT_LEADER. Refuses at once. */
   public CompletableFuture<Void> stepDown(String reason) {
+    return halting(() -> dropLeadership(reason));
+  }
+
+  /** Counts a halt before it hops onto the loop: until it ran there, nothing is served. */
+  private CompletableFuture<Void> halting(Runnable onLoop) {
+    pendingHalts.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+    CompletableFuture<Void> f = loop.submit(() -> {
+      if (counted.getAndSet(false)) {
+        pendingHalts.decrementAndGet();
+      }
+      onLoop.run();
+      return null;
+    });
+    if (f.isCompletedExceptionally() && counted.getAndSet(false)) {
+      pendingHalts.decrementAndGet(); // the loop is closed: the task never runs
+    }
+    return f;
+  }
+
+  /** The pause detector saw a pause: an ACTIVE leader verifies before it decides anything again. Any thread. */
+  private void pauseDetected() {
+    try {
+      loop.execute(() -> {
+        if (state == LeadershipState.ACTIVE && pauses.suspected()) {
+          beginVerifying("pause of the leader's own scheduling");
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      log.debug("meta loop closed; pause not handled id={}", id);
+    }
+  }
+
+  /** ACTIVE or SUSPENDED -> VERIFYING (or a new round while VERIFYING). Loop only. */
+  private void beginVerifying(String reason) {
+    pauses.acknowledge();
+    long round = ++verifyRound;
+    if (state != LeadershipState.VERIFYING) {
+      transitionTo(LeadershipState.VERIFYING, reason);
+    } else {
+      log.info("leadership verification round={} id={} epoch={} reason={}", round, id, epoch(), reason);
+    }
+    metrics.verification();
+    drain();
+    verifyHook.accept(round);
+  }
+
+  /**
+   * The elector's answer to verification {@code round}: confirmed -> ACTIVE (or a new round when another pause
+   * was seen meanwhile); refuted -> step down and rejoin the election. A stale round is ignored.
+   */
+  public CompletableFuture<Void> verified(long round, boolean confirmed, String detail) {
     return loop.submit(() -> {
-      dropLeadership(reason);
+      if (state != LeadershipState.VERIFYING || round != verifyRound) {
+        log.info("ignoring stale leadership verification round={} current={} state={} id={}", round, verifyRound,
+            state, id);
+        return null;
+      }
+      if (!confirmed) {
+        metrics.verifyFailed();
+        log.warn("leadership not confirmed; stepping down id={} epoch={} detail={}", id, epoch(), detail);
+        dropLeadership("leadership not confirmed: " + detail);
+        rejoinHook.run();
+      } else if (pauses.suspected()) {
+        beginVerifying("paused again while verifying");
+      } else {
+        transitionTo(LeadershipState.ACTIVE, "leadership confirmed: " + detail);
+        drain();
+      }
       return null;
     });
   }
@@ -215,7 +324,7 @@ public final class MetaState {
   }
 
   private void drain() {
-    while (!inFlight && state == LeadershipState.ACTIVE && !queue.isEmpty()) {
+    while (!inFlight && !queue.isEmpty() && serving()) {
       start(queue.poll());
     }
     if (state != LeadershipState.ACTIVE) {
@@ -294,10 +403,28 @@ public final class MetaState {
   }
 
   private MetaTables requireActive() {
-    if (state == LeadershipState.ACTIVE && tables != null) {
+    if (serving() && tables != null) {
       return tables;
     }
+    if (state == LeadershipState.VERIFYING) {
+      metrics.verifyingRefusal();
+    }
     throw gate.refusal(state);
+  }
+
+  /**
+   * Whether this leader may decide now: ACTIVE, no suspension or step-down on its way to the loop, and no pause
+   * of its own suspected (a suspected pause starts a verification here). Loop only.
+   */
+  private boolean serving() {
+    if (state != LeadershipState.ACTIVE || pendingHalts.get() > 0) {
+      return false;
+    }
+    if (pauses.suspected()) {
+      beginVerifying("pause of the leader's own scheduling noticed on the request path");
+      return false;
+    }
+    return true;
   }
 
   private void publishSizes() {

@@ -197,7 +197,7 @@ public final class SessionOps {
           .setHeldExpiries(st.held().size()).setExtents(t.extents().size()).setExtentsDegraded(degraded)
           .setExtentsRecovering(recovering)
           .setGraceRemainingMs(TimeUnit.NANOSECONDS.toMillis(st.graceRemainingNanos(now)))
-          .setPausesCompensated(st.pausesCompensated()).build();
+          .setPausesCompensated(Math.max(st.pausesCompensated(), state.pausesDetected())).build();
     });
   }
 

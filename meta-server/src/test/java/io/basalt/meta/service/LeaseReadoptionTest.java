@@ -70,13 +70,22 @@ class LeaseReadoptionTest {
     // a new leader: it knows no owner until the chunks report in, and the owner reports last
     core.close();
     core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
-    for (int cid = 1; cid <= 3; cid++) {
-      if (cid != owner) {
-        assertThat(MetaTestSupport.keepAlive(core, s[cid]).getRevokedPidsCount()).isZero();
+    for (int round = 0; round < 2; round++) {
+      for (int cid = 1; cid <= 3; cid++) {
+        if (cid != owner) {
+          assertThat(MetaTestSupport.keepAlive(core, s[cid]).getRevokedPidsCount()).isZero();
+        }
       }
     }
     assertThat(core.sessions().status().join().getGraceRemainingMs()).as("the owner has not reported yet")
         .isPositive();
+    // its first keepalive to the new leader was sent before the previous leader's grant reached it (a takeover
+    // in flight): it names the lease only in the second, which still counts as in the grace
+    assertThat(MetaTestSupport.keepAlive(core, s[owner]).getRevokedPidsList()).isEmpty();
+    assertThat(core.sessions().status().join().getGraceRemainingMs())
+        .as("one keepalive: the owner's answer from this leader may have crossed a grant of the previous one")
+        .isPositive();
+    assertThat(core.extents().get(e.getPid()).join().getOwnerCid()).isZero();
     KeepAliveResponse last = core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK)
         .setCid(owner).setSessionUuid(s[owner].uuid()).setSessionEpoch(s[owner].epoch())
         .addLeases(HeldLease.newBuilder().setPid(e.getPid()).setEpoch(granted.getEpoch())).build()).join();
@@ -86,5 +95,72 @@ class LeaseReadoptionTest {
     ExtentInfo now = core.extents().get(e.getPid()).join();
     assertThat(now.getOwnerCid()).isEqualTo(owner);
     assertThat(now.getEpoch()).isEqualTo(granted.getEpoch());
+  }
+
+  /**
+   * The owner was SESSION_EXPIRED on disk when the new leader loaded (it came back just before the failover, its
+   * return not yet written): the grace waits for it too, so its lease is neither expired nor granted to another
+   * replica, and it re-adopts the lease when it reports.
+   */
+  @Test
+  void aChunkNotHealthyAtLoadHoldsTheGraceAndKeepsItsLease() throws Exception {
+    registerChunks(core, 3);
+    TestSession[] s = new TestSession[4];
+    for (int cid = 1; cid <= 3; cid++) {
+      s[cid] = MetaTestSupport.openSession(core, cid);
+    }
+    MetaTestSupport.awaitGraceOver(core);
+    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
+        .setReplicas(3).setExtentSize(MIB).build()).join();
+    ExtentInfo e = core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
+        .setPreferredCid(1).build()).join();
+    int owner = e.getReplicas(0);
+    int other = e.getReplicas(1);
+    ExtentInfo granted = MetaTestSupport.lease(core, e.getPid(), s[owner]);
+    core.close();
+    markExpired(owner);
+
+    core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
+    for (int round = 0; round < 2; round++) {
+      for (int cid = 1; cid <= 3; cid++) {
+        if (cid != owner) {
+          MetaTestSupport.keepAlive(core, s[cid]);
+        }
+      }
+    }
+    assertThat(core.sessions().status().join().getGraceRemainingMs())
+        .as("the owner was SESSION_EXPIRED at load but may hold a lease").isPositive();
+    io.basalt.rpc.BasaltException refused = MetaTestSupport.failure(core.extents().acquireLease(
+        io.basalt.proto.AcquireLeaseRequest.newBuilder().setPid(e.getPid()).setCid(other)
+            .setSessionUuid(s[other].uuid()).setSessionEpoch(s[other].epoch()).build()));
+    assertThat(refused.code()).isEqualTo(io.basalt.proto.ErrorCode.NOT_READY);
+
+    for (int round = 0; round < 2; round++) {
+      KeepAliveResponse r = core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK)
+          .setCid(owner).setSessionUuid(s[owner].uuid()).setSessionEpoch(s[owner].epoch())
+          .addLeases(HeldLease.newBuilder().setPid(e.getPid()).setEpoch(granted.getEpoch())).build()).join();
+      assertThat(r.getRevokedPidsList()).isEmpty();
+    }
+    assertThat(core.sessions().status().join().getGraceRemainingMs()).isZero();
+    assertThat(core.extents().get(e.getPid()).join().getOwnerCid()).isEqualTo(owner);
+    assertThat(MetaTestSupport.lease(core, e.getPid(), s[other]).getOwnerCid()).as("no conflicting grant")
+        .isEqualTo(owner);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+        core.chunks().listChunks().join().getChunksList().stream().filter(c -> c.getCid() == owner)
+            .allMatch(c -> c.getStatus() == io.basalt.proto.ChunkStatus.HEALTHY));
+  }
+
+  /** Writes chunk {@code cid} as SESSION_EXPIRED, as a leader that removed its replicas would have. */
+  private void markExpired(int cid) throws Exception {
+    try (org.apache.curator.framework.CuratorFramework client = org.apache.curator.framework.CuratorFrameworkFactory
+        .newClient(zk.getConnectionString(), 5000, 3000, new org.apache.curator.retry.RetryOneTime(50))) {
+      client.start();
+      client.blockUntilConnected();
+      var store = new io.basalt.meta.store.ZkMetaStore(client, new io.basalt.meta.store.ZkPaths("test"));
+      store.claimLeadership();
+      var record = store.load().chunks().stream().filter(c -> c.getCid() == cid).findFirst().orElseThrow();
+      store.commit(new io.basalt.meta.store.MutationBatch().putChunk(record.toBuilder()
+          .setStatus(io.basalt.proto.ChunkStatus.SESSION_EXPIRED).build())).join();
+    }
   }
 }

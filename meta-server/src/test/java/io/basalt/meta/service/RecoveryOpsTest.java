@@ -429,6 +429,8 @@ class RecoveryOpsTest {
     MetaTestSupport.awaitGraceOver(core);
     assertThat(get(pid).getRecoveringCid()).as("the target kept its session across the restart")
         .isEqualTo(d.outsider());
+    assertThat(pass()).as("after the grace the pass resumes the recovery, it does not start another").isZero();
+    assertThat(get(pid).getRecoveryEpoch()).isEqualTo(rec.getRecoveryEpoch());
     ExtentInfo promoted = done(pid, rec.getRecoveryEpoch(), d.outsider());
     assertThat(promoted.getReplicasList()).contains(d.outsider()).hasSize(3);
     assertThat(promoted.getState()).isEqualTo(ExtentState.EXTENT_HEALTHY);
