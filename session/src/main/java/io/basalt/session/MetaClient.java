@@ -8,12 +8,15 @@ import io.basalt.rpc.NotLeaderException;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>A leader that went silent (stopped, partitioned) answers nothing, so timeouts count against its address:
  * after {@link #SWITCH_AFTER_TIMEOUTS} in a row the locator is invalidated and the next attempt re-reads
  * ZooKeeper. A timed-out call is sent again only when that is safe ({@link ResendSafety}); otherwise the TIMEOUT
- * goes to the caller as before.
+ * goes to the caller as before. When the locator sees a new leader published, attempts safe to resend that still
+ * wait on another address are sent to it at once instead of waiting out their deadline.
  *
  * <p>Every answer passes the locator's {@link MetaEpochFence}: one stamped with an epoch older than one already
  * seen (a deposed leader that has not noticed) is never handed to the caller; it is retried as a stale-leader
@@ -44,6 +48,9 @@ public final class MetaClient implements AutoCloseable {
   private final Duration attemptDeadline;
   private final Duration retryBudget;
   private final ScheduledExecutorService timer;
+  /** Attempts safe to resend, still waiting for their answer. */
+  private final Set<Attempt> inFlight = ConcurrentHashMap.newKeySet();
+  private final AutoCloseable publishedListener;
   /** Consecutive timeouts of {@link #failingAddress}; guarded by this. */
   private String failingAddress;
   private int timeouts;
@@ -54,6 +61,7 @@ public final class MetaClient implements AutoCloseable {
     this.attemptDeadline = attemptDeadline;
     this.retryBudget = retryBudget;
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("meta-client-retry"));
+    this.publishedListener = locator.onLeaderPublished(this::leaderPublished);
   }
 
   public MetaClient(MetaLocator locator, RpcClientFactory rpc) {
@@ -102,6 +110,10 @@ public final class MetaClient implements AutoCloseable {
 
   private void send(Envelope.Builder request, String address, long giveUpAt, int attemptNo,
       CompletableFuture<Envelope> result) {
+    Attempt a = new Attempt(request, address, giveUpAt, attemptNo, result);
+    if (ResendSafety.safe(request)) {
+      inFlight.add(a); // may be abandoned for a newly published leader
+    }
     CompletableFuture<Envelope> answer;
     try {
       answer = rpc.client(address).call(request.clone(), attemptDeadline);
@@ -109,36 +121,91 @@ public final class MetaClient implements AutoCloseable {
       answer = CompletableFuture.failedFuture(e);
     }
     answer.whenComplete((resp, err) -> {
-      BasaltException e = err == null ? null : BasaltException.of(err);
-      long epoch = err == null ? resp.getMetaEpoch() : e.metaEpoch();
-      if (!locator.epochs().admit(epoch, address, request.getBodyCase())) {
-        locator.invalidate(null);
-        if (err == null && !ResendSafety.safe(request)) {
-          // a deposed leader carried it out or not: the caller decides, as after a timeout
-          result.completeExceptionally(new BasaltException(ErrorCode.TIMEOUT, "answer to " + request.getBodyCase()
-              + " came from a stale meta leader epoch=" + epoch + " address=" + address + "; outcome unknown", true));
-          return;
-        }
-        retryOrFail(request, giveUpAt, attemptNo, result, new NotLeaderException("", "stale meta leader epoch="
-            + epoch + " below seen epoch=" + locator.epochs().seen() + " at " + address));
-        return;
+      if (a.settle()) {
+        onAnswer(a, resp, err);
       }
-      if (err == null) {
-        answered(address);
-        result.complete(resp);
-        return;
-      }
-      if (e instanceof NotLeaderException nl) {
-        locator.invalidate(nl.leaderAddress());
-      } else if (e.code() == ErrorCode.UNAVAILABLE) {
-        locator.invalidate(null);
-      } else if (e.code() == ErrorCode.TIMEOUT) {
-        timedOut(address, request);
-      } else {
-        answered(address);
-      }
-      retryOrFail(request, giveUpAt, attemptNo, result, e);
     });
+  }
+
+  private void onAnswer(Attempt a, Envelope resp, Throwable err) {
+    Envelope.Builder request = a.request;
+    String address = a.address;
+    BasaltException e = err == null ? null : BasaltException.of(err);
+    long epoch = err == null ? resp.getMetaEpoch() : e.metaEpoch();
+    if (!locator.epochs().admit(epoch, address, request.getBodyCase())) {
+      locator.invalidate(null);
+      if (err == null && !ResendSafety.safe(request)) {
+        // a deposed leader carried it out or not: the caller decides, as after a timeout
+        a.result.completeExceptionally(new BasaltException(ErrorCode.TIMEOUT, "answer to " + request.getBodyCase()
+            + " came from a stale meta leader epoch=" + epoch + " address=" + address + "; outcome unknown", true));
+        return;
+      }
+      retryOrFail(request, a.giveUpAt, a.attemptNo, a.result, new NotLeaderException("", "stale meta leader epoch="
+          + epoch + " below seen epoch=" + locator.epochs().seen() + " at " + address));
+      return;
+    }
+    if (err == null) {
+      answered(address);
+      a.result.complete(resp);
+      return;
+    }
+    if (e instanceof NotLeaderException nl) {
+      locator.invalidate(nl.leaderAddress());
+    } else if (e.code() == ErrorCode.UNAVAILABLE) {
+      locator.invalidate(null);
+    } else if (e.code() == ErrorCode.TIMEOUT) {
+      timedOut(address, request);
+    } else {
+      answered(address);
+    }
+    retryOrFail(request, a.giveUpAt, a.attemptNo, a.result, e);
+  }
+
+  /**
+   * The locator saw a new leader published (locator's thread): attempts still waiting on another address and safe
+   * to resend go to it now rather than waiting out their deadline at a leader that may be silent.
+   */
+  private void leaderPublished() {
+    Optional<String> now = locator.cachedAddress();
+    if (now.isEmpty()) {
+      return;
+    }
+    for (Attempt a : inFlight) {
+      if (!a.address.equals(now.get()) && a.settle()) {
+        log.info("meta leader published address={}: resending {} now, not waiting for address={}", now.get(),
+            a.request.getBodyCase(), a.address);
+        schedule(() -> attempt(a.request, a.giveUpAt, a.attemptNo + 1, a.result), 0, a.result,
+            new BasaltException(ErrorCode.UNAVAILABLE, "meta client closed", false));
+      }
+    }
+  }
+
+  /** One attempt in flight; its answer or a newly published leader settles it, whichever comes first. */
+  private final class Attempt {
+    final Envelope.Builder request;
+    final String address;
+    final long giveUpAt;
+    final int attemptNo;
+    final CompletableFuture<Envelope> result;
+    private final AtomicBoolean settled = new AtomicBoolean();
+
+    Attempt(Envelope.Builder request, String address, long giveUpAt, int attemptNo,
+        CompletableFuture<Envelope> result) {
+      this.request = request;
+      this.address = address;
+      this.giveUpAt = giveUpAt;
+      this.attemptNo = attemptNo;
+      this.result = result;
+    }
+
+    /** True for the one caller that may act on this attempt. */
+    boolean settle() {
+      if (!settled.compareAndSet(false, true)) {
+        return false;
+      }
+      inFlight.remove(this);
+      return true;
+    }
   }
 
   /** A timeout of {@code address}; the {@link #SWITCH_AFTER_TIMEOUTS}th in a row drops it from the locator. */
@@ -205,6 +272,11 @@ public final class MetaClient implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      publishedListener.close();
+    } catch (Exception e) {
+      log.debug("cannot remove the leader listener: {}", e.toString());
+    }
     timer.shutdownNow();
   }
 }

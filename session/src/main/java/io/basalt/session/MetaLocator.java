@@ -18,6 +18,14 @@ public interface MetaLocator extends AutoCloseable {
   /** Forget a cached address (after a NOT_LEADER or a connection failure). {@code hint} may name the new one. */
   void invalidate(String hint);
 
+  /**
+   * Calls {@code listener} (quickly, on the locator's thread) whenever a new leader address is published; closing
+   * the returned handle stops it. Locators that learn nothing by themselves never call it.
+   */
+  default AutoCloseable onLeaderPublished(Runnable listener) {
+    return () -> {};
+  }
+
   /** The highest meta epoch seen through this locator, shared by all its MetaClients. */
   MetaEpochFence epochs();
 

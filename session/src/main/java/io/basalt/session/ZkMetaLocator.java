@@ -32,6 +32,7 @@ public final class ZkMetaLocator implements MetaLocator {
   /** Bumped by every watch event and invalidation, so a slow re-read never overwrites a newer value. */
   private long generation;
   private volatile boolean watchLoaded;
+  private final java.util.Set<Runnable> listeners = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public ZkMetaLocator(CuratorFramework zk, String cluster) {
     this(zk, cluster, false);
@@ -79,7 +80,22 @@ public final class ZkMetaLocator implements MetaLocator {
     if (!java.util.Objects.equals(before, address)) {
       log.info("meta leader {} path={} address={} previous={}", address == null ? "gone" : "published", activePath,
           address, before);
+      if (address != null) {
+        for (Runnable l : listeners) {
+          try {
+            l.run();
+          } catch (RuntimeException e) {
+            log.warn("leader-published listener failed address={}", address, e);
+          }
+        }
+      }
     }
+  }
+
+  @Override
+  public AutoCloseable onLeaderPublished(Runnable listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
   }
 
   /** The watch has read the znode once (tests: later changes arrive as events only). */
