@@ -126,6 +126,7 @@ public final class NbdServerMain implements Callable<Integer> {
     own(() -> loops.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly());
     RpcClientFactory rpc = own(new RpcClientFactory("nbd", registry, loops));
     MetaLocator locator = own(zk != null ? ZkMetaLocator.connect(zk, cluster) : MetaLocator.fixed(meta));
+    locator.epochs().register(registry);
     MetaClient metaClient = own(new MetaClient(locator, rpc));
     ClusterVolumeProvider volumes = own(new ClusterVolumeProvider(metaClient, rpc, config, registry));
     NbdServerConfig nbdConfig = NbdServerConfig.defaults().withMetrics(registry).withDefaultExport(defaultExport);

@@ -107,6 +107,7 @@ public final class ChunkServer implements AutoCloseable {
     MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
         cfg.cluster());
     started.push(locator);
+    locator.epochs().register(registry); // the meta epoch seen, answers refused from a stale leader
     // Meta calls get their own loop: a reply from meta must never wait behind (or for) an extent's work.
     RpcClientFactory clients = new RpcClientFactory("chunk", registry, 1, FrameLimits.DEFAULT,
         Duration.ofSeconds(3));

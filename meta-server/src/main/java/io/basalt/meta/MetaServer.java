@@ -64,11 +64,17 @@ public final class MetaServer implements AutoCloseable {
       log.info("meta metrics at http://{}:{}/metrics", config.listenHost(), metricsEndpoint.port());
     }
     MetaRpcService service = new MetaRpcService(testMode, failpoints);
+    // every reply carries the epoch this server leads under (0 until the core runs and while not leading)
+    var leading = new java.util.concurrent.atomic.AtomicReference<MetaCore>();
     rpc = service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
-        .metrics(registry)).build().start();
+        .metrics(registry).replyStamp(MetaRpcService.epochStamp(() -> {
+          MetaCore c = leading.get();
+          return c == null ? 0 : c.metaState().epoch();
+        }))).build().start();
     address = rpc.address();
     port = rpc.port();
     core = MetaCore.start(config, address, registry, failpoints);
+    leading.set(core);
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
         core.recovery(), core.recoveryAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());

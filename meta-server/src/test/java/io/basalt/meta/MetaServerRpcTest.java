@@ -175,4 +175,25 @@ class MetaServerRpcTest {
     assertThat(call(follower, Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
         .getListVolumesResponse().getVolumesList()).extracting(VolumeInfo::getName).containsExactly("v1");
   }
+
+  @Test
+  void everyReplyCarriesTheEpochItsServerLeadsUnder() {
+    MetaServer leader = leader();
+    MetaServer follower = leader == a ? b : a;
+    long epoch = leader.core().metaState().epoch();
+    assertThat(epoch).isPositive();
+    assertThat(call(leader, Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
+        .getMetaEpoch()).isEqualTo(epoch);
+    assertThat(fails(leader, Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder().setName("none")))
+        .metaEpoch()).isEqualTo(epoch);
+    BasaltException notLeader = fails(follower, Envelope.newBuilder()
+        .setListVolumes(ListVolumesRequest.getDefaultInstance()));
+    assertThat(notLeader).isInstanceOf(NotLeaderException.class);
+    assertThat(notLeader.metaEpoch()).isZero();
+
+    leader.close();
+    await().atMost(Duration.ofSeconds(20)).until(follower::isActiveLeader);
+    assertThat(call(follower, Envelope.newBuilder().setListVolumes(ListVolumesRequest.getDefaultInstance()))
+        .getMetaEpoch()).isGreaterThan(epoch);
+  }
 }

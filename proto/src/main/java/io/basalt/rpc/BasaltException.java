@@ -10,6 +10,8 @@ import io.basalt.proto.ErrorCode;
 public class BasaltException extends RuntimeException {
   private final ErrorCode code;
   private final boolean retryable;
+  /** The meta epoch an error reply was stamped with (0: none, or not from a meta server); see RpcErrors. */
+  private volatile long metaEpoch;
 
   public BasaltException(ErrorCode code, String message) {
     this(code, message, defaultRetryable(code), null);
@@ -31,6 +33,16 @@ public class BasaltException extends RuntimeException {
 
   public boolean retryable() {
     return retryable;
+  }
+
+  /** For an error reply from a meta server: the epoch it answered under (0 when not leading or not stamped). */
+  public long metaEpoch() {
+    return metaEpoch;
+  }
+
+  /** Set once by {@link RpcErrors#fromEnvelope} on the exception it creates. */
+  void metaEpoch(long epoch) {
+    this.metaEpoch = epoch;
   }
 
   /** Codes a caller may retry after backoff without knowing more. */

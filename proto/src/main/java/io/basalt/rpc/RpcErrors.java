@@ -27,6 +27,12 @@ public final class RpcErrors {
 
   /** The exception a caller sees for an error response. */
   public static BasaltException fromEnvelope(Envelope h) {
+    BasaltException e = exceptionOf(h);
+    e.metaEpoch(h.getMetaEpoch());
+    return e;
+  }
+
+  private static BasaltException exceptionOf(Envelope h) {
     String msg = h.getMessage();
     return switch (h.getCode()) {
       case NOT_LEADER -> new NotLeaderException(h.getLeaderAddress(), msg);

@@ -37,6 +37,8 @@ public final class RpcServer implements AutoCloseable {
   private final int ioThreads;
   /** The caller's loops when given (not shut down here), else null: the server makes its own. */
   private final EventLoopGroup sharedWorkers;
+  /** Null: replies carry only what handlers and errors put there. */
+  private final ReplyStamp replyStamp;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private Channel channel;
@@ -51,6 +53,7 @@ public final class RpcServer implements AutoCloseable {
     this.cap = new ConnectionCap(b.name, b.connectionLimits.maxConnections(), metrics);
     this.ioThreads = b.ioThreads;
     this.sharedWorkers = b.workers;
+    this.replyStamp = b.replyStamp;
   }
 
   public static Builder builder(String name) {
@@ -81,7 +84,7 @@ public final class RpcServer implements AutoCloseable {
                 // after the decoder: idle means no complete frame, so a byte-a-second trickle is idle too
                 .addLast("idle", new IdleStateHandler(connectionLimits.idleTimeout().toNanos(), 0, 0,
                     TimeUnit.NANOSECONDS))
-                .addLast("rpc", new RpcServerHandler(handlers, metrics, connectionLimits));
+                .addLast("rpc", new RpcServerHandler(handlers, metrics, connectionLimits, replyStamp));
           }
         });
     try {
@@ -138,6 +141,7 @@ public final class RpcServer implements AutoCloseable {
     private MetricRegistry metrics = new MetricRegistry();
     private int ioThreads = 2;
     private EventLoopGroup workers;
+    private ReplyStamp replyStamp;
 
     private Builder(String name) {
       this.name = name;
@@ -182,6 +186,12 @@ public final class RpcServer implements AutoCloseable {
      */
     public Builder workers(EventLoopGroup workers) {
       this.workers = workers;
+      return this;
+    }
+
+    /** Stamps every reply header, OK and error (the meta server's epoch); see {@link ReplyStamp}. */
+    public Builder replyStamp(ReplyStamp replyStamp) {
+      this.replyStamp = replyStamp;
       return this;
     }
 

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,14 +36,17 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
   private final Map<Envelope.BodyCase, RpcHandler> handlers;
   private final RpcMetrics metrics;
   private final ConnectionLimits limits;
+  private final ReplyStamp replyStamp;
   private final Counter readPauses;
   private final Counter idleClosed;
   private long inFlightBytes;
   private int inFlightRequests;
   private boolean paused;
 
-  RpcServerHandler(Map<Envelope.BodyCase, RpcHandler> handlers, RpcMetrics metrics, ConnectionLimits limits) {
+  RpcServerHandler(Map<Envelope.BodyCase, RpcHandler> handlers, RpcMetrics metrics, ConnectionLimits limits,
+      ReplyStamp replyStamp) {
     super(false);
+    this.replyStamp = replyStamp;
     this.handlers = handlers;
     this.metrics = metrics;
     this.limits = limits;
@@ -68,6 +72,7 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
     admit(ctx, cost);
     RpcHandler handler = handlers.get(method);
     long start = System.nanoTime();
+    Consumer<Envelope.Builder> stamp = replyStamp == null ? null : replyStamp.onRequest();
     CompletableFuture<Reply> reply;
     if (handler == null) {
       reply = CompletableFuture.failedFuture(new BasaltException(ErrorCode.UNKNOWN_METHOD,
@@ -85,7 +90,7 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
     reply.whenComplete((r, err) -> {
       request.release();
       metrics.record(method, System.nanoTime() - start, err == null);
-      Frame out = err != null ? errorReply(ctx, method, requestId, err) : okReply(requestId, r);
+      Frame out = err != null ? errorReply(ctx, method, requestId, err, stamp) : okReply(requestId, r, stamp);
       if (ctx.executor().inEventLoop()) {
         respond(ctx, out, cost);
         return;
@@ -99,20 +104,27 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   private static Frame errorReply(ChannelHandlerContext ctx, Envelope.BodyCase method, long requestId,
-      Throwable err) {
+      Throwable err, Consumer<Envelope.Builder> stamp) {
     BasaltException e = BasaltException.of(err);
     if (e.code() == ErrorCode.INTERNAL) {
       log.error("rpc {} failed requestId={} from {}", method, requestId, ctx.channel().remoteAddress(), err);
     } else {
       log.debug("rpc {} requestId={} -> {}", method, requestId, e.getMessage());
     }
-    return new Frame(RpcErrors.toEnvelope(requestId, e).build(), null);
+    Envelope.Builder hb = RpcErrors.toEnvelope(requestId, e);
+    if (stamp != null) {
+      stamp.accept(hb);
+    }
+    return new Frame(hb.build(), null);
   }
 
-  private static Frame okReply(long requestId, Reply r) {
+  private static Frame okReply(long requestId, Reply r, Consumer<Envelope.Builder> stamp) {
     Envelope.Builder hb = r.header().setRequestId(requestId).setResponse(true);
     if (hb.getCode() == ErrorCode.ERROR_CODE_UNSPECIFIED) {
       hb.setCode(ErrorCode.OK);
+    }
+    if (stamp != null) {
+      stamp.accept(hb);
     }
     return new Frame(hb.build(), r.data());
   }

@@ -5,6 +5,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -12,14 +15,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the active leader's address from ZooKeeper ({@code /basalt/<cluster>/meta/active}, an ephemeral znode the
- * leader creates once it has loaded its tables), caching it until invalidated.
+ * leader creates once it has loaded its tables) and watches it: a new leader's address is taken as soon as it is
+ * published, and its deletion (the old leader's ZooKeeper session ended) clears the cache, so callers stop dialling
+ * a leader that went silent without waiting for their own timeouts. After {@link #invalidate} the next
+ * {@link #leaderAddress} re-reads ZooKeeper (blocking; {@link #cachedAddress} never blocks).
  */
 public final class ZkMetaLocator implements MetaLocator {
   private static final Logger log = LoggerFactory.getLogger(ZkMetaLocator.class);
   private final CuratorFramework zk;
   private final boolean ownsClient;
   private final String activePath;
+  private final CuratorCache watch;
+  private final MetaEpochFence epochs = new MetaEpochFence();
+  /** Guarded by this (writes); read lock-free. */
   private volatile String cached;
+  /** Bumped by every watch event and invalidation, so a slow re-read never overwrites a newer value. */
+  private long generation;
+  private volatile boolean watchLoaded;
+  private final java.util.Set<Runnable> listeners = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public ZkMetaLocator(CuratorFramework zk, String cluster) {
     this(zk, cluster, false);
@@ -29,6 +42,13 @@ public final class ZkMetaLocator implements MetaLocator {
     this.zk = zk;
     this.ownsClient = ownsClient;
     this.activePath = activePath(cluster);
+    this.watch = CuratorCache.build(zk, activePath, CuratorCache.Options.SINGLE_NODE_CACHE);
+    watch.listenable().addListener(CuratorCacheListener.builder()
+        .forCreatesAndChanges((before, now) -> published(now))
+        .forDeletes(gone -> published(null))
+        .forInitialized(() -> watchLoaded = true)
+        .build());
+    watch.start();
   }
 
   /** Connects its own ZooKeeper client to {@code connectString}. */
@@ -47,19 +67,68 @@ public final class ZkMetaLocator implements MetaLocator {
     return "/basalt/" + cluster + "/meta/active";
   }
 
+  /** Watch event (Curator's event thread): the znode was created, changed or deleted ({@code data} null). */
+  private void published(ChildData data) {
+    String address = data == null || data.getData() == null || data.getData().length == 0 ? null
+        : new String(data.getData(), StandardCharsets.UTF_8);
+    String before;
+    synchronized (this) {
+      generation++;
+      before = cached;
+      cached = address;
+    }
+    if (!java.util.Objects.equals(before, address)) {
+      log.info("meta leader {} path={} address={} previous={}", address == null ? "gone" : "published", activePath,
+          address, before);
+      if (address != null) {
+        for (Runnable l : listeners) {
+          try {
+            l.run();
+          } catch (RuntimeException e) {
+            log.warn("leader-published listener failed address={}", address, e);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public AutoCloseable onLeaderPublished(Runnable listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  /** The watch has read the znode once (tests: later changes arrive as events only). */
+  boolean watchLoaded() {
+    return watchLoaded;
+  }
+
+  @Override
+  public Optional<String> cachedAddress() {
+    return Optional.ofNullable(cached);
+  }
+
   @Override
   public Optional<String> leaderAddress() {
     String c = cached;
     if (c != null) {
       return Optional.of(c);
     }
+    long g;
+    synchronized (this) {
+      g = generation;
+    }
     try {
       if (!zk.getZookeeperClient().blockUntilConnectedOrTimedOut()) {
         return Optional.empty();
       }
-      byte[] data = zk.getData().forPath(activePath);
-      cached = new String(data, StandardCharsets.UTF_8);
-      return Optional.of(cached);
+      String read = new String(zk.getData().forPath(activePath), StandardCharsets.UTF_8);
+      synchronized (this) {
+        if (generation == g && cached == null) {
+          cached = read;
+        }
+        return Optional.ofNullable(cached);
+      }
     } catch (KeeperException.NoNodeException e) {
       return Optional.empty();
     } catch (InterruptedException e) {
@@ -74,7 +143,15 @@ public final class ZkMetaLocator implements MetaLocator {
   @Override
   public void invalidate(String hint) {
     // A follower's NOT_LEADER names the latch leader; try it next, ZooKeeper is re-read if it fails too.
-    cached = hint == null || hint.isEmpty() ? null : hint;
+    synchronized (this) {
+      generation++;
+      cached = hint == null || hint.isEmpty() ? null : hint;
+    }
+  }
+
+  @Override
+  public MetaEpochFence epochs() {
+    return epochs;
   }
 
   /** Waits until ZooKeeper is reachable; false on timeout. */
@@ -84,6 +161,7 @@ public final class ZkMetaLocator implements MetaLocator {
 
   @Override
   public void close() {
+    watch.close();
     if (ownsClient) {
       zk.close();
     }

@@ -40,6 +40,7 @@ class MetaClientTest {
   /** Starts at the follower, which redirects to the leader; accepts hints like the ZooKeeper locator. */
   private static final class HintLocator implements MetaLocator {
     volatile String address;
+    final MetaEpochFence epochs = new MetaEpochFence();
 
     HintLocator(String address) {
       this.address = address;
@@ -53,6 +54,11 @@ class MetaClientTest {
     @Override
     public void invalidate(String hint) {
       if (hint != null && !hint.isEmpty()) address = hint;
+    }
+
+    @Override
+    public MetaEpochFence epochs() {
+      return epochs;
     }
   }
 
@@ -104,6 +110,11 @@ class MetaClientTest {
 
       @Override
       public void invalidate(String hint) {}
+
+      @Override
+      public MetaEpochFence epochs() {
+        return new MetaEpochFence();
+      }
     };
     try (MetaClient meta = new MetaClient(none, rpc, Duration.ofSeconds(1), Duration.ofMillis(300))) {
       assertThatThrownBy(() -> meta.callSync(LIST.clone()))

@@ -10,11 +10,13 @@ import io.basalt.proto.VolumeResponse;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.Reply;
+import io.basalt.rpc.ReplyStamp;
 import io.basalt.rpc.RpcHandler;
 import io.basalt.rpc.RpcServer;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * The meta RPC endpoint: one handler per request kind, each a thin adapter from the envelope body to an
@@ -148,6 +150,19 @@ public final class MetaRpcService {
       answer.accept(b, result);
       return Reply.of(b);
     }));
+  }
+
+  /**
+   * The stamp of every reply, OK and error ({@code meta_epoch}): the epoch the server led under when the request
+   * was dispatched, else (it did not lead then) the one it leads under when answering, 0 when not leading. The
+   * dispatch epoch wins so an answer decided under epoch N still says N when leadership ends before the reply is
+   * written: a client that has seen a newer epoch refuses it.
+   */
+  public static ReplyStamp epochStamp(LongSupplier epoch) {
+    return () -> {
+      long atDispatch = epoch.getAsLong();
+      return reply -> reply.setMetaEpoch(atDispatch != 0 ? atDispatch : epoch.getAsLong());
+    };
   }
 
   private <T> RpcHandler handler(Call<T> call, Function<T, Reply> reply) {
