@@ -5,6 +5,9 @@ import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaRpcService;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.MetaInfoResponse;
 import io.basalt.rpc.RpcServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +31,8 @@ public final class MetaServer implements AutoCloseable {
   private MetricsEndpoint metricsEndpoint;
   private RpcServer rpc;
   private MetaCore core;
+  private MetaServerRegistry serverRegistry;
+  private final MetaInfoService info = new MetaInfoService();
   private volatile String address;
   private volatile int port = -1;
   private boolean closed;
@@ -65,10 +70,14 @@ public final class MetaServer implements AutoCloseable {
     }
     MetaRpcService service = new MetaRpcService(testMode, failpoints);
     rpc = service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
-        .metrics(registry)).build().start();
+        .metrics(registry)).handle(Envelope.BodyCase.META_INFO, info).build().start();
     address = rpc.address();
     port = rpc.port();
+    info.listening(address);
     core = MetaCore.start(config, address, registry, failpoints);
+    info.attach(core); // MetaInfo answers in every state, so it is not behind the service's leader gate
+    serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
+    serverRegistry.start();
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
         core.recovery(), core.recoveryAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
@@ -96,6 +105,11 @@ public final class MetaServer implements AutoCloseable {
     return core != null && core.isActiveLeader();
   }
 
+  /** What this server answers to MetaInfo now. */
+  public MetaInfoResponse info() {
+    return info.info();
+  }
+
   public MetaCore core() {
     return core;
   }
@@ -116,6 +130,9 @@ public final class MetaServer implements AutoCloseable {
     }
     closed = true;
     try {
+      if (serverRegistry != null) {
+        serverRegistry.close();
+      }
       if (core != null) {
         core.close();
       }
