@@ -1,12 +1,15 @@
 package io.basalt.cli;
 
 import io.basalt.cli.output.DurationFormat;
+import io.basalt.cli.status.Membership;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.proto.ClusterStatusRequest;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.ConfirmExpiryRequest;
 import io.basalt.proto.Envelope;
+import io.basalt.rpc.BasaltException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -21,24 +24,36 @@ import picocli.CommandLine.Command;
 public final class ClusterGroupCommand extends GroupCommand {
   static final String CONFIRM_HINT = "run 'basalt cluster confirm-expiry' if those chunks are really gone";
 
-  @Command(name = "status", description = "Show the meta leader, chunk, session and extent health, and cluster "
-      + "jeopardy (a mass session expiry: replicas are kept until the chunks return or an operator confirms). "
-      + "Jeopardy is printed loudly but the exit code stays 0.")
+  @Command(name = "status", description = "Show the meta leader, chunk, session and extent health, cluster "
+      + "jeopardy (a mass session expiry: replicas are kept until the chunks return or an operator confirms), and "
+      + "every meta server and ZooKeeper member with its state. Jeopardy is printed loudly but the exit code stays "
+      + "0; without a meta leader the members are still printed, and the exit code is 1.")
   static final class Status extends ClusterCommand {
     @Override
     protected void run(ClusterConnection c) {
-      ClusterStatusResponse s = status(c);
+      ClusterStatusResponse s = null;
+      BasaltException noLeader = null;
+      try {
+        s = status(c);
+      } catch (BasaltException e) {
+        noLeader = e;
+      }
+      // asked after the leader answered (or gave up), so the members agree with what the leader said
+      Membership members = Membership.probe(c.zk(), c.cluster(), PROBE_DEADLINE);
       if (json) {
-        printJson(toJson(s));
-        if (s.getJeopardy()) {
+        printJson(toJson(s, members));
+        if (s != null && s.getJeopardy()) {
           PrintWriter err = spec.commandLine().getErr();
           err.println(jeopardyLine(s)); // stdout stays JSON; the alarm still reaches a terminal
           err.flush();
         }
-        return;
+      } else {
+        out().print(render(s, members));
+        out().flush();
       }
-      out().print(render(s));
-      out().flush();
+      if (noLeader != null) {
+        throw noLeader; // exit 1 as before when no leader answers; what could be seen is printed above
+      }
     }
   }
 
@@ -88,6 +103,48 @@ public final class ClusterGroupCommand extends GroupCommand {
   static String jeopardyLine(ClusterStatusResponse s) {
     return "JEOPARDY: " + (s.getJeopardyReason().isEmpty() ? "mass session expiry" : s.getJeopardyReason())
         + "; held expiries: " + s.getHeldExpiries() + "; " + CONFIRM_HINT;
+  }
+
+  /** How long each meta server and ZooKeeper member may take to say what it is. */
+  static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
+
+  /**
+   * The text {@code cluster status} prints: the leader's view ({@link #render(ClusterStatusResponse)}, or only
+   * the published leader and the highest meta epoch when no leader answered), then the META and ZOOKEEPER tables.
+   */
+  static String render(ClusterStatusResponse s, Membership m) {
+    String head;
+    if (s != null) {
+      head = render(s);
+    } else {
+      Map<String, Object> kv = new LinkedHashMap<>();
+      kv.put("leader", m.active() == null ? "none answered" : m.active() + " (published, did not answer)");
+      kv.put("meta epoch", m.highestEpoch());
+      head = TablePrinter.renderKeyValues(kv);
+    }
+    return head + "\n" + m.render();
+  }
+
+  /**
+   * {@code cluster status --json}: every key of {@link #toJson(ClusterStatusResponse)} (null when no leader
+   * answered), {@code leader} the published leader (null when none), {@code meta_epoch} the leader's epoch (else
+   * the highest a meta server reports, 0 when none leads), then {@code metas} and {@code zookeepers}.
+   */
+  static Map<String, Object> toJson(ClusterStatusResponse s, Membership m) {
+    Map<String, Object> out;
+    if (s != null) {
+      out = toJson(s);
+    } else {
+      out = new LinkedHashMap<>();
+      for (String k : toJson(ClusterStatusResponse.getDefaultInstance()).keySet()) {
+        out.put(k, null);
+      }
+      out.put("leader", m.active());
+      out.put("meta_epoch", m.highestEpoch());
+    }
+    out.put("metas", m.metasJson());
+    out.put("zookeepers", m.zookeepersJson());
+    return out;
   }
 
   /** The text {@code cluster status} prints: the jeopardy line (if any), then aligned "key: value" lines. */

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.cli.output.DurationFormat;
 import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.status.Membership;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.SessionGroup;
 import io.basalt.proto.SessionInfo;
 import io.basalt.proto.SessionState;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The exact text of {@code session ls} and {@code cluster status}, from responses built here. */
@@ -115,6 +117,56 @@ class SessionAndStatusFormatTest {
             + "\"extents\":12,\"extents_degraded\":4,\"extents_recovering\":1,\"grace_remaining_ms\":0,"
             + "\"pauses_compensated\":1}");
     assertThat(ClusterGroupCommand.toJson(healthy().build())).containsEntry("jeopardy_reason", null);
+  }
+
+  static Membership members() {
+    return new Membership("127.0.0.1:7000", List.of(
+        new Membership.Meta("127.0.0.1:7000", "leader", 3L, "127.0.0.1:7000"),
+        new Membership.Meta("127.0.0.1:7001", "follower", 0L, ""),
+        Membership.Meta.unreachable("127.0.0.1:7002")),
+        List.of(new Membership.Member("127.0.0.1:2181", "follower"), new Membership.Member("127.0.0.1:2182",
+            "leader"), new Membership.Member("127.0.0.1:2183", "unreachable")));
+  }
+
+  @Test
+  void clusterStatusListsEveryMetaAndZooKeeperMember() {
+    assertThat(ClusterGroupCommand.render(healthy().build(), members())).isEqualTo(
+        ClusterGroupCommand.render(healthy().build()) + "\n"
+            + "META            STATE        EPOCH  SEES_LEADER\n"
+            + "127.0.0.1:7000  leader       3      127.0.0.1:7000\n"
+            + "127.0.0.1:7001  follower     0      -\n"
+            + "127.0.0.1:7002  unreachable  -      -\n"
+            + "\n"
+            + "ZOOKEEPER       STATE\n"
+            + "127.0.0.1:2181  follower\n"
+            + "127.0.0.1:2182  leader\n"
+            + "127.0.0.1:2183  unreachable\n");
+    assertThat(JsonWriter.compact(ClusterGroupCommand.toJson(healthy().build(), members()))).isEqualTo(
+        JsonWriter.compact(ClusterGroupCommand.toJson(healthy().build())).replaceFirst("}$", "")
+            + ",\"metas\":[{\"address\":\"127.0.0.1:7000\",\"state\":\"leader\",\"meta_epoch\":3,"
+            + "\"leader_hint\":\"127.0.0.1:7000\"},{\"address\":\"127.0.0.1:7001\",\"state\":\"follower\","
+            + "\"meta_epoch\":0,\"leader_hint\":null},{\"address\":\"127.0.0.1:7002\",\"state\":\"unreachable\","
+            + "\"meta_epoch\":null,\"leader_hint\":null}],\"zookeepers\":[{\"address\":\"127.0.0.1:2181\","
+            + "\"state\":\"follower\"},{\"address\":\"127.0.0.1:2182\",\"state\":\"leader\"},"
+            + "{\"address\":\"127.0.0.1:2183\",\"state\":\"unreachable\"}]}");
+  }
+
+  @Test
+  void clusterStatusWithoutALeaderShowsThePublishedOneAndTheHighestEpoch() {
+    Membership m = new Membership("127.0.0.1:7000", List.of(
+        new Membership.Meta("127.0.0.1:7000", "suspended", 4L, "127.0.0.1:7000"),
+        new Membership.Meta("127.0.0.1:7001", "follower", 0L, "127.0.0.1:7000")), List.of());
+    assertThat(ClusterGroupCommand.render(null, m)).startsWith(
+        "leader:      127.0.0.1:7000 (published, did not answer)\n"
+            + "meta epoch:  4\n\nMETA ");
+    Map<String, Object> json = ClusterGroupCommand.toJson(null, m);
+    assertThat(json.keySet()).containsExactlyElementsOf(
+        java.util.stream.Stream.concat(ClusterGroupCommand.toJson(healthy().build()).keySet().stream(),
+            java.util.stream.Stream.of("metas", "zookeepers")).toList());
+    assertThat(json).containsEntry("leader", "127.0.0.1:7000").containsEntry("meta_epoch", 4L)
+        .containsEntry("jeopardy", null).containsEntry("chunks", null);
+    assertThat(ClusterGroupCommand.render(null, new Membership(null, List.of(), List.of())))
+        .startsWith("leader:      none answered\nmeta epoch:  0\n");
   }
 
   @Test

@@ -200,10 +200,12 @@ class SessionCommandsClusterTest {
     Map<String, Object> m = JsonReader.parseObject(json.out());
     assertThat(m).containsOnlyKeys("leader", "meta_epoch", "jeopardy", "jeopardy_reason", "jeopardy_for_ms",
         "held_expiries", "chunks", "chunks_healthy", "sessions_alive", "extents", "extents_degraded",
-        "extents_recovering", "grace_remaining_ms", "pauses_compensated");
+        "extents_recovering", "grace_remaining_ms", "pauses_compensated", "metas", "zookeepers");
     assertThat(m).containsEntry("leader", meta.address()).containsEntry("jeopardy", false)
         .containsEntry("jeopardy_reason", null).containsEntry("chunks", 4.0).containsEntry("chunks_healthy", 4.0)
         .containsEntry("sessions_alive", 4.0).containsEntry("held_expiries", 0.0);
+    assertThat(m.get("metas")).isEqualTo(List.of(Map.of("address", meta.address(), "state", "leader",
+        "meta_epoch", (double) meta.core().metaState().epoch(), "leader_hint", meta.address())));
 
     Result confirm = cli("cluster", "confirm-expiry");
     assertThat(confirm.code()).isZero();

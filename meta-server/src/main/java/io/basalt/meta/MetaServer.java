@@ -5,7 +5,11 @@ import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaRpcService;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.MetaInfoResponse;
 import io.basalt.rpc.RpcServer;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +32,8 @@ public final class MetaServer implements AutoCloseable {
   private MetricsEndpoint metricsEndpoint;
   private RpcServer rpc;
   private MetaCore core;
+  private MetaServerRegistry serverRegistry;
+  private final MetaInfoService info = new MetaInfoService();
   private volatile String address;
   private volatile int port = -1;
   private boolean closed;
@@ -65,16 +71,20 @@ public final class MetaServer implements AutoCloseable {
     }
     MetaRpcService service = new MetaRpcService(testMode, failpoints);
     // every reply carries the epoch this server leads under (0 until the core runs and while not leading)
-    var leading = new java.util.concurrent.atomic.AtomicReference<MetaCore>();
+    AtomicReference<MetaCore> leading = new AtomicReference<>();
     rpc = service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
         .metrics(registry).replyStamp(MetaRpcService.epochStamp(() -> {
           MetaCore c = leading.get();
           return c == null ? 0 : c.metaState().epoch();
-        }))).build().start();
+        }))).handle(Envelope.BodyCase.META_INFO, info).build().start();
     address = rpc.address();
     port = rpc.port();
+    info.listening(address);
     core = MetaCore.start(config, address, registry, failpoints);
     leading.set(core);
+    info.attach(core); // MetaInfo answers in every state, so it is not behind the service's leader gate
+    serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
+    serverRegistry.start();
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
         core.recovery(), core.recoveryAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
@@ -102,6 +112,11 @@ public final class MetaServer implements AutoCloseable {
     return core != null && core.isActiveLeader();
   }
 
+  /** What this server answers to MetaInfo now. */
+  public MetaInfoResponse info() {
+    return info.info();
+  }
+
   public MetaCore core() {
     return core;
   }
@@ -122,6 +137,9 @@ public final class MetaServer implements AutoCloseable {
     }
     closed = true;
     try {
+      if (serverRegistry != null) {
+        serverRegistry.close();
+      }
       if (core != null) {
         core.close();
       }

@@ -16,7 +16,7 @@ final class ResendSafety {
   static boolean safe(Envelope.Builder request) {
     return switch (request.getBodyCase()) {
       case LIST_CHUNKS, GET_VOLUME, LIST_VOLUMES, GET_EXTENTS, GET_EXTENT, LIST_SESSIONS, CLUSTER_STATUS,
-          LIST_RECOVERIES, REPORT_REPLICAS, ALLOCATE_EXTENT -> true;
+          LIST_RECOVERIES, META_INFO, REPORT_REPLICAS, ALLOCATE_EXTENT -> true;
       case REGISTER_CHUNK -> request.getRegisterChunk().getCid() != 0;
       default -> false;
     };

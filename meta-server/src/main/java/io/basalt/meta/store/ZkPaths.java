@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
  *   meta/leader            Curator LeaderLatch
  *   meta/epoch             fencing counter (8-byte big-endian); its znode version is the fencing token
  *   meta/active            ephemeral: the active leader's RPC address
+ *   meta/servers/&lt;addr&gt;    persistent, empty: every meta server that ever started (unfenced; for status only)
  *   cluster-id             random UUID, created once
  *   ids                    IdCounters
  *   chunks/&lt;cid&gt;          ChunkRecord
@@ -47,6 +48,15 @@ public record ZkPaths(String cluster) {
 
   public String active() {
     return meta() + "/active";
+  }
+
+  /** Registry of meta server addresses: lists a dead meta too, which the latch cannot. */
+  public String servers() {
+    return meta() + "/servers";
+  }
+
+  public String server(String address) {
+    return servers() + "/" + address;
   }
 
   public String clusterId() {
