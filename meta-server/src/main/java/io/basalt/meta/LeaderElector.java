@@ -177,6 +177,21 @@ public final class LeaderElector implements AutoCloseable {
     return leaderHint;
   }
 
+  /**
+   * Reads the latch leader afresh on the elector thread (a ZooKeeper read) and completes with it, for rare callers
+   * such as status queries that must not name a leader of the past; the cached hint if that cannot run.
+   */
+  public CompletableFuture<String> freshLeaderHint() {
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        refreshLeaderHint();
+        return leaderHint;
+      }, executor);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(leaderHint);
+    }
+  }
+
   private void joinElection() {
     LeaderLatch l = new LeaderLatch(client, paths.leader(), id);
     latch = l;

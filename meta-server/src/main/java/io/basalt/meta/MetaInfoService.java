@@ -8,19 +8,17 @@ import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcHandler;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Answers MetaInfo: who this meta server is (its RPC address, the election id), where it stands in the election,
  * the epoch it leads under and where it believes the leader is. Unlike every other meta RPC it never passes the
  * leader gate, so {@code basalt cluster status} can list followers, loading or suspended leaders alike. The RPC
  * server starts before the election (its address is the election id), so until {@link #attach} the answer is
- * state "starting". Reads volatile getters only: any thread, never blocks (the leader hint refreshes itself in
- * the background; the answer waits a moment for that on a timer, not on the event loop).
+ * state "starting". Never blocks the event loop: the leader hint is read afresh on the elector thread, and the
+ * answer completes there.
  */
 public final class MetaInfoService implements RpcHandler {
   static final String STARTING = "starting";
-  private static final long HINT_SETTLE_MS = 200;
 
   private volatile String address = "";
   private volatile MetaCore core;
@@ -39,29 +37,27 @@ public final class MetaInfoService implements RpcHandler {
   public CompletableFuture<Reply> handle(Frame request) {
     MetaCore c = core;
     if (c == null) {
-      return CompletableFuture.completedFuture(reply());
+      return CompletableFuture.completedFuture(reply(info()));
     }
-    // Reading the hint starts a refresh when it is older than a second; answer once that had time to land, so a
-    // follower that was not asked for a while does not name a leader of the past (status calls are rare).
-    c.elector().leaderHint();
-    return CompletableFuture.supplyAsync(this::reply, CompletableFuture.delayedExecutor(HINT_SETTLE_MS,
-        TimeUnit.MILLISECONDS));
+    // A follower not asked for a while must not name a leader of the past: read the latch afresh (status calls
+    // are rare, and the elector thread is never busy for long).
+    return c.elector().freshLeaderHint().thenApply(hint -> reply(info(c, hint)));
   }
 
-  private Reply reply() {
-    return Reply.of(Envelope.newBuilder().setMetaInfoResponse(info()));
+  private static Reply reply(MetaInfoResponse info) {
+    return Reply.of(Envelope.newBuilder().setMetaInfoResponse(info));
   }
 
-  /** The answer as of now. */
+  /** The answer as of now, with the cached leader hint. */
   public MetaInfoResponse info() {
-    MetaInfoResponse.Builder b = MetaInfoResponse.newBuilder().setAddress(address);
     MetaCore c = core;
-    if (c == null) {
-      return b.setState(STARTING).build();
-    }
-    String hint = c.elector().leaderHint();
-    return b.setState(stateName(c.state())).setMetaEpoch(c.metaState().epoch())
-        .setLeaderHint(hint == null ? "" : hint).build();
+    return c == null ? MetaInfoResponse.newBuilder().setAddress(address).setState(STARTING).build()
+        : info(c, c.elector().leaderHint());
+  }
+
+  private MetaInfoResponse info(MetaCore c, String hint) {
+    return MetaInfoResponse.newBuilder().setAddress(address).setState(stateName(c.state()))
+        .setMetaEpoch(c.metaState().epoch()).setLeaderHint(hint == null ? "" : hint).build();
   }
 
   /** ACTIVE is "leader"; any other state (including ones added later) its lower-case name. */

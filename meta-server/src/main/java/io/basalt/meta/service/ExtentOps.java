@@ -44,6 +44,23 @@ public final class ExtentOps {
     this.recoveryDropped = recoveryDropped;
   }
 
+  /**
+   * Places a new extent. A new leader knows no chunk as live until it has heard from it, so during its takeover
+   * grace a shortage of live chunks is "not ready yet" (retryable), never NO_SPACE.
+   */
+  private List<Integer> choose(MetaTables t, int replicas, int preferredCid) {
+    long now = state.nowNanos();
+    try {
+      return placement.choose(candidates(t), replicas, preferredCid, now);
+    } catch (BasaltException e) {
+      if (e.code() == ErrorCode.NO_SPACE && t.sessions() != null && t.sessions().inGrace(now)) {
+        throw new BasaltException(ErrorCode.NOT_READY, "new meta leader is waiting for chunks to report ("
+            + t.sessions().graceRemainingNanos(now) / 1_000_000 + " ms of grace left): " + e.getMessage(), true);
+      }
+      throw e;
+    }
+  }
+
   public CompletableFuture<ExtentInfo> allocate(AllocateExtentRequest req) {
     return state.mutate("allocateExtent", t -> {
       long vid = req.getVid();
@@ -60,8 +77,8 @@ public final class ExtentOps {
       if (existing != 0) {
         return Plan.done(() -> InfoViews.extent(t.extents().get(existing), t));
       }
-      List<Integer> replicas = PlacementPolicy.balancePrimary(placement.choose(candidates(t), v.replicas(),
-          req.getPreferredCid(), state.nowNanos()), t.extents()::primaryCount, req.getPreferredCid());
+      List<Integer> replicas = PlacementPolicy.balancePrimary(choose(t, v.replicas(), req.getPreferredCid()),
+          t.extents()::primaryCount, req.getPreferredCid());
       long pid = t.ids().getNextPid();
       IdCounters ids = t.ids().toBuilder().setNextPid(pid + 1).build();
       PExtent pe = PExtent.allocated(pid, vid, index, replicas);

@@ -98,6 +98,38 @@ class LeaseReadoptionTest {
   }
 
   /**
+   * A new leader has heard from no chunk yet, so none is live for placement: an allocation in its grace is a
+   * retryable NOT_READY (clients retry until the chunks reported), never NO_SPACE; once they reported it succeeds.
+   */
+  @Test
+  void anAllocationInTheGraceIsNotReadyNotNoSpace() {
+    registerChunks(core, 3);
+    TestSession[] s = new TestSession[4];
+    for (int cid = 1; cid <= 3; cid++) {
+      s[cid] = MetaTestSupport.openSession(core, cid);
+    }
+    MetaTestSupport.awaitGraceOver(core);
+    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
+        .setReplicas(3).setExtentSize(MIB).build()).join();
+    core.close();
+    core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
+
+    io.basalt.rpc.BasaltException refused = MetaTestSupport.failure(core.extents().allocate(
+        AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0).build()));
+    assertThat(refused.code()).isEqualTo(io.basalt.proto.ErrorCode.NOT_READY);
+    assertThat(refused.retryable()).isTrue();
+
+    for (int round = 0; round < 2; round++) {
+      for (int cid = 1; cid <= 3; cid++) {
+        MetaTestSupport.keepAlive(core, s[cid]);
+      }
+    }
+    assertThat(core.sessions().status().join().getGraceRemainingMs()).isZero();
+    assertThat(core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0).build())
+        .join().getReplicasCount()).isEqualTo(3);
+  }
+
+  /**
    * The owner was SESSION_EXPIRED on disk when the new leader loaded (it came back just before the failover, its
    * return not yet written): the grace waits for it too, so its lease is neither expired nor granted to another
    * replica, and it re-adopts the lease when it reports.

@@ -236,6 +236,11 @@ public final class Stresser implements AutoCloseable {
     return stats.writesFailed.sum() + stats.writesTimedOut.sum();
   }
 
+  /** The figures so far, while the run goes on (the longest QD1 pause up to now, to check one fault of several). */
+  public StressResult snapshot() {
+    return stats.result(System.nanoTime());
+  }
+
   /** Whether a reader found a violation (the workers stop at the first one; the checker then reports it). */
   public boolean violated() {
     return stats.firstViolation.get() != null;
