@@ -97,9 +97,16 @@ class LocalUpIT {
       assertThat(status).hasSize(10);
       for (Value p : status) {
         assertThat(p.getStructValue().getFieldsMap()).containsOnlyKeys("role", "index", "pid", "cid", "address",
-            "state", "keepalive_interval_ms", "session_timeout_ms");
+            "state", "member_state", "meta_epoch", "keepalive_interval_ms", "session_timeout_ms");
         assertThat(p.getStructValue().getFieldsOrThrow("state").getStringValue()).isEqualTo("running");
       }
+      // every ZooKeeper server and meta server says its part in the election: one leader of each
+      assertThat(status).filteredOn(p -> List.of("zookeeper", "meta").contains(role(p)))
+          .extracting(p -> role(p) + ":" + p.getStructValue().getFieldsOrThrow("member_state").getStringValue())
+          .containsOnly("zookeeper:leader", "zookeeper:follower", "meta:leader", "meta:follower")
+          .containsOnlyOnce("zookeeper:leader", "meta:leader");
+      assertThat(basalt("local", "status", "--dir", d).assertOk().output()).containsPattern(
+          "meta leader: 127\\.0\\.0\\.1:700[0-2], meta epoch [1-9]");
       assertThat(status).extracting(LocalUpIT::roleAndIndex).containsExactly("zookeeper-1", "zookeeper-2",
           "zookeeper-3", "meta-1", "meta-2", "meta-3", "chunk-1", "chunk-2", "chunk-3", "nbd-0");
       String connect = "127.0.0.1:" + (2181 + offset) + ",127.0.0.1:" + (2182 + offset) + ",127.0.0.1:"
@@ -175,6 +182,10 @@ class LocalUpIT {
     } finally {
       basalt("local", "down", "--dir", d);
     }
+  }
+
+  private static String role(Value p) {
+    return p.getStructValue().getFieldsMap().get("role").getStringValue();
   }
 
   private static String roleAndIndex(Value p) {

@@ -188,8 +188,9 @@ public final class LocalCommand extends GroupCommand {
 
   @Command(name = "status",
       description = "List the processes of the local cluster (every ZooKeeper server, every meta server, the chunk "
-          + "servers and the NBD server) and whether each is running, then the session timings its meta and chunk "
-          + "servers were started with.")
+          + "servers and the NBD server), whether each is running and, for ZooKeeper and meta servers, its part in "
+          + "the election (leader, follower, ...), then the meta leader and epoch and the session timings its meta "
+          + "and chunk servers were started with.")
   static final class Status extends DirCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array instead of a table")
     boolean json;
@@ -197,6 +198,7 @@ public final class LocalCommand extends GroupCommand {
     @Override
     public Integer call() {
       ClusterState state = requireState();
+      LocalMembers members = LocalMembers.probe(state);
       if (json) {
         List<Object> rows = new ArrayList<>();
         for (ProcessRecord r : state.processes()) {
@@ -207,6 +209,8 @@ public final class LocalCommand extends GroupCommand {
           m.put("cid", r.cid());
           m.put("address", r.address());
           m.put("state", stateOf(r));
+          m.put("member_state", members.stateOf(r));
+          m.put("meta_epoch", members.epochOf(r));
           boolean sessionFlags = r.role() == Role.META || r.role() == Role.CHUNK;
           m.put("keepalive_interval_ms", sessionFlags
               ? state.sessions().effectiveKeepaliveInterval().toMillis() : null);
@@ -215,12 +219,14 @@ public final class LocalCommand extends GroupCommand {
         }
         out().println(JsonWriter.pretty(rows));
       } else {
-        TablePrinter t = new TablePrinter("ROLE", "INDEX", "PID", "CID", "ADDRESS", "METRICS", "STATE", "LOG");
+        TablePrinter t = new TablePrinter("ROLE", "INDEX", "PID", "CID", "ADDRESS", "METRICS", "STATE", "MEMBER",
+            "LOG");
         for (ProcessRecord r : state.processes()) {
           t.row(r.role().label(), r.index(), r.pid() == 0 ? null : r.pid(), r.cid(), r.address(),
-              r.metricsAddress(), stateOf(r), r.logFile());
+              r.metricsAddress(), stateOf(r), members.stateOf(r), r.logFile());
         }
         t.print(out());
+        out().println(members.summary());
         out().println("sessions (meta and chunk servers): " + state.sessions());
       }
       out().flush();

@@ -39,9 +39,10 @@ class LocalCommandTest {
 
       String[] table = run("local", "status", "--dir", tmp.toString());
       assertThat(table[0]).isEqualTo("0");
-      assertThat(table[1].lines().toList()).hasSize(4);
+      assertThat(table[1].lines().toList()).hasSize(5);
       // column widths follow the cells (the PID column is as wide as the pid has digits)
       assertThat(table[1]).containsPattern("^ROLE   INDEX  PID +CID  ADDRESS ").contains("dead").contains("running")
+          .contains("\nmeta leader: none (no ZooKeeper server running)\n")
           .endsWith("\nsessions (meta and chunk servers): keepalive interval 1s (default), session timeout 10s "
               + "(default)\n");
 
@@ -52,8 +53,8 @@ class LocalCommandTest {
           + "}").get("rows");
       assertThat(rows).hasSize(2);
       for (Map<String, Object> row : rows) {
-        assertThat(row).containsOnlyKeys("role", "index", "pid", "cid", "address", "state", "keepalive_interval_ms",
-            "session_timeout_ms");
+        assertThat(row).containsOnlyKeys("role", "index", "pid", "cid", "address", "state", "member_state",
+            "meta_epoch", "keepalive_interval_ms", "session_timeout_ms");
       }
       assertThat(rows.get(0)).containsEntry("role", "meta").containsEntry("state", "dead").containsEntry("cid", null)
           .containsEntry("keepalive_interval_ms", 1000.0).containsEntry("session_timeout_ms", 10000.0);
@@ -313,11 +314,13 @@ class LocalCommandTest {
         "zookeeper-3@127.0.0.1:2183", "meta-1@127.0.0.1:7000", "meta-2@127.0.0.1:7001", "meta-3@127.0.0.1:7002",
         "chunk-1@127.0.0.1:7101", "nbd-0@127.0.0.1:10809");
     assertThat(rows).allSatisfy(m -> assertThat(m).containsOnlyKeys("role", "index", "pid", "cid", "address",
-        "state", "keepalive_interval_ms", "session_timeout_ms").containsEntry("state", "dead"));
+        "state", "member_state", "meta_epoch", "keepalive_interval_ms", "session_timeout_ms")
+        .containsEntry("state", "dead").containsEntry("member_state", null));
     String table = run("local", "status", "--dir", tmp.toString())[1];
-    assertThat(table.lines().filter(l -> l.startsWith("meta "))).hasSize(3);
+    assertThat(table.lines().filter(l -> l.matches("meta +\\d.*"))).hasSize(3);
     assertThat(table.lines().filter(l -> l.startsWith("zookeeper "))).hasSize(3);
-    assertThat(table).contains("logs/zookeeper-2.log").contains("127.0.0.1:9183");
+    assertThat(table).contains("logs/zookeeper-2.log").contains("127.0.0.1:9183")
+        .contains("meta leader: none (no ZooKeeper server running)");
   }
 
   @Test
