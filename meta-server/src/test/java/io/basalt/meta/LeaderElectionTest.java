@@ -122,9 +122,12 @@ class LeaderElectionTest {
     assertThat(reloaded.getOwnerCid()).as("lease owner is soft state").isZero();
     assertThat(next.chunks().listChunks().join().getChunksList()).hasSize(3)
         .allSatisfy(c -> assertThat(c.getLastSeenMs()).isEqualTo(-1));
-    // chunks not heard from since this leader started are not eligible for placement
-    assertThat(failure(next.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(3)
-        .build())).code()).isEqualTo(ErrorCode.NO_SPACE);
+    // chunks not heard from since this leader started are not eligible for placement: in its grace that is
+    // "not ready yet" (retryable), not NO_SPACE
+    BasaltException notYet = failure(next.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid())
+        .setIndex(3).build()));
+    assertThat(notYet.code()).isEqualTo(ErrorCode.NOT_READY);
+    assertThat(notYet.retryable()).isTrue();
     // ids continue: no reuse of vid/pid/cid after failover
     assertThat(create(next, "v2").getVid()).isEqualTo(v.getVid() + 1);
     assertThat(registerChunks(next, 1)[0]).isEqualTo(4);
