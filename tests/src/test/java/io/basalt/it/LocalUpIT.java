@@ -106,7 +106,7 @@ class LocalUpIT {
           .containsOnly("zookeeper:leader", "zookeeper:follower", "meta:leader", "meta:follower")
           .containsOnlyOnce("zookeeper:leader", "meta:leader");
       assertThat(basalt("local", "status", "--dir", d).assertOk().output()).containsPattern(
-          "meta leader: 127\\.0\\.0\\.1:700[0-2], meta epoch [1-9]");
+          "meta leader: 127\\.0\\.0\\.1:\\d+, meta epoch [1-9]");
       assertThat(status).extracting(LocalUpIT::roleAndIndex).containsExactly("zookeeper-1", "zookeeper-2",
           "zookeeper-3", "meta-1", "meta-2", "meta-3", "chunk-1", "chunk-2", "chunk-3", "nbd-0");
       String connect = "127.0.0.1:" + (2181 + offset) + ",127.0.0.1:" + (2182 + offset) + ",127.0.0.1:"

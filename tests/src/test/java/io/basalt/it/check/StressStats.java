@@ -50,6 +50,14 @@ final class StressStats {
     }
   }
 
+  /**
+   * Forgets the longest pause so far: from now on it is measured over the gaps that end after this call (the gap in
+   * progress counts whole), so a fault's pause is not confused with a warm-up stall before it.
+   */
+  synchronized void restartPauseWindow() {
+    maxPauseNanos = 0;
+  }
+
   /** The QD1 writer's ack at {@code now}: the gap since its previous ack (or the start) may be the pause. */
   synchronized void sequentialAck(long now) {
     maxPauseNanos = Math.max(maxPauseNanos, now - lastSequentialAck);

@@ -236,6 +236,14 @@ public final class Stresser implements AutoCloseable {
     return stats.writesFailed.sum() + stats.writesTimedOut.sum();
   }
 
+  /**
+   * Measures the longest QD1 pause from now on only (before a fault, so the pause it causes is what
+   * {@link #snapshot()} and {@link #stop()} report next, not a stall of the cluster's first seconds).
+   */
+  public void restartPauseWindow() {
+    stats.restartPauseWindow();
+  }
+
   /** The figures so far, while the run goes on (the longest QD1 pause up to now, to check one fault of several). */
   public StressResult snapshot() {
     return stats.result(System.nanoTime());

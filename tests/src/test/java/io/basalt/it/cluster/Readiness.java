@@ -34,7 +34,7 @@ final class Readiness {
     Awaitility.await(node + " ready").atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() -> {
       if (!node.isAlive()) {
         throw new AssertionError(node + " exited with " + node.exitCode().orElse(null)
-            + " before it was ready; log:\n  " + String.join("\n  ", node.logTail(40)));
+            + " before it was ready; log:\n  " + String.join("\n  ", node.logTail(80)));
       }
       return node.readyLine().isPresent() && serves(node);
     });
