@@ -17,6 +17,7 @@ import io.basalt.proto.HeldLease;
 import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.SessionGroup;
+import io.basalt.proto.VolumeInfo;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -51,16 +52,27 @@ class LeaseReadoptionTest {
     zk.close();
   }
 
-  @Test
-  void theLastChunkToReportInAfterAFailoverKeepsItsLease() {
+  /** Three registered chunks with live sessions (index = cid), the first leader's grace over. */
+  private TestSession[] threeChunksWithSessions() {
     registerChunks(core, 3);
     TestSession[] s = new TestSession[4];
     for (int cid = 1; cid <= 3; cid++) {
       s[cid] = MetaTestSupport.openSession(core, cid);
     }
     MetaTestSupport.awaitGraceOver(core);
-    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
+    return s;
+  }
+
+  /** A 4 MiB volume of 1 MiB extents, 3 replicas. */
+  private VolumeInfo volume() {
+    return core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
         .setReplicas(3).setExtentSize(MIB).build()).join();
+  }
+
+  @Test
+  void theLastChunkToReportInAfterAFailoverKeepsItsLease() {
+    TestSession[] s = threeChunksWithSessions();
+    var v = volume();
     ExtentInfo e = core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
         .setPreferredCid(1).build()).join();
     int owner = e.getReplicas(0);
@@ -103,14 +115,8 @@ class LeaseReadoptionTest {
    */
   @Test
   void anAllocationInTheGraceIsNotReadyNotNoSpace() {
-    registerChunks(core, 3);
-    TestSession[] s = new TestSession[4];
-    for (int cid = 1; cid <= 3; cid++) {
-      s[cid] = MetaTestSupport.openSession(core, cid);
-    }
-    MetaTestSupport.awaitGraceOver(core);
-    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
-        .setReplicas(3).setExtentSize(MIB).build()).join();
+    TestSession[] s = threeChunksWithSessions();
+    var v = volume();
     core.close();
     core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
 
@@ -136,14 +142,8 @@ class LeaseReadoptionTest {
    */
   @Test
   void aChunkNotHealthyAtLoadHoldsTheGraceAndKeepsItsLease() throws Exception {
-    registerChunks(core, 3);
-    TestSession[] s = new TestSession[4];
-    for (int cid = 1; cid <= 3; cid++) {
-      s[cid] = MetaTestSupport.openSession(core, cid);
-    }
-    MetaTestSupport.awaitGraceOver(core);
-    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v").setSizeBytes(4 * MIB)
-        .setReplicas(3).setExtentSize(MIB).build()).join();
+    TestSession[] s = threeChunksWithSessions();
+    var v = volume();
     ExtentInfo e = core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
         .setPreferredCid(1).build()).join();
     int owner = e.getReplicas(0);
