@@ -19,6 +19,7 @@ import io.basalt.meta.service.VolumeOps;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.table.MetaLoop;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -128,7 +129,7 @@ public final class MetaCore implements AutoCloseable {
    * Completes once the negotiated ZooKeeper session timeout was checked against the session timings (after the
    * first connection); fails when it is unsafe and the config is strict (this server then never leads).
    */
-  public java.util.concurrent.CompletableFuture<ZkTimeoutRule.Verdict> zkTimeoutChecked() {
+  public CompletableFuture<ZkTimeoutRule.Verdict> zkTimeoutChecked() {
     return elector.zkTimeoutChecked();
   }
 

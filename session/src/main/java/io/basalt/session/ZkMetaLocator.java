@@ -2,6 +2,8 @@ package io.basalt.session;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -32,7 +34,7 @@ public final class ZkMetaLocator implements MetaLocator {
   /** Bumped by every watch event and invalidation, so a slow re-read never overwrites a newer value. */
   private long generation;
   private volatile boolean watchLoaded;
-  private final java.util.Set<Runnable> listeners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Runnable> listeners = ConcurrentHashMap.newKeySet();
 
   public ZkMetaLocator(CuratorFramework zk, String cluster) {
     this(zk, cluster, false);

@@ -1,5 +1,6 @@
 package io.basalt.meta.service;
 
+import io.basalt.proto.ChunkStatus;
 import io.basalt.session.SessionConfig;
 import io.basalt.session.SessionTable;
 import io.basalt.meta.store.FencedException;
@@ -13,6 +14,7 @@ import io.basalt.rpc.BasaltException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -154,9 +156,9 @@ public final class MetaState {
       // owners are soft state, so which chunks hold one is not on disk: every chunk not REMOVED is waited for. Of
       // those, one HEALTHY at load that never returns expires; the others were gone already and are only waited for.
       for (var c : tables.chunks().all()) {
-        if (c.status() != io.basalt.proto.ChunkStatus.REMOVED) {
+        if (c.status() != ChunkStatus.REMOVED) {
           sessions.expectChunk(c.cid(), c.address(), nanoClock.getAsLong(),
-              c.status() == io.basalt.proto.ChunkStatus.HEALTHY);
+              c.status() == ChunkStatus.HEALTHY);
         }
       }
       tables.startSessions(sessions);
@@ -208,7 +210,7 @@ public final class MetaState {
   /** Counts a halt before it hops onto the loop: until it ran there, nothing is served. */
   private CompletableFuture<Void> halting(Runnable onLoop) {
     pendingHalts.incrementAndGet();
-    java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicBoolean counted = new AtomicBoolean(true);
     CompletableFuture<Void> f = loop.submit(() -> {
       if (counted.getAndSet(false)) {
         pendingHalts.decrementAndGet();
