@@ -195,23 +195,11 @@ class SessionTableTest {
     assertThat(fresh.inGrace(now + 2 * MS)).as("cid=1 was SESSION_EXPIRED at load but may hold a lease").isTrue();
     fresh.keepAlive(SessionGroup.CHUNK, 3, "", 0, "chunk3", now + 2 * MS); // registered in this term: not awaited
     assertThat(fresh.awaitedChunks(now + 2 * MS)).isEqualTo(1);
-    List<SessionTable.Session> expired = new ArrayList<>();
-    List<SessionTable.Session> removable = new ArrayList<>();
-    boolean graceSeenOver = false;
-    for (int i = 1; i <= 80; i++) {
-      long t = now + i * 25 * MS;
-      fresh.keepAlive(SessionGroup.CHUNK, 2, back.uuid(), back.epoch(), "chunk2", t);
-      SessionTable.Tick tick = fresh.tick(t);
-      expired.addAll(tick.expired());
-      removable.addAll(tick.removable());
-      if (!fresh.inGrace(t) && !graceSeenOver) {
-        graceSeenOver = true;
-        assertThat(t - now).as("the grace lasts one lease period").isGreaterThanOrEqualTo(1_100 * MS);
-      }
-    }
-    assertThat(expired).extracting(SessionTable.Session::cid).as("cid=3 stopped after one keepalive")
+    TwoSeconds r = keepAliveOnly(fresh, back);
+    assertThat(r.graceOverAt() - now).as("the grace lasts one lease period").isGreaterThanOrEqualTo(1_100 * MS);
+    assertThat(r.expired()).extracting(SessionTable.Session::cid).as("cid=3 stopped after one keepalive")
         .containsExactly(3);
-    assertThat(removable).extracting(SessionTable.Session::cid).containsExactly(3);
+    assertThat(r.removable()).extracting(SessionTable.Session::cid).containsExactly(3);
     assertThat(fresh.aliveChunk(1)).isEmpty();
     assertThat(fresh.all()).extracting(SessionTable.Session::cid).doesNotContain(1);
   }
@@ -239,17 +227,30 @@ class SessionTableTest {
     fresh.expectChunk(1, "chunk1", now);
     fresh.expectChunk(2, "chunk2", now);
     SessionTable.Session back = fresh.keepAlive(SessionGroup.CHUNK, 2, "", 0, "chunk2", now).session();
+    TwoSeconds r = keepAliveOnly(fresh, back);
+    assertThat(r.expired()).extracting(SessionTable.Session::cid).containsExactly(1);
+    assertThat(r.removable()).extracting(SessionTable.Session::cid).containsExactly(1);
+  }
+
+  /** What two seconds of ticks (every 25 ms) did while only {@code kept} sent keepalives. */
+  private record TwoSeconds(List<SessionTable.Session> expired, List<SessionTable.Session> removable,
+      long graceOverAt) {}
+
+  private TwoSeconds keepAliveOnly(SessionTable fresh, SessionTable.Session kept) {
     List<SessionTable.Session> expired = new ArrayList<>();
     List<SessionTable.Session> removable = new ArrayList<>();
+    long graceOverAt = Long.MAX_VALUE;
     for (int i = 1; i <= 80; i++) {
       long t = now + i * 25 * MS;
-      fresh.keepAlive(SessionGroup.CHUNK, 2, back.uuid(), back.epoch(), "chunk2", t);
+      fresh.keepAlive(SessionGroup.CHUNK, kept.cid(), kept.uuid(), kept.epoch(), "chunk" + kept.cid(), t);
       SessionTable.Tick tick = fresh.tick(t);
       expired.addAll(tick.expired());
       removable.addAll(tick.removable());
+      if (!fresh.inGrace(t) && graceOverAt == Long.MAX_VALUE) {
+        graceOverAt = t;
+      }
     }
-    assertThat(expired).extracting(SessionTable.Session::cid).containsExactly(1);
-    assertThat(removable).extracting(SessionTable.Session::cid).containsExactly(1);
+    return new TwoSeconds(expired, removable, graceOverAt);
   }
 
   @Test
