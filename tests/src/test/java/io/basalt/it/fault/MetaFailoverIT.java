@@ -153,7 +153,10 @@ class MetaFailoverIT {
         System.out.printf("all metas restarted: max QD1 pause %d ms%n", pause.toMillis());
         assertThat(cluster.extents("vol")).extracting(ExtentInfo::getPid)
             .containsExactlyElementsOf(before.stream().map(ExtentInfo::getPid).toList());
-        assertThat(pause).as("longest QD1 write pause, all metas restarted").isLessThan(PAUSE_BUDGET);
+        // No pause budget here (the issue sets none for 5e): no meta extends a lease until the restarted ones have
+        // elected and loaded, so on a loaded machine an owner near the end of its lease may step down meanwhile.
+        // What must hold is that nothing expires and nothing is removed.
+        assertThat(pause).as("longest QD1 write pause, all metas restarted").isLessThan(SESSION_TIMEOUT);
         assertNothingLost(cluster, members);
 
         // 5f / F10: the ZooKeeper leader dies; the other two elect a new one, the meta leader keeps leading
