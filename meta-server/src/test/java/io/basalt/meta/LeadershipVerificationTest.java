@@ -21,7 +21,9 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -132,8 +134,12 @@ class LeadershipVerificationTest {
 
   @Test
   void aSuspensionRefusesWhatIsAlreadyQueuedAndAReconnectIsVerified() throws Exception {
-    CompletableFuture<?> during = queuedBehind(() -> core.metaState().suspend(), () -> core.volumes().list());
+    AtomicReference<CompletableFuture<Void>> suspended = new AtomicReference<>();
+    CompletableFuture<?> during = queuedBehind(() -> suspended.set(core.metaState().suspend()),
+        () -> core.volumes().list());
     assertThat(failure(during).code()).isEqualTo(ErrorCode.NOT_READY);
+    // the refusal runs on the loop before the suspension itself does: wait for that one too
+    suspended.get().get(10, TimeUnit.SECONDS);
     assertThat(core.state()).isEqualTo(LeadershipState.SUSPENDED);
     assertThat(failure(core.sessions().status()).code()).isEqualTo(ErrorCode.NOT_READY);
 
