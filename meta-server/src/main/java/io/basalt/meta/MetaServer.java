@@ -1,10 +1,12 @@
 package io.basalt.meta;
 
+import io.basalt.meta.election.MetaServerRegistry;
+import io.basalt.meta.rpc.MetaInfoService;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
-import io.basalt.meta.service.LeadershipState;
-import io.basalt.meta.service.MetaRpcService;
+import io.basalt.meta.state.LeadershipState;
+import io.basalt.meta.rpc.MetaRpcService;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.MetaInfoResponse;

@@ -1,5 +1,6 @@
 package io.basalt.meta;
 
+import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.common.BufferPool;
 import io.basalt.session.SessionConfig;
 import io.basalt.common.HostPort;

@@ -8,7 +8,7 @@ import static io.basalt.meta.MetaTestSupport.startCore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.basalt.meta.service.LeadershipState;
+import io.basalt.meta.state.LeadershipState;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.Failpoints;
-import io.basalt.meta.service.LeadershipState;
+import io.basalt.meta.state.LeadershipState;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;

@@ -1,6 +1,6 @@
 package io.basalt.meta.placement;
 
-import io.basalt.meta.table.Chunk;
+import io.basalt.meta.state.Chunk;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;

@@ -1,5 +1,6 @@
 package io.basalt.meta.store;
 
+import io.basalt.meta.state.MetaLoop;
 import java.util.concurrent.CompletableFuture;
 
 /**

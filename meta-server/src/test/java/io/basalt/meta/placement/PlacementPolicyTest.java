@@ -3,7 +3,7 @@ package io.basalt.meta.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.basalt.meta.table.Chunk;
+import io.basalt.meta.state.Chunk;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;

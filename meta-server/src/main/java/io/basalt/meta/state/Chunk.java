@@ -1,0 +1,69 @@
+package io.basalt.meta.state;
+
+import io.basalt.proto.ChunkRecord;
+import io.basalt.proto.ChunkStatus;
+import java.util.Objects;
+
+/**
+ * A registered chunk server. Durable part (address, zone, admin address, capacity, status, registration time)
+ * is the {@link ChunkRecord}; {@code usedBytes} and {@code lastSeenNanos} are soft state reported by heartbeats
+ * and lost on leader change ({@link #NEVER} until this leader hears from the chunk).
+ *
+ * @param lastSeenNanos monotonic-clock time of the last registration or heartbeat seen by this leader
+ */
+public record Chunk(int cid, String address, String zone, String adminAddress, long capacityBytes, long usedBytes,
+    ChunkStatus status, long registeredMs, long lastSeenNanos) {
+  /** lastSeenNanos of a chunk this leader has not heard from. */
+  public static final long NEVER = Long.MIN_VALUE;
+
+  public Chunk {
+    if (cid <= 0) {
+      throw new IllegalArgumentException("cid must be > 0, got " + cid);
+    }
+    Objects.requireNonNull(address, "address");
+    zone = zone == null ? "" : zone;
+    adminAddress = adminAddress == null ? "" : adminAddress;
+    Objects.requireNonNull(status, "status");
+  }
+
+  public static Chunk fromRecord(ChunkRecord r) {
+    return new Chunk(r.getCid(), r.getAddress(), r.getZone(), r.getAdminAddress(), r.getCapacityBytes(), 0,
+        r.getStatus(), r.getRegisteredMs(), NEVER);
+  }
+
+  public ChunkRecord toRecord() {
+    return ChunkRecord.newBuilder().setCid(cid).setAddress(address).setZone(zone).setAdminAddress(adminAddress)
+        .setCapacityBytes(capacityBytes).setStatus(status).setRegisteredMs(registeredMs).build();
+  }
+
+  /** A (re-)registration: new address/zone/admin/capacity/usage, seen now; an expired chunk is healthy again. */
+  public Chunk withRegistration(String address, String zone, String adminAddress, long capacityBytes,
+      long usedBytes, long nowNanos) {
+    ChunkStatus s = status == ChunkStatus.SESSION_EXPIRED ? ChunkStatus.HEALTHY : status;
+    return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes, s, registeredMs, nowNanos);
+  }
+
+  public Chunk withHeartbeat(long usedBytes, long capacityBytes, long nowNanos) {
+    long cap = capacityBytes > 0 ? capacityBytes : this.capacityBytes;
+    return new Chunk(cid, address, zone, adminAddress, cap, usedBytes, status, registeredMs, nowNanos);
+  }
+
+  /** Copies the soft state (usage, last seen) of {@code other} onto this chunk. */
+  public Chunk withSoftStateOf(Chunk other) {
+    return new Chunk(cid, address, zone, adminAddress, capacityBytes, other.usedBytes, status, registeredMs,
+        other.lastSeenNanos);
+  }
+
+  public Chunk withStatus(ChunkStatus next) {
+    return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes, next, registeredMs, lastSeenNanos);
+  }
+
+  public boolean everSeen() {
+    return lastSeenNanos != NEVER;
+  }
+
+  /** True when the durable fields equal those of {@code other} (no ZooKeeper write needed). */
+  public boolean sameRecord(Chunk other) {
+    return other != null && toRecord().equals(other.toRecord());
+  }
+}
