@@ -1,6 +1,5 @@
 package io.basalt.meta;
 
-import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.session.SessionConfig;
 import java.time.Duration;
 import java.util.Objects;
@@ -16,7 +15,7 @@ import java.util.regex.Pattern;
  * @param metricsPort Prometheus HTTP port: -1 = off, 0 = pick
  * @param chunkLiveness a chunk heard from within this window may receive new replicas
  * @param zkSessionTimeout ZooKeeper session timeout asked for (LOST after it: the leader steps down); what the
- *     servers negotiate must let a failover finish within the chunk leases ({@link ZkTimeoutRule})
+ *     servers negotiate must let a failover finish within the chunk leases ({@link io.basalt.meta.election.ZkTimeoutRule})
  * @param zkConnectionTimeout Curator connection timeout
  * @param sessions keepalive interval, session timeout and the mass-expiry guard's share
  * @param recoveryInterval how often the leader assigns recovery targets; zero = never on its own (tests run passes)
@@ -29,7 +28,7 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
   public static final String DEFAULT_CLUSTER = "local";
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofMillis(250);
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
-  /** Two fifths of the default session timeout ({@link ZkTimeoutRule#defaultZkTimeout}). */
+  /** Two fifths of the default session timeout ({@link io.basalt.meta.election.ZkTimeoutRule#defaultZkTimeout}). */
   public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(4);
   public static final Duration DEFAULT_ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
   private static final Pattern CLUSTER = Pattern.compile("[A-Za-z0-9._-]{1,64}");

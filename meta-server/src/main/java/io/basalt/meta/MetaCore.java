@@ -1,26 +1,31 @@
 package io.basalt.meta;
 
-import io.basalt.meta.election.LeaderElector;
-import io.basalt.meta.election.ZkTimeoutRule;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.Failpoints;
-import io.basalt.meta.placement.PlacementPolicy;
+import io.basalt.meta.election.LeaderElector;
+import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.meta.placement.ChunkOps;
-import io.basalt.meta.volume.ExtentOps;
+import io.basalt.meta.placement.PlacementPolicy;
+import io.basalt.meta.recovery.RecoveryAdminOps;
+import io.basalt.meta.recovery.RecoveryMetrics;
+import io.basalt.meta.recovery.RecoveryOps;
+import io.basalt.meta.recovery.RecoveryScheduler;
+import io.basalt.meta.recovery.RecoveryTable;
+import io.basalt.meta.session.ChunkSessions;
+import io.basalt.meta.session.MassExpiryGuard;
+import io.basalt.meta.session.SessionOps;
+import io.basalt.meta.session.SessionTicker;
 import io.basalt.meta.state.LeadershipState;
+import io.basalt.meta.state.MetaLoop;
 import io.basalt.meta.state.MetaMetrics;
 import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.PauseDetector;
-import io.basalt.meta.recovery.RecoveryAdminOps;
-import io.basalt.meta.recovery.RecoveryOps;
-import io.basalt.meta.recovery.RecoveryScheduler;
-import io.basalt.meta.recovery.RecoveryMetrics;
-import io.basalt.meta.session.SessionOps;
-import io.basalt.meta.session.SessionTicker;
-import io.basalt.meta.volume.VolumeOps;
+import io.basalt.meta.state.TermLocal;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
-import io.basalt.meta.state.MetaLoop;
+import io.basalt.meta.volume.ExtentOps;
+import io.basalt.meta.volume.VolumeOps;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -29,9 +34,14 @@ import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
- * The meta server without its transports: Curator client, store, MetaLoop, state, operations and elector,
- * started in that order and closed in reverse. {@link MetaServer} adds the RPC server and metrics endpoint; tests
- * drive a core directly. Wiring only.
+ * The meta server without its transports: Curator client, store, MetaLoop, elector, the components' per-term state,
+ * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order and
+ * closed in reverse; nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server and metrics
+ * endpoint; tests drive a core directly. Wiring only.
+ *
+ * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
+ * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with state of its own per
+ * term (scrub, snapshot) is added to that list the same way.
  */
 public final class MetaCore implements AutoCloseable {
   private final String id;
@@ -49,6 +59,7 @@ public final class MetaCore implements AutoCloseable {
   private final RecoveryAdminOps recoveryAdmin;
   private final RecoveryScheduler recoveryScheduler;
   private final PauseDetector pauses;
+  private final ChunkSessions chunkSessions;
   private boolean closed;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints,
@@ -64,32 +75,27 @@ public final class MetaCore implements AutoCloseable {
     ZkPaths paths = new ZkPaths(config.cluster());
     this.store = new ZkMetaStore(client, paths, failpoints);
     this.loop = new MetaLoop();
-    Holder holder = new Holder();
     this.pauses = new PauseDetector(clock, PauseDetector.thresholdFor(config.zkSessionTimeout()));
     registry.gauge("basalt_meta_pauses_detected", () -> pauses::pauses);
-    this.state = new MetaState(id, store, loop, clock, () -> holder.hint(), new MetaMetrics(registry),
-        config.sessions(), pauses);
-    this.elector = new LeaderElector(client, paths, id, store, state, config);
-    holder.elector = elector;
+    this.elector = new LeaderElector(client, paths, id, store, config.zkSessionTimeout(), config.sessions(),
+        config.strictZkTimeout());
+    // each component's state of one leadership term, created and dropped by the core with the term's tables
+    this.chunkSessions = new ChunkSessions(config.sessions());
+    TermLocal<RecoveryTable> recoveryTables = RecoveryTable.perTerm();
+    this.state = new MetaState(id, store, loop, clock, elector, new MetaMetrics(registry),
+        List.of(chunkSessions, recoveryTables), pauses);
+    MassExpiryGuard guard = new MassExpiryGuard(chunkSessions);
     RecoveryMetrics recoveryMetrics = new RecoveryMetrics(registry);
-    this.chunks = new ChunkOps(state);
-    this.volumes = new VolumeOps(state);
-    this.extents = new ExtentOps(state, new PlacementPolicy(config.chunkLiveness()), recoveryMetrics.dropped::inc);
-    this.recovery = new RecoveryOps(state, recoveryMetrics);
-    this.recoveryAdmin = new RecoveryAdminOps(state);
-    this.sessions = new SessionOps(state, id, recovery);
-    this.ticker = new SessionTicker(state, config.sessions(), registry, recovery);
-    this.recoveryScheduler = new RecoveryScheduler(state, recoveryMetrics, config.recoveryInterval());
-  }
-
-  /** Breaks the state/elector construction cycle for the leader hint. */
-  private static final class Holder {
-    volatile LeaderElector elector;
-
-    String hint() {
-      LeaderElector e = elector;
-      return e == null ? "" : e.leaderHint();
-    }
+    this.recovery = new RecoveryOps(state, chunkSessions, guard, recoveryTables, recoveryMetrics);
+    this.recoveryAdmin = new RecoveryAdminOps(state, chunkSessions, recoveryTables);
+    this.recoveryScheduler = new RecoveryScheduler(state, chunkSessions, guard, recoveryTables, recoveryMetrics,
+        config.recoveryInterval());
+    this.chunks = new ChunkOps(state, chunkSessions);
+    this.volumes = new VolumeOps(state, chunkSessions);
+    this.extents = new ExtentOps(state, chunkSessions, new PlacementPolicy(config.chunkLiveness()),
+        recovery::droppedByNewOwner);
+    this.sessions = new SessionOps(state, chunkSessions, id, recovery);
+    this.ticker = new SessionTicker(state, chunkSessions, config.sessions(), registry, recovery);
   }
 
   /**
@@ -115,7 +121,7 @@ public final class MetaCore implements AutoCloseable {
       core.pauses.start();
       core.ticker.start();
       core.recoveryScheduler.start();
-      core.elector.start();
+      core.elector.start(core.state);
       return core;
     } catch (RuntimeException e) {
       core.close();

@@ -1,12 +1,12 @@
 package io.basalt.meta;
 
-import io.basalt.meta.election.MetaServerRegistry;
-import io.basalt.meta.rpc.MetaInfoService;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
-import io.basalt.meta.state.LeadershipState;
+import io.basalt.meta.election.MetaServerRegistry;
+import io.basalt.meta.rpc.MetaInfoService;
 import io.basalt.meta.rpc.MetaRpcService;
+import io.basalt.meta.state.LeadershipState;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.MetaInfoResponse;
@@ -84,7 +84,7 @@ public final class MetaServer implements AutoCloseable {
     info.listening(address);
     core = MetaCore.start(config, address, registry, failpoints);
     leading.set(core);
-    info.attach(core); // MetaInfo answers in every state, so it is not behind the service's leader gate
+    info.attach(core.metaState(), core.elector()); // MetaInfo answers in every state, so it is not behind the service's leader gate
     serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
     serverRegistry.start();
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),

@@ -1,7 +1,7 @@
 package io.basalt.meta;
 
-import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.common.BufferPool;
+import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.session.SessionConfig;
 import io.basalt.common.HostPort;
 import io.basalt.common.Units;

@@ -1,11 +1,11 @@
 package io.basalt.meta;
 
-import io.basalt.meta.rpc.MetaInfoService;
 import static io.basalt.meta.MetaTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.meta.rpc.MetaInfoService;
 import io.basalt.meta.state.LeadershipState;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;

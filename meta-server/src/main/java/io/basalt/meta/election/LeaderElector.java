@@ -1,12 +1,12 @@
 package io.basalt.meta.election;
 
-import io.basalt.meta.MetaConfig;
-import io.basalt.meta.state.MetaLoop;
+import io.basalt.meta.state.Election;
 import io.basalt.meta.state.MetaState;
 import io.basalt.meta.store.FencingToken;
 import io.basalt.meta.store.MetaImage;
 import io.basalt.meta.store.MetaStore;
 import io.basalt.meta.store.ZkPaths;
+import io.basalt.session.SessionConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -33,15 +33,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Before joining the election it checks the ZooKeeper session timeout that was negotiated against the
  * session timings ({@link ZkTimeoutRule}): when a failover could outlast the chunks' leases it logs why and, with
- * {@link MetaConfig#strictZkTimeout()}, never joins ({@link #zkTimeoutChecked()} fails; the process exits).
+ * strict checking ({@code --strict-zk-timeout}), never joins ({@link #zkTimeoutChecked()} fails; the process exits).
  *
  * <p>Thread: latch callbacks and all blocking ZooKeeper work of the election run on the single
  * {@code basalt-meta-elector} thread; connection-state callbacks run on Curator's connection-state thread and only
  * post to the MetaLoop; state changes hop onto the MetaLoop through {@link MetaState}. The
  * Curator client must be built with {@code SessionConnectionStateErrorPolicy} so the latch keeps leadership while
  * SUSPENDED (its default treats SUSPENDED like LOST).
+ *
+ * <p>Built before the {@link MetaState} it drives, which asks it for the leader hint, verification and rejoining
+ * through {@link Election}; the state is handed over at {@link #start(MetaState)}, when the election is joined.
  */
-public final class LeaderElector implements AutoCloseable {
+public final class LeaderElector implements Election, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LeaderElector.class);
   private static final long HINT_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long REJOIN_BACKOFF_MS = 1000;
@@ -50,7 +53,6 @@ public final class LeaderElector implements AutoCloseable {
   private final ZkPaths paths;
   private final String id;
   private final MetaStore store;
-  private final MetaState state;
   private final ScheduledExecutorService executor;
   private final LeadershipCheck check;
   private final ZkTimeoutRule zkRule;
@@ -61,26 +63,30 @@ public final class LeaderElector implements AutoCloseable {
   private volatile String leaderHint = "";
   private volatile long hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
   private volatile boolean closed;
+  /** The state this elector drives; set once by {@link #start}, before any election work runs. */
+  private volatile MetaState state;
   private final ConnectionStateListener connectionListener = (c, s) -> onConnectionState(s);
 
-  public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, MetaState state,
-      MetaConfig config) {
-    this.check = new LeadershipCheck(client, paths, id, config.zkSessionTimeout());
-    this.zkRule = new ZkTimeoutRule(config.zkSessionTimeout(), config.sessions());
-    this.strictZkTimeout = config.strictZkTimeout();
+  /**
+   * @param zkSessionTimeout the ZooKeeper session timeout asked for (bounds a leadership check, and is judged by
+   *     {@link ZkTimeoutRule} against {@code sessions})
+   * @param strictZkTimeout never join the election when the negotiated timeout is unsafe
+   */
+  public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, Duration zkSessionTimeout,
+      SessionConfig sessions, boolean strictZkTimeout) {
+    this.check = new LeadershipCheck(client, paths, id, zkSessionTimeout);
+    this.zkRule = new ZkTimeoutRule(zkSessionTimeout, sessions);
+    this.strictZkTimeout = strictZkTimeout;
     this.client = client;
     this.paths = paths;
     this.id = id;
     this.store = store;
-    this.state = state;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "basalt-meta-elector");
       t.setDaemon(true);
       t.setUncaughtExceptionHandler((th, e) -> log.error("uncaught exception on elector id={}", id, e));
       return t;
     });
-    state.onRejoin(this::rejoin);
-    state.onVerify(this::verifyLater);
   }
 
   /** Completes once the negotiated ZooKeeper session timeout was checked; fails when it is unsafe and strict. */
@@ -89,10 +95,11 @@ public final class LeaderElector implements AutoCloseable {
   }
 
   /**
-   * Joins the election without blocking: the layout is ensured and the latch started on the elector thread, and
-   * leadership arrives asynchronously (also when ZooKeeper is reachable only later).
+   * Joins the election without blocking, driving {@code state}: the layout is ensured and the latch started on the
+   * elector thread, and leadership arrives asynchronously (also when ZooKeeper is reachable only later).
    */
-  public void start() {
+  public void start(MetaState state) {
+    this.state = state;
     client.getConnectionStateListenable().addListener(connectionListener);
     executor.execute(() -> {
       if (!zkTimeoutSafe()) {
@@ -146,7 +153,8 @@ public final class LeaderElector implements AutoCloseable {
   }
 
   /** Called on the MetaLoop when the leader must confirm its leadership: the check runs on the elector thread. */
-  private void verifyLater(long round) {
+  @Override
+  public void verify(long round) {
     try {
       executor.execute(() -> {
         LeadershipCheck.Result r = check.verify(latch, store.token());
@@ -168,6 +176,7 @@ public final class LeaderElector implements AutoCloseable {
    * Where the leader is, as last read from the latch (possibly stale, "" when unknown). A read older than one
    * second triggers a refresh on the elector thread; this method itself never blocks.
    */
+  @Override
   public String leaderHint() {
     if (System.nanoTime() - hintNanos > HINT_TTL_NANOS && !closed && refreshing.compareAndSet(false, true)) {
       try {
@@ -278,12 +287,16 @@ public final class LeaderElector implements AutoCloseable {
   }
 
   private void stepDown(String reason) {
-    state.stepDown(reason).join();
+    MetaState s = state;
+    if (s != null) {
+      s.stepDown(reason).join();
+    }
     store.releaseLeadership(id);
   }
 
   /** Called on the MetaLoop after a failed write stepped us down: rejoin with a fresh latch. */
-  private void rejoin() {
+  @Override
+  public void rejoin() {
     if (closed) {
       return;
     }

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * Describes the deployment and decides nothing, so the write is not fenced. Best effort and never blocking
  * start-up: it runs in the background, and is tried again on each (re)connection until it succeeded once.
  */
-final class MetaServerRegistry implements ConnectionStateListener, AutoCloseable {
+public final class MetaServerRegistry implements ConnectionStateListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MetaServerRegistry.class);
 
   private final CuratorFramework client;
@@ -25,13 +25,13 @@ final class MetaServerRegistry implements ConnectionStateListener, AutoCloseable
   private volatile boolean registered;
   private volatile boolean closed;
 
-  MetaServerRegistry(CuratorFramework client, ZkPaths paths, String address) {
+  public MetaServerRegistry(CuratorFramework client, ZkPaths paths, String address) {
     this.client = client;
     this.path = paths.server(address);
     this.address = address;
   }
 
-  void start() {
+  public void start() {
     client.getConnectionStateListenable().addListener(this);
     write();
   }

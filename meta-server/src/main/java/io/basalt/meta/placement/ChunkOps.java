@@ -1,14 +1,13 @@
 package io.basalt.meta.placement;
 
-import io.basalt.meta.session.SessionOps;
-import io.basalt.meta.state.MetaLoop;
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.view.InfoViews;
-import io.basalt.meta.volume.VolumeRules;
-import io.basalt.meta.store.MutationBatch;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.Liveness;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
+import io.basalt.meta.state.PExtent;
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.IdCounters;
@@ -24,15 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Chunk operations: registration (durable), replica reports (which held pids no longer exist, or no longer count
- * the chunk as a member) and listing. Liveness and usage arrive with keepalives ({@link SessionOps}). Callable from any thread; work runs on the
+ * the chunk as a member) and listing. Liveness and usage arrive with keepalives ({@link io.basalt.meta.session.SessionOps}). Callable from any thread; work runs on the
  * MetaLoop through {@link MetaState}.
  */
 public final class ChunkOps {
   private static final Logger log = LoggerFactory.getLogger(ChunkOps.class);
   private final MetaState state;
+  private final Liveness live;
 
-  public ChunkOps(MetaState state) {
+  public ChunkOps(MetaState state, Liveness live) {
     this.state = state;
+    this.live = live;
   }
 
   /**
@@ -42,10 +43,10 @@ public final class ChunkOps {
   public CompletableFuture<RegisterChunkResponse> register(RegisterChunkRequest req) {
     return state.mutate("registerChunk", t -> {
       if (req.getAddress().isEmpty()) {
-        throw VolumeRules.invalid("address is required");
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "address is required");
       }
       if (!req.getClusterId().isEmpty() && !req.getClusterId().equals(t.clusterId())) {
-        throw VolumeRules.invalid("cluster_id=" + req.getClusterId() + " does not match this cluster ("
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "cluster_id=" + req.getClusterId() + " does not match this cluster ("
             + t.clusterId() + ")");
       }
       long now = state.nowNanos();
@@ -104,7 +105,7 @@ public final class ChunkOps {
         } else if (!pe.hasReplica(req.getCid()) && pe.recoveringCid() != req.getCid()) {
           // (the recovery target's copy is neither: it is on its way to membership)
           b.addStalePids(pid);
-          if (fullyRedundant(t, pe)) {
+          if (fullyRedundant(live, pe)) {
             b.addGcPids(pid);
           }
         }
@@ -118,8 +119,8 @@ public final class ChunkOps {
   }
 
   /** A stale copy may go only when the extent is whole without it: full count, no recovery, every member alive. */
-  static boolean fullyRedundant(MetaTables t, io.basalt.meta.table.PExtent pe) {
-    return !pe.shortOfReplicas() && !pe.recovering() && t.liveReplicas(pe) == pe.replicas().size();
+  static boolean fullyRedundant(Liveness live, PExtent pe) {
+    return !pe.shortOfReplicas() && !pe.recovering() && live.liveReplicas(pe) == pe.replicas().size();
   }
 
   public CompletableFuture<ListChunksResponse> listChunks() {

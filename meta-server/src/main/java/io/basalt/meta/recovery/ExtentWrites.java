@@ -1,10 +1,9 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.MetaLoop;
-import io.basalt.meta.store.MutationBatch;
-import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.state.ExtentTable;
 import io.basalt.meta.state.PExtent;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkPaths;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;

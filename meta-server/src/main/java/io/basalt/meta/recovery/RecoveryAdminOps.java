@@ -1,13 +1,14 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.store.MutationBatch;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.Liveness;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
-
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.state.TermLocal;
 import io.basalt.meta.state.Volume;
+import io.basalt.meta.store.MutationBatch;
 import io.basalt.proto.ListRecoveriesResponse;
 import io.basalt.proto.RecoveryInfo;
 import io.basalt.proto.RecoveryProgress;
@@ -29,9 +30,13 @@ import org.slf4j.LoggerFactory;
 public final class RecoveryAdminOps {
   private static final Logger log = LoggerFactory.getLogger(RecoveryAdminOps.class);
   private final MetaState state;
+  private final Liveness live;
+  private final TermLocal<RecoveryTable> table;
 
-  public RecoveryAdminOps(MetaState state) {
+  public RecoveryAdminOps(MetaState state, Liveness live, TermLocal<RecoveryTable> table) {
     this.state = state;
+    this.live = live;
+    this.table = table;
   }
 
   public CompletableFuture<ListRecoveriesResponse> list() {
@@ -56,30 +61,31 @@ public final class RecoveryAdminOps {
       running.sort(urgent);
       queued.sort(urgent);
       return ListRecoveriesResponse.newBuilder().addAllRecoveries(running).addAllRecoveries(queued)
-          .setThrottle(t.throttle()).setDegraded(t.extents().shortOfReplicas().size())
+          .setThrottle(RecoveryThrottles.effective(t.recoveryThrottle())).setDegraded(t.extents().shortOfReplicas().size())
           .setRecovering(running.size()).build();
     });
   }
 
-  private static RecoveryInfo info(MetaTables t, PExtent pe, long now) {
+  private RecoveryInfo info(MetaTables t, PExtent pe, long now) {
+    RecoveryTable rt = table.get();
     Volume v = t.volumes().get(pe.vid());
     long total = v == null ? 0 : v.extentSize();
     RecoveryInfo.Builder b = RecoveryInfo.newBuilder().setPid(pe.pid()).setVid(pe.vid())
-        .setVolume(v == null ? "" : v.name()).setIndex(pe.index()).setLiveReplicas(t.liveReplicas(pe))
+        .setVolume(v == null ? "" : v.name()).setIndex(pe.index()).setLiveReplicas(live.liveReplicas(pe))
         .setExpectedReplicas(pe.expectedReplicas()).setBytesTotal(total).setEtaMs(-1).setRunningMs(-1);
     if (!pe.recovering()) {
-      boolean stuck = t.recovery().noTargetLogged(pe.pid());
-      return b.setSourceCid(pe.copySource(t.ownerAlive(pe)))
+      boolean stuck = rt.noTargetLogged(pe.pid());
+      return b.setSourceCid(pe.copySource(live.ownerAlive(pe)))
           .setState(stuck ? "no target available" : "queued").build();
     }
-    b.setTargetCid(pe.recoveringCid()).setSourceCid(t.ownerAlive(pe) ? pe.ownerCid() : 0);
-    Long at = t.recovery().assignedAt(pe.pid());
+    b.setTargetCid(pe.recoveringCid()).setSourceCid(live.ownerAlive(pe) ? pe.ownerCid() : 0);
+    Long at = rt.assignedAt(pe.pid());
     if (at != null) {
       b.setRunningMs((now - at) / 1_000_000);
     }
-    RecoveryTable.Reported r = t.recovery().progress(pe.pid(), pe.recoveryEpoch());
+    RecoveryTable.Reported r = rt.progress(pe.pid(), pe.recoveryEpoch());
     if (r == null) {
-      return b.setState(t.ownerAlive(pe) ? "starting" : "waiting for owner").build();
+      return b.setState(live.ownerAlive(pe) ? "starting" : "waiting for owner").build();
     }
     RecoveryProgress p = r.progress();
     b.setBytesDone(p.getBytesDone()).setBytesPerSec(p.getBytesPerSec()).setState(p.getState());
@@ -101,13 +107,13 @@ public final class RecoveryAdminOps {
   /** Changes the throttle (a zero field keeps its value), persisted; both zero just answers the current one. */
   public CompletableFuture<SetRecoveryThrottleResponse> setThrottle(SetRecoveryThrottleRequest req) {
     return state.mutate("setRecoveryThrottle", t -> {
-      RecoveryThrottle next = RecoveryThrottles.merge(t.throttle(), req.getBytesPerSec(), req.getPerChunk());
-      if (next.equals(t.throttle())) {
-        return Plan.done(() -> SetRecoveryThrottleResponse.newBuilder().setThrottle(t.throttle()).build());
+      RecoveryThrottle before = RecoveryThrottles.effective(t.recoveryThrottle());
+      RecoveryThrottle next = RecoveryThrottles.merge(before, req.getBytesPerSec(), req.getPerChunk());
+      if (next.equals(before)) {
+        return Plan.done(() -> SetRecoveryThrottleResponse.newBuilder().setThrottle(before).build());
       }
-      RecoveryThrottle before = t.throttle();
       return Plan.of(new MutationBatch().putRecoveryThrottle(next), () -> {
-        t.setThrottle(next);
+        t.setRecoveryThrottle(next);
         log.info("recovery throttle set bytesPerSec={} perChunk={} (was bytesPerSec={} perChunk={})",
             next.getBytesPerSec(), next.getPerChunk(), before.getBytesPerSec(), before.getPerChunk());
         return SetRecoveryThrottleResponse.newBuilder().setThrottle(next).build();

@@ -1,6 +1,5 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.MetaLoop;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;

@@ -1,16 +1,16 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.Chunk;
-import io.basalt.meta.state.MetaLoop;
+import io.basalt.meta.session.ChunkSessionListener;
+import io.basalt.meta.session.ChunkSessions;
+import io.basalt.meta.session.MassExpiryGuard;
 import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.view.InfoViews;
-import io.basalt.meta.volume.VolumeRules;
-import io.basalt.meta.store.MutationBatch;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
-
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.state.TermLocal;
 import io.basalt.meta.state.Volume;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.KeepAliveRequest;
@@ -26,22 +26,31 @@ import io.basalt.session.SessionTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Recovery operations on the leader (DESIGN.md "Recovery"): ReplicaFailed from an owner, RecoveryDone from a
  * target, the recovery part of a chunk's keepalive answer (its tasks, the throttle; its progress kept as soft state),
- * and dropping the recoveries whose target's session ended. Callable from any thread; work runs on the MetaLoop
- * through {@link MetaState}.
+ * and dropping the recoveries whose target's session ended (as the session component's
+ * {@link ChunkSessionListener}). Callable from any thread; work runs on the MetaLoop through {@link MetaState}. Its
+ * per-term state is the term's {@link RecoveryTable}.
  */
-public final class RecoveryOps {
+public final class RecoveryOps implements ChunkSessionListener {
   private static final Logger log = LoggerFactory.getLogger(RecoveryOps.class);
   private final MetaState state;
+  private final ChunkSessions sessions;
+  private final MassExpiryGuard guard;
+  private final TermLocal<RecoveryTable> table;
   private final RecoveryMetrics metrics;
 
-  public RecoveryOps(MetaState state, RecoveryMetrics metrics) {
+  public RecoveryOps(MetaState state, ChunkSessions sessions, MassExpiryGuard guard, TermLocal<RecoveryTable> table,
+      RecoveryMetrics metrics) {
     this.state = state;
+    this.sessions = sessions;
+    this.guard = guard;
+    this.table = table;
     this.metrics = metrics;
   }
 
@@ -57,34 +66,36 @@ public final class RecoveryOps {
         throw new StaleEpochException(pe.epoch(), "ReplicaFailed pid=" + pe.pid() + " at epoch=" + req.getEpoch()
             + ", current epoch=" + pe.epoch());
       }
-      if (req.getOwnerCid() != pe.ownerCid() || req.getOwnerSession() != pe.ownerSession() || !t.ownerAlive(pe)) {
-        int owner = t.ownerAlive(pe) ? pe.ownerCid() : 0;
+      if (req.getOwnerCid() != pe.ownerCid() || req.getOwnerSession() != pe.ownerSession()
+          || !sessions.ownerAlive(pe)) {
+        int owner = sessions.ownerAlive(pe) ? pe.ownerCid() : 0;
         throw new NotOwnerException(owner, address(t, owner), "ReplicaFailed pid=" + pe.pid() + " from cid="
             + req.getOwnerCid() + " session=" + req.getOwnerSession() + ": not the live owner (owner cid=" + owner
             + ")");
       }
       int failed = req.getFailedCid();
       if (failed == pe.ownerCid()) {
-        throw VolumeRules.invalid("ReplicaFailed pid=" + pe.pid() + ": failed_cid=" + failed + " is the owner itself");
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "ReplicaFailed pid=" + pe.pid() + ": failed_cid=" + failed + " is the owner itself");
       }
       long now = state.nowNanos();
+      RecoveryTable rt = table.get();
       if (failed != 0 && failed == pe.recoveringCid()) {
         PExtent next = pe.withoutRecoveryTarget();
         return write(t, next, () -> {
-          t.recovery().cooldown(failed, now);
-          t.recovery().ended(pe.pid());
+          rt.cooldown(failed, now);
+          rt.ended(pe.pid());
           metrics.dropped.inc();
           log.warn("recovery target failed, dropped pid={} epoch={} cid={} owner={} reason={}", pe.pid(),
               next.epoch(), failed, pe.ownerCid(), req.getReason());
         });
       }
       if (!pe.hasReplica(failed)) {
-        return Plan.done(() -> InfoViews.extent(pe, t));
+        return Plan.done(() -> InfoViews.extent(pe, t, sessions));
       }
       int floor = Math.min(2, pe.expectedReplicas() - 1);
-      String refusal = t.sessions().inJeopardy() ? "the cluster is in jeopardy"
+      String refusal = guard.inJeopardy() ? "the cluster is in jeopardy"
           : pe.replicas().size() - 1 < floor ? "it would leave " + (pe.replicas().size() - 1)
-              + " members, below " + floor : massSilence(t, failed, now);
+              + " members, below " + floor : guard.massSilence(failed, now);
       if (refusal != null) {
         metrics.replicaFailedRefused.inc();
         log.warn("ReplicaFailed refused pid={} epoch={} cid={} owner={} why={} reason={}", pe.pid(), pe.epoch(),
@@ -94,31 +105,12 @@ public final class RecoveryOps {
       }
       PExtent next = pe.withoutReplica(failed);
       return write(t, next, () -> {
-        t.recovery().cooldown(failed, now);
+        rt.cooldown(failed, now);
         metrics.replicaFailedRemoved.inc();
         log.warn("replica failed, removed pid={} epoch={} cid={} owner={} replicas={} reason={}", pe.pid(),
             next.epoch(), failed, pe.ownerCid(), next.replicas(), req.getReason());
       });
     });
-  }
-
-  /**
-   * Why a failure report about {@code failed} must wait, or null. When {@code failed} has gone silent towards meta
-   * too (no keepalive for two intervals) while more than the mass-expiry share of the chunks are silent, this is the
-   * start of a mass event (a switch, a power feed, many frozen VMs): removing replicas on the owners' word would
-   * churn memberships the jeopardy guard is there to keep, so session expiry, with that guard, decides instead. A
-   * single silent or unreachable chunk is removed at once.
-   */
-  private static String massSilence(MetaTables t, int failed, long now) {
-    SessionTable sessions = t.sessions();
-    var session = sessions.aliveChunk(failed);
-    long silentAfter = sessions.config().keepaliveInterval().multipliedBy(2).toNanos();
-    if (session.isEmpty() || sessions.silentForNanos(session.get(), now) <= silentAfter) {
-      return null;
-    }
-    SessionTable.ChunkSilence silence = sessions.chunkSilence(now, silentAfter);
-    return silence.massive(sessions.config().massExpiryShare()) ? silence.silent() + " of " + silence.alive()
-        + " chunks are silent towards meta too (a mass event: session expiry and the jeopardy guard decide)" : null;
   }
 
   /**
@@ -130,21 +122,22 @@ public final class RecoveryOps {
       PExtent pe = known(t, req.getPid());
       int cid = req.getCid();
       if (pe.hasReplica(cid) && pe.epoch() > req.getRecoveryEpoch()) {
-        return Plan.done(() -> InfoViews.extent(pe, t));
+        return Plan.done(() -> InfoViews.extent(pe, t, sessions));
       }
-      if (pe.recoveringCid() != cid || pe.recoveryEpoch() != req.getRecoveryEpoch() || !t.chunkAlive(cid)) {
+      if (pe.recoveringCid() != cid || pe.recoveryEpoch() != req.getRecoveryEpoch() || !sessions.chunkAlive(cid)) {
         throw new StaleEpochException(pe.epoch(), "RecoveryDone pid=" + pe.pid() + " cid=" + cid
             + " recovery_epoch=" + req.getRecoveryEpoch() + " is not the running recovery (target cid="
-            + pe.recoveringCid() + " recovery_epoch=" + pe.recoveryEpoch() + " alive=" + t.chunkAlive(cid) + ")");
+            + pe.recoveringCid() + " recovery_epoch=" + pe.recoveryEpoch() + " alive=" + sessions.chunkAlive(cid) + ")");
       }
       PExtent next = pe.promoted();
+      RecoveryTable rt = table.get();
       return write(t, next, () -> {
-        Long at = t.recovery().assignedAt(pe.pid());
+        Long at = rt.assignedAt(pe.pid());
         long tookMs = at == null ? -1 : (state.nowNanos() - at) / 1_000_000;
         if (at != null) {
           metrics.promotedAfter(state.nowNanos() - at);
         }
-        t.recovery().ended(pe.pid());
+        rt.ended(pe.pid());
         metrics.completed.inc();
         log.info("recovery done, target promoted pid={} epoch={} cid={} replicas={} state={} bytesCopied={}"
             + " tookMs={}", pe.pid(), next.epoch(), cid, next.replicas(), next.state(), req.getBytesCopied(), tookMs);
@@ -156,25 +149,27 @@ public final class RecoveryOps {
    * Keepalive of chunk session {@code s}: keeps its reported progress (for its current recoveries only) and adds
    * its tasks (from the by-target index) and the throttle to the answer. Soft; never waits for ZooKeeper. Loop only.
    */
-  static void keepAlive(MetaTables t, SessionTable.Session s, KeepAliveRequest req, KeepAliveResponse.Builder b,
+  @Override
+  public void keepAlive(MetaTables t, SessionTable.Session s, KeepAliveRequest req, KeepAliveResponse.Builder b,
       long now) {
+    RecoveryTable rt = table.get();
     int cid = s.cid();
     for (RecoveryProgress p : req.getRecoveriesList()) {
       PExtent pe = t.extents().get(p.getPid());
       if (pe != null && pe.recoveringCid() == cid && pe.recoveryEpoch() == p.getRecoveryEpoch()) {
-        t.recovery().report(cid, p, now);
+        rt.report(cid, p, now);
       }
     }
     for (long pid : t.extents().recoveringOn(cid)) {
       PExtent pe = t.extents().get(pid);
-      if (t.recovery().isDropping(pid, pe.recoveryEpoch())) {
+      if (rt.isDropping(pid, pe.recoveryEpoch())) {
         continue;
       }
       Volume v = t.volumes().get(pe.vid());
       b.addRecoveryTasks(RecoveryTask.newBuilder().setPid(pid).setRecoveryEpoch(pe.recoveryEpoch())
           .setExtentSize(v == null ? 0 : v.extentSize()));
     }
-    b.setRecoveryThrottle(t.throttle());
+    b.setRecoveryThrottle(RecoveryThrottles.effective(t.recoveryThrottle()));
   }
 
   /**
@@ -182,7 +177,8 @@ public final class RecoveryOps {
    * (epoch + 1), even in jeopardy (a target is never the last copy), and the chunk cools down. Called on the loop;
    * the drop is queued as a mutation, and only recoveries still at the same recovery epoch are dropped.
    */
-  void sessionEnded(MetaTables t, SessionTable.Session s, String why) {
+  @Override
+  public void sessionEnded(MetaTables t, SessionTable.Session s, String why) {
     if (s.epoch() == 0 && s.endReason() == SessionTable.EndReason.SUPERSEDED) {
       return; // a new leader's placeholder replaced by the chunk reporting in: the chunk's session did not end
     }
@@ -195,8 +191,9 @@ public final class RecoveryOps {
       return;
     }
     long now = state.nowNanos();
-    t.recovery().cooldown(cid, now);
-    attempts.forEach(t.recovery()::dropping);
+    RecoveryTable rt = table.get();
+    rt.cooldown(cid, now);
+    attempts.forEach(rt::dropping);
     state.mutate("dropRecoveryTargets", tt -> {
       List<PExtent> planned = new ArrayList<>();
       for (RecoveryTable.Attempt a : attempts) {
@@ -208,7 +205,7 @@ public final class RecoveryOps {
       return Plan.of(ExtentWrites.pages(new MutationBatch(), tt.extents(), planned), () -> {
         for (PExtent p : planned) {
           ExtentWrites.apply(tt.extents(), p);
-          tt.recovery().ended(p.pid());
+          table.get().ended(p.pid());
           metrics.dropped.inc();
           log.warn("recovery target session ended, dropped pid={} epoch={} cid={} session={} reason={}", p.pid(),
               p.epoch(), cid, s.uuid(), why);
@@ -221,19 +218,28 @@ public final class RecoveryOps {
             s.uuid(), e.getMessage());
       }
       try {
-        state.loop().execute(() -> attempts.forEach(t.recovery()::dropDone));
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        state.loop().execute(() -> attempts.forEach(rt::dropDone));
+      } catch (RejectedExecutionException closing) {
         // the loop is gone and the term's tables with it
       }
     });
   }
 
-  private static Plan<ExtentInfo> write(MetaTables t, PExtent next, Runnable applied) {
+  /**
+   * A lease grant dropped the recovery of {@code pid} (its new owner's history may differ from what the target
+   * copied): the recovery pass starts a new one. Called on the loop when the grant is applied.
+   */
+  public void droppedByNewOwner(long pid) {
+    table.get().ended(pid);
+    metrics.dropped.inc();
+  }
+
+  private Plan<ExtentInfo> write(MetaTables t, PExtent next, Runnable applied) {
     MutationBatch batch = ExtentWrites.pages(new MutationBatch(), t.extents(), List.of(next));
     return Plan.of(batch, () -> {
       PExtent put = ExtentWrites.apply(t.extents(), next);
       applied.run();
-      return InfoViews.extent(put, t);
+      return InfoViews.extent(put, t, sessions);
     });
   }
 

@@ -1,6 +1,5 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.placement.Candidate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

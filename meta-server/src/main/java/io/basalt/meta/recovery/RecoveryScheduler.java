@@ -1,13 +1,15 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
 import io.basalt.common.NamedThreads;
-
+import io.basalt.meta.session.ChunkSessions;
+import io.basalt.meta.session.MassExpiryGuard;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
-
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.state.TermLocal;
+import io.basalt.meta.store.MutationBatch;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.session.SessionTable;
 import java.time.Duration;
@@ -32,12 +34,19 @@ import org.slf4j.LoggerFactory;
 public final class RecoveryScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecoveryScheduler.class);
   private final MetaState state;
+  private final ChunkSessions sessions;
+  private final MassExpiryGuard guard;
+  private final TermLocal<RecoveryTable> table;
   private final RecoveryMetrics metrics;
   private final Duration interval;
   private final ScheduledExecutorService timer;
 
-  public RecoveryScheduler(MetaState state, RecoveryMetrics metrics, Duration interval) {
+  public RecoveryScheduler(MetaState state, ChunkSessions sessions, MassExpiryGuard guard,
+      TermLocal<RecoveryTable> table, RecoveryMetrics metrics, Duration interval) {
     this.state = state;
+    this.sessions = sessions;
+    this.guard = guard;
+    this.table = table;
     this.metrics = metrics;
     this.interval = interval;
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("meta-recovery"));
@@ -62,8 +71,8 @@ public final class RecoveryScheduler implements AutoCloseable {
   private Plan<Integer> plan(MetaTables t) {
     long now = state.nowNanos();
     publish(t, now);
-    SessionTable sessions = t.sessions();
-    if (sessions == null || sessions.inJeopardy() || sessions.inGrace(now)) {
+    SessionTable st = sessions.table();
+    if (st == null || guard.inJeopardy() || st.inGrace(now)) {
       return Plan.done(() -> 0);
     }
     Map<Integer, Integer> busy = new HashMap<>();
@@ -71,22 +80,23 @@ public final class RecoveryScheduler implements AutoCloseable {
     List<RecoveryPolicy.ChunkView> chunks = new ArrayList<>();
     for (Chunk c : t.chunks().all()) {
       chunks.add(new RecoveryPolicy.ChunkView(c.cid(), c.zone(),
-          c.status() == ChunkStatus.HEALTHY && t.chunkAlive(c.cid()), c.usedBytes()));
+          c.status() == ChunkStatus.HEALTHY && sessions.chunkAlive(c.cid()), c.usedBytes()));
       for (long pid : t.extents().recoveringOn(c.cid())) {
         PExtent pe = t.extents().get(pid);
         busy.merge(c.cid(), 1, Integer::sum);
-        busy.merge(pe.copySource(t.ownerAlive(pe)), 1, Integer::sum);
+        busy.merge(pe.copySource(sessions.ownerAlive(pe)), 1, Integer::sum);
       }
     }
     for (long pid : t.extents().shortOfReplicas()) {
       PExtent pe = t.extents().get(pid);
-      int live = t.liveReplicas(pe);
+      int live = sessions.liveReplicas(pe);
       if (!pe.recovering() && live > 0) {
-        candidates.add(new RecoveryPolicy.Candidate(pid, live, pe.copySource(t.ownerAlive(pe)), pe.replicas()));
+        candidates.add(new RecoveryPolicy.Candidate(pid, live, pe.copySource(sessions.ownerAlive(pe)), pe.replicas()));
       }
     }
-    RecoveryTable rt = t.recovery();
-    RecoveryPolicy.Result r = RecoveryPolicy.plan(candidates, chunks, busy, t.throttle().getPerChunk(),
+    RecoveryTable rt = table.get();
+    RecoveryPolicy.Result r = RecoveryPolicy.plan(candidates, chunks, busy,
+        RecoveryThrottles.effective(t.recoveryThrottle()).getPerChunk(),
         cid -> rt.coolingDown(cid, now));
     for (long pid : r.noTarget()) {
       if (rt.firstNoTarget(pid)) {
@@ -102,10 +112,10 @@ public final class RecoveryScheduler implements AutoCloseable {
     Map<Long, Integer> sources = new HashMap<>();
     for (RecoveryPolicy.Assignment a : r.assignments()) {
       PExtent pe = t.extents().get(a.pid());
-      planned.add(pe.withRecoveryTarget(a.target(), t.ownerAlive(pe)));
+      planned.add(pe.withRecoveryTarget(a.target(), sessions.ownerAlive(pe)));
       sources.put(a.pid(), a.source());
     }
-    return Plan.of(ExtentWrites.pages(new io.basalt.meta.store.MutationBatch(), t.extents(), planned), () -> {
+    return Plan.of(ExtentWrites.pages(new MutationBatch(), t.extents(), planned), () -> {
       long at = state.nowNanos();
       for (PExtent p : planned) {
         PExtent applied = ExtentWrites.apply(t.extents(), p);
@@ -126,9 +136,10 @@ public final class RecoveryScheduler implements AutoCloseable {
     for (Chunk c : t.chunks().all()) {
       recovering += t.extents().recoveringOn(c.cid()).size();
     }
-    long freshNanos = t.sessions() == null ? 0 : t.sessions().config().sessionTimeout().toNanos();
+    SessionTable st = sessions.table();
+    long freshNanos = st == null ? 0 : st.config().sessionTimeout().toNanos();
     long rate = 0;
-    RecoveryTable rt = t.recovery();
+    RecoveryTable rt = table.get();
     rt.retain(pid -> {
       PExtent pe = t.extents().get(pid);
       return pe != null && pe.recovering();

@@ -1,11 +1,12 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.state.MetaLoop;
+import io.basalt.meta.state.TermLocal;
 import io.basalt.proto.RecoveryProgress;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongPredicate;
 
 /**
  * Soft recovery state of one leadership term (lost on leader change, which is fine: targets report progress again
@@ -18,7 +19,7 @@ import java.util.Set;
  *   <li>pids already logged as having no target (log once per extent, not every pass);</li>
  *   <li>recoveries being dropped because their target's session ended (not offered in keepalive answers meanwhile).</li>
  * </ul>
- * Thread: MetaLoop only.
+ * One per term ({@link #perTerm()}: created when the term's tables load, dropped with them). Thread: MetaLoop only.
  */
 public final class RecoveryTable {
   public static final long COOLDOWN_NANOS = 30_000_000_000L;
@@ -34,6 +35,11 @@ public final class RecoveryTable {
   private final Map<Long, Long> assignedAt = new HashMap<>();
   private final Set<Long> noTargetLogged = new HashSet<>();
   private final Set<Attempt> dropping = new HashSet<>();
+
+  /** The recovery component's per-term state: a fresh, empty table each term. */
+  public static TermLocal<RecoveryTable> perTerm() {
+    return new TermLocal<>((tables, epoch, now) -> new RecoveryTable());
+  }
 
   public void report(int cid, RecoveryProgress p, long now) {
     progress.put(p.getPid(), new Reported(cid, p, now));
@@ -97,7 +103,7 @@ public final class RecoveryTable {
   }
 
   /** Forgets pids that no longer exist or recover (volume deleted, promotion applied elsewhere). */
-  public void retain(java.util.function.LongPredicate stillRecovering) {
+  public void retain(LongPredicate stillRecovering) {
     progress.keySet().removeIf(pid -> !stillRecovering.test(pid));
     assignedAt.keySet().removeIf(pid -> !stillRecovering.test(pid));
   }

@@ -1,7 +1,8 @@
 package io.basalt.meta.rpc;
 
-import io.basalt.meta.MetaCore;
+import io.basalt.meta.election.LeaderElector;
 import io.basalt.meta.state.LeadershipState;
+import io.basalt.meta.state.MetaState;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.MetaInfoResponse;
 import io.basalt.rpc.Frame;
@@ -21,22 +22,25 @@ import java.util.concurrent.CompletableFuture;
 public final class MetaInfoService implements RpcHandler {
   static final String STARTING = "starting";
 
+  /** The core's parts this service reads, once it joined the election. */
+  private record Core(MetaState state, LeaderElector elector) {}
+
   private volatile String address = "";
-  private volatile MetaCore core;
+  private volatile Core core;
 
   /** The RPC server is listening at {@code address}. */
   public void listening(String address) {
     this.address = address;
   }
 
-  /** The core has joined the election: answer from its state from now on. */
-  public void attach(MetaCore core) {
-    this.core = core;
+  /** The core has joined the election: answer from its state and its elector's leader hint from now on. */
+  public void attach(MetaState state, LeaderElector elector) {
+    this.core = new Core(state, elector);
   }
 
   @Override
   public CompletableFuture<Reply> handle(Frame request) {
-    MetaCore c = core;
+    Core c = core;
     if (c == null) {
       return CompletableFuture.completedFuture(reply(info()));
     }
@@ -51,14 +55,14 @@ public final class MetaInfoService implements RpcHandler {
 
   /** The answer as of now, with the cached leader hint. */
   public MetaInfoResponse info() {
-    MetaCore c = core;
+    Core c = core;
     return c == null ? MetaInfoResponse.newBuilder().setAddress(address).setState(STARTING).build()
         : info(c, c.elector().leaderHint());
   }
 
-  private MetaInfoResponse info(MetaCore c, String hint) {
-    return MetaInfoResponse.newBuilder().setAddress(address).setState(stateName(c.state()))
-        .setMetaEpoch(c.metaState().epoch()).setLeaderHint(hint == null ? "" : hint).build();
+  private MetaInfoResponse info(Core c, String hint) {
+    return MetaInfoResponse.newBuilder().setAddress(address).setState(stateName(c.state().state()))
+        .setMetaEpoch(c.state().epoch()).setLeaderHint(hint == null ? "" : hint).build();
   }
 
   /** ACTIVE is "leader"; any other state (including ones added later) its lower-case name. */

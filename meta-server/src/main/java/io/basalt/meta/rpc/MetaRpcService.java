@@ -1,10 +1,10 @@
 package io.basalt.meta.rpc;
 
+import io.basalt.common.Failpoints;
 import io.basalt.meta.placement.ChunkOps;
 import io.basalt.meta.recovery.RecoveryAdminOps;
 import io.basalt.meta.recovery.RecoveryOps;
 import io.basalt.meta.session.SessionOps;
-import io.basalt.meta.state.MetaLoop;
 import io.basalt.meta.volume.ExtentOps;
 import io.basalt.meta.volume.VolumeOps;
 import io.basalt.proto.Envelope;
@@ -12,10 +12,12 @@ import io.basalt.proto.Envelope.BodyCase;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ExtentResponse;
+import io.basalt.proto.SetFailpointResponse;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.proto.VolumeResponse;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.NotLeaderException;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.ReplyStamp;
 import io.basalt.rpc.RpcHandler;
@@ -30,7 +32,7 @@ import java.util.function.LongSupplier;
  * operation in {@link ChunkOps}, {@link VolumeOps}, {@link ExtentOps}, {@link SessionOps},
  * {@link RecoveryOps} or {@link RecoveryAdminOps}. Handlers run on Netty event loops and
  * never block: operations hop onto the MetaLoop and complete there. Errors travel as failed futures
- * ({@link BasaltException}, {@link io.basalt.rpc.NotLeaderException}); the RPC server turns them into replies.
+ * ({@link BasaltException}, {@link NotLeaderException}); the RPC server turns them into replies.
  * Until {@link #attach} (the RPC server starts before the election, since its address is the election id) every
  * request is answered NOT_READY.
  */
@@ -46,13 +48,13 @@ public final class MetaRpcService {
 
   private volatile Ops ops;
   private final boolean testMode;
-  private final io.basalt.common.Failpoints failpoints;
+  private final Failpoints failpoints;
 
   public MetaRpcService() {
-    this(false, new io.basalt.common.Failpoints());
+    this(false, new Failpoints());
   }
 
-  public MetaRpcService(boolean testMode, io.basalt.common.Failpoints failpoints) {
+  public MetaRpcService(boolean testMode, Failpoints failpoints) {
     this.testMode = testMode;
     this.failpoints = failpoints;
   }
@@ -108,19 +110,19 @@ public final class MetaRpcService {
   }
 
   /** Test-only: refused unless the server runs with --test-mode (never damage a production meta). */
-  private java.util.concurrent.CompletableFuture<io.basalt.rpc.Reply> setFailpoint(io.basalt.rpc.Frame f) {
+  private CompletableFuture<Reply> setFailpoint(Frame f) {
     if (!testMode) {
-      return java.util.concurrent.CompletableFuture.failedFuture(new io.basalt.rpc.BasaltException(
-          io.basalt.proto.ErrorCode.TEST_ONLY, "test-only admin call refused: meta not started with --test-mode"));
+      return CompletableFuture.failedFuture(new BasaltException(
+          ErrorCode.TEST_ONLY, "test-only admin call refused: meta not started with --test-mode"));
     }
     var r = f.header().getSetFailpoint();
     try {
       failpoints.set(r.getName(), r.getAction());
     } catch (RuntimeException e) {
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
+      return CompletableFuture.failedFuture(e);
     }
-    return java.util.concurrent.CompletableFuture.completedFuture(io.basalt.rpc.Reply.of(Envelope.newBuilder()
-        .setSetFailpointResponse(io.basalt.proto.SetFailpointResponse.newBuilder().addAllActive(failpoints.list()))));
+    return CompletableFuture.completedFuture(Reply.of(Envelope.newBuilder()
+        .setSetFailpointResponse(SetFailpointResponse.newBuilder().addAllActive(failpoints.list()))));
   }
 
   private static RecoveryOps recovery(Ops o) {

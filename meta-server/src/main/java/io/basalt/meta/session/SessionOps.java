@@ -1,17 +1,17 @@
 package io.basalt.meta.session;
 
-import io.basalt.meta.recovery.RecoveryOps;
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.view.InfoViews;
-import io.basalt.meta.store.MutationBatch;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.ConfirmExpiryResponse;
 import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ExtentState;
 import io.basalt.proto.HeldLease;
 import io.basalt.proto.KeepAliveRequest;
@@ -23,6 +23,7 @@ import io.basalt.proto.SessionInfo;
 import io.basalt.proto.SessionState;
 import io.basalt.rpc.BasaltException;
 import io.basalt.session.SessionTable;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -36,16 +37,18 @@ import org.slf4j.LoggerFactory;
 public final class SessionOps {
   private static final Logger log = LoggerFactory.getLogger(SessionOps.class);
   private final MetaState state;
+  private final ChunkSessions sessions;
   private final String self;
-  private final RecoveryOps recovery;
+  private final ChunkSessionListener recovery;
 
-  public SessionOps(MetaState state, String self) {
-    this(state, self, null);
+  public SessionOps(MetaState state, ChunkSessions sessions, String self) {
+    this(state, sessions, self, null);
   }
 
   /** @param recovery answers a chunk's recovery tasks and drops a superseded chunk's targets (null: none) */
-  public SessionOps(MetaState state, String self, RecoveryOps recovery) {
+  public SessionOps(MetaState state, ChunkSessions sessions, String self, ChunkSessionListener recovery) {
     this.state = state;
+    this.sessions = sessions;
     this.self = self;
     this.recovery = recovery;
   }
@@ -66,8 +69,8 @@ public final class SessionOps {
       }
       // Taken before the keepalive: the last chunk to report in ends the grace with it, and its leases must still
       // be re-adopted, not revoked.
-      boolean grace = t.sessions().inGrace(now);
-      SessionTable.KeepAlive ka = t.sessions().keepAlive(group, req.getCid(), req.getSessionUuid(),
+      boolean grace = sessions.table().inGrace(now);
+      SessionTable.KeepAlive ka = sessions.table().keepAlive(group, req.getCid(), req.getSessionUuid(),
           req.getSessionEpoch(), req.getName(), now);
       SessionTable.Session s = ka.session();
       ka.superseded().ifPresent(old -> {
@@ -77,12 +80,12 @@ public final class SessionOps {
         }
       });
       KeepAliveResponse.Builder b = KeepAliveResponse.newBuilder().setSessionUuid(s.uuid())
-          .setSessionEpoch(s.epoch()).setSessionTimeoutMs(t.sessions().config().sessionTimeout().toMillis());
+          .setSessionEpoch(s.epoch()).setSessionTimeoutMs(sessions.table().config().sessionTimeout().toMillis());
       if (chunk != null) {
         t.chunks().put(chunk.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), now));
         reconcileLeases(t, req, s, grace, b);
         if (recovery != null) {
-          RecoveryOps.keepAlive(t, s, req, b, now);
+          recovery.keepAlive(t, s, req, b, now);
         }
       }
       return new Answer(b.build(), chunk != null && chunk.status() == ChunkStatus.SESSION_EXPIRED);
@@ -111,7 +114,7 @@ public final class SessionOps {
         if (pe.epoch() != held.getEpoch()) {
           b.addRefreshPids(pe.pid());
         }
-      } else if (grace && !t.ownerAlive(pe) && pe.epoch() == held.getEpoch()
+      } else if (grace && !sessions.ownerAlive(pe) && pe.epoch() == held.getEpoch()
           && pe.hasReplica(s.cid())) {
         t.extents().put(pe.withOwner(s.cid(), s.epoch()));
         log.info("lease re-adopted in leader grace pid={} cid={} session={} epoch={}", pe.pid(), s.cid(), s.uuid(),
@@ -127,7 +130,7 @@ public final class SessionOps {
   /** Releases every lease {@code s} holds (soft: the next grant bumps the epoch). Loop only. */
   static int releaseLeases(MetaTables t, SessionTable.Session s, String why) {
     int released = 0;
-    for (PExtent pe : java.util.List.copyOf(t.extents().all())) {
+    for (PExtent pe : List.copyOf(t.extents().all())) {
       if (pe.ownerCid() == s.cid() && pe.ownerSession() == s.epoch()) {
         t.extents().put(pe.withoutOwner());
         released++;
@@ -144,14 +147,14 @@ public final class SessionOps {
   private void markHealthyIfReturned(KeepAliveRequest req) {
     state.mutate("chunkReturned", t -> {
       Chunk c = t.chunks().get(req.getCid());
-      if (c == null || c.status() != ChunkStatus.SESSION_EXPIRED || t.sessions().aliveChunk(c.cid()).isEmpty()) {
+      if (c == null || c.status() != ChunkStatus.SESSION_EXPIRED || sessions.table().aliveChunk(c.cid()).isEmpty()) {
         return Plan.done(() -> null);
       }
       Chunk healthy = c.withStatus(ChunkStatus.HEALTHY);
       return Plan.of(new MutationBatch().putChunk(healthy.toRecord()), () -> {
         t.chunks().put(healthy.withSoftStateOf(t.chunks().get(c.cid())));
         log.info("chunk returned HEALTHY cid={} session={}", c.cid(),
-            t.sessions().aliveChunk(c.cid()).map(SessionTable.Session::uuid).orElse(""));
+            sessions.table().aliveChunk(c.cid()).map(SessionTable.Session::uuid).orElse(""));
         return null;
       });
     }).exceptionally(e -> null);
@@ -161,7 +164,7 @@ public final class SessionOps {
     return state.read(t -> {
       long now = state.nowNanos();
       ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
-      for (SessionTable.Session s : t.sessions().all()) {
+      for (SessionTable.Session s : sessions.table().all()) {
         int leases = 0;
         for (PExtent pe : t.extents().all()) {
           if (pe.ownerCid() == s.cid() && pe.ownerSession() == s.epoch()) leases++;
@@ -183,7 +186,7 @@ public final class SessionOps {
   public CompletableFuture<ClusterStatusResponse> status() {
     return state.read(t -> {
       long now = state.nowNanos();
-      SessionTable st = t.sessions();
+      SessionTable st = sessions.table();
       int healthy = 0;
       for (Chunk c : t.chunks().all()) {
         if (c.status() == ChunkStatus.HEALTHY && st.aliveChunk(c.cid()).isPresent()) healthy++;
@@ -206,11 +209,11 @@ public final class SessionOps {
   }
 
   public CompletableFuture<ConfirmExpiryResponse> confirmExpiry() {
-    return state.read(t -> ConfirmExpiryResponse.newBuilder().setChunks(t.sessions().confirmExpiry()).build());
+    return state.read(t -> ConfirmExpiryResponse.newBuilder().setChunks(sessions.table().confirmExpiry()).build());
   }
 
   /** Gives a lease back when cid under {@code session_epoch} holds it; a no-op otherwise. */
-  public CompletableFuture<io.basalt.proto.ExtentInfo> release(ReleaseLeaseRequest req) {
+  public CompletableFuture<ExtentInfo> release(ReleaseLeaseRequest req) {
     return state.read(t -> {
       PExtent pe = t.extents().get(req.getPid());
       if (pe == null) {
@@ -221,7 +224,7 @@ public final class SessionOps {
         t.extents().put(pe);
         log.info("lease released on request pid={} cid={} epoch={}", pe.pid(), req.getCid(), pe.epoch());
       }
-      return InfoViews.extent(pe, t);
+      return InfoViews.extent(pe, t, sessions);
     });
   }
 }

@@ -1,18 +1,18 @@
 package io.basalt.meta.session;
 
-import io.basalt.meta.recovery.RecoveryOps;
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.NamedThreads;
-import io.basalt.meta.store.MutationBatch;
-import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
+import io.basalt.meta.state.Plan;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkPaths;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ExtentState;
+import io.basalt.proto.SessionGroup;
 import io.basalt.session.SessionConfig;
 import io.basalt.session.SessionTable;
 import java.util.ArrayList;
@@ -35,12 +35,13 @@ import org.slf4j.LoggerFactory;
  * ZooKeeper multi (epoch + 1 each, extent DEGRADED, chunk SESSION_EXPIRED), except where the chunk is the extent's
  * last replica with a live session, which is kept (DEGRADED). DEGRADED extents are what recovery picks up. Every
  * chunk session that ends (expired, even in jeopardy) drops the recoveries its chunk is the target of
- * ({@link RecoveryOps#sessionEnded}).
+ * ({@link ChunkSessionListener#sessionEnded}).
  */
 public final class SessionTicker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionTicker.class);
   private final MetaState state;
-  private final RecoveryOps recovery;
+  private final ChunkSessions sessions;
+  private final ChunkSessionListener recovery;
   private final SessionConfig cfg;
   private final ScheduledExecutorService timer;
   private final Counter expiries;
@@ -52,14 +53,16 @@ public final class SessionTicker implements AutoCloseable {
   private final AtomicInteger gone = new AtomicInteger();
   private final AtomicInteger held = new AtomicInteger();
 
-  public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry) {
-    this(state, cfg, registry, null);
+  public SessionTicker(MetaState state, ChunkSessions sessions, SessionConfig cfg, MetricRegistry registry) {
+    this(state, sessions, cfg, registry, null);
   }
 
   /** @param recovery drops the recoveries an expired chunk was the target of (null: none) */
-  public SessionTicker(MetaState state, SessionConfig cfg, MetricRegistry registry, RecoveryOps recovery) {
+  public SessionTicker(MetaState state, ChunkSessions sessions, SessionConfig cfg, MetricRegistry registry,
+      ChunkSessionListener recovery) {
     this.recovery = recovery;
     this.state = state;
+    this.sessions = sessions;
     this.cfg = cfg;
     this.timer = Executors.newSingleThreadScheduledExecutor(new NamedThreads("meta-session-tick"));
     this.expiries = registry.counter("basalt_meta_sessions_expired");
@@ -80,7 +83,7 @@ public final class SessionTicker implements AutoCloseable {
   }
 
   private Void tick(MetaTables t) {
-    SessionTable sessions = t.sessions();
+    SessionTable sessions = this.sessions.table();
     if (sessions == null) {
       return null;
     }
@@ -92,7 +95,7 @@ public final class SessionTicker implements AutoCloseable {
     for (SessionTable.Session s : r.expired()) {
       expiries.inc();
       SessionOps.releaseLeases(t, s, "session expired");
-      if (recovery != null && s.group() == io.basalt.proto.SessionGroup.CHUNK) {
+      if (recovery != null && s.group() == SessionGroup.CHUNK) {
         recovery.sessionEnded(t, s, "session expired"); // even in jeopardy: a target is never the last copy
       }
     }
@@ -115,7 +118,7 @@ public final class SessionTicker implements AutoCloseable {
       int kept = 0;
       for (SessionTable.Session s : expired) {
         int cid = s.cid();
-        if (t.sessions().aliveChunk(cid).isPresent()) {
+        if (sessions.chunkAlive(cid)) {
           continue; // back already
         }
         Chunk c = t.chunks().get(cid);
@@ -127,8 +130,7 @@ public final class SessionTicker implements AutoCloseable {
           if (!cur.hasReplica(cid)) {
             continue;
           }
-          boolean othersAlive = cur.replicas().stream().anyMatch(r -> r != cid && t.sessions().aliveChunk(r)
-              .isPresent());
+          boolean othersAlive = cur.replicas().stream().anyMatch(r -> r != cid && sessions.chunkAlive(r));
           if (othersAlive) {
             upserts.put(pe.pid(), cur.withoutReplica(cid));
             removed++;

@@ -1,29 +1,25 @@
 package io.basalt.meta.state;
 
-import io.basalt.proto.ChunkStatus;
-import io.basalt.session.SessionConfig;
-import io.basalt.session.SessionTable;
 import io.basalt.meta.store.FencedException;
 import io.basalt.meta.store.FencingToken;
 import io.basalt.meta.store.MetaImage;
 import io.basalt.meta.store.MetaStore;
-
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's state: the {@link LeadershipState} machine, this term's {@link MetaTables}, and the write pipeline
+ * The leader's state: the {@link LeadershipState} machine, this term's {@link MetaTables} (and, through the
+ * {@link TermState} hook, every component's state of the term), and the write pipeline
  * that keeps "tables change only after ZooKeeper confirms". Mutations are planned against the tables, committed as
  * one fenced multi, and applied when the commit succeeds; they run one at a time, in arrival order, so each plan
  * sees every earlier mutation (allocation stays idempotent, pages are never written from a stale base).
@@ -50,13 +46,12 @@ public final class MetaState {
   private final LeaderGate gate;
   private final MetaMetrics metrics;
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
-  private final SessionConfig sessionConfig;
+  private final Election election;
+  private final List<TermState> components;
   private final PauseDetector pauses;
   private final AtomicInteger pendingHalts = new AtomicInteger();
   private volatile LeadershipState state = LeadershipState.FOLLOWER;
   private volatile long term;
-  private volatile Runnable rejoinHook = () -> { };
-  private volatile LongConsumer verifyHook = round -> { };
   private MetaTables tables;
   private FencingToken token;
   private boolean inFlight;
@@ -66,39 +61,23 @@ public final class MetaState {
 
   /**
    * @param id this server's RPC address, for logs
-   * @param leaderHint where the leader is, for NOT_LEADER answers (may be stale or empty)
+   * @param election where the leader is (for NOT_LEADER answers), verification and rejoining
+   * @param components the per-term state of each component, created on activation and dropped with the term, in
+   *     this order
+   * @param pauses this process's pause detector (started by the caller)
    */
-  public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Supplier<String> leaderHint,
-      MetaMetrics metrics, SessionConfig sessions) {
-    this(id, store, loop, nanoClock, leaderHint, metrics, sessions,
-        new PauseDetector(nanoClock, PauseDetector.MIN_THRESHOLD));
-  }
-
-  /** @param pauses this process's pause detector (started by the caller) */
-  public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Supplier<String> leaderHint,
-      MetaMetrics metrics, SessionConfig sessions, PauseDetector pauses) {
+  public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Election election,
+      MetaMetrics metrics, List<TermState> components, PauseDetector pauses) {
     this.pauses = pauses;
     pauses.onPause(this::pauseDetected);
-    this.sessionConfig = sessions;
+    this.election = election;
+    this.components = List.copyOf(components);
     this.id = id;
     this.store = store;
     this.loop = loop;
     this.nanoClock = nanoClock;
-    this.gate = new LeaderGate(id, leaderHint);
+    this.gate = new LeaderGate(id, election::leaderHint);
     this.metrics = metrics;
-  }
-
-  /** Called (on the loop) after a failed commit stepped us down: the elector should rejoin the election. */
-  public void onRejoin(Runnable hook) {
-    this.rejoinHook = hook;
-  }
-
-  /**
-   * Called (on the loop) when this leader must verify its leadership: the elector confirms with ZooKeeper and
-   * answers {@link #verified} quoting {@code round}.
-   */
-  public void onVerify(LongConsumer hook) {
-    this.verifyHook = hook;
   }
 
   public LeadershipState state() {
@@ -147,20 +126,12 @@ public final class MetaState {
       }
       tables = MetaTables.from(image);
       token = claimed;
-      // Sessions are soft: a new term starts empty, with a grace of one session timeout (DESIGN "Meta leadership").
-      SessionTable sessions = new SessionTable(sessionConfig, claimed.epoch(), nanoClock.getAsLong());
-      // Every chunk registered before this term may hold leases granted by the previous leader, also one that was
-      // not HEALTHY at load (it may have come back just before the failover, its return not yet written): until
-      // each has reported in (or one lease period passed), nothing expires and no unknown lease is granted. Lease
-      // owners are soft state, so which chunks hold one is not on disk: every chunk not REMOVED is waited for. Of
-      // those, one HEALTHY at load that never returns expires; the others were gone already and are only waited for.
-      for (var c : tables.chunks().all()) {
-        if (c.status() != ChunkStatus.REMOVED) {
-          sessions.expectChunk(c.cid(), c.address(), nanoClock.getAsLong(),
-              c.status() == ChunkStatus.HEALTHY);
-        }
+      // Each component's soft state of the term (sessions with their takeover grace, recovery progress) starts
+      // here, in the same loop task, before anything can read the tables.
+      long now = nanoClock.getAsLong();
+      for (TermState c : components) {
+        c.onActive(tables, claimed.epoch(), now);
       }
-      tables.startSessions(sessions);
       pauses.acknowledge(); // loading talked to ZooKeeper after any earlier pause
       transitionTo(LeadershipState.ACTIVE, "tables loaded");
       publishSizes();
@@ -247,7 +218,7 @@ public final class MetaState {
     }
     metrics.verification();
     drain();
-    verifyHook.accept(round);
+    election.verify(round);
   }
 
   /**
@@ -265,7 +236,7 @@ public final class MetaState {
         metrics.verifyFailed();
         log.warn("leadership not confirmed; stepping down id={} epoch={} detail={}", id, epoch(), detail);
         dropLeadership("leadership not confirmed: " + detail);
-        rejoinHook.run();
+        election.rejoin();
       } else if (pauses.suspected()) {
         beginVerifying("paused again while verifying");
       } else {
@@ -283,6 +254,9 @@ public final class MetaState {
     term++;
     tables = null;
     token = null;
+    for (TermState c : components) {
+      c.onDrop();
+    }
     Pending<?> p;
     while ((p = queue.poll()) != null) {
       p.result().completeExceptionally(gate.notLeader());
@@ -381,7 +355,7 @@ public final class MetaState {
       log.error("applying {} failed after commit; reloading id={} epoch={}", p.op(), id, epoch(), t);
       p.result().completeExceptionally(new BasaltException(ErrorCode.INTERNAL, p.op() + ": " + t, false, t));
       dropLeadership("table apply failed");
-      rejoinHook.run();
+      election.rejoin();
     }
     publishSizes();
   }
@@ -399,7 +373,7 @@ public final class MetaState {
           e.getMessage());
       dropLeadership(e instanceof FencedException ? "fenced: another leader bumped meta/epoch"
           : "metadata write in doubt");
-      rejoinHook.run();
+      election.rejoin();
     }
   }
 

@@ -1,6 +1,5 @@
 package io.basalt.meta.store;
 
-import io.basalt.meta.state.MetaLoop;
 import java.util.concurrent.CompletableFuture;
 
 /**

@@ -1,6 +1,5 @@
 package io.basalt.meta.store;
 
-import io.basalt.meta.state.MetaLoop;
 import io.basalt.proto.ChunkRecord;
 import io.basalt.proto.ExtentMapPage;
 import io.basalt.proto.IdCounters;

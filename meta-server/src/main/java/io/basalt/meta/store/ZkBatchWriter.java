@@ -1,6 +1,5 @@
 package io.basalt.meta.store;
 
-import io.basalt.meta.state.MetaLoop;
 import io.basalt.meta.store.MutationBatch.DeleteVolume;
 import io.basalt.meta.store.MutationBatch.Op;
 import io.basalt.meta.store.MutationBatch.PutChunk;

@@ -1,6 +1,5 @@
 package io.basalt.meta.store;
 
-import io.basalt.meta.state.MetaLoop;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;

@@ -1,7 +1,7 @@
 package io.basalt.meta.view;
 
-import io.basalt.meta.state.MetaLoop;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.Liveness;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
 import io.basalt.meta.state.Volume;
@@ -10,17 +10,20 @@ import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.VolumeInfo;
 import java.util.concurrent.TimeUnit;
 
-/** Wire views of table values. Thread: MetaLoop (reads tables). */
-final class InfoViews {
+/**
+ * Wire views of table values, shared by every component that answers with a chunk, volume or extent. An extent's
+ * owner is shown only while its session lives ({@link Liveness}). Thread: MetaLoop (reads tables).
+ */
+public final class InfoViews {
   private InfoViews() {}
 
-  static VolumeInfo volume(Volume v, MetaTables t) {
+  public static VolumeInfo volume(Volume v, MetaTables t) {
     return VolumeInfo.newBuilder().setVid(v.vid()).setName(v.name()).setSizeBytes(v.sizeBytes())
         .setReplicas(v.replicas()).setExtentSize(v.extentSize())
         .setAllocatedExtents(t.extents().allocatedCount(v.vid())).setCreatedMs(v.createdMs()).build();
   }
 
-  static ChunkInfo chunk(Chunk c, MetaTables t, long nowNanos) {
+  public static ChunkInfo chunk(Chunk c, MetaTables t, long nowNanos) {
     long lastSeenMs = c.everSeen() ? TimeUnit.NANOSECONDS.toMillis(nowNanos - c.lastSeenNanos()) : -1;
     return ChunkInfo.newBuilder().setCid(c.cid()).setAddress(c.address()).setZone(c.zone()).setStatus(c.status())
         .setCapacityBytes(c.capacityBytes()).setUsedBytes(c.usedBytes())
@@ -28,12 +31,12 @@ final class InfoViews {
         .setLastSeenMs(lastSeenMs).build();
   }
 
-  static ExtentInfo extent(PExtent pe, MetaTables t) {
+  public static ExtentInfo extent(PExtent pe, MetaTables t, Liveness live) {
     Volume v = t.volumes().get(pe.vid());
     ExtentInfo.Builder b = ExtentInfo.newBuilder().setIndex(pe.index()).setPid(pe.pid()).addAllReplicas(pe.replicas())
         .setEpoch(pe.epoch()).setState(pe.state()).setVid(pe.vid())
         .setExtentSize(v == null ? 0 : v.extentSize());
-    if (t.ownerAlive(pe)) {
+    if (live.ownerAlive(pe)) {
       // An owner entry under a session that ended is no owner: clients then go to a replica, which asks.
       b.setOwnerCid(pe.ownerCid()).setOwnerSession(pe.ownerSession());
     }

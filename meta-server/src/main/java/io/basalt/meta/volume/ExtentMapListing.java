@@ -1,11 +1,10 @@
 package io.basalt.meta.volume;
 
-import io.basalt.meta.state.MetaLoop;
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.view.InfoViews;
+import io.basalt.meta.state.Liveness;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
 import io.basalt.meta.state.Volume;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.GetExtentsResponse;
 import java.util.ArrayList;
@@ -24,19 +23,19 @@ import java.util.List;
  * on, and asking "since V" scans only what the whole cluster allocated since V, or the volume's own map when that
  * is smaller.
  *
- * <p>Thread: MetaLoop only (called inside {@link MetaState#read}).
+ * <p>Thread: MetaLoop only (called inside {@link io.basalt.meta.state.MetaState#read}).
  */
 final class ExtentMapListing {
   private ExtentMapListing() {}
 
-  static GetExtentsResponse list(MetaTables t, Volume v, GetExtentsRequest req) {
+  static GetExtentsResponse list(MetaTables t, Liveness live, Volume v, GetExtentsRequest req) {
     GetExtentsResponse.Builder b = GetExtentsResponse.newBuilder().setVolume(InfoViews.volume(v, t))
         .setMapVersion(currentVersion(t));
     long max = req.getMaxCount() == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(req.getMaxCount());
     if (req.hasAllocatedAfter()) {
-      since(t, v, req.getAllocatedAfter(), max, b);
+      since(t, live, v, req.getAllocatedAfter(), max, b);
     } else {
-      byIndex(t, v, Integer.toUnsignedLong(req.getFirstIndex()), max, b);
+      byIndex(t, live, v, Integer.toUnsignedLong(req.getFirstIndex()), max, b);
     }
     return b.build();
   }
@@ -46,7 +45,7 @@ final class ExtentMapListing {
     return Math.max(0, t.ids().getNextPid() - 1);
   }
 
-  private static void byIndex(MetaTables t, Volume v, long first, long max, GetExtentsResponse.Builder b) {
+  private static void byIndex(MetaTables t, Liveness live, Volume v, long first, long max, GetExtentsResponse.Builder b) {
     if (first > Integer.MAX_VALUE) {
       return;
     }
@@ -57,13 +56,13 @@ final class ExtentMapListing {
       }
       PExtent pe = t.extents().get(pid);
       if (pe != null) {
-        b.addExtents(InfoViews.extent(pe, t));
+        b.addExtents(InfoViews.extent(pe, t, live));
       }
     }
   }
 
   /** Extents of {@code v} with pid > {@code after}, ascending; cut at {@code max} with the last pid as version. */
-  private static void since(MetaTables t, Volume v, long after, long max, GetExtentsResponse.Builder b) {
+  private static void since(MetaTables t, Liveness live, Volume v, long after, long max, GetExtentsResponse.Builder b) {
     long allocatedSince = b.getMapVersion() - after;  // pids handed out since: an upper bound of that scan
     if (allocatedSince <= 0) {
       return;
@@ -92,7 +91,7 @@ final class ExtentMapListing {
         b.setMore(true).setMapVersion(b.getExtents(b.getExtentsCount() - 1).getPid());
         return;
       }
-      b.addExtents(InfoViews.extent(pe, t));
+      b.addExtents(InfoViews.extent(pe, t, live));
     }
   }
 }

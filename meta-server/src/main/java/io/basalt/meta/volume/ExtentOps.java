@@ -1,28 +1,30 @@
 package io.basalt.meta.volume;
 
-import io.basalt.meta.state.MetaLoop;
-import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.view.InfoViews;
 import io.basalt.meta.placement.Candidate;
 import io.basalt.meta.placement.PlacementPolicy;
-import io.basalt.meta.store.MutationBatch;
-import io.basalt.meta.store.ZkPaths;
+import io.basalt.meta.session.ChunkSessions;
 import io.basalt.meta.state.Chunk;
+import io.basalt.meta.state.MetaState;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
+import io.basalt.meta.state.Plan;
 import io.basalt.meta.state.Volume;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.IdCounters;
 import io.basalt.rpc.BasaltException;
+import io.basalt.session.SessionTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,16 +36,22 @@ import org.slf4j.LoggerFactory;
 public final class ExtentOps {
   private static final Logger log = LoggerFactory.getLogger(ExtentOps.class);
   private final MetaState state;
+  private final ChunkSessions sessions;
   private final PlacementPolicy placement;
-  private final Runnable recoveryDropped;
+  private final LongConsumer recoveryDropped;
 
-  public ExtentOps(MetaState state, PlacementPolicy placement) {
-    this(state, placement, () -> { });
+  public ExtentOps(MetaState state, ChunkSessions sessions, PlacementPolicy placement) {
+    this(state, sessions, placement, pid -> { });
   }
 
-  /** @param recoveryDropped counts a recovery dropped by a lease grant (a new owner) */
-  public ExtentOps(MetaState state, PlacementPolicy placement, Runnable recoveryDropped) {
+  /**
+   * @param recoveryDropped ends the recovery of a pid that a lease grant dropped (a new owner), on the loop; the
+   *     recovery component's, passed as a function so volume does not import recovery
+   */
+  public ExtentOps(MetaState state, ChunkSessions sessions, PlacementPolicy placement,
+      LongConsumer recoveryDropped) {
     this.state = state;
+    this.sessions = sessions;
     this.placement = placement;
     this.recoveryDropped = recoveryDropped;
   }
@@ -57,9 +65,10 @@ public final class ExtentOps {
     try {
       return placement.choose(candidates(t), replicas, preferredCid, now);
     } catch (BasaltException e) {
-      if (e.code() == ErrorCode.NO_SPACE && t.sessions() != null && t.sessions().inGrace(now)) {
+      SessionTable st = sessions.table();
+      if (e.code() == ErrorCode.NO_SPACE && st != null && st.inGrace(now)) {
         throw new BasaltException(ErrorCode.NOT_READY, "new meta leader is waiting for chunks to report ("
-            + t.sessions().graceRemainingNanos(now) / 1_000_000 + " ms of grace left): " + e.getMessage(), true);
+            + st.graceRemainingNanos(now) / 1_000_000 + " ms of grace left): " + e.getMessage(), true);
       }
       throw e;
     }
@@ -79,7 +88,7 @@ public final class ExtentOps {
       }
       long existing = t.extents().pidAt(vid, index);
       if (existing != 0) {
-        return Plan.done(() -> InfoViews.extent(t.extents().get(existing), t));
+        return Plan.done(() -> InfoViews.extent(t.extents().get(existing), t, sessions));
       }
       List<Integer> replicas = PlacementPolicy.balancePrimary(choose(t, v.replicas(), req.getPreferredCid()),
           t.extents()::primaryCount, req.getPreferredCid());
@@ -97,13 +106,13 @@ public final class ExtentOps {
         t.extents().put(pe);
         log.info("extent allocated vid={} index={} pid={} replicas={} epoch={}", vid, index, pid, replicas,
             pe.epoch());
-        return InfoViews.extent(pe, t);
+        return InfoViews.extent(pe, t, sessions);
       });
     });
   }
 
   public CompletableFuture<ExtentInfo> get(long pid) {
-    return state.read(t -> InfoViews.extent(known(t, pid), t));
+    return state.read(t -> InfoViews.extent(known(t, pid), t, sessions));
   }
 
   /**
@@ -122,20 +131,20 @@ public final class ExtentOps {
         throw VolumeRules.invalid("cid=" + cid + " is not a replica of pid=" + pe.pid() + " (replicas="
             + pe.replicas() + ")");
       }
-      var session = t.sessions().byUuid(req.getSessionUuid())
+      var session = sessions.table().byUuid(req.getSessionUuid())
           .filter(s -> s.alive() && s.cid() == cid && s.epoch() == req.getSessionEpoch());
       if (session.isEmpty()) {
         throw new BasaltException(ErrorCode.NO_SESSION, "cid=" + cid + " session=" + req.getSessionUuid()
             + " epoch=" + req.getSessionEpoch() + " is not a live session: no lease for pid=" + pe.pid(), true);
       }
       long sessionEpoch = session.get().epoch();
-      boolean ownerAlive = t.ownerAlive(pe);
+      boolean ownerAlive = sessions.ownerAlive(pe);
       if (ownerAlive && (pe.ownerCid() != cid || pe.ownerSession() != sessionEpoch)) {
-        return Plan.done(() -> InfoViews.extent(pe, t));
+        return Plan.done(() -> InfoViews.extent(pe, t, sessions));
       }
-      if (!ownerAlive && t.sessions().inGrace(state.nowNanos())) {
+      if (!ownerAlive && sessions.table().inGrace(state.nowNanos())) {
         throw new BasaltException(ErrorCode.NOT_READY, "meta leader in grace for "
-            + t.sessions().graceRemainingNanos(state.nowNanos()) / 1_000_000 + " ms: no new lease for pid="
+            + sessions.table().graceRemainingNanos(state.nowNanos()) / 1_000_000 + " ms: no new lease for pid="
             + pe.pid(), true);
       }
       PExtent granted = pe.withOwner(cid, sessionEpoch).nextEpoch();
@@ -158,15 +167,14 @@ public final class ExtentOps {
         log.info("lease granted pid={} cid={} session={} epoch={} previousOwner={}", grant.pid(), cid,
             req.getSessionUuid(), grant.epoch(), pe.ownerCid());
         if (dropped) {
-          t.recovery().ended(pe.pid());
-          recoveryDropped.run();
+          recoveryDropped.accept(pe.pid());
           log.warn("recovery restarts: new owner pid={} epoch={} cid={} owner={} recoveryEpoch={}", pe.pid(),
               grant.epoch(), pe.recoveringCid(), cid, pe.recoveryEpoch());
         } else if (pe.recovering()) {
           log.info("recovery bound to owner pid={} epoch={} cid={} owner={} recoveryEpoch={}", pe.pid(),
               grant.epoch(), pe.recoveringCid(), cid, pe.recoveryEpoch());
         }
-        return InfoViews.extent(grant, t);
+        return InfoViews.extent(grant, t, sessions);
       });
     });
   }

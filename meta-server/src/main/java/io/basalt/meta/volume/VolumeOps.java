@@ -1,14 +1,14 @@
 package io.basalt.meta.volume;
 
-import io.basalt.meta.state.MetaLoop;
+import io.basalt.meta.state.Liveness;
 import io.basalt.meta.state.MetaState;
-import io.basalt.meta.state.Plan;
-import io.basalt.meta.view.InfoViews;
-import io.basalt.meta.store.MutationBatch;
-import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.PExtent;
+import io.basalt.meta.state.Plan;
 import io.basalt.meta.state.Volume;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkPaths;
+import io.basalt.meta.view.InfoViews;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.DeleteVolumeResponse;
 import io.basalt.proto.ErrorCode;
@@ -35,9 +35,11 @@ import org.slf4j.LoggerFactory;
 public final class VolumeOps {
   private static final Logger log = LoggerFactory.getLogger(VolumeOps.class);
   private final MetaState state;
+  private final Liveness live;
 
-  public VolumeOps(MetaState state) {
+  public VolumeOps(MetaState state, Liveness live) {
     this.state = state;
+    this.live = live;
   }
 
   public CompletableFuture<VolumeInfo> create(CreateVolumeRequest req) {
@@ -123,7 +125,7 @@ public final class VolumeOps {
 
   /** The extent map by index, or what was allocated since a map version: see {@link ExtentMapListing}. */
   public CompletableFuture<GetExtentsResponse> getExtents(GetExtentsRequest req) {
-    return state.read(t -> ExtentMapListing.list(t, byName(t, req.getVolume()), req));
+    return state.read(t -> ExtentMapListing.list(t, live, byName(t, req.getVolume()), req));
   }
 
   static Volume byName(MetaTables t, String name) {

@@ -1,8 +1,8 @@
 package io.basalt.meta.election;
 
-import io.basalt.meta.MetaConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.basalt.meta.MetaConfig;
 import io.basalt.session.SessionConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

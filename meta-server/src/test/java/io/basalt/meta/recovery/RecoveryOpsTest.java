@@ -9,8 +9,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.meta.MetaCore;
-import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.MetaTestSupport.TestSession;
+import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.state.PExtent;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AllocateExtentRequest;

@@ -1,6 +1,5 @@
 package io.basalt.meta.recovery;
 
-import io.basalt.meta.placement.Candidate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.meta.recovery.RecoveryPolicy.Assignment;

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.meta.MetaCore;
-import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.MetaTestSupport.TestSession;
+import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AllocateExtentRequest;
 import io.basalt.proto.CreateVolumeRequest;

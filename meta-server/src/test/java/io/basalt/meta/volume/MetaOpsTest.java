@@ -1,4 +1,4 @@
-package io.basalt.meta.service;
+package io.basalt.meta.volume;
 
 import static io.basalt.meta.MetaTestSupport.awaitActive;
 import static io.basalt.meta.MetaTestSupport.config;
