@@ -51,7 +51,7 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
     positive(chunkLiveness, "chunk liveness");
     positive(zkSessionTimeout, "zk session timeout");
     positive(zkConnectionTimeout, "zk connection timeout");
-    java.util.Objects.requireNonNull(sessions, "sessions");
+    Objects.requireNonNull(sessions, "sessions");
     if (recoveryInterval == null || recoveryInterval.isNegative()) {
       throw new IllegalArgumentException("recovery interval must be >= 0, got " + recoveryInterval);
     }

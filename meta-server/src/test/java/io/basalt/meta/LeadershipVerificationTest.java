@@ -28,6 +28,7 @@ import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,7 +164,7 @@ class LeadershipVerificationTest {
     MetaCore strict = MetaCore.start(config(zk.getConnectionString()).withCluster("strict").withStrictZkTimeout(true),
         "127.0.0.1:7002", new MetricRegistry());
     try {
-      ExecutionException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+      ExecutionException e = Assertions.catchThrowableOfType(
           () -> strict.zkTimeoutChecked().get(), ExecutionException.class);
       assertThat(e.getCause()).hasMessageContaining("unsafe ZooKeeper session timeout")
           .hasMessageContaining("negotiated ZooKeeper session timeout 6000 ms");

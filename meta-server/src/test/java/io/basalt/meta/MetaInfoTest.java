@@ -18,6 +18,7 @@ import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -117,7 +118,7 @@ class MetaInfoTest {
         .setState("starting").build());
     for (LeadershipState s : LeadershipState.values()) {
       assertThat(MetaInfoService.stateName(s)).isEqualTo(s == LeadershipState.ACTIVE ? "leader"
-          : s.name().toLowerCase(java.util.Locale.ROOT));
+          : s.name().toLowerCase(Locale.ROOT));
     }
     assertThat(MetaInfoService.stateName(LeadershipState.SUSPENDED)).isEqualTo("suspended");
   }

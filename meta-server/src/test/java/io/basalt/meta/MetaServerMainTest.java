@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.basalt.meta.zk.EmbeddedZooKeeper;
+import io.basalt.session.SessionConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,7 +50,7 @@ class MetaServerMainTest {
         "--session-timeout", "2s", "--mass-expiry-share", "0.75");
     assertThat(c).isEqualTo(new MetaConfig("a:1,b:2", "0.0.0.0", 0, "prod-1", 0, Duration.ofMillis(1500),
         Duration.ofSeconds(4), MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT,
-        io.basalt.session.SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2)).withMassExpiryShare(0.75))
+        SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2)).withMassExpiryShare(0.75))
         .withStrictZkTimeout(true));
     assertThat(parse("--zk", "a:1", "--session-timeout", "3s", "--keepalive-interval", "500ms").zkSessionTimeout())
         .as("the ZooKeeper timeout follows a short session timeout unless given").isEqualTo(Duration.ofMillis(1200));
@@ -56,10 +59,10 @@ class MetaServerMainTest {
   @Test
   void refusesToStartWhenTheNegotiatedZooKeeperTimeoutOutlastsTheLeases() {
     try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir)) {
-      java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-      java.io.PrintStream saved = System.err;
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      PrintStream saved = System.err;
       int rc;
-      System.setErr(new java.io.PrintStream(err, true));
+      System.setErr(new PrintStream(err, true));
       try {
         rc = new CommandLine(new MetaServerMain()).execute("--zk", zk.getConnectionString(), "--listen",
             "127.0.0.1:0", "--cluster", "refused", "--keepalive-interval", "200ms", "--session-timeout", "2s",

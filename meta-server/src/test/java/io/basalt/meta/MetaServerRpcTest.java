@@ -18,17 +18,24 @@ import io.basalt.proto.GetExtentRequest;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.GetVolumeRequest;
 import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ListRecoveriesRequest;
 import io.basalt.proto.ListVolumesRequest;
+import io.basalt.proto.RecoveryDoneRequest;
 import io.basalt.proto.RegisterChunkRequest;
+import io.basalt.proto.ReplicaFailedRequest;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ResizeVolumeRequest;
+import io.basalt.proto.SetRecoveryThrottleRequest;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotLeaderException;
 import io.basalt.rpc.RpcClientFactory;
+import io.basalt.rpc.StaleEpochException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletionException;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,7 +118,7 @@ class MetaServerRpcTest {
     ExtentInfo e = call(leader, Envelope.newBuilder().setAllocateExtent(AllocateExtentRequest.newBuilder()
         .setVid(v.getVid()).setIndex(6))).getExtentResponse().getExtent();
     assertThat(e.getReplicaAddressesCount()).isEqualTo(3);
-    ExtentInfo leased = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+    ExtentInfo leased = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
       try {
         var session = call(leader, Envelope.newBuilder().setKeepAlive(KeepAliveRequest.newBuilder()
             .setCid(e.getReplicas(1)))).getKeepAliveResponse();
@@ -121,7 +128,7 @@ class MetaServerRpcTest {
       } catch (RuntimeException notYet) {
         return null; // NOT_READY during the new leader's grace
       }
-    }, java.util.Objects::nonNull);
+    }, Objects::nonNull);
     assertThat(leased.getOwnerCid()).isEqualTo(e.getReplicas(1));
     assertThat(call(leader, Envelope.newBuilder().setGetExtent(GetExtentRequest.newBuilder().setPid(e.getPid())))
         .getExtentResponse().getExtent()).isEqualTo(leased);
@@ -130,24 +137,24 @@ class MetaServerRpcTest {
 
     // recovery calls: errors carry their codes and the current epoch; list and throttle answer
     BasaltException staleReport = fails(leader, Envelope.newBuilder().setReplicaFailed(
-        io.basalt.proto.ReplicaFailedRequest.newBuilder().setPid(e.getPid()).setEpoch(leased.getEpoch() - 1)
+        ReplicaFailedRequest.newBuilder().setPid(e.getPid()).setEpoch(leased.getEpoch() - 1)
             .setOwnerCid(leased.getOwnerCid()).setOwnerSession(leased.getOwnerSession())
             .setFailedCid(e.getReplicas(2))));
-    assertThat(((io.basalt.rpc.StaleEpochException) staleReport).currentEpoch()).isEqualTo(leased.getEpoch());
+    assertThat(((StaleEpochException) staleReport).currentEpoch()).isEqualTo(leased.getEpoch());
     BasaltException staleDone = fails(leader, Envelope.newBuilder().setRecoveryDone(
-        io.basalt.proto.RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1).setCid(99)));
+        RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1).setCid(99)));
     assertThat(staleDone.code()).isEqualTo(ErrorCode.STALE_EPOCH);
-    assertThat(call(leader, Envelope.newBuilder().setRecoveryDone(io.basalt.proto.RecoveryDoneRequest.newBuilder()
+    assertThat(call(leader, Envelope.newBuilder().setRecoveryDone(RecoveryDoneRequest.newBuilder()
         .setPid(e.getPid()).setRecoveryEpoch(1).setCid(e.getReplicas(2)))).getExtentResponse().getExtent())
         .as("a member at a later epoch: idempotent answer").isEqualTo(leased);
     assertThat(call(leader, Envelope.newBuilder().setListRecoveries(
-        io.basalt.proto.ListRecoveriesRequest.getDefaultInstance())).getListRecoveriesResponse().getThrottle()
+        ListRecoveriesRequest.getDefaultInstance())).getListRecoveriesResponse().getThrottle()
         .getPerChunk()).isEqualTo(4);
     assertThat(call(leader, Envelope.newBuilder().setSetRecoveryThrottle(
-        io.basalt.proto.SetRecoveryThrottleRequest.newBuilder().setPerChunk(2))).getSetRecoveryThrottleResponse()
+        SetRecoveryThrottleRequest.newBuilder().setPerChunk(2))).getSetRecoveryThrottleResponse()
         .getThrottle().getPerChunk()).isEqualTo(2);
     assertThat(fails(leader, Envelope.newBuilder().setSetRecoveryThrottle(
-        io.basalt.proto.SetRecoveryThrottleRequest.newBuilder().setBytesPerSec(1))).code())
+        SetRecoveryThrottleRequest.newBuilder().setBytesPerSec(1))).code())
         .isEqualTo(ErrorCode.INVALID_ARGUMENT);
 
     NotLeaderException redirect = (NotLeaderException) fails(follower,

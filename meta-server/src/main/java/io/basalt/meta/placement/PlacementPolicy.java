@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Chooses the replicas of a new extent. Pure: no I/O, no clock of its own (the caller passes now).
@@ -98,7 +99,7 @@ public final class PlacementPolicy {
    * Puts first the chosen chunk that is first replica of the fewest extents (unless the client's preferred chunk
    * is among them): clients send to the first replica, which becomes lease owner, so this spreads owner load.
    */
-  public static List<Integer> balancePrimary(List<Integer> chosen, java.util.function.IntUnaryOperator primaryCount,
+  public static List<Integer> balancePrimary(List<Integer> chosen, IntUnaryOperator primaryCount,
       int preferredCid) {
     if (chosen.isEmpty() || (preferredCid != 0 && chosen.get(0) == preferredCid)) {
       return chosen;

@@ -3,6 +3,7 @@ package io.basalt.meta.recovery;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -83,7 +84,7 @@ public final class RecoveryPolicy {
     if (pool.isEmpty()) {
       return null;
     }
-    Set<String> memberZones = new java.util.HashSet<>();
+    Set<String> memberZones = new HashSet<>();
     c.members().forEach(m -> memberZones.add(zones.getOrDefault(m, "")));
     Comparator<ChunkView> order = Comparator
         .comparing((ChunkView v) -> memberZones.contains(v.zone()))

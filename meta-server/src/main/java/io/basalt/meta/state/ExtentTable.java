@@ -4,6 +4,7 @@ import io.basalt.meta.store.ZkPaths;
 import io.basalt.proto.ExtentMapPage;
 import io.basalt.proto.PExtentPage;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -80,12 +81,12 @@ public final class ExtentTable {
   }
 
   /** Pextents with a pid above {@code pid}, ascending: those allocated after it, in any volume (read-only). */
-  public java.util.Collection<PExtent> allocatedAfter(long pid) {
+  public Collection<PExtent> allocatedAfter(long pid) {
     return Collections.unmodifiableCollection(byPid.tailMap(pid, false).values());
   }
 
   /** Every pextent, in pid order (read-only). */
-  public java.util.Collection<PExtent> all() {
+  public Collection<PExtent> all() {
     return Collections.unmodifiableCollection(byPid.values());
   }
 

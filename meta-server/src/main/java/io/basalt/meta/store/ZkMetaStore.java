@@ -1,6 +1,7 @@
 package io.basalt.meta.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.nio.ByteBuffer;
@@ -36,14 +37,14 @@ public final class ZkMetaStore implements MetaStore {
   private final ZkPaths paths;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
   private final AtomicReference<FencingToken> token = new AtomicReference<>();
-  private final io.basalt.common.Failpoints failpoints;
+  private final Failpoints failpoints;
 
   public ZkMetaStore(CuratorFramework client, ZkPaths paths) {
-    this(client, paths, new io.basalt.common.Failpoints());
+    this(client, paths, new Failpoints());
   }
 
   /** With fault-injection points {@code meta.zk.before-write} and {@code meta.zk.after-write} (tests). */
-  public ZkMetaStore(CuratorFramework client, ZkPaths paths, io.basalt.common.Failpoints failpoints) {
+  public ZkMetaStore(CuratorFramework client, ZkPaths paths, Failpoints failpoints) {
     this.failpoints = failpoints;
     this.client = client;
     this.paths = paths;

@@ -1,6 +1,7 @@
 package io.basalt.meta.zk;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -53,7 +54,7 @@ public record ZkPeer(int id, String host, int clientPort, int quorumPort, int el
     }
     for (int i = 0; i < out.size(); i++) {
       for (int j = i + 1; j < out.size(); j++) {
-        if (out.get(i).host().equals(out.get(j).host()) && !java.util.Collections.disjoint(out.get(i).ports(),
+        if (out.get(i).host().equals(out.get(j).host()) && !Collections.disjoint(out.get(i).ports(),
             out.get(j).ports())) {
           throw new IllegalArgumentException("ensemble members " + (i + 1) + " and " + (j + 1) + " share a port on "
               + out.get(i).host());

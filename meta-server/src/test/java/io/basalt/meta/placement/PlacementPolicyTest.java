@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
@@ -107,19 +109,19 @@ class PlacementPolicyTest {
     assertThat(zones).hasSize((int) Math.min(replicas, zonesAvailable));
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void balancePrimaryPutsTheChunkLeadingFewestExtentsFirst() {
-    java.util.Map<Integer, Integer> primaries = java.util.Map.of(1, 5, 2, 0, 3, 2);
-    org.assertj.core.api.Assertions.assertThat(
-        PlacementPolicy.balancePrimary(java.util.List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 0))
+    Map<Integer, Integer> primaries = Map.of(1, 5, 2, 0, 3, 2);
+    Assertions.assertThat(
+        PlacementPolicy.balancePrimary(List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 0))
         .containsExactly(2, 1, 3);
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void balancePrimaryKeepsThePreferredChunkFirst() {
-    java.util.Map<Integer, Integer> primaries = java.util.Map.of(1, 5, 2, 0, 3, 2);
-    org.assertj.core.api.Assertions.assertThat(
-        PlacementPolicy.balancePrimary(java.util.List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 1))
+    Map<Integer, Integer> primaries = Map.of(1, 5, 2, 0, 3, 2);
+    Assertions.assertThat(
+        PlacementPolicy.balancePrimary(List.of(1, 2, 3), c -> primaries.getOrDefault(c, 0), 1))
         .containsExactly(1, 2, 3);
   }
 }

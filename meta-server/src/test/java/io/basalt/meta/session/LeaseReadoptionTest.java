@@ -9,17 +9,29 @@ import com.codahale.metrics.MetricRegistry;
 import io.basalt.meta.MetaCore;
 import io.basalt.meta.MetaTestSupport.TestSession;
 import io.basalt.meta.MetaTestSupport;
+import io.basalt.meta.store.MutationBatch;
+import io.basalt.meta.store.ZkMetaStore;
+import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
+import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
+import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.CreateVolumeRequest;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.HeldLease;
 import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.SessionGroup;
 import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.BasaltException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,9 +132,9 @@ class LeaseReadoptionTest {
     core.close();
     core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7002", new MetricRegistry()));
 
-    io.basalt.rpc.BasaltException refused = MetaTestSupport.failure(core.extents().allocate(
+    BasaltException refused = MetaTestSupport.failure(core.extents().allocate(
         AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0).build()));
-    assertThat(refused.code()).isEqualTo(io.basalt.proto.ErrorCode.NOT_READY);
+    assertThat(refused.code()).isEqualTo(ErrorCode.NOT_READY);
     assertThat(refused.retryable()).isTrue();
 
     for (int round = 0; round < 2; round++) {
@@ -162,10 +174,10 @@ class LeaseReadoptionTest {
     }
     assertThat(core.sessions().status().join().getGraceRemainingMs())
         .as("the owner was SESSION_EXPIRED at load but may hold a lease").isPositive();
-    io.basalt.rpc.BasaltException refused = MetaTestSupport.failure(core.extents().acquireLease(
-        io.basalt.proto.AcquireLeaseRequest.newBuilder().setPid(e.getPid()).setCid(other)
+    BasaltException refused = MetaTestSupport.failure(core.extents().acquireLease(
+        AcquireLeaseRequest.newBuilder().setPid(e.getPid()).setCid(other)
             .setSessionUuid(s[other].uuid()).setSessionEpoch(s[other].epoch()).build()));
-    assertThat(refused.code()).isEqualTo(io.basalt.proto.ErrorCode.NOT_READY);
+    assertThat(refused.code()).isEqualTo(ErrorCode.NOT_READY);
 
     for (int round = 0; round < 2; round++) {
       KeepAliveResponse r = core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK)
@@ -177,22 +189,22 @@ class LeaseReadoptionTest {
     assertThat(core.extents().get(e.getPid()).join().getOwnerCid()).isEqualTo(owner);
     assertThat(MetaTestSupport.lease(core, e.getPid(), s[other]).getOwnerCid()).as("no conflicting grant")
         .isEqualTo(owner);
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
         core.chunks().listChunks().join().getChunksList().stream().filter(c -> c.getCid() == owner)
-            .allMatch(c -> c.getStatus() == io.basalt.proto.ChunkStatus.HEALTHY));
+            .allMatch(c -> c.getStatus() == ChunkStatus.HEALTHY));
   }
 
   /** Writes chunk {@code cid} as SESSION_EXPIRED, as a leader that removed its replicas would have. */
   private void markExpired(int cid) throws Exception {
-    try (org.apache.curator.framework.CuratorFramework client = org.apache.curator.framework.CuratorFrameworkFactory
-        .newClient(zk.getConnectionString(), 5000, 3000, new org.apache.curator.retry.RetryOneTime(50))) {
+    try (CuratorFramework client = CuratorFrameworkFactory
+        .newClient(zk.getConnectionString(), 5000, 3000, new RetryOneTime(50))) {
       client.start();
       client.blockUntilConnected();
-      var store = new io.basalt.meta.store.ZkMetaStore(client, new io.basalt.meta.store.ZkPaths("test"));
+      var store = new ZkMetaStore(client, new ZkPaths("test"));
       store.claimLeadership();
       var record = store.load().chunks().stream().filter(c -> c.getCid() == cid).findFirst().orElseThrow();
-      store.commit(new io.basalt.meta.store.MutationBatch().putChunk(record.toBuilder()
-          .setStatus(io.basalt.proto.ChunkStatus.SESSION_EXPIRED).build())).join();
+      store.commit(new MutationBatch().putChunk(record.toBuilder()
+          .setStatus(ChunkStatus.SESSION_EXPIRED).build())).join();
     }
   }
 }

@@ -3,6 +3,7 @@ package io.basalt.meta.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.basalt.proto.ExtentState;
 import io.basalt.proto.PExtentRecord;
 import java.util.List;
 import java.util.Map;
@@ -58,21 +59,21 @@ class ExtentTableTest {
   @Test
   void recoveryFieldsArePersistedAndStateStaysDerived() {
     PExtent pe = PExtent.allocated(7, 1, 3, List.of(1, 2, 3)).withOwner(1, 5).withoutReplica(3);
-    assertThat(pe.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_DEGRADED);
+    assertThat(pe.state()).isEqualTo(ExtentState.EXTENT_DEGRADED);
     PExtent rec = pe.withRecoveryTarget(4, true);
     assertThat(rec.epoch()).isEqualTo(3);
     assertThat(rec.recoveryEpoch()).isEqualTo(3);
-    assertThat(rec.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+    assertThat(rec.state()).isEqualTo(ExtentState.EXTENT_RECOVERING);
     assertThat(PExtent.fromRecord(rec.toRecord())).isEqualTo(rec.withoutOwner());
     assertThat(rec.withoutReplica(2).state()).as("a target keeps it RECOVERING")
-        .isEqualTo(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+        .isEqualTo(ExtentState.EXTENT_RECOVERING);
     PExtent promoted = rec.promoted();
     assertThat(promoted.replicas()).containsExactly(1, 2, 4);
     assertThat(promoted.epoch()).isEqualTo(4);
-    assertThat(promoted.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_HEALTHY);
+    assertThat(promoted.state()).isEqualTo(ExtentState.EXTENT_HEALTHY);
     assertThat(promoted.recoveringCid()).isZero();
     PExtent dropped = rec.withoutRecoveryTarget();
-    assertThat(dropped.state()).isEqualTo(io.basalt.proto.ExtentState.EXTENT_DEGRADED);
+    assertThat(dropped.state()).isEqualTo(ExtentState.EXTENT_DEGRADED);
     assertThat(dropped.epoch()).isEqualTo(4);
     assertThatThrownBy(() -> pe.withRecoveryTarget(2, false)).as("a member is never the target")
         .isInstanceOf(IllegalArgumentException.class);

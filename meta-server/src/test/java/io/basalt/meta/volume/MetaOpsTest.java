@@ -10,6 +10,7 @@ import static io.basalt.meta.MetaTestSupport.startCore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.meta.MetaCore;
+import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AcquireLeaseRequest;
@@ -23,12 +24,14 @@ import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.GetExtentsResponse;
 import io.basalt.proto.PExtentPage;
 import io.basalt.proto.RegisterChunkRequest;
+import io.basalt.proto.ReleaseLeaseRequest;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ResizeVolumeRequest;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.BasaltException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,8 +74,8 @@ class MetaOpsTest {
         .setPreferredCid(preferred).build()).join();
   }
 
-  ExtentInfo lease(long pid, io.basalt.meta.MetaTestSupport.TestSession s) {
-    return io.basalt.meta.MetaTestSupport.lease(core, pid, s);
+  ExtentInfo lease(long pid, MetaTestSupport.TestSession s) {
+    return MetaTestSupport.lease(core, pid, s);
   }
 
   @Test
@@ -167,7 +170,7 @@ class MetaOpsTest {
   void concurrentAllocationsOfOneIndexYieldOnePid() {
     registerChunks(core, 3);
     VolumeInfo v = create("v", 4 * MIB, 3, MIB);
-    List<ExtentInfo> all = java.util.stream.IntStream.range(0, 20)
+    List<ExtentInfo> all = IntStream.range(0, 20)
         .mapToObj(i -> core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid())
             .setIndex(i % 2).build()))
         .toList().stream().map(f -> f.join()).toList();
@@ -190,8 +193,8 @@ class MetaOpsTest {
     VolumeInfo v = create("v", 4 * MIB, 3, MIB);
     ExtentInfo e = allocate(v.getVid(), 0, 0);
     awaitGraceOver(core);
-    io.basalt.meta.MetaTestSupport.TestSession owner = openSession(core, e.getReplicas(0));
-    io.basalt.meta.MetaTestSupport.TestSession other = openSession(core, e.getReplicas(1));
+    MetaTestSupport.TestSession owner = openSession(core, e.getReplicas(0));
+    MetaTestSupport.TestSession other = openSession(core, e.getReplicas(1));
     assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
         .setCid(owner.cid()).build())).code()).as("no lease without a session").isEqualTo(ErrorCode.NO_SESSION);
 
@@ -209,7 +212,7 @@ class MetaOpsTest {
     assertThat(persistedEpoch(e.getPid())).isEqualTo(3);
 
     // the owner's session is superseded by a reconnect: its lease is gone and the other replica gets it
-    io.basalt.meta.MetaTestSupport.TestSession reconnected = openSession(core, owner.cid());
+    MetaTestSupport.TestSession reconnected = openSession(core, owner.cid());
     assertThat(core.extents().get(e.getPid()).join().getOwnerCid()).isZero();
     ExtentInfo moved = lease(e.getPid(), other);
     assertThat(moved.getOwnerCid()).isEqualTo(other.cid());
@@ -217,9 +220,9 @@ class MetaOpsTest {
     assertThat(lease(e.getPid(), reconnected)).isEqualTo(moved);
 
     // a release by anyone but the owner's session is a no-op; the owner's own gives the lease back
-    assertThat(core.sessions().release(io.basalt.proto.ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
+    assertThat(core.sessions().release(ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
         .setCid(other.cid()).setSessionEpoch(other.epoch() + 1).build()).join().getOwnerCid()).isEqualTo(other.cid());
-    assertThat(core.sessions().release(io.basalt.proto.ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
+    assertThat(core.sessions().release(ReleaseLeaseRequest.newBuilder().setPid(e.getPid())
         .setCid(other.cid()).setSessionEpoch(other.epoch()).build()).join().getOwnerCid()).isZero();
     assertThat(lease(e.getPid(), reconnected).getOwnerCid()).isEqualTo(reconnected.cid());
 

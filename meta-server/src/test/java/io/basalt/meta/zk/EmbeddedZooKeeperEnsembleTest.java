@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** Three members in this JVM form a real quorum: replicated writes, and a majority goes on without one member. */
 @Timeout(120)
@@ -122,8 +125,8 @@ class EmbeddedZooKeeperEnsembleTest {
   }
 
   private static int main(String... args) {
-    java.io.StringWriter err = new java.io.StringWriter();
-    return new picocli.CommandLine(new EmbeddedZooKeeperMain()).setErr(new java.io.PrintWriter(err)).execute(args);
+    StringWriter err = new StringWriter();
+    return new CommandLine(new EmbeddedZooKeeperMain()).setErr(new PrintWriter(err)).execute(args);
   }
 
   /** Three members on 127.0.0.1, each with three free ports. */
