@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * @param metricsPort Prometheus HTTP port: -1 = off, 0 = pick
  * @param chunkLiveness a chunk heard from within this window may receive new replicas
  * @param zkSessionTimeout ZooKeeper session timeout asked for (LOST after it: the leader steps down); what the
- *     servers negotiate must let a failover finish within the chunk leases ({@link io.basalt.meta.election.ZkTimeoutRule})
+ *     servers negotiate must let a failover finish within the chunk leases
+ *     ({@link io.basalt.meta.election.ZkTimeoutRule})
  * @param zkConnectionTimeout Curator connection timeout
  * @param sessions keepalive interval, session timeout and the mass-expiry guard's share
  * @param recoveryInterval how often the leader assigns recovery targets; zero = never on its own (tests run passes)

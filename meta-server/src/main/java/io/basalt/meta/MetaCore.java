@@ -40,8 +40,8 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * endpoint; tests drive a core directly. Wiring only.
  *
  * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
- * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with state of its own per
- * term (scrub, snapshot) is added to that list the same way.
+ * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with
+ * state of its own per term (scrub, snapshot) is added to that list the same way.
  */
 public final class MetaCore implements AutoCloseable {
   private final String id;

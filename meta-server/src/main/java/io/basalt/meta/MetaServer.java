@@ -84,7 +84,8 @@ public final class MetaServer implements AutoCloseable {
     info.listening(address);
     core = MetaCore.start(config, address, registry, failpoints);
     leading.set(core);
-    info.attach(core.metaState(), core.elector()); // MetaInfo answers in every state, so it is not behind the service's leader gate
+    // MetaInfo answers in every state, so it is not behind the service's leader gate
+    info.attach(core.metaState(), core.elector());
     serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
     serverRegistry.start();
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Chunk operations: registration (durable), replica reports (which held pids no longer exist, or no longer count
- * the chunk as a member) and listing. Liveness and usage arrive with keepalives ({@link io.basalt.meta.session.SessionOps}). Callable from any thread; work runs on the
- * MetaLoop through {@link MetaState}.
+ * the chunk as a member) and listing. Liveness and usage arrive with keepalives (the session component's
+ * {@code SessionOps}). Callable from any thread; work runs on the MetaLoop through {@link MetaState}.
  */
 public final class ChunkOps {
   private static final Logger log = LoggerFactory.getLogger(ChunkOps.class);
@@ -46,7 +46,8 @@ public final class ChunkOps {
         throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "address is required");
       }
       if (!req.getClusterId().isEmpty() && !req.getClusterId().equals(t.clusterId())) {
-        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "cluster_id=" + req.getClusterId() + " does not match this cluster ("
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "cluster_id=" + req.getClusterId()
+            + " does not match this cluster ("
             + t.clusterId() + ")");
       }
       long now = state.nowNanos();

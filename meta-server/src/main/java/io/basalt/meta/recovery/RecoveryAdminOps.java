@@ -61,7 +61,8 @@ public final class RecoveryAdminOps {
       running.sort(urgent);
       queued.sort(urgent);
       return ListRecoveriesResponse.newBuilder().addAllRecoveries(running).addAllRecoveries(queued)
-          .setThrottle(RecoveryThrottles.effective(t.recoveryThrottle())).setDegraded(t.extents().shortOfReplicas().size())
+          .setThrottle(RecoveryThrottles.effective(t.recoveryThrottle()))
+          .setDegraded(t.extents().shortOfReplicas().size())
           .setRecovering(running.size()).build();
     });
   }

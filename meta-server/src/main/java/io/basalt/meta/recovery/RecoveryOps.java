@@ -75,7 +75,8 @@ public final class RecoveryOps implements ChunkSessionListener {
       }
       int failed = req.getFailedCid();
       if (failed == pe.ownerCid()) {
-        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "ReplicaFailed pid=" + pe.pid() + ": failed_cid=" + failed + " is the owner itself");
+        throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "ReplicaFailed pid=" + pe.pid() + ": failed_cid="
+            + failed + " is the owner itself");
       }
       long now = state.nowNanos();
       RecoveryTable rt = table.get();
@@ -127,7 +128,8 @@ public final class RecoveryOps implements ChunkSessionListener {
       if (pe.recoveringCid() != cid || pe.recoveryEpoch() != req.getRecoveryEpoch() || !sessions.chunkAlive(cid)) {
         throw new StaleEpochException(pe.epoch(), "RecoveryDone pid=" + pe.pid() + " cid=" + cid
             + " recovery_epoch=" + req.getRecoveryEpoch() + " is not the running recovery (target cid="
-            + pe.recoveringCid() + " recovery_epoch=" + pe.recoveryEpoch() + " alive=" + sessions.chunkAlive(cid) + ")");
+            + pe.recoveringCid() + " recovery_epoch=" + pe.recoveryEpoch() + " alive=" + sessions.chunkAlive(cid)
+            + ")");
       }
       PExtent next = pe.promoted();
       RecoveryTable rt = table.get();

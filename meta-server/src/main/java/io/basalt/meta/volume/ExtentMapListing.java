@@ -45,7 +45,8 @@ final class ExtentMapListing {
     return Math.max(0, t.ids().getNextPid() - 1);
   }
 
-  private static void byIndex(MetaTables t, Liveness live, Volume v, long first, long max, GetExtentsResponse.Builder b) {
+  private static void byIndex(MetaTables t, Liveness live, Volume v, long first, long max,
+      GetExtentsResponse.Builder b) {
     if (first > Integer.MAX_VALUE) {
       return;
     }
