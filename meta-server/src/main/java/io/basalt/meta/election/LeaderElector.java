@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Before joining the election it checks the ZooKeeper session timeout that was negotiated against the
  * session timings ({@link ZkTimeoutRule}): when a failover could outlast the chunks' leases it logs why and, with
- * strict checking ({@code --strict-zk-timeout}), never joins ({@link #zkTimeoutChecked()} fails; the process exits).
+ * {@code strictZkTimeout} (the config's), never joins ({@link #zkTimeoutChecked()} fails; the process exits).
  *
  * <p>Thread: latch callbacks and all blocking ZooKeeper work of the election run on the single
  * {@code basalt-meta-elector} thread; connection-state callbacks run on Curator's connection-state thread and only
