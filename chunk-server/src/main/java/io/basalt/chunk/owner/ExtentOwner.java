@@ -1,8 +1,10 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.recovery.RecoveryForward;
 import com.codahale.metrics.Timer;
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.LocalChunk;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
@@ -224,8 +226,9 @@ public final class ExtentOwner {
       }
       ReplicaPipe rec = x.recovering;
       if (rec != null) {
-        rec.enqueue(RecoveryForward.pending(store, r, w.payload, share(w, rec, unused), rec.peer().cid(), w,
-            backlog));
+        long recShare = share(w, rec, unused);
+        RecoveryForward.Forward f = RecoveryForward.forward(store, r, w.payload);
+        rec.enqueue(new PendingReplicate(f.request(), f.data(), recShare, rec.peer().cid(), w, backlog));
       }
       backlog.release(unused, w.bytes);
     }

@@ -1,7 +1,9 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.LocalChunk;
-import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.recovery.MemberSync;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.ErrorCode;

@@ -1,5 +1,6 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
 import io.basalt.proto.Envelope;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;

@@ -1,6 +1,6 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.rpc.RpcClientFactory;

@@ -1,5 +1,6 @@
 package io.basalt.chunk.recovery;
 
+import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
@@ -361,7 +362,7 @@ final class RecoveryTask implements Runnable {
   /** The owner, or replicas[0] when there is none (it takes the lease when asked). */
   private static Source source(ExtentInfo info) {
     int cid = info.getOwnerCid() != 0 ? info.getOwnerCid() : info.getReplicasCount() > 0 ? info.getReplicas(0) : 0;
-    String address = io.basalt.chunk.MetaExtents.addressOf(info, cid);
+    String address = MetaExtents.addressOf(info, cid);
     if (cid == 0 || address.isEmpty()) {
       throw new BasaltException(ErrorCode.NOT_READY, "no copy source for pid=" + info.getPid(), true);
     }

@@ -1,4 +1,4 @@
-package io.basalt.chunk.owner;
+package io.basalt.chunk.core;
 
 /** Another replica of an extent as the owner knows it: its cid and RPC address. */
 public record Peer(int cid, String address) {

@@ -1,7 +1,8 @@
-package io.basalt.chunk.owner;
+package io.basalt.chunk.recovery;
 
+import io.basalt.chunk.core.Peer;
 import com.codahale.metrics.Timer;
-import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ChangePage;
 import io.basalt.chunk.store.ReplicaStore;

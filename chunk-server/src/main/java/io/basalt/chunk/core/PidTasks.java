@@ -1,4 +1,4 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.core;
 
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.ErrorCode;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * unexpected exception into an INTERNAL failure of that one request, logged with its pid; a BasaltException passes
  * through unchanged. Nothing thrown here can reach the event loop or take the process down. Stateless.
  */
-final class PidTasks {
+public final class PidTasks {
   private static final Logger log = LoggerFactory.getLogger(PidTasks.class);
 
   private PidTasks() {}
@@ -26,7 +26,7 @@ final class PidTasks {
    * Runs {@code task} on the pid's ordered thread (at once when the request was read on it: run to completion) and
    * flattens the future it returns. For request entry points only.
    */
-  static <T> CompletableFuture<T> onPid(OrderedExecutor ordered, long pid, String op,
+  public static <T> CompletableFuture<T> onPid(OrderedExecutor ordered, long pid, String op,
       Supplier<CompletableFuture<T>> task) {
     if (ordered.inKeyThread(pid)) {
       CompletableFuture<T> f;
@@ -47,7 +47,7 @@ final class PidTasks {
   }
 
   /** Runs {@code task} on {@code executor} (io pool). */
-  static <T> CompletableFuture<T> on(Executor executor, long pid, String op, Supplier<T> task) {
+  public static <T> CompletableFuture<T> on(Executor executor, long pid, String op, Supplier<T> task) {
     try {
       return isolate(CompletableFuture.supplyAsync(task, executor), pid, op);
     } catch (RejectedExecutionException e) {
@@ -56,7 +56,7 @@ final class PidTasks {
   }
 
   /** Maps a foreign failure to INTERNAL with pid context (logged once, here). */
-  static <T> CompletableFuture<T> isolate(CompletableFuture<T> f, long pid, String op) {
+  public static <T> CompletableFuture<T> isolate(CompletableFuture<T> f, long pid, String op) {
     if (f.isDone() && !f.isCompletedExceptionally()) return f;
     CompletableFuture<T> out = new CompletableFuture<>();
     f.whenComplete((v, t) -> {

@@ -1,4 +1,4 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.core;
 
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.chunk.store.StoreArguments;

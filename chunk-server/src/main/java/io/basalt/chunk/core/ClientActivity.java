@@ -1,4 +1,4 @@
-package io.basalt.chunk;
+package io.basalt.chunk.core;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;

@@ -1,4 +1,4 @@
-package io.basalt.chunk;
+package io.basalt.chunk.core;
 
 import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.Envelope;

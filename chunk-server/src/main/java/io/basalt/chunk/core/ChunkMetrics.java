@@ -1,4 +1,4 @@
-package io.basalt.chunk;
+package io.basalt.chunk.core;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.MetricRegistry;

@@ -1,6 +1,7 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.recovery;
 
-import io.basalt.chunk.replica.ReplicaApplier;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ChangePage;
 import io.basalt.chunk.store.ReplicaMeta;
@@ -28,9 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The member's side of a lease takeover's catch-up (owner side: {@code owner.MemberSync}): SyncStatus, FetchChanges
+ * The member's side of a lease takeover's catch-up (owner side: {@link MemberSync}): SyncStatus, FetchChanges
  * and ApplyChanges. Each runs on the pid's ordered thread, after the epoch checks Replicate gets
- * ({@link ReplicaApplier#admit}), so it is ordered with that pid's replicates and a takeover's SyncStatus at a
+ * ({@link ReplicaAdmission#admit}), so it is ordered with that pid's replicates and a takeover's SyncStatus at a
  * newer epoch fences the previous owner. Handlers run on Netty event loops and only validate and hop.
  */
 public final class MemberSyncService {
@@ -39,10 +40,10 @@ public final class MemberSyncService {
   static final int MAX_PAGE_BYTES = 16 << 20;
 
   private final OrderedExecutor ordered;
-  private final ReplicaApplier applier;
+  private final ReplicaAdmission applier;
   private final ReplicaStore store;
 
-  public MemberSyncService(OrderedExecutor ordered, ReplicaApplier applier, ReplicaStore store) {
+  public MemberSyncService(OrderedExecutor ordered, ReplicaAdmission applier, ReplicaStore store) {
     this.ordered = ordered;
     this.applier = applier;
     this.store = store;

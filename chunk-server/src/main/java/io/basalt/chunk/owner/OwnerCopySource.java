@@ -1,5 +1,6 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.recovery.CopySource;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.FetchBlocksRequest;
 import io.basalt.rpc.BasaltException;
@@ -8,27 +9,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The owner's checks before serving a recovery copy batch (FetchBlocks, DESIGN.md "Recovery"): like a read, a
- * member that does not own the extent takes the lease first; then the asking target must be this owner's
- * recovering peer at the request's recovery epoch, which means every write from here on is forwarded to it, so the
- * blocks read after this check miss nothing the target will not also receive as a replicate. An owner that has not
- * adopted the recovery yet (its epoch is below the recovery's) refreshes from meta once, inline. Otherwise
- * NOT_READY (retryable): the target re-reads the extent and retries.
+ * The owner's {@link CopySource}: its checks before serving a recovery copy batch (FetchBlocks, DESIGN.md
+ * "Recovery"): like a read, a member that does not own the extent takes the lease first; then the asking target must
+ * be this owner's recovering peer at the request's recovery epoch, which means every write from here on is forwarded
+ * to it, so the blocks read after this check miss nothing the target will not also receive as a replicate. An owner
+ * that has not adopted the recovery yet (its epoch is below the recovery's) refreshes from meta once, inline.
+ * Otherwise NOT_READY (retryable): the target re-reads the extent and retries.
  *
  * <p>Thread: the pid's ordered thread (the takeover hops off it and back, as for reads).
  */
-public final class CopySource {
-  private static final Logger log = LoggerFactory.getLogger(CopySource.class);
-
-  /** What a copy batch may serve: the owner's epoch and cid when checked, and the extent size. */
-  public record Plan(long pid, long epoch, int ownerCid, long extentSize) {}
+public final class OwnerCopySource implements CopySource {
+  private static final Logger log = LoggerFactory.getLogger(OwnerCopySource.class);
 
   private final OwnerTable table;
 
-  public CopySource(OwnerTable table) {
+  public OwnerCopySource(OwnerTable table) {
     this.table = table;
   }
 
+  @Override
   public CompletableFuture<Plan> prepare(FetchBlocksRequest req) {
     long pid = req.getPid();
     OwnedExtent x = table.ownedIfValid(pid);

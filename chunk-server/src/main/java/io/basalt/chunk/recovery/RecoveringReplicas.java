@@ -1,4 +1,4 @@
-package io.basalt.chunk.replica;
+package io.basalt.chunk.recovery;
 
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;

@@ -1,5 +1,6 @@
-package io.basalt.chunk;
+package io.basalt.chunk.session;
 
+import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.RocksReplicaStore;
@@ -10,10 +11,12 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.session.MetaClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,35 +28,35 @@ import org.slf4j.LoggerFactory;
  * pid's ordered thread so it cannot interleave with that pid's writes. Failures are logged and never stop the loop.
  * (Liveness and usage travel with the session's keepalives, on their own thread.)
  */
-final class HeartbeatLoop implements AutoCloseable {
+public final class HeartbeatLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatLoop.class);
   private static final long CALL_LIMIT_MS = 15_000;
 
   private final MetaClient meta;
   private final RocksReplicaStore store;
   private final int cid;
-  private final ChunkConfig cfg;
+  private final Duration reportInterval;
   private final OrderedExecutor ordered;
   private final OwnerTable owners;
   private final ScheduledExecutorService thread;
-  private final java.util.function.LongPredicate recovering;
+  private final LongPredicate recovering;
   private final ChunkMetrics metrics;
 
-  HeartbeatLoop(MetaClient meta, RocksReplicaStore store, int cid, ChunkConfig cfg, OrderedExecutor ordered,
-      OwnerTable owners, java.util.function.LongPredicate recovering, ChunkMetrics metrics) {
+  public HeartbeatLoop(MetaClient meta, RocksReplicaStore store, int cid, Duration reportInterval,
+      OrderedExecutor ordered, OwnerTable owners, LongPredicate recovering, ChunkMetrics metrics) {
     this.recovering = recovering;
     this.metrics = metrics;
     this.meta = meta;
     this.store = store;
     this.cid = cid;
-    this.cfg = cfg;
+    this.reportInterval = reportInterval;
     this.ordered = ordered;
     this.owners = owners;
     this.thread = Executors.newSingleThreadScheduledExecutor(new NamedThreads("chunk-heartbeat"));
   }
 
-  HeartbeatLoop start() {
-    long report = cfg.reportInterval().toMillis();
+  public HeartbeatLoop start() {
+    long report = reportInterval.toMillis();
     // The first report at once: a returning chunk learns which of its copies are stale without waiting a period.
     thread.scheduleWithFixedDelay(() -> guarded("report replicas", this::report), 0, report, TimeUnit.MILLISECONDS);
     return this;

@@ -1,7 +1,8 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.replica;
 
-import io.basalt.chunk.ClientActivity;
-import io.basalt.chunk.replica.ReplicaApplier;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;

@@ -1,4 +1,4 @@
-package io.basalt.chunk.owner;
+package io.basalt.chunk.recovery;
 
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.ReplicateRequest;
@@ -16,17 +16,20 @@ import java.util.List;
  * the copy then skips. So an unaligned write goes to the recovering peer as a block-aligned WRITE of the owner's
  * blocks right after its local apply (same gen); aligned ones go as they are. Stateless; pid thread.
  */
-final class RecoveryForward {
+public final class RecoveryForward {
   private static final int B = ReplicaStore.BLOCK_SIZE;
+
+  /** What goes to the recovering peer for one write: the request and its data (owned by the caller), or null data. */
+  public record Forward(ReplicateRequest request, ByteBuf data) {}
 
   private RecoveryForward() {}
 
-  static boolean aligned(long offset, long length) {
+  public static boolean aligned(long offset, long length) {
     return length == 0 || (offset % B == 0 && length % B == 0);
   }
 
   /** An unaligned zero/trim that also covers whole blocks: split so no edge image is larger than a block. */
-  static boolean mustSplit(WriteRequest req) {
+  public static boolean mustSplit(WriteRequest req) {
     if (req.getKind() == WriteKind.WRITE || aligned(req.getOffset(), req.getLength())) return false;
     long end = req.getOffset() + req.getLength();
     long innerFrom = ceil(req.getOffset());
@@ -35,7 +38,7 @@ final class RecoveryForward {
   }
 
   /** Head edge, whole blocks, tail edge (the empty ones left out), in offset order. */
-  static List<WriteRequest> split(WriteRequest req) {
+  public static List<WriteRequest> split(WriteRequest req) {
     long from = req.getOffset();
     long end = from + req.getLength();
     long innerFrom = ceil(from);
@@ -48,20 +51,19 @@ final class RecoveryForward {
   }
 
   /**
-   * The queued write for the recovering peer: {@code r} with a retained slice of {@code payload} when aligned,
-   * else a WRITE of the aligned blocks read from this owner's store (its content right after gen r.gen).
+   * The write for the recovering peer: {@code r} with a retained slice of {@code payload} when aligned, else a WRITE
+   * of the aligned blocks read from this owner's store (its content right after gen r.gen).
    */
-  static PendingReplicate pending(ReplicaStore store, ReplicateRequest r, ByteBuf payload, long bytes, int peerCid,
-      OwnerWrite w, PeerBacklog backlog) {
+  public static Forward forward(ReplicaStore store, ReplicateRequest r, ByteBuf payload) {
     if (aligned(r.getOffset(), r.getLength())) {
-      return new PendingReplicate(r, payload == null ? null : payload.retainedSlice(), bytes, peerCid, w, backlog);
+      return new Forward(r, payload == null ? null : payload.retainedSlice());
     }
     long from = floor(r.getOffset());
     long to = ceil(r.getOffset() + r.getLength());
     ByteBuf image = store.read(r.getPid(), from, (int) (to - from), PooledByteBufAllocator.DEFAULT);
     ReplicateRequest whole = r.toBuilder().setOffset(from).setLength((int) (to - from)).setKind(WriteKind.WRITE)
         .build();
-    return new PendingReplicate(whole, image, bytes, peerCid, w, backlog);
+    return new Forward(whole, image);
   }
 
   private static WriteRequest part(WriteRequest req, long from, long to) {

@@ -1,5 +1,7 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.admin;
 
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;

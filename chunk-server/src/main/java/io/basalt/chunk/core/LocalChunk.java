@@ -1,11 +1,12 @@
-package io.basalt.chunk;
+package io.basalt.chunk.core;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 
 /**
  * Who this chunk server is: its cid (0 until meta has answered registration) and its RPC address. Written once by
- * the starting thread, read by every thread (volatile).
+ * the starting thread (the wiring, {@code ChunkServer}: the address once the RPC server is bound, the cid once meta
+ * answered registration), read by every thread (volatile). Late-bound values, not a way back to any component.
  */
 public final class LocalChunk {
   private volatile int cid;
@@ -27,11 +28,11 @@ public final class LocalChunk {
     return address;
   }
 
-  void setCid(int registered) {
+  public void setCid(int registered) {
     this.cid = registered;
   }
 
-  void setAddress(String rpcAddress) {
+  public void setAddress(String rpcAddress) {
     this.address = rpcAddress;
   }
 }

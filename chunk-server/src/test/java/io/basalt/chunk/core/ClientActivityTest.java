@@ -1,4 +1,4 @@
-package io.basalt.chunk;
+package io.basalt.chunk.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

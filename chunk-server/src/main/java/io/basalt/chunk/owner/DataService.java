@@ -1,10 +1,9 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.owner;
 
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.ClientActivity;
-import io.basalt.chunk.owner.ExtentOwner;
-import io.basalt.chunk.owner.FlushOp;
-import io.basalt.chunk.owner.OwnerReads;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;

@@ -1,7 +1,9 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.recovery;
 
-import io.basalt.chunk.ClientActivity;
-import io.basalt.chunk.owner.CopySource;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.core.ClientActivity;
+import io.basalt.chunk.recovery.CopySource;
 import io.basalt.chunk.store.PresentBlocks;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;

@@ -1,4 +1,4 @@
-package io.basalt.chunk;
+package io.basalt.chunk.session;
 
 import io.basalt.chunk.store.ChunkIdentity;
 import io.basalt.chunk.store.RocksReplicaStore;
@@ -19,28 +19,28 @@ import org.slf4j.LoggerFactory;
  * (DESIGN.md "Data model"). A store that belongs to another cid than the one meta answers refuses to start.
  * Thread: the starting thread (blocking).
  */
-final class ChunkRegistration {
+public final class ChunkRegistration {
   private static final Logger log = LoggerFactory.getLogger(ChunkRegistration.class);
   private static final long RETRY_PAUSE_MS = 1000;
 
   private ChunkRegistration() {}
 
   /** Blocks until registered, or throws once {@code stop} is counted down. */
-  static ChunkIdentity register(MetaClient meta, RocksReplicaStore store, ChunkConfig cfg, String address,
-      String adminAddress, CountDownLatch stop) {
+  public static ChunkIdentity register(MetaClient meta, RocksReplicaStore store, String zone, String cluster,
+      String address, String adminAddress, CountDownLatch stop) {
     Optional<ChunkIdentity> known = store.identity();
     RegisterChunkRequest req = RegisterChunkRequest.newBuilder()
         .setCid(known.map(ChunkIdentity::cid).orElse(0))
         .setClusterId(known.map(ChunkIdentity::clusterId).orElse(""))
-        .setAddress(address).setZone(cfg.zone()).setAdminAddress(adminAddress)
+        .setAddress(address).setZone(zone).setAdminAddress(adminAddress)
         .setCapacityBytes(store.capacityBytes()).setUsedBytes(store.usedBytes())
         .build();
-    log.info("registering with meta cid={} address={} zone={}", req.getCid(), address, cfg.zone());
+    log.info("registering with meta cid={} address={} zone={}", req.getCid(), address, zone);
     for (int attempt = 1; ; attempt++) {
       try {
         RegisterChunkResponse resp = meta.callSync(Envelope.newBuilder().setRegisterChunk(req))
             .getRegisterChunkResponse();
-        return adopt(store, known, resp, cfg.cluster());
+        return adopt(store, known, resp, cluster);
       } catch (BasaltException e) {
         log.warn("registration with meta failed, retrying cid={} attempt={} error={}", req.getCid(), attempt,
             e.getMessage());

@@ -1,4 +1,4 @@
-package io.basalt.chunk.service;
+package io.basalt.chunk.core;
 
 import com.google.protobuf.MessageLite;
 import io.basalt.proto.ApplyChangesRequest;
