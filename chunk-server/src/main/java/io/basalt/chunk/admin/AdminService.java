@@ -1,8 +1,8 @@
 package io.basalt.chunk.admin;
 
+import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
-import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.store.ReplicaDigest;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;

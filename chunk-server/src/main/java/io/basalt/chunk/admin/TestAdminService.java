@@ -24,6 +24,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,7 @@ public final class TestAdminService {
         .handle(Envelope.BodyCase.MUTATE_REPLICA, f -> guarded(() -> mutate(f)));
   }
 
-  private CompletableFuture<Reply> guarded(java.util.function.Supplier<CompletableFuture<Reply>> call) {
+  private CompletableFuture<Reply> guarded(Supplier<CompletableFuture<Reply>> call) {
     if (!enabled) {
       return CompletableFuture.failedFuture(new BasaltException(ErrorCode.TEST_ONLY,
           "test-only admin call refused: the chunk was not started with --test-mode"));

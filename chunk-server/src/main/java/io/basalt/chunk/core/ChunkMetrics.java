@@ -1,6 +1,9 @@
 package io.basalt.chunk.core;
 
 import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import io.basalt.common.HotMetrics;
@@ -24,18 +27,18 @@ public final class ChunkMetrics {
   private final Counter lateWriteAttempts;
   private final Counter readsHeldForWrites;
   private final Counter acksRefusedAfterLease;
-  private final com.codahale.metrics.Histogram replicateBatch;
+  private final Histogram replicateBatch;
   private final Timer memberSync;
   private final Counter memberSyncFailures;
   private final Counter memberSyncPulledBytes;
   private final Counter memberSyncPushedBytes;
-  private final com.codahale.metrics.Meter recoveryBytes;
+  private final Meter recoveryBytes;
   private final Counter recoveryCompleted;
   private final Counter recoveryFailed;
   private final Counter replicaFailedReported;
   private final Counter replicasGc;
   private final Counter metaConfirmations;
-  private final com.codahale.metrics.Histogram commitBatch;
+  private final Histogram commitBatch;
   private final MetricRegistry registry;
 
   public ChunkMetrics(MetricRegistry registry) {
@@ -74,17 +77,17 @@ public final class ChunkMetrics {
   }
 
   /** Client writes per local RocksDB commit on the owner (group commit). */
-  public com.codahale.metrics.Histogram commitBatch() {
+  public Histogram commitBatch() {
     return commitBatch;
   }
 
   /** Registers the running-recoveries gauge (once, by the component that runs them). */
-  public void recoveryActive(com.codahale.metrics.Gauge<Integer> gauge) {
+  public void recoveryActive(Gauge<Integer> gauge) {
     registry.gauge("basalt_chunk_recovery_active", () -> gauge);
   }
 
   /** Block bytes copied into this chunk by recoveries it is the target of. */
-  public com.codahale.metrics.Meter recoveryBytes() {
+  public Meter recoveryBytes() {
     return recoveryBytes;
   }
 
@@ -124,7 +127,7 @@ public final class ChunkMetrics {
 
   /** Local store apply (owner and replica side). */
   /** Replicates per batched frame (frames of one are not counted). */
-  public com.codahale.metrics.Histogram replicateBatch() {
+  public Histogram replicateBatch() {
     return replicateBatch;
   }
 

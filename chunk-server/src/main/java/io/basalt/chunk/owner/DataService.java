@@ -1,9 +1,9 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.core.PidTasks;
-import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.ClientActivity;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
@@ -18,6 +18,7 @@ import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -80,11 +81,11 @@ public final class DataService {
     long pid = req.getPid();
     long start = System.nanoTime();
     CompletableFuture<Reply> reply;
-    java.util.Optional<OwnerReads.ReadPlan> owned;
+    Optional<OwnerReads.ReadPlan> owned;
     try {
       owned = reads.prepareReadIfOwner(req);
     } catch (RuntimeException e) {
-      owned = java.util.Optional.empty(); // let the ordered path report it with pid context
+      owned = Optional.empty(); // let the ordered path report it with pid context
     }
     if (owned.isPresent()) {
       // Fast path: already the owner, one hop to the io pool.

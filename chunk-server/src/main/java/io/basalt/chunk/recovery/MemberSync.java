@@ -1,8 +1,8 @@
 package io.basalt.chunk.recovery;
 
-import io.basalt.chunk.core.Peer;
 import com.codahale.metrics.Timer;
 import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ChangePage;
 import io.basalt.chunk.store.ReplicaStore;
@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -81,7 +82,7 @@ public final class MemberSync {
 
   /** Runs a store change on a pid's ordered thread and waits for it (the takeover thread is not that thread). */
   public interface PidThread {
-    <T> T call(long pid, java.util.concurrent.Callable<T> task);
+    <T> T call(long pid, Callable<T> task);
   }
 
   private final PidThread pidThread;

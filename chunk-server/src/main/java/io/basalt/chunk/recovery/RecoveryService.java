@@ -1,8 +1,8 @@
 package io.basalt.chunk.recovery;
 
+import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
-import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.recovery.CopySource;
 import io.basalt.chunk.store.PresentBlocks;
 import io.basalt.chunk.store.ReplicaStore;

@@ -2,6 +2,7 @@ package io.basalt.chunk.recovery;
 
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RecoveryTask implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RecoveryTask.class);
-  private static final int B = io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
+  private static final int B = ReplicaStore.BLOCK_SIZE;
   private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   /** The task ended (for the runner). */

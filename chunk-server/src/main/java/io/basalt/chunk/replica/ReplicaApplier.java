@@ -1,11 +1,11 @@
 package io.basalt.chunk.replica;
 
-import io.basalt.chunk.recovery.RecoveringReplicas;
-import io.basalt.chunk.recovery.ReplicaAdmission;
 import com.codahale.metrics.Timer;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.recovery.RecoveringReplicas;
+import io.basalt.chunk.recovery.ReplicaAdmission;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;

@@ -1,22 +1,22 @@
 package io.basalt.chunk.replica;
 
+import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
-import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.proto.WriteKind;
-import io.basalt.rpc.BasaltException;
-import io.netty.buffer.ByteBuf;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.ReplicateResponse;
 import io.basalt.proto.SyncWalResponse;
+import io.basalt.proto.WriteKind;
+import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
+import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;

@@ -7,6 +7,6 @@
  * <p>Threads: any; calls for one pid are serialised by the caller (the pid ordered thread), which makes
  * read-modify-write of partial blocks safe; the store fails for good on a write or sync error.
  *
- * <p>May import: the proto and common modules and RocksDB only. No other chunk package.
+ * <p>May import: the proto module (messages, rpc errors, common), Netty buffers and RocksDB. No other chunk package.
  */
 package io.basalt.chunk.store;

@@ -1,5 +1,6 @@
 package io.basalt.chunk.core;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -254,8 +255,8 @@ class RequestChecksTest {
 
   private static void assertInvalid(ThrowingCallable call, String messagePart) {
     assertThatThrownBy(call).isInstanceOfSatisfying(BasaltException.class, e -> {
-      org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
-      org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains(messagePart);
+      assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+      assertThat(e.getMessage()).contains(messagePart);
     });
   }
 }
