@@ -34,7 +34,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 class RequestChecksFuzzSeeds {
   static final Path DIR = Path.of(
-      "src/test/resources/io/basalt/chunk/service/RequestChecksFuzzTestInputs/requestChecks");
+      "src/test/resources/io/basalt/chunk/core/RequestChecksFuzzTestInputs/requestChecks");
   private static final int B = 4096;
 
   static byte[] seed(int kind, int payload, MessageLite m) {
