@@ -1,12 +1,5 @@
 package io.basalt.chunk;
 
-import io.basalt.chunk.core.ChunkMetrics;
-import io.basalt.chunk.core.ClientActivity;
-import io.basalt.chunk.core.LocalChunk;
-import io.basalt.chunk.core.MetaExtents;
-import io.basalt.chunk.session.ChunkRegistration;
-import io.basalt.chunk.session.ChunkSession;
-import io.basalt.chunk.session.HeartbeatLoop;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.chunk.admin.AdminService;
 import io.basalt.chunk.admin.TestAdminService;
@@ -91,7 +84,8 @@ public final class ChunkServer implements AutoCloseable {
   private OwnerTable owners;
   private RecoveryRunner recoveries;
   private RecoveringReplicas recovering;
-  private volatile SessionLease session;
+  /** Set once keepalives run (sessionState() answers CONNECTING before). */
+  private volatile SessionLease sessionLease;
 
   public ChunkServer(ChunkConfig cfg) {
     this(cfg, new MetricRegistry());
@@ -197,7 +191,7 @@ public final class ChunkServer implements AutoCloseable {
     started.push(sessionRpc);
     Duration attempt = cfg.sessions().keepaliveInterval();
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
-    this.session = lease;
+    this.sessionLease = lease;
     started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered, owners,
         recoveries::running, metrics).start());
   }
@@ -234,7 +228,7 @@ public final class ChunkServer implements AutoCloseable {
 
   /** The session state (CONNECTING before the first keepalive answer). */
   public FollowerSession.State sessionState() {
-    SessionLease s = session;
+    SessionLease s = sessionLease;
     return s == null ? FollowerSession.State.CONNECTING : s.state().state();
   }
 

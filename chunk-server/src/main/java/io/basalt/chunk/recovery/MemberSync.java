@@ -1,6 +1,5 @@
 package io.basalt.chunk.recovery;
 
-import com.codahale.metrics.Timer;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ByteRange;

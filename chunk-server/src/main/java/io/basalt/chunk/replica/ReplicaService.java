@@ -10,7 +10,6 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.ReplicateResponse;
 import io.basalt.proto.SyncWalResponse;
-import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.FrameLimits;
