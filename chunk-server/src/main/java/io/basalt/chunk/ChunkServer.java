@@ -1,41 +1,50 @@
 package io.basalt.chunk;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.chunk.owner.CopySource;
+import io.basalt.chunk.admin.AdminService;
+import io.basalt.chunk.admin.TestAdminService;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.ClientActivity;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.owner.DataService;
 import io.basalt.chunk.owner.ExtentOwner;
-import io.basalt.chunk.recovery.RecoveryRunner;
-import io.basalt.chunk.replica.RecoveringReplicas;
-import io.basalt.chunk.service.RecoveryService;
 import io.basalt.chunk.owner.FlushOp;
-import io.basalt.chunk.owner.MemberSync;
+import io.basalt.chunk.owner.OwnerCopySource;
 import io.basalt.chunk.owner.OwnerReads;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
 import io.basalt.chunk.owner.ReplicaPipes;
+import io.basalt.chunk.recovery.MemberSync;
+import io.basalt.chunk.recovery.MemberSyncService;
+import io.basalt.chunk.recovery.RecoveringReplicas;
+import io.basalt.chunk.recovery.RecoveryRunner;
+import io.basalt.chunk.recovery.RecoveryService;
 import io.basalt.chunk.replica.ReplicaApplier;
-import io.basalt.chunk.service.AdminService;
-import io.basalt.chunk.service.TestAdminService;
-import io.basalt.common.Failpoints;
-import io.basalt.chunk.service.DataService;
-import io.basalt.chunk.service.MemberSyncService;
-import io.basalt.chunk.service.ReplicaService;
+import io.basalt.chunk.replica.ReplicaService;
+import io.basalt.chunk.session.ChunkRegistration;
+import io.basalt.chunk.session.ChunkSession;
+import io.basalt.chunk.session.HeartbeatLoop;
+import io.basalt.chunk.session.SessionLease;
 import io.basalt.chunk.store.ChunkIdentity;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
+import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
-import io.basalt.rpc.NettyTransport;
-import io.netty.channel.EventLoopGroup;
 import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.FrameLimits;
+import io.basalt.rpc.NettyTransport;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.RpcServer;
+import io.basalt.session.FollowerSession;
 import io.basalt.session.MetaClient;
-import io.basalt.session.SessionMetrics;
 import io.basalt.session.MetaLocator;
+import io.basalt.session.SessionMetrics;
 import io.basalt.session.ZkMetaLocator;
+import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -75,7 +84,8 @@ public final class ChunkServer implements AutoCloseable {
   private OwnerTable owners;
   private RecoveryRunner recoveries;
   private RecoveringReplicas recovering;
-  private volatile ChunkSession session;
+  /** Set once keepalives run (sessionState() answers CONNECTING before). */
+  private volatile SessionLease sessionLease;
 
   public ChunkServer(ChunkConfig cfg) {
     this(cfg, new MetricRegistry());
@@ -133,10 +143,10 @@ public final class ChunkServer implements AutoCloseable {
     recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
     MemberSync memberSync = new MemberSync(store, peers, metrics, cfg.replicateTimeout(), Deadlines.DATA,
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
-    ChunkSession session = new ChunkSession(cfg.sessions(), local, store);
-    started.push(session);
-    owners = new OwnerTable(store, extents, local, pipes, memberSync, session);
-    session.attach(owners);
+    // Built in dependency order, no setters: the session state first (the owner table checks its lease), the
+    // components, and last the keepalive listener that drives the owner table and the recovery runner.
+    SessionLease lease = new SessionLease(cfg.sessions(), local);
+    owners = new OwnerTable(store, extents, local, pipes, memberSync, lease);
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
     started.push(owners::closeAll);
     started.push(ordered);
@@ -145,21 +155,22 @@ public final class ChunkServer implements AutoCloseable {
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
         io);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
-    ReplicaApplier applier = new ReplicaApplier(store, extents, owners, local, metrics, failpoints, recovering,
-        ordered);
+    ReplicaApplier applier = new ReplicaApplier(store, extents, owners::stepDownBelow, local, metrics, failpoints,
+        recovering, ordered);
     ClientActivity activity = new ClientActivity();
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
         metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare());
     // Closed before the ordered executor: its tasks wait on pid threads.
     started.push(recoveries);
-    session.attach(recoveries);
+    ChunkSession session = new ChunkSession(lease, local, store, owners, recoveries);
+    started.push(session);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry).workers(loops);
     new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity)
         .register(b);
     new ReplicaService(ordered, io, applier, store, activity).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
-    new RecoveryService(ordered, io, new CopySource(owners), store, activity).register(b);
+    new RecoveryService(ordered, io, new OwnerCopySource(owners), store, activity).register(b);
     new AdminService(io, store, local).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = b.build().start();
@@ -171,7 +182,8 @@ public final class ChunkServer implements AutoCloseable {
     started.push(metricsEndpoint);
     String admin = cfg.listen().host() + ":" + metricsEndpoint.port();
 
-    ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg, local.address(), admin, closing);
+    ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg.zone(), cfg.cluster(), local.address(),
+        admin, closing);
     local.setCid(identity.cid());
     // Keepalives get their own connection and retry budget: data traffic must never delay them.
     RpcClientFactory sessionRpc = new RpcClientFactory("chunk-session", registry, 1, FrameLimits.DEFAULT,
@@ -179,9 +191,9 @@ public final class ChunkServer implements AutoCloseable {
     started.push(sessionRpc);
     Duration attempt = cfg.sessions().keepaliveInterval();
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
-    this.session = session;
-    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg, ordered, owners, recoveries::running, metrics)
-        .start());
+    this.sessionLease = lease;
+    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered, owners,
+        recoveries::running, metrics).start());
   }
 
   /** The registered cid (NOT_READY before registration). */
@@ -215,9 +227,9 @@ public final class ChunkServer implements AutoCloseable {
   }
 
   /** The session state (CONNECTING before the first keepalive answer). */
-  public io.basalt.session.FollowerSession.State sessionState() {
-    ChunkSession s = session;
-    return s == null ? io.basalt.session.FollowerSession.State.CONNECTING : s.state().state();
+  public FollowerSession.State sessionState() {
+    SessionLease s = sessionLease;
+    return s == null ? FollowerSession.State.CONNECTING : s.state().state();
   }
 
   /** The recoveries this chunk is the target of (tests and status). */

@@ -14,6 +14,7 @@ import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.RpcClientFactory;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
@@ -25,12 +26,12 @@ final class ChunkTestClient implements AutoCloseable {
   private final RpcClientFactory rpc = new RpcClientFactory("test", new MetricRegistry());
 
   /** Raw call for the test-only admin messages; the caller releases the frame. */
-  CompletableFuture<Frame> call(String address, Envelope.Builder request, io.netty.buffer.ByteBuf data) {
+  CompletableFuture<Frame> call(String address, Envelope.Builder request, ByteBuf data) {
     return rpc.client(address).call(request, data, DEADLINE);
   }
 
-  /** As {@link #call(String, Envelope.Builder, io.netty.buffer.ByteBuf)} with the request's own deadline. */
-  CompletableFuture<Frame> call(String address, Envelope.Builder request, io.netty.buffer.ByteBuf data,
+  /** As {@link #call(String, Envelope.Builder, ByteBuf)} with the request's own deadline. */
+  CompletableFuture<Frame> call(String address, Envelope.Builder request, ByteBuf data,
       Duration deadline) {
     return rpc.client(address).call(request, data, deadline);
   }

@@ -1,18 +1,26 @@
 package io.basalt.chunk;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.proto.ExtentState;
+import io.basalt.proto.HeldLease;
 import io.basalt.proto.KeepAliveResponse;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ExtentResponse;
+import io.basalt.proto.RecoveryProgress;
+import io.basalt.proto.RecoveryTask;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.RegisterChunkRequest;
 import io.basalt.proto.RegisterChunkResponse;
 import io.basalt.proto.ReportReplicasResponse;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.Reply;
+import io.basalt.rpc.RpcHandler;
 import io.basalt.rpc.RpcServer;
+import io.basalt.rpc.StaleEpochException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,13 +59,13 @@ final class FakeMeta implements AutoCloseable {
   private boolean refuseReplicaFailed = true;
   private boolean listRecoveryTasks = true;
   private boolean sendRefresh;
-  private io.basalt.proto.RecoveryThrottle throttle;
+  private RecoveryThrottle throttle;
   private final Set<Long> gcPids = new HashSet<>();
-  private final List<io.basalt.proto.RecoveryProgress> progress = new ArrayList<>();
+  private final List<RecoveryProgress> progress = new ArrayList<>();
 
   private final Map<Integer, String> chunkAddresses = new HashMap<>();
   private final Map<Long, Extent> extents = new HashMap<>();
-  private final Map<Integer, List<io.basalt.proto.HeldLease>> reported = new HashMap<>();
+  private final Map<Integer, List<HeldLease>> reported = new HashMap<>();
   private final Set<Long> deleted = new HashSet<>();
   private final List<Integer> registrations = new ArrayList<>();
   private int heartbeats;
@@ -136,7 +144,7 @@ final class FakeMeta implements AutoCloseable {
   }
 
   synchronized void throttle(long bytesPerSec) {
-    throttle = io.basalt.proto.RecoveryThrottle.newBuilder().setBytesPerSec(bytesPerSec).setPerChunk(4).build();
+    throttle = RecoveryThrottle.newBuilder().setBytesPerSec(bytesPerSec).setPerChunk(4).build();
   }
 
   synchronized void gc(long pid) {
@@ -144,12 +152,12 @@ final class FakeMeta implements AutoCloseable {
   }
 
   /** The last recovery progress reported by any chunk. */
-  synchronized List<io.basalt.proto.RecoveryProgress> progress() {
+  synchronized List<RecoveryProgress> progress() {
     return List.copyOf(progress);
   }
 
   /** The leases {@code cid} reported in its last keepalive. */
-  synchronized List<io.basalt.proto.HeldLease> reportedLeases(int cid) {
+  synchronized List<HeldLease> reportedLeases(int cid) {
     return reported.getOrDefault(cid, List.of());
   }
 
@@ -164,14 +172,14 @@ final class FakeMeta implements AutoCloseable {
     }
     KeepAliveResponse.Builder b = KeepAliveResponse.newBuilder().setSessionUuid("session-" + cid)
         .setSessionEpoch(1000L + cid).setSessionTimeoutMs(10_000);
-    for (io.basalt.proto.HeldLease l : sendRefresh ? req.getLeasesList() : List.<io.basalt.proto.HeldLease>of()) {
+    for (HeldLease l : sendRefresh ? req.getLeasesList() : List.<HeldLease>of()) {
       Extent x = extents.get(l.getPid());
       if (x != null && x.epoch() > l.getEpoch()) b.addRefreshPids(l.getPid());
     }
     if (listRecoveryTasks) {
       for (Extent x : extents.values()) {
         if (x.recovering() == cid) {
-          b.addRecoveryTasks(io.basalt.proto.RecoveryTask.newBuilder().setPid(x.pid())
+          b.addRecoveryTasks(RecoveryTask.newBuilder().setPid(x.pid())
               .setRecoveryEpoch(x.recoveryEpoch()).setExtentSize(x.size()));
         }
       }
@@ -185,10 +193,10 @@ final class FakeMeta implements AutoCloseable {
     replicaFailedReports.add(r.getFailedCid());
     Extent x = extent(r.getPid());
     if (r.getEpoch() != x.epoch()) {
-      throw new io.basalt.rpc.StaleEpochException(x.epoch(), "replica failed at epoch=" + r.getEpoch());
+      throw new StaleEpochException(x.epoch(), "replica failed at epoch=" + r.getEpoch());
     }
     if (r.getOwnerCid() != x.owner()) {
-      throw new io.basalt.rpc.NotOwnerException(x.owner(), "", "not the owner");
+      throw new NotOwnerException(x.owner(), "", "not the owner");
     }
     if (refuseReplicaFailed) {
       throw new BasaltException(ErrorCode.UNAVAILABLE, "refused: too few members", true);
@@ -210,7 +218,7 @@ final class FakeMeta implements AutoCloseable {
     Extent x = extent(r.getPid());
     if (x.replicas().contains(r.getCid())) return extentResponse(x); // idempotent
     if (x.recovering() != r.getCid() || x.recoveryEpoch() != r.getRecoveryEpoch()) {
-      throw new io.basalt.rpc.StaleEpochException(x.epoch(), "not the target of recovery epoch="
+      throw new StaleEpochException(x.epoch(), "not the target of recovery epoch="
           + r.getRecoveryEpoch());
     }
     List<Integer> replicas = new ArrayList<>(x.replicas());
@@ -271,12 +279,12 @@ final class FakeMeta implements AutoCloseable {
     if (x.recovering() != 0) {
       b.setRecoveringCid(x.recovering()).setRecoveryEpoch(x.recoveryEpoch())
           .setRecoveringAddress(chunkAddresses.getOrDefault(x.recovering(), ""));
-      b.setState(io.basalt.proto.ExtentState.EXTENT_RECOVERING);
+      b.setState(ExtentState.EXTENT_RECOVERING);
     }
     return Envelope.newBuilder().setExtentResponse(ExtentResponse.newBuilder().setExtent(b));
   }
 
-  private static io.basalt.rpc.RpcHandler h(Function<Envelope, Envelope.Builder> f) {
+  private static RpcHandler h(Function<Envelope, Envelope.Builder> f) {
     return (Frame req) -> {
       try {
         return CompletableFuture.completedFuture(Reply.of(f.apply(req.header())));

@@ -67,7 +67,7 @@ class MemberSyncTest {
   @Test
   void simultaneousTakeoversOnSharedThreadsDoNotDeadlock() {
     c = new TestCluster(dir, 2, cfg -> cfg.withThreads(1, 2));
-    List<java.util.concurrent.CompletableFuture<Long>> writes = new java.util.ArrayList<>();
+    List<CompletableFuture<Long>> writes = new ArrayList<>();
     for (long pid = 100; pid < 116; pid++) {
       c.meta.createExtent(pid, c.cids(), MIB);
     }

@@ -6,11 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
+import io.basalt.proto.FetchBlocksRequest;
+import io.basalt.proto.FetchBlocksResponse;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.Frame;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -18,11 +22,12 @@ import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -189,7 +194,7 @@ class RecoveryTest {
       data.release();
     }
     assertThat(read(1, 2L * B, B)).isEqualTo(random(7, B));
-    assertThat(read(1, 4L * B, B)).isEqualTo(java.util.Arrays.copyOfRange(copied, 2 * B, 3 * B));
+    assertThat(read(1, 4L * B, B)).isEqualTo(Arrays.copyOfRange(copied, 2 * B, 3 * B));
     assertThat(c.chunk(1).store().replica(PID).orElseThrow().gen()).isEqualTo(8);
 
     c.stop(1);
@@ -234,9 +239,9 @@ class RecoveryTest {
     int target = c.chunk(2).cid();
     long recoveryEpoch = c.meta.setRecovering(PID, target);
 
-    io.basalt.rpc.Frame f = fetch(1, target, recoveryEpoch, 0, 64 * B).join();
+    Frame f = fetch(1, target, recoveryEpoch, 0, 64 * B).join();
     try {
-      io.basalt.proto.FetchBlocksResponse r = f.header().getFetchBlocksResponse();
+      FetchBlocksResponse r = f.header().getFetchBlocksResponse();
       assertThat(r.getBlocksList()).containsExactly(1L, 10L, 11L);
       assertThat(r.getNextOffset()).isEqualTo(64L * B);
       assertThat(r.getDone()).isFalse();
@@ -255,7 +260,7 @@ class RecoveryTest {
     assertThat(other.retryable()).isTrue();
 
     c.meta.releaseLease(PID);
-    io.basalt.rpc.Frame last = fetch(0, target, recoveryEpoch, MIB - 4 * B, 64 * B).join();
+    Frame last = fetch(0, target, recoveryEpoch, MIB - 4 * B, 64 * B).join();
     try {
       assertThat(last.header().getFetchBlocksResponse().getDone()).isTrue();
       assertThat(last.header().getFetchBlocksResponse().getNextOffset()).isEqualTo(MIB);
@@ -278,7 +283,7 @@ class RecoveryTest {
     int target = c.chunk(2).cid();
     long recoveryEpoch = c.meta.setRecovering(PID, target);
 
-    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicBoolean writing = new AtomicBoolean(true);
     Thread writer = new Thread(() -> {
       while (writing.get()) c.client.write(c.address(1), PID + 1, 0, random(2, B), false).join();
     }, "client-writer");
@@ -293,7 +298,7 @@ class RecoveryTest {
   }
 
   private boolean sourceBusy(int target, long recoveryEpoch) {
-    io.basalt.rpc.Frame f = fetch(1, target, recoveryEpoch, 0, B).join();
+    Frame f = fetch(1, target, recoveryEpoch, 0, B).join();
     try {
       return f.header().getFetchBlocksResponse().getSourceBusy();
     } finally {
@@ -321,10 +326,10 @@ class RecoveryTest {
     assertThat(c.chunk(0).store().replica(PID + 1)).as("an ACTIVE replica is kept").isPresent();
   }
 
-  private CompletableFuture<io.basalt.rpc.Frame> fetch(int chunk, int target, long recoveryEpoch, long offset,
+  private CompletableFuture<Frame> fetch(int chunk, int target, long recoveryEpoch, long offset,
       int maxBytes) {
-    return c.client.call(c.address(chunk), io.basalt.proto.Envelope.newBuilder().setFetchBlocks(
-        io.basalt.proto.FetchBlocksRequest.newBuilder().setPid(PID).setTargetCid(target)
+    return c.client.call(c.address(chunk), Envelope.newBuilder().setFetchBlocks(
+        FetchBlocksRequest.newBuilder().setPid(PID).setTargetCid(target)
             .setRecoveryEpoch(recoveryEpoch).setOffset(offset).setMaxBytes(maxBytes)), null);
   }
 

@@ -10,6 +10,7 @@ import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotOwnerException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
@@ -169,7 +170,7 @@ class ReplicatedWriteTest {
   }
 
   private static void zero(byte[] model, int offset, int length) {
-    java.util.Arrays.fill(model, offset, offset + length, (byte) 0);
+    Arrays.fill(model, offset, offset + length, (byte) 0);
   }
 
   private static List<Long> range(long from, long to) {

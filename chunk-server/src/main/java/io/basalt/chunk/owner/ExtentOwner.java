@@ -1,8 +1,10 @@
 package io.basalt.chunk.owner;
 
 import com.codahale.metrics.Timer;
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.LocalChunk;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.recovery.RecoveryForward;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;
 import io.basalt.proto.ErrorCode;
@@ -12,7 +14,11 @@ import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +42,10 @@ public final class ExtentOwner {
   private final LocalChunk local;
   private final Failpoints failpoints;
 
-  private final java.util.concurrent.Executor io;
+  private final Executor io;
 
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, java.util.concurrent.Executor io) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io) {
     this.io = io;
     this.failpoints = failpoints;
     this.table = table;
@@ -117,7 +123,7 @@ public final class ExtentOwner {
     }
     ByteBuf payload = payload(pid, kind, req.getLength(), data);
     long bytes = payload == null ? 0 : req.getLength();
-    java.util.List<Peer> targets = x.writePeers();
+    List<Peer> targets = x.writePeers();
     if (!backlog.tryReserve(targets, bytes)) {
       throw new BasaltException(ErrorCode.UNAVAILABLE, "replication backlog full pid=" + pid + " epoch=" + x.epoch
           + " peers=" + targets, true);
@@ -133,7 +139,7 @@ public final class ExtentOwner {
    * a WAL sync on the io pool: the loop never waits for the disk. Pid thread.
    */
   private void commit(OwnedExtent x) {
-    java.util.List<OwnerWrite> group = x.takeGathered();
+    List<OwnerWrite> group = x.takeGathered();
     if (group.isEmpty()) return;
     long pid = x.pid;
     if (table.get(pid) != x) {
@@ -142,13 +148,13 @@ public final class ExtentOwner {
     }
     if (x.recovering != null && group.size() > 1) {
       // The recovering peer gets whole-block images read back after each apply: one write per commit.
-      for (OwnerWrite w : group) commit(x, java.util.List.of(w));
+      for (OwnerWrite w : group) commit(x, List.of(w));
       return;
     }
     commit(x, group);
   }
 
-  private void commit(OwnedExtent x, java.util.List<OwnerWrite> group) {
+  private void commit(OwnedExtent x, List<OwnerWrite> group) {
     long pid = x.pid;
     int cid = local.cid();
     try {
@@ -160,8 +166,8 @@ public final class ExtentOwner {
     OwnerLease lease = table.lease();
     int peersAcks = x.acksNeeded();
     boolean sync = false;
-    java.util.List<ReplicaStore.Mutation> mutations = new java.util.ArrayList<>(group.size());
-    java.util.List<OwnedExtent.UnackedWrite> tracked = new java.util.ArrayList<>(group.size());
+    List<ReplicaStore.Mutation> mutations = new ArrayList<>(group.size());
+    List<OwnedExtent.UnackedWrite> tracked = new ArrayList<>(group.size());
     long gen = x.lastGen;
     for (OwnerWrite w : group) {
       WriteRequest req = w.request;
@@ -217,15 +223,16 @@ public final class ExtentOwner {
       // The membership may have changed since the write reserved its backlog share (a peer added or removed
       // between its arrival and this commit): a peer it reserved nothing at gets a share of 0, and a reserved
       // share of a peer no longer on the write path goes back now.
-      java.util.List<Peer> unused = new java.util.ArrayList<>(w.targets);
+      List<Peer> unused = new ArrayList<>(w.targets);
       for (ReplicaPipe pipe : x.pipes) {
         ByteBuf slice = w.payload == null ? null : w.payload.retainedSlice();
         pipe.enqueue(new PendingReplicate(r, slice, share(w, pipe, unused), pipe.peer().cid(), w, backlog));
       }
       ReplicaPipe rec = x.recovering;
       if (rec != null) {
-        rec.enqueue(RecoveryForward.pending(store, r, w.payload, share(w, rec, unused), rec.peer().cid(), w,
-            backlog));
+        long recShare = share(w, rec, unused);
+        RecoveryForward.Forward f = RecoveryForward.forward(store, r, w.payload);
+        rec.enqueue(new PendingReplicate(f.request(), f.data(), recShare, rec.peer().cid(), w, backlog));
       }
       backlog.release(unused, w.bytes);
     }
@@ -238,7 +245,7 @@ public final class ExtentOwner {
   }
 
   /** The local WAL sync of a FUA (or sync-every-write) write, off the loop; its ack comes back on the pid thread. */
-  private void syncThenAck(long pid, java.util.List<OwnerWrite> group) {
+  private void syncThenAck(long pid, List<OwnerWrite> group) {
     try {
       io.execute(() -> {
         BasaltException err = null;
@@ -256,14 +263,14 @@ public final class ExtentOwner {
           }
         });
       });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       BasaltException down = new BasaltException(ErrorCode.UNAVAILABLE, "chunk server shutting down", true);
       for (OwnerWrite w : group) w.fail(down);
     }
   }
 
   /** The backlog share {@code w} reserved at {@code pipe}'s peer (removed from {@code unused}), else 0. */
-  private static long share(OwnerWrite w, ReplicaPipe pipe, java.util.List<Peer> unused) {
+  private static long share(OwnerWrite w, ReplicaPipe pipe, List<Peer> unused) {
     for (int i = 0; i < unused.size(); i++) {
       if (unused.get(i).cid() == pipe.peer().cid()) {
         unused.remove(i);
@@ -274,7 +281,7 @@ public final class ExtentOwner {
   }
 
   /** Fails writes that were never applied: their backlog shares go back. */
-  private void fail(OwnedExtent x, java.util.List<OwnerWrite> group, BasaltException cause) {
+  private void fail(OwnedExtent x, List<OwnerWrite> group, BasaltException cause) {
     for (OwnerWrite w : group) {
       backlog.release(w.targets, w.bytes);
       w.fail(cause);
@@ -287,7 +294,7 @@ public final class ExtentOwner {
    * ({@link RecoveryForward}) and the whole blocks as a plain zero/trim, never a huge image.
    */
   private CompletableFuture<Long> writeSplit(OwnedExtent x, WriteRequest req, long deadlineNanos) {
-    java.util.List<CompletableFuture<Long>> parts = new java.util.ArrayList<>(3);
+    List<CompletableFuture<Long>> parts = new ArrayList<>(3);
     for (WriteRequest part : RecoveryForward.split(req)) parts.add(write(x, part, null, deadlineNanos));
     CompletableFuture<Long> last = parts.get(parts.size() - 1);
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenCompose(v -> last);

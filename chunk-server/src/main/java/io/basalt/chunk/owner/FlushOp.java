@@ -1,7 +1,8 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.LocalChunk;
-import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;

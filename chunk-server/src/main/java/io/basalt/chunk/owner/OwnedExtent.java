@@ -1,5 +1,6 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
 import io.basalt.rpc.BasaltException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReadRequest;
 import io.basalt.rpc.BasaltException;

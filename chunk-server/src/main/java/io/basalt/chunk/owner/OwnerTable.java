@@ -1,11 +1,15 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.LocalChunk;
-import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.recovery.MemberSync;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.NamedThreads;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.HeldLease;
 import io.basalt.proto.ReplicaState;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotOwnerException;
@@ -16,6 +20,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +65,8 @@ public final class OwnerTable {
       this.sessionEpoch = sessionEpoch;
     }
   }
-  private final java.util.concurrent.ExecutorService takeoverPool = java.util.concurrent.Executors.newFixedThreadPool(4,
-      new io.basalt.common.NamedThreads("chunk-takeover"));
+  private final ExecutorService takeoverPool = Executors.newFixedThreadPool(4,
+      new NamedThreads("chunk-takeover"));
 
   public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes,
       MemberSync memberSync, OwnerLease lease) {
@@ -112,7 +119,7 @@ public final class OwnerTable {
   }
 
   /** Runs {@code task} on {@code pid}'s ordered thread and composes its future. Any thread. */
-  <T> CompletableFuture<T> onPid(long pid, java.util.function.Supplier<CompletableFuture<T>> task) {
+  <T> CompletableFuture<T> onPid(long pid, Supplier<CompletableFuture<T>> task) {
     return pipes.submit(pid, task::get).thenCompose(f -> f);
   }
 
@@ -203,16 +210,16 @@ public final class OwnerTable {
   }
 
   /** The leases held under session {@code sessionEpoch}, installed or being installed, for the keepalive. */
-  public List<io.basalt.proto.HeldLease> heldLeases(long sessionEpoch) {
-    List<io.basalt.proto.HeldLease> out = new ArrayList<>();
+  public List<HeldLease> heldLeases(long sessionEpoch) {
+    List<HeldLease> out = new ArrayList<>();
     for (OwnedExtent x : owned.values()) {
       if (x.sessionEpoch == sessionEpoch) {
-        out.add(io.basalt.proto.HeldLease.newBuilder().setPid(x.pid).setEpoch(x.epoch).build());
+        out.add(HeldLease.newBuilder().setPid(x.pid).setEpoch(x.epoch).build());
       }
     }
     installing.forEach((pid, inst) -> {
       if (inst.sessionEpoch == sessionEpoch && !inst.revoked && !owned.containsKey(pid)) {
-        out.add(io.basalt.proto.HeldLease.newBuilder().setPid(pid).setEpoch(inst.epoch).build());
+        out.add(HeldLease.newBuilder().setPid(pid).setEpoch(inst.epoch).build());
       }
     });
     return out;

@@ -1,6 +1,10 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
+import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,11 +15,11 @@ import java.util.concurrent.CompletableFuture;
  * the lease is never acknowledged (a new owner may exist). Thread: the pid's ordered thread.
  */
 final class OwnerWrite {
-  final io.basalt.proto.WriteRequest request;
+  final WriteRequest request;
   /** The payload of a WRITE (owned by the RPC server until the reply), null for zeroes/trim. */
-  final io.netty.buffer.ByteBuf payload;
+  final ByteBuf payload;
   final long bytes;
-  final java.util.List<Peer> targets;
+  final List<Peer> targets;
   private final CompletableFuture<Long> future = new CompletableFuture<>();
   private OwnerLease lease;
   private io.basalt.common.Failpoints failpoints;
@@ -26,8 +30,7 @@ final class OwnerWrite {
   private long gen;
   private int remaining;
 
-  OwnerWrite(io.basalt.proto.WriteRequest request, io.netty.buffer.ByteBuf payload, long bytes,
-      java.util.List<Peer> targets) {
+  OwnerWrite(WriteRequest request, ByteBuf payload, long bytes, List<Peer> targets) {
     this.request = request;
     this.payload = payload;
     this.bytes = bytes;

@@ -1,5 +1,6 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,7 +1,7 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.MetaExtents;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.MetaExtents;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaFailedRequest;
 import io.basalt.rpc.BasaltException;

@@ -1,11 +1,13 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.core.Peer;
 import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ReplicateBatchRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.StaleEpochException;
-import io.basalt.proto.ReplicateBatchRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -101,7 +103,7 @@ final class ReplicaPipe {
 
   void enqueue(PendingReplicate p) {
     if (closed) {
-      p.fail(new BasaltException(io.basalt.proto.ErrorCode.NOT_OWNER, "owner stepped down pid=" + pid, true));
+      p.fail(new BasaltException(ErrorCode.NOT_OWNER, "owner stepped down pid=" + pid, true));
       return;
     }
     queue.addLast(p);
@@ -125,7 +127,7 @@ final class ReplicaPipe {
     }
     // Test hook: a delay or hang here holds this pipe's replicates (never the loop: other work goes on), so they
     // reach peers late (F05) or never.
-    java.util.concurrent.CompletableFuture<Void> held =
+    CompletableFuture<Void> held =
         shared.failpoints().injectAsync("chunk.owner.before-replicate-send");
     if (held != null && !held.isDone()) {
       held.whenComplete((v, err) -> shared.hop(pid, this::sendUnsent));

@@ -1,15 +1,19 @@
 package io.basalt.chunk.owner;
 
-import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,14 +67,14 @@ public final class ReplicaPipes implements AutoCloseable {
   }
 
   /** Runs {@code task} on the pid's ordered thread and completes with its result. */
-  <T> CompletableFuture<T> submit(long pid, java.util.concurrent.Callable<T> task) {
+  <T> CompletableFuture<T> submit(long pid, Callable<T> task) {
     return ordered.submit(pid, () -> {
       try {
         return task.call();
       } catch (RuntimeException e) {
         throw e;
       } catch (Exception e) {
-        throw new java.util.concurrent.CompletionException(e);
+        throw new CompletionException(e);
       }
     });
   }
@@ -79,12 +83,12 @@ public final class ReplicaPipes implements AutoCloseable {
    * Runs {@code task} on the pid's ordered thread and waits for it; for takeover threads only (a pid thread calling
    * this would wait for itself).
    */
-  public <T> T call(long pid, java.util.concurrent.Callable<T> task) {
+  public <T> T call(long pid, Callable<T> task) {
     try {
-      return submit(pid, task).get(30, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
+      return submit(pid, task).get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
       throw io.basalt.rpc.BasaltException.of(e);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.TIMEOUT, "pid=" + pid
           + " ordered thread busy for 30 s", true, e);
     } catch (InterruptedException e) {

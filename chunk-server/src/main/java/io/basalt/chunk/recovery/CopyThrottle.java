@@ -1,7 +1,7 @@
 package io.basalt.chunk.recovery;
 
 import com.google.common.util.concurrent.RateLimiter;
-import io.basalt.chunk.ClientActivity;
+import io.basalt.chunk.core.ClientActivity;
 
 /**
  * The copy rate of one chunk's recoveries: meta's throttle (bytes/s over all tasks) while the chunk is otherwise idle,

@@ -1,9 +1,8 @@
 package io.basalt.chunk.recovery;
 
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.LocalChunk;
-import io.basalt.chunk.MetaExtents;
-import io.basalt.chunk.replica.RecoveringReplicas;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;
 import io.basalt.common.OrderedExecutor;

@@ -1,10 +1,18 @@
 package io.basalt.chunk.recovery;
 
 import com.google.common.util.concurrent.RateLimiter;
-import io.basalt.chunk.ChunkMetrics;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.ClientActivity;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.Failpoints;
 import io.basalt.common.NamedThreads;
+import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.RecoveryProgress;
 import io.basalt.proto.RecoveryThrottle;
+import io.basalt.rpc.RpcClientFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -55,14 +63,12 @@ public final class RecoveryRunner implements AutoCloseable {
   }
 
   /** A runner with its own rate limiter at the default throttle. */
-  public static RecoveryRunner create(io.basalt.chunk.MetaExtents meta, io.basalt.rpc.RpcClientFactory rpc,
-      io.basalt.common.OrderedExecutor ordered, io.basalt.chunk.replica.RecoveringReplicas replicas,
-      io.basalt.chunk.store.ReplicaStore store, io.basalt.common.Failpoints failpoints, ChunkMetrics metrics,
-      io.basalt.chunk.LocalChunk local, int threads, java.time.Duration callTimeout,
-      io.basalt.chunk.ClientActivity activity, double busyShare) {
+  public static RecoveryRunner create(MetaExtents meta, RpcClientFactory rpc, OrderedExecutor ordered,
+      RecoveringReplicas replicas, ReplicaStore store, Failpoints failpoints, ChunkMetrics metrics, LocalChunk local,
+      int threads, Duration callTimeout, ClientActivity activity, double busyShare) {
     RecoveryContext ctx = new RecoveryContext(meta, rpc, ordered, replicas, store,
         new CopyThrottle(RateLimiter.create(DEFAULT_BYTES_PER_SEC), activity, busyShare), failpoints, metrics, local,
-        1 << 20, callTimeout, java.time.Duration.ofSeconds(1));
+        1 << 20, callTimeout, Duration.ofSeconds(1));
     return new RecoveryRunner(ctx, threads);
   }
 

@@ -1,6 +1,8 @@
 package io.basalt.chunk.recovery;
 
+import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -44,7 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RecoveryTask implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RecoveryTask.class);
-  private static final int B = io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
+  private static final int B = ReplicaStore.BLOCK_SIZE;
   private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   /** The task ended (for the runner). */
@@ -361,7 +363,7 @@ final class RecoveryTask implements Runnable {
   /** The owner, or replicas[0] when there is none (it takes the lease when asked). */
   private static Source source(ExtentInfo info) {
     int cid = info.getOwnerCid() != 0 ? info.getOwnerCid() : info.getReplicasCount() > 0 ? info.getReplicas(0) : 0;
-    String address = io.basalt.chunk.MetaExtents.addressOf(info, cid);
+    String address = MetaExtents.addressOf(info, cid);
     if (cid == 0 || address.isEmpty()) {
       throw new BasaltException(ErrorCode.NOT_READY, "no copy source for pid=" + info.getPid(), true);
     }

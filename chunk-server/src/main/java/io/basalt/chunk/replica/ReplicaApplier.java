@@ -1,10 +1,11 @@
 package io.basalt.chunk.replica;
 
 import com.codahale.metrics.Timer;
-import io.basalt.chunk.ChunkMetrics;
-import io.basalt.chunk.LocalChunk;
-import io.basalt.chunk.MetaExtents;
-import io.basalt.chunk.owner.OwnerTable;
+import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.core.LocalChunk;
+import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.recovery.RecoveringReplicas;
+import io.basalt.chunk.recovery.ReplicaAdmission;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.Failpoints;
@@ -44,12 +45,12 @@ import org.slf4j.LoggerFactory;
  * <p>Thread: the pid's ordered thread (an event loop). The meta confirmation never blocks it: the pid's later calls
  * wait in {@link PidOrder} while other extents go on.
  */
-public final class ReplicaApplier {
+public final class ReplicaApplier implements ReplicaAdmission {
   private static final Logger log = LoggerFactory.getLogger(ReplicaApplier.class);
 
   private final ReplicaStore store;
   private final MetaExtents meta;
-  private final OwnerTable owners;
+  private final OwnerFence owners;
   private final LocalChunk local;
   private final ChunkMetrics metrics;
   private final Failpoints failpoints;
@@ -57,7 +58,7 @@ public final class ReplicaApplier {
   private final OrderedExecutor ordered;
   private final PidOrder order;
 
-  public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerTable owners, LocalChunk local,
+  public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerFence owners, LocalChunk local,
       ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering, OrderedExecutor ordered) {
     this.ordered = ordered;
     this.order = new PidOrder(ordered);
@@ -74,6 +75,7 @@ public final class ReplicaApplier {
    * Runs {@code task} (an owner call of {@code pid}) now, or after earlier calls of the pid that still wait for meta,
    * so the pid's calls keep their arrival order without blocking its thread. Pid thread.
    */
+  @Override
   public <T> CompletableFuture<T> inOrder(long pid, Supplier<CompletableFuture<T>> task) {
     return order.submit(pid, task);
   }
@@ -191,6 +193,7 @@ public final class ReplicaApplier {
    * thread once meta answered: the thread never waits for meta, other extents go on meanwhile (callers keep the
    * pid's order with {@link #inOrder}). Pid thread only.
    */
+  @Override
   public CompletableFuture<ReplicaMeta> admit(long pid, long epoch, int ownerCid, String op) {
     ReplicaMeta m = store.replica(pid).orElse(null);
     try {

@@ -10,8 +10,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
 import org.rocksdb.ReadOptions;
@@ -102,7 +102,7 @@ final class BlockReader {
     // One iterator pass, not multiGet: the JNI multiGet builds a Java Status object per key (FindClass, NewObject),
     // which cost more than the lookups themselves.
     ReadStaging st = STAGING.get();
-    java.util.Arrays.fill(out, 0, n, ABSENT);
+    Arrays.fill(out, 0, n, ABSENT);
     ByteBuffer key = st.iterKey;
     ByteBuffer value = st.value;
     try (RocksIterator it = h.db.newIterator(h.blocks, h.blockRead)) {

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongPredicate;
 
 /**
  * Durable storage of every extent replica on one chunk (one RocksDB per data directory; see DESIGN.md
@@ -63,7 +64,7 @@ public interface ReplicaStore extends AutoCloseable {
    * read-modify-writes a block an earlier one changed sees that change. Fencing as apply: an {@code epoch} below
    * the stored one is STALE_EPOCH and nothing is applied. With {@code sync} the WAL is synced.
    */
-  default void applyAll(long pid, long epoch, java.util.List<Mutation> writes, boolean sync) {
+  default void applyAll(long pid, long epoch, List<Mutation> writes, boolean sync) {
     for (int i = 0; i < writes.size(); i++) {
       Mutation m = writes.get(i);
       apply(pid, epoch, m.gen(), m.genEpoch(), m.offset(), m.length(), m.kind(), m.data(),
@@ -113,7 +114,7 @@ public interface ReplicaStore extends AutoCloseable {
    * them newer). One WriteBatch; the replica's gen, epoch and gen log are untouched (copied data belongs to no gen).
    * The replica must exist (NO_SUCH_EXTENT otherwise). Returns the blocks written.
    */
-  int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, java.util.function.LongPredicate skip);
+  int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, LongPredicate skip);
 
   /** Reads a range (zeros where unwritten) into a new buffer from {@code alloc}; the caller releases it. */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc);

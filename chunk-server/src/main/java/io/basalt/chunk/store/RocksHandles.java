@@ -1,5 +1,6 @@
 package io.basalt.chunk.store;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -216,6 +217,6 @@ final class RocksHandles implements AutoCloseable {
   }
 
   private static byte[] bytes(String name) {
-    return name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return name.getBytes(StandardCharsets.UTF_8);
   }
 }

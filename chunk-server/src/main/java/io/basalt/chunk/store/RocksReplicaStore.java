@@ -16,10 +16,14 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Lock;
+import java.util.function.LongPredicate;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link ReplicaStore} on one RocksDB per data directory with column families {@code meta}, {@code extents},
@@ -35,7 +39,7 @@ import org.rocksdb.WriteBatch;
  * mutation and sync is refused with {@code IO_ERROR} (never retry and assume the data is safe); reads still run.
  */
 public final class RocksReplicaStore implements ReplicaStore {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RocksReplicaStore.class);
+  private static final Logger log = LoggerFactory.getLogger(RocksReplicaStore.class);
   private static final List<String> SIZE_PROPERTIES = List.of(
       "rocksdb.total-sst-files-size", "rocksdb.total-blob-file-size", "rocksdb.cur-size-all-mem-tables");
 
@@ -325,7 +329,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   }
 
   @Override
-  public int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, java.util.function.LongPredicate skip) {
+  public int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, LongPredicate skip) {
     StoreArguments.checkPid(pid);
     if (data == null || data.readableBytes() != (long) blocks.length * BLOCK_SIZE) {
       throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copied data length mismatch pid=" + pid + " blocks="
@@ -393,7 +397,7 @@ public final class RocksReplicaStore implements ReplicaStore {
         batch.deleteRange(h.blocks, BlockKeys.lowerBound(pid), BlockKeys.upperBound(pid));
         batch.delete(h.extents, BlockKeys.pidKey(pid));
         genLog.deleteAll(batch, pid);
-        java.util.concurrent.locks.Lock writing = fence.writing(pid);
+        Lock writing = fence.writing(pid);
         writing.lock();
         try {
           write(batch, true, "delete replica", pid);
@@ -501,7 +505,7 @@ public final class RocksReplicaStore implements ReplicaStore {
    */
   private void commit(StagedBlocks staged, WriteBatch batch, boolean sync, String op, long pid)
       throws RocksDBException, IOException {
-    java.util.concurrent.locks.Lock writing = fence.writing(pid);
+    Lock writing = fence.writing(pid);
     writing.lock();
     try {
       try {

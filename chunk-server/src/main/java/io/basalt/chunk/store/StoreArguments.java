@@ -4,6 +4,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 
 /**
  * Argument checks of {@link RocksReplicaStore}; violations are {@code INVALID_ARGUMENT} with pid context. Range
@@ -45,7 +46,7 @@ public final class StoreArguments {
   }
 
   /** Ranges block-aligned, sorted, disjoint, inside the max replica size, their total = readable data. */
-  static void checkChanges(long pid, long epoch, long baseGen, long toGen, java.util.List<ByteRange> ranges,
+  static void checkChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges,
       ByteBuf data) {
     checkPid(pid);
     if (epoch < 0 || baseGen < 0 || toGen < baseGen) throw invalid("bad epoch/gens pid=" + pid + " epoch=" + epoch

@@ -2,11 +2,17 @@ package io.basalt.chunk.store;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code meta} column family: format version, cluster id and cid. The version is checked at open so a newer
@@ -22,7 +28,7 @@ import org.rocksdb.WriteBatch;
 final class StoreFormat {
   static final int FORMAT_VERSION = 3;
   private static final int UPGRADE_BATCH_BLOCKS = 1024;
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreFormat.class);
+  private static final Logger log = LoggerFactory.getLogger(StoreFormat.class);
   private static final byte[] KEY_FORMAT = utf8("format_version");
   private static final byte[] KEY_CLUSTER = utf8("cluster_id");
   private static final byte[] KEY_CID = utf8("cid");
@@ -30,7 +36,7 @@ final class StoreFormat {
   private StoreFormat() {}
 
   /** Writes the format version into a new store, upgrades a version 1 store, or checks the one found. */
-  static void checkOrInit(RocksHandles h, ExtentFiles files) throws RocksDBException, java.io.IOException {
+  static void checkOrInit(RocksHandles h, ExtentFiles files) throws RocksDBException, IOException {
     byte[] v = h.db.get(h.meta, KEY_FORMAT);
     if (v == null) {
       h.db.put(h.meta, h.syncWrite, KEY_FORMAT, version(FORMAT_VERSION));
@@ -65,11 +71,11 @@ final class StoreFormat {
     log.info("replica store upgraded formatVersion=1->2 replicas={}", replicas);
   }
 
-  private static void upgradeFromV2(RocksHandles h, ExtentFiles files) throws RocksDBException, java.io.IOException {
+  private static void upgradeFromV2(RocksHandles h, ExtentFiles files) throws RocksDBException, IOException {
     long blocks = 0;
     try (RocksIterator it = h.db.newIterator(h.blocks, h.read)) {
       WriteBatch batch = new WriteBatch();
-      java.util.Set<Long> pids = new java.util.HashSet<>();
+      Set<Long> pids = new HashSet<>();
       try {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           byte[] key = it.key();
@@ -81,7 +87,7 @@ final class StoreFormat {
             throw new BasaltException(ErrorCode.IO_ERROR, "format 2 to 3 upgrade: crc mismatch pid=" + pid
                 + " block=" + index + " valueLength=" + value.length + "; the store needs repair before upgrade");
           }
-          files.write(pid, 0, index, java.nio.ByteBuffer.wrap(value, 0, BlockValueCodec.DATA_SIZE));
+          files.write(pid, 0, index, ByteBuffer.wrap(value, 0, BlockValueCodec.DATA_SIZE));
           batch.put(h.blocks, key, new BlockRecord(0, BlockKeys.getInt(value, BlockValueCodec.DATA_SIZE)).encode());
           pids.add(pid);
           if (++blocks % UPGRADE_BATCH_BLOCKS == 0) {
@@ -102,8 +108,8 @@ final class StoreFormat {
   }
 
   /** Data synced before the records that name it. */
-  private static void commitUpgrade(RocksHandles h, ExtentFiles files, WriteBatch batch, java.util.Set<Long> pids)
-      throws RocksDBException, java.io.IOException {
+  private static void commitUpgrade(RocksHandles h, ExtentFiles files, WriteBatch batch, Set<Long> pids)
+      throws RocksDBException, IOException {
     for (long pid : pids) files.sync(pid);
     pids.clear();
     h.db.write(h.syncWrite, batch);

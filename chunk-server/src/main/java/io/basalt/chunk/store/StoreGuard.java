@@ -2,11 +2,14 @@ package io.basalt.chunk.store;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lifecycle and failure gate of one store. Calls run under a shared read lock so {@link #closeOnce} cannot free
@@ -14,11 +17,11 @@ import org.rocksdb.RocksDBException;
  * with {@code IO_ERROR} for good, because DESIGN.md forbids retrying and assuming the data is safe.
  */
 final class StoreGuard {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreGuard.class);
+  private static final Logger log = LoggerFactory.getLogger(StoreGuard.class);
 
   @FunctionalInterface
   interface RocksCall<T> {
-    T call() throws RocksDBException, java.io.IOException;
+    T call() throws RocksDBException, IOException;
   }
 
   private final Path dir;
@@ -41,7 +44,7 @@ final class StoreGuard {
             "replica store failed op=" + op + " pid=" + pid + " cause=" + failed);
       }
       return call.call();
-    } catch (RocksDBException | java.io.IOException e) {
+    } catch (RocksDBException | IOException e) {
       throw new BasaltException(ErrorCode.IO_ERROR,
           op + " failed pid=" + pid + " dir=" + dir + ": " + e.getMessage(), false, e);
     } finally {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.util.concurrent.RateLimiter;
-import io.basalt.chunk.ClientActivity;
+import io.basalt.chunk.core.ClientActivity;
 import org.junit.jupiter.api.Test;
 
 class CopyThrottleTest {

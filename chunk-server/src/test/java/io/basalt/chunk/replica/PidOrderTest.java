@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,7 +66,7 @@ class PidOrderTest {
     return waitFor.thenApply(v -> name);
   }
 
-  private <T> T onPid(java.util.function.Supplier<T> task) throws Exception {
+  private <T> T onPid(Supplier<T> task) throws Exception {
     return ordered.submit(1, task).get(5, TimeUnit.SECONDS);
   }
 }

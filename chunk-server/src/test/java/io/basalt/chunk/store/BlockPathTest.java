@@ -15,10 +15,18 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.IntStream;
+import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,7 +107,7 @@ class BlockPathTest {
       Arrays.fill(model, i * B, (i + 1) * B, (byte) 0);
       write(11, gen++, (long) i * B, new byte[B]);
     }
-    BlockReader reader = new BlockReader(store.handles(), store.files(), new java.util.concurrent.atomic.LongAdder(),
+    BlockReader reader = new BlockReader(store.handles(), store.files(), new LongAdder(),
         new SlotFence());
     long[] recs = new long[256];
     reader.records(11, 256, 256, recs);
@@ -144,7 +152,7 @@ class BlockPathTest {
     for (ByteBufAllocator alloc : ALLOCATORS) {
       PresentBlocks pb = store.readPresentBlocks(12, 3L * B, 590 * B, alloc);
       try {
-        long expected = java.util.stream.IntStream.range(3, 593).filter(i -> (i - 10) % 37 != 0 || i < 10).count();
+        long expected = IntStream.range(3, 593).filter(i -> (i - 10) % 37 != 0 || i < 10).count();
         assertThat(pb.blocks()).hasSize((int) expected);
         for (int k = 0; k < pb.blocks().length; k++) {
           int index = (int) pb.blocks()[k];
@@ -175,7 +183,7 @@ class BlockPathTest {
     assertThat(BlockReader.spanSlot(new long[] {s0, s1, s0, s1, s0}, 0, 5)).isEqualTo(0);
     assertThat(BlockReader.spanSlot(new long[] {s1, s0, s1, a, s1}, 0, 5)).as("slot 1 is the majority").isEqualTo(1);
     long[] farApart = new long[256];
-    java.util.Arrays.fill(farApart, a);
+    Arrays.fill(farApart, a);
     farApart[0] = s0;
     farApart[255] = s0;
     assertThat(BlockReader.spanSlot(farApart, 0, 256)).as("a MiB copied to save one call").isEqualTo(-1);
@@ -185,7 +193,7 @@ class BlockPathTest {
   void loadReturnsTheVerifiedValueOrNullAndRefusesBadOnes() throws Exception {
     byte[] data = random(9, 2 * B);
     write(4, 1, 0, data);
-    BlockReader reader = new BlockReader(store.handles(), store.files(), new java.util.concurrent.atomic.LongAdder(),
+    BlockReader reader = new BlockReader(store.handles(), store.files(), new LongAdder(),
         new SlotFence());
     byte[] v = reader.load(4, 1);
     assertThat(v).isEqualTo(Arrays.copyOfRange(data, B, 2 * B));
@@ -229,7 +237,7 @@ class BlockPathTest {
           pb.data().getBytes(pb.data().readerIndex() + k * B, got);
           assertThat(got).as("block %d", index).isEqualTo(Arrays.copyOfRange(model, index * B, (index + 1) * B));
         }
-        long expected = java.util.stream.IntStream.range(64, 464)
+        long expected = IntStream.range(64, 464)
             .filter(i -> !Arrays.equals(Arrays.copyOfRange(model, i * B, (i + 1) * B), new byte[B])).count();
         assertThat(pb.blocks()).hasSize((int) expected);
       } finally {
@@ -289,7 +297,7 @@ class BlockPathTest {
     // the previous version is still in its slot: a crash before the second commit would have left v1 intact
     assertThat(fileBytes(8, first, 0, 2 * B)).isEqualTo(v1);
     // a write that reached its data file but never committed (kill -9 in between) changes nothing readable
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(8, first).toFile(), "rw")) {
+    try (RandomAccessFile f = new RandomAccessFile(store.files().file(8, first).toFile(), "rw")) {
       f.write(random(14, 2 * B));
     }
     assertThat(read(8, 0, 2 * B)).isEqualTo(v2);
@@ -340,7 +348,7 @@ class BlockPathTest {
     h.db.put(h.blocks, BlockKeys.key(11, 0), legacyValue(d1));
     h.db.put(h.blocks, BlockKeys.key(11, 5), legacyValue(d2));
     h.db.put(h.blocks, BlockKeys.key(12, 3), new BlockRecord(0, BlockValueCodec.crc(d2)).encode()); // already moved
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(12, 0).toFile(), "rw")) {
+    try (RandomAccessFile f = new RandomAccessFile(store.files().file(12, 0).toFile(), "rw")) {
       f.seek(3L * B);
       f.write(d2);
     }
@@ -348,7 +356,7 @@ class BlockPathTest {
     store.putReplicaMeta(new ReplicaMeta(12, 1, 1, ReplicaState.ACTIVE, 0));
     byte[] v2 = new byte[4];
     BlockKeys.putInt(v2, 0, 2);
-    h.db.put(h.meta, "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8), v2);
+    h.db.put(h.meta, "format_version".getBytes(StandardCharsets.UTF_8), v2);
     store.close();
 
     store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
@@ -357,7 +365,7 @@ class BlockPathTest {
     assertThat(read(12, 3L * B, B)).isEqualTo(d2);
     RocksHandles after = store.handles();
     assertThat(BlockKeys.getInt(after.db.get(after.meta,
-        "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0)).isEqualTo(3);
+        "format_version".getBytes(StandardCharsets.UTF_8)), 0)).isEqualTo(3);
     assertThat(after.db.get(after.blocks, BlockKeys.key(11, 5))).hasSize(BlockRecord.SIZE);
   }
 
@@ -369,7 +377,7 @@ class BlockPathTest {
     h.db.put(h.blocks, BlockKeys.key(13, 2), bad);
     byte[] v2 = new byte[4];
     BlockKeys.putInt(v2, 0, 2);
-    h.db.put(h.meta, "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8), v2);
+    h.db.put(h.meta, "format_version".getBytes(StandardCharsets.UTF_8), v2);
     store.close();
     assertIoError(() -> RocksReplicaStore.open(dir, RocksStoreConfig.defaults()).close(),
         "crc mismatch pid=13 block=2");
@@ -382,8 +390,8 @@ class BlockPathTest {
     byte[][] versions = new byte[4][];
     for (int v = 0; v < versions.length; v++) versions[v] = random(40 + v, blocks * B);
     write(14, 1, 0, versions[0]);
-    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.CompletableFuture<Integer> readsDone = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+    AtomicBoolean done = new AtomicBoolean();
+    CompletableFuture<Integer> readsDone = CompletableFuture.supplyAsync(() -> {
       int reads = 0;
       while (!done.get() || reads < 100) {
         byte[] got = read(14, 0, blocks * B);
@@ -399,7 +407,7 @@ class BlockPathTest {
     });
     for (int gen = 2; gen < 3000 && !readsDone.isDone(); gen++) write(14, gen, 0, versions[gen % versions.length]);
     done.set(true);
-    assertThat(readsDone.get(30, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(100);
+    assertThat(readsDone.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(100);
     assertThat(store.crcErrors()).isZero();
   }
 
@@ -416,7 +424,7 @@ class BlockPathTest {
   }
 
   private byte[] fileBytes(long pid, int slot, long offset, int length) throws Exception {
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(pid, slot).toFile(), "r")) {
+    try (RandomAccessFile f = new RandomAccessFile(store.files().file(pid, slot).toFile(), "r")) {
       byte[] out = new byte[length];
       f.seek(offset);
       f.readFully(out);
@@ -473,7 +481,7 @@ class BlockPathTest {
     b.release();
   }
 
-  private static void assertIoError(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String part) {
+  private static void assertIoError(ThrowableAssert.ThrowingCallable call, String part) {
     assertThatThrownBy(call).isInstanceOf(BasaltException.class)
         .satisfies(e -> assertThat(((BasaltException) e).code()).isEqualTo(ErrorCode.IO_ERROR))
         .hasMessageContaining(part);

@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,7 +233,7 @@ class GenLogStoreTest {
     RocksHandles h = store.handles();
     byte[] v1 = new byte[4];
     BlockKeys.putInt(v1, 0, 1);
-    h.db.put(h.meta, "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8), v1);
+    h.db.put(h.meta, "format_version".getBytes(StandardCharsets.UTF_8), v1);
     h.db.deleteRange(h.genlog, BlockKeys.pidKey(1), GenLog.upperBound(1)); // as a version 1 store has no log
 
     reopen();
@@ -242,7 +243,7 @@ class GenLogStoreTest {
     write(1, 3, 5L * B, random(3, 1));
     assertThat(store.changedSince(1, 2)).contains(List.of(r(5L * B, B)));
     byte[] version = store.handles().db.get(store.handles().meta,
-        "format_version".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        "format_version".getBytes(StandardCharsets.UTF_8));
     assertThat(BlockKeys.getInt(version, 0)).isEqualTo(StoreFormat.FORMAT_VERSION).isEqualTo(3);
   }
 

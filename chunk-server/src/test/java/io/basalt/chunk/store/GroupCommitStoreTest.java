@@ -11,6 +11,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -108,12 +109,12 @@ class GroupCommitStoreTest {
       length = 1 + rnd.nextInt(Math.min(3 * BLOCK_SIZE, SPAN - offset));
       byte[] data = new byte[length];
       rnd.nextBytes(data);
-      if (rnd.nextInt(4) == 0) java.util.Arrays.fill(data, (byte) 0); // all-zero data deletes blocks
+      if (rnd.nextInt(4) == 0) Arrays.fill(data, (byte) 0); // all-zero data deletes blocks
       System.arraycopy(data, 0, model, offset, length);
       return new ReplicaStore.Mutation(gen, 3, offset, length, WriteKind.WRITE, Unpooled.wrappedBuffer(data));
     }
     length = 1 + rnd.nextInt(Math.min(100 * BLOCK_SIZE, SPAN - offset));
-    java.util.Arrays.fill(model, offset, offset + length, (byte) 0);
+    Arrays.fill(model, offset, offset + length, (byte) 0);
     return new ReplicaStore.Mutation(gen, 3, offset, length, kind < 9 ? WriteKind.WRITE_ZEROES : WriteKind.TRIM,
         null);
   }
@@ -131,7 +132,7 @@ class GroupCommitStoreTest {
 
   private static byte[] filled(int n, int value) {
     byte[] b = new byte[n];
-    java.util.Arrays.fill(b, (byte) value);
+    Arrays.fill(b, (byte) value);
     return b;
   }
 }

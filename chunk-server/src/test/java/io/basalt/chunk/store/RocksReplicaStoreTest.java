@@ -9,12 +9,14 @@ import static io.basalt.chunk.store.StoreTestData.pickOffset;
 import static io.basalt.chunk.store.StoreTestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.StaleEpochException;
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -226,7 +228,7 @@ class RocksReplicaStoreTest {
     assertThat(store.digest(1)).isEqualTo(da);
     assertThat(store.digest(2)).isEqualTo(db);
     assertThat(store.replicas()).extracting(ReplicaMeta::pid, ReplicaMeta::gen)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 7L), org.assertj.core.groups.Tuple.tuple(2L, 9L));
+        .containsExactly(tuple(1L, 7L), tuple(2L, 9L));
   }
 
   @Test
@@ -330,7 +332,7 @@ class RocksReplicaStoreTest {
   @Test
   void rangesThatWrapALongAreRefusedBeforeAnyAllocation() {
     // offset + length wraps negative: a check written as a sum would pass and allocate `length` bytes first
-    ByteBufAllocator refusing = new io.netty.buffer.AbstractByteBufAllocator() {
+    ByteBufAllocator refusing = new AbstractByteBufAllocator() {
       @Override
       public boolean isDirectBufferPooled() {
         return false;

@@ -2,10 +2,12 @@ package io.basalt.chunk.store;
 
 import static io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,12 +140,12 @@ public final class StorePerfMain {
     }
 
     private static long cpu() {
-      return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+      return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
           .getProcessCpuTime();
     }
   }
 
-  private static void deleteTree(Path dir) throws java.io.IOException {
+  private static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
     try (Stream<Path> s = Files.walk(dir)) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -2,6 +2,7 @@ package io.basalt.chunk.store;
 
 import static io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
 
+import java.io.RandomAccessFile;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -36,7 +37,7 @@ final class StoreTestData {
     RocksHandles h = store.handles();
     byte[] v = h.db.get(h.blocks, BlockKeys.key(pid, block));
     BlockRecord rec = BlockRecord.decode(v, v.length);
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(store.files().file(pid, rec.slot()).toFile(),
+    try (RandomAccessFile f = new RandomAccessFile(store.files().file(pid, rec.slot()).toFile(),
         "rw")) {
       long pos = (long) block * BLOCK_SIZE + offsetInBlock;
       f.seek(pos);

@@ -1,0 +1,107 @@
+package io.basalt.chunk.replica;
+
+import io.basalt.chunk.core.ClientActivity;
+import io.basalt.chunk.core.PidTasks;
+import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.OrderedExecutor;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ReplicateRequest;
+import io.basalt.proto.ReplicateResponse;
+import io.basalt.proto.SyncWalResponse;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.Frame;
+import io.basalt.rpc.FrameLimits;
+import io.basalt.rpc.Reply;
+import io.basalt.rpc.RpcServer;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Owner-to-replica RPC endpoint: Replicate (applied on the pid's ordered thread by {@link ReplicaApplier}, in the
+ * order the event loop received them, which is the owner's send order) and SyncWal (on the io pool). Handlers
+ * run on Netty event loops and only hop.
+ */
+public final class ReplicaService {
+  private final OrderedExecutor ordered;
+  private final Executor io;
+  private final ReplicaApplier applier;
+  private final ReplicaStore store;
+  private final ClientActivity activity;
+
+  public ReplicaService(OrderedExecutor ordered, Executor io, ReplicaApplier applier, ReplicaStore store,
+      ClientActivity activity) {
+    this.activity = activity;
+    this.ordered = ordered;
+    this.io = io;
+    this.applier = applier;
+    this.store = store;
+  }
+
+  public RpcServer.Builder register(RpcServer.Builder b) {
+    return b.handle(Envelope.BodyCase.REPLICATE, this::replicate)
+        .handle(Envelope.BodyCase.REPLICATE_BATCH, this::replicateBatch)
+        .handle(Envelope.BodyCase.SYNC_WAL, this::syncWal);
+  }
+
+  private CompletableFuture<Reply> replicate(Frame f) {
+    ReplicateRequest r = f.header().getReplicate();
+    RequestChecks.replicate(r, f.data(), FrameLimits.DEFAULT);
+    return apply(List.of(r), f.data());
+  }
+
+  /** Applies the entries in order on the pid's thread as one batch; the data of WRITE entries follows in order. */
+  private CompletableFuture<Reply> replicateBatch(Frame f) {
+    RequestChecks.replicateBatch(f.header().getReplicateBatch(), f.data());
+    var entries = f.header().getReplicateBatch().getEntriesList();
+    if (entries.isEmpty()) {
+      return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "empty replicate batch"));
+    }
+    ReplicateRequest first = entries.get(0);
+    for (ReplicateRequest r : entries) {
+      if (r.getPid() != first.getPid()) {
+        return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
+            "replicate batch mixes pid=" + first.getPid() + " and pid=" + r.getPid()));
+      }
+      if (r.getEpoch() != first.getEpoch() || r.getOwnerCid() != first.getOwnerCid()) {
+        return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT,
+            "replicate batch mixes epochs or owners pid=" + first.getPid()));
+      }
+    }
+    return apply(entries, f.data());
+  }
+
+  /**
+   * Admits and applies on the pid's thread (run to completion when the frame was read there); a FUA entry's WAL
+   * sync runs on the io pool before the reply, so the loop never waits for the disk.
+   */
+  private CompletableFuture<Reply> apply(List<ReplicateRequest> entries, ByteBuf data) {
+    activity.mark();
+    ReplicateRequest first = entries.get(0);
+    long pid = first.getPid();
+    boolean sync = false;
+    for (ReplicateRequest r : entries) sync |= r.getSync();
+    CompletableFuture<Long> applied = PidTasks.onPid(ordered, pid, "replicate", () -> applier.inOrder(pid,
+        () -> applier.admit(pid, first.getEpoch(), first.getOwnerCid(), "replicate")
+            .thenApply(m -> applier.applyAll(entries, data, m))));
+    if (sync) {
+      applied = applied.thenCompose(gen -> PidTasks.on(io, pid, "replicate sync", () -> {
+        store.syncWal();
+        return gen;
+      }));
+    }
+    return applied.thenApply(gen -> Reply.of(Envelope.newBuilder()
+        .setReplicateResponse(ReplicateResponse.newBuilder().setAppliedGen(gen))));
+  }
+
+  private CompletableFuture<Reply> syncWal(Frame f) {
+    RequestChecks.syncWal(f.header().getSyncWal(), f.data());
+    return PidTasks.on(io, 0, "sync wal", () -> {
+      store.syncWal();
+      return Reply.of(Envelope.newBuilder().setSyncWalResponse(SyncWalResponse.getDefaultInstance()));
+    });
+  }
+}
