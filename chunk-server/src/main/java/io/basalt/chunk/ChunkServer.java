@@ -15,7 +15,7 @@ import io.basalt.chunk.owner.ReplicaPipes;
 import io.basalt.chunk.replica.ReplicaApplier;
 import io.basalt.chunk.service.AdminService;
 import io.basalt.chunk.service.TestAdminService;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.chunk.service.DataService;
 import io.basalt.chunk.service.MemberSyncService;
 import io.basalt.chunk.service.ReplicaService;

@@ -1,7 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.placement.PlacementPolicy;
 import io.basalt.meta.service.ChunkOps;
 import io.basalt.meta.service.ExtentOps;

@@ -1,8 +1,8 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.service.LeadershipState;
 import io.basalt.meta.service.MetaRpcService;
 import io.basalt.meta.store.ZkPaths;

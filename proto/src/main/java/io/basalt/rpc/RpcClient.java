@@ -3,8 +3,6 @@ package io.basalt.rpc;
 import io.basalt.common.HostPort;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.rpc.codec.FrameDecoder;
-import io.basalt.rpc.codec.FrameEncoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -1,7 +1,6 @@
 package io.basalt.rpc;
 
 import io.basalt.proto.Envelope;
-import io.basalt.rpc.codec.FrameDecoder;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

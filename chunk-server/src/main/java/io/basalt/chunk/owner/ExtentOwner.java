@@ -4,7 +4,7 @@ import com.codahale.metrics.Timer;
 import io.basalt.chunk.ChunkMetrics;
 import io.basalt.chunk.LocalChunk;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;

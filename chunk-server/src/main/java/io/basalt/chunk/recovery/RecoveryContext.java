@@ -5,8 +5,8 @@ import io.basalt.chunk.LocalChunk;
 import io.basalt.chunk.MetaExtents;
 import io.basalt.chunk.replica.RecoveringReplicas;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 

@@ -57,7 +57,7 @@ public final class RecoveryRunner implements AutoCloseable {
   /** A runner with its own rate limiter at the default throttle. */
   public static RecoveryRunner create(io.basalt.chunk.MetaExtents meta, io.basalt.rpc.RpcClientFactory rpc,
       io.basalt.common.OrderedExecutor ordered, io.basalt.chunk.replica.RecoveringReplicas replicas,
-      io.basalt.chunk.store.ReplicaStore store, io.basalt.common.Failpoints failpoints, ChunkMetrics metrics,
+      io.basalt.chunk.store.ReplicaStore store, io.basalt.failpoint.Failpoints failpoints, ChunkMetrics metrics,
       io.basalt.chunk.LocalChunk local, int threads, java.time.Duration callTimeout,
       io.basalt.chunk.ClientActivity activity, double busyShare) {
     RecoveryContext ctx = new RecoveryContext(meta, rpc, ordered, replicas, store,

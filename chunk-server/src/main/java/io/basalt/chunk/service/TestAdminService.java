@@ -2,8 +2,8 @@ package io.basalt.chunk.service;
 
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.MutateReplicaRequest;

@@ -39,13 +39,13 @@ public final class MetaRpcService {
 
   private volatile Ops ops;
   private final boolean testMode;
-  private final io.basalt.common.Failpoints failpoints;
+  private final io.basalt.failpoint.Failpoints failpoints;
 
   public MetaRpcService() {
-    this(false, new io.basalt.common.Failpoints());
+    this(false, new io.basalt.failpoint.Failpoints());
   }
 
-  public MetaRpcService(boolean testMode, io.basalt.common.Failpoints failpoints) {
+  public MetaRpcService(boolean testMode, io.basalt.failpoint.Failpoints failpoints) {
     this.testMode = testMode;
     this.failpoints = failpoints;
   }

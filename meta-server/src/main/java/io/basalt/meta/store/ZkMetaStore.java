@@ -36,14 +36,14 @@ public final class ZkMetaStore implements MetaStore {
   private final ZkPaths paths;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
   private final AtomicReference<FencingToken> token = new AtomicReference<>();
-  private final io.basalt.common.Failpoints failpoints;
+  private final io.basalt.failpoint.Failpoints failpoints;
 
   public ZkMetaStore(CuratorFramework client, ZkPaths paths) {
-    this(client, paths, new io.basalt.common.Failpoints());
+    this(client, paths, new io.basalt.failpoint.Failpoints());
   }
 
   /** With fault-injection points {@code meta.zk.before-write} and {@code meta.zk.after-write} (tests). */
-  public ZkMetaStore(CuratorFramework client, ZkPaths paths, io.basalt.common.Failpoints failpoints) {
+  public ZkMetaStore(CuratorFramework client, ZkPaths paths, io.basalt.failpoint.Failpoints failpoints) {
     this.failpoints = failpoints;
     this.client = client;
     this.paths = paths;

@@ -1,4 +1,4 @@
-package io.basalt.common;
+package io.basalt.failpoint;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;

@@ -1,4 +1,4 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import io.basalt.proto.Envelope;
 import io.basalt.proto.GetVolumeRequest;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * that fuzzing adds to the same directory are kept: this only (re)writes its own named files.
  */
 class FrameDecoderFuzzSeeds {
-  static final Path DIR = Path.of("src/test/resources/io/basalt/rpc/codec/FrameDecoderFuzzTestInputs/frameDecoder");
+  static final Path DIR = Path.of("src/test/resources/io/basalt/rpc/FrameDecoderFuzzTestInputs/frameDecoder");
 
   /** First byte: reads of (1 + it) bytes; the rest: the byte stream. */
   static Map<String, byte[]> seeds() {

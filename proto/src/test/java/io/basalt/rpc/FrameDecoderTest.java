@@ -1,4 +1,4 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,8 +7,6 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.GetVolumeRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
-import io.basalt.rpc.Frame;
-import io.basalt.rpc.FrameLimits;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

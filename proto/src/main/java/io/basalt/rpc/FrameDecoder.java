@@ -1,4 +1,4 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import com.codahale.metrics.Counter;
 import com.google.protobuf.CodedInputStream;
@@ -6,8 +6,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.basalt.common.LogLimiter;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.rpc.Frame;
-import io.basalt.rpc.FrameLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
@@ -28,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * array or stream per frame. With {@link #FrameDecoder(FrameLimits, Counter, boolean) large frames composite},
  * a frame that spans many socket reads (a 1 MiB reply) is gathered as a composite of those reads instead of being
  * copied into one growing buffer, so its payload is never copied on the way in.
+ *
+ * <p>Each frame is stamped with the moment the socket read that completed it returned ({@link Frame#receivedNanos}):
+ * frames decoded from one read after earlier frames' handlers ran keep the time they actually arrived.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   public static final byte PROTOCOL_VERSION = 1;
@@ -38,6 +39,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   private final FrameLimits limits;
   private final Counter refused;
   private boolean refusing;
+  /** When the socket read being decoded returned: the receipt time of the frames it completes. */
+  private long readNanos = Frame.NOT_RECEIVED;
 
   public FrameDecoder(FrameLimits limits) {
     this(limits, new Counter());
@@ -90,6 +93,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   };
 
   @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    readNanos = System.nanoTime();
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     if (refusing) {
       in.skipBytes(in.readableBytes());
@@ -131,7 +140,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     int dataLength = frameLength - 5 - headerLength;
     in.skipBytes(4 + 5 + headerLength);
     ByteBuf data = dataLength == 0 ? null : in.readRetainedSlice(dataLength);
-    out.add(new Frame(header, data));
+    out.add(new Frame(header, data, readNanos));
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.basalt.common;
+package io.basalt.failpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
