@@ -14,7 +14,7 @@ public class BasaltException extends RuntimeException {
   private volatile long metaEpoch;
 
   public BasaltException(ErrorCode code, String message) {
-    this(code, message, defaultRetryable(code), null);
+    this(code, message, Retryability.byDefault(code), null);
   }
 
   public BasaltException(ErrorCode code, String message, boolean retryable) {
@@ -43,14 +43,6 @@ public class BasaltException extends RuntimeException {
   /** Set once by {@link RpcErrors#fromEnvelope} on the exception it creates. */
   void metaEpoch(long epoch) {
     this.metaEpoch = epoch;
-  }
-
-  /** Codes a caller may retry after backoff without knowing more. */
-  public static boolean defaultRetryable(ErrorCode code) {
-    return switch (code) {
-      case NOT_LEADER, NOT_OWNER, STALE_EPOCH, NOT_READY, UNAVAILABLE, TIMEOUT -> true;
-      default -> false;
-    };
   }
 
   /** Unwraps CompletionException/ExecutionException chains to a BasaltException (INTERNAL when foreign). */

@@ -7,6 +7,7 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.FlushRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.Retryability;
 import io.basalt.rpc.RpcClientFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,7 +97,7 @@ public final class FlushTracker {
         return CompletableFuture.<Void>completedFuture(null);
       }
       BasaltException e = BasaltException.of(err);
-      if (!e.retryable()) {
+      if (!Retryability.isRetryable(e)) {
         return CompletableFuture.<Void>failedFuture(e);
       }
       if (log.isDebugEnabled()) {
