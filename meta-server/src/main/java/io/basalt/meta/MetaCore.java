@@ -19,12 +19,12 @@ import io.basalt.meta.service.VolumeOps;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.table.MetaLoop;
+import io.basalt.session.CuratorRetry;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
  * The meta server without its transports: Curator client, store, MetaLoop, state, operations and elector,
@@ -56,7 +56,7 @@ public final class MetaCore implements AutoCloseable {
         .connectString(config.zkConnect())
         .sessionTimeoutMs((int) config.zkSessionTimeout().toMillis())
         .connectionTimeoutMs((int) config.zkConnectionTimeout().toMillis())
-        .retryPolicy(new ExponentialBackoffRetry(100, 5, 2000))
+        .retryPolicy(CuratorRetry.zkClient())
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
     ZkPaths paths = new ZkPaths(config.cluster());

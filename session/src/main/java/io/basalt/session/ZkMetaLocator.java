@@ -10,7 +10,6 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +58,7 @@ public final class ZkMetaLocator implements MetaLocator {
         .connectString(connectString)
         .sessionTimeoutMs(30_000)
         .connectionTimeoutMs(5_000)
-        .retryPolicy(new ExponentialBackoffRetry(100, 5, 2_000))
+        .retryPolicy(CuratorRetry.zkClient())
         .build();
     zk.start();
     return new ZkMetaLocator(zk, cluster, true);
