@@ -1,6 +1,8 @@
 package io.basalt.client;
 
-import io.basalt.client.ClientMetrics.Op;
+import io.basalt.client.io.ClientConfig;
+import io.basalt.client.io.ClientMetrics.Op;
+import io.basalt.client.io.ClientMetrics;
 import io.basalt.client.io.FlushTracker;
 import io.basalt.client.io.IoRouter;
 import io.basalt.client.io.IoScope;
@@ -8,6 +10,8 @@ import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.client.layout.ExtentMapper;
 import io.basalt.client.layout.ExtentPart;
+import io.basalt.client.volume.IoCallback;
+import io.basalt.client.volume.Volume;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReadRequest;

@@ -1,6 +1,7 @@
 package io.basalt.client;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.nbd.NbdServer;
 import io.basalt.client.nbd.NbdServerConfig;
 import io.basalt.common.BufferPool;

@@ -1,6 +1,5 @@
 package io.basalt.client.io;
 
-import io.basalt.client.ClientConfig;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;

@@ -1,8 +1,6 @@
 package io.basalt.client.io;
 
-import io.basalt.client.ClientConfig;
-import io.basalt.client.ClientMetrics;
-import io.basalt.client.IoCallback;
+import io.basalt.client.volume.IoCallback;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;

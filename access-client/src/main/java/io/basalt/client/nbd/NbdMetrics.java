@@ -5,6 +5,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.basalt.common.HotMetrics;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +32,7 @@ final class NbdMetrics {
     this.registry = registered ? registry : new MetricRegistry();
     for (NbdCommand command : NbdCommand.values()) {
       if (command.hasRange() || command == NbdCommand.FLUSH) {
-        timers.put(command, this.registry.timer(timerName(command), io.basalt.client.ClientMetrics::lockFreeTimer));
+        timers.put(command, HotMetrics.timer(this.registry, timerName(command)));
       }
     }
     this.errors = this.registry.counter(ERRORS);

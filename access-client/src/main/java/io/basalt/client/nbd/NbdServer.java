@@ -1,6 +1,6 @@
 package io.basalt.client.nbd;
 
-import io.basalt.client.VolumeProvider;
+import io.basalt.client.volume.VolumeProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,5 +1,5 @@
 /**
- * The NBD server of the block client: serves each {@link io.basalt.client.Volume} as an NBD export so that
+ * The NBD server of the block client: serves each {@link io.basalt.client.volume.Volume} as an NBD export so that
  * qemu, libnbd tools, fio and the Linux kernel client can use Basalt volumes (DESIGN.md "Block client and NBD").
  *
  * <p>Per connection the pipeline starts as {@link io.basalt.client.nbd.NbdHandshakeHandler} (fixed newstyle

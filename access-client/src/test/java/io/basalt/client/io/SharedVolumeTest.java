@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.VolumeHandle;
 import io.basalt.proto.ErrorCode;

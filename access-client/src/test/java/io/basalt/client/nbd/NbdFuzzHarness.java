@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import io.basalt.client.Volume;
-import io.basalt.client.VolumeProvider;
+import io.basalt.client.volume.Volume;
+import io.basalt.client.volume.VolumeProvider;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.AbstractByteBufAllocator;

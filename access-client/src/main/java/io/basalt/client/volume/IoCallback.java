@@ -1,4 +1,4 @@
-package io.basalt.client;
+package io.basalt.client.volume;
 
 /**
  * The completion of one asynchronous I/O, called exactly once: {@code result} on success (a buffer result is then the

@@ -1,4 +1,4 @@
-package io.basalt.client;
+package io.basalt.client.io;
 
 import io.basalt.rpc.RetryPolicy;
 import java.time.Duration;
