@@ -1,6 +1,9 @@
 package io.basalt.rpc;
 
 import io.basalt.proto.ErrorCode;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one exception type of Basalt, carrying the wire {@link ErrorCode} end to end. Subclasses exist only
@@ -48,14 +51,14 @@ public class BasaltException extends RuntimeException {
   /** Unwraps CompletionException/ExecutionException chains to a BasaltException (INTERNAL when foreign). */
   public static BasaltException of(Throwable t) {
     Throwable c = t;
-    while ((c instanceof java.util.concurrent.CompletionException
-        || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
+    while ((c instanceof CompletionException
+        || c instanceof ExecutionException) && c.getCause() != null) {
       c = c.getCause();
     }
     if (c instanceof BasaltException b) {
       return b;
     }
-    if (c instanceof java.util.concurrent.TimeoutException) {
+    if (c instanceof TimeoutException) {
       return new BasaltException(ErrorCode.TIMEOUT, "deadline exceeded", true, c);
     }
     return new BasaltException(ErrorCode.INTERNAL, String.valueOf(c), false, c);

@@ -8,6 +8,7 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -75,7 +76,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
    * onto a composite are copied onto its end, so a stream of tiny reads cannot pile up components.
    */
   static final Cumulator LARGE_FRAMES_COMPOSITE = (alloc, cumulation, in) -> {
-    boolean composite = cumulation instanceof io.netty.buffer.CompositeByteBuf;
+    boolean composite = cumulation instanceof CompositeByteBuf;
     if (!composite && cumulation.readableBytes() + in.readableBytes() < COMPOSITE_FROM) {
       return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
     }

@@ -1,6 +1,7 @@
 package io.basalt.session;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,7 +79,7 @@ public final class ZkMetaLocator implements MetaLocator {
       before = cached;
       cached = address;
     }
-    if (!java.util.Objects.equals(before, address)) {
+    if (!Objects.equals(before, address)) {
       log.info("meta leader {} path={} address={} previous={}", address == null ? "gone" : "published", activePath,
           address, before);
       if (address != null) {

@@ -3,6 +3,7 @@ package io.basalt.client.io;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.FlushRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
@@ -81,7 +82,7 @@ public final class FlushTracker {
     CompletableFuture<Envelope> call;
     try {
       if (target.isEmpty()) {
-        throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "no known location", true);
+        throw new BasaltException(ErrorCode.UNAVAILABLE, "no known location", true);
       }
       call = rpc.client(target).call(Envelope.newBuilder().setFlush(FlushRequest.newBuilder().addAllPids(pids)),
           config.callDeadline());

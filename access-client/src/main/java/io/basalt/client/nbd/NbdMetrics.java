@@ -7,6 +7,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import io.basalt.common.HotMetrics;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -41,7 +42,7 @@ final class NbdMetrics {
   }
 
   static String timerName(NbdCommand command) {
-    return "basalt_nbd_" + command.name().toLowerCase(java.util.Locale.ROOT);
+    return "basalt_nbd_" + command.name().toLowerCase(Locale.ROOT);
   }
 
   /** Records a successful request that took {@code nanos}. */
