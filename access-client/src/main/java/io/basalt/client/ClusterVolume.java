@@ -1,6 +1,8 @@
 package io.basalt.client;
 
-import io.basalt.client.ClientMetrics.Op;
+import io.basalt.client.io.ClientConfig;
+import io.basalt.client.io.ClientMetrics;
+import io.basalt.client.io.ClientMetrics.Op;
 import io.basalt.client.io.FlushTracker;
 import io.basalt.client.io.IoRouter;
 import io.basalt.client.io.IoScope;
@@ -8,6 +10,8 @@ import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.client.layout.ExtentMapper;
 import io.basalt.client.layout.ExtentPart;
+import io.basalt.client.volume.IoCallback;
+import io.basalt.client.volume.Volume;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReadRequest;
@@ -21,6 +25,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +62,7 @@ public final class ClusterVolume implements Volume {
   private final ClosedScopes closedScopes;
 
   ClusterVolume(VolumeInfo info, ExtentLocationCache cache, RpcClientFactory rpc, ClientConfig config,
-      ClientMetrics metrics, io.netty.util.Timer timer) {
+      ClientMetrics metrics, Timer timer) {
     this.info = info;
     this.closedScopes = new ClosedScopes("vid=" + info.getVid() + " volume=" + info.getName());
     this.mapper = new ExtentMapper(info.getExtentSize());

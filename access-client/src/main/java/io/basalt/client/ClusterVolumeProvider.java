@@ -1,8 +1,11 @@
 package io.basalt.client;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.io.ClientConfig;
+import io.basalt.client.io.ClientMetrics;
 import io.basalt.client.io.IoRouter;
 import io.basalt.client.layout.ExtentLocationCache;
+import io.basalt.client.volume.VolumeProvider;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;

@@ -1,20 +1,24 @@
 package io.basalt.client;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.nbd.NbdServer;
 import io.basalt.client.nbd.NbdServerConfig;
 import io.basalt.common.BufferPool;
 import io.basalt.common.HostPort;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.common.Units;
+import io.basalt.rpc.NettyTransport;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.MetaClient;
 import io.basalt.session.MetaLocator;
 import io.basalt.session.ZkMetaLocator;
+import io.netty.channel.EventLoopGroup;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -122,8 +126,8 @@ public final class NbdServerMain implements Callable<Integer> {
     log.info("metrics at http://{}:{}/metrics", bind.host(), metrics.port());
     // One set of event loops for NBD connections and the RPCs they make: a request, its RPC to the lease owner and
     // the reply then mostly run on one thread, without cross-thread wake-ups.
-    io.netty.channel.EventLoopGroup loops = io.basalt.rpc.NettyTransport.group("nbd-io", ioThreads);
-    own(() -> loops.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly());
+    EventLoopGroup loops = NettyTransport.group("nbd-io", ioThreads);
+    own(() -> loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
     RpcClientFactory rpc = own(new RpcClientFactory("nbd", registry, loops));
     MetaLocator locator = own(zk != null ? ZkMetaLocator.connect(zk, cluster) : MetaLocator.fixed(meta));
     locator.epochs().register(registry);

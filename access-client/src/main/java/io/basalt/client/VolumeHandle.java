@@ -1,6 +1,8 @@
 package io.basalt.client;
 
 import io.basalt.client.io.IoScope;
+import io.basalt.client.volume.IoCallback;
+import io.basalt.client.volume.Volume;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
 

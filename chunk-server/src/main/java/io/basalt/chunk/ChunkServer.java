@@ -30,7 +30,7 @@ import io.basalt.chunk.store.ChunkIdentity;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.common.MetricsEndpoint;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;

@@ -1,7 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.LeaderElector;
 import io.basalt.meta.election.ZkTimeoutRule;
 import io.basalt.meta.placement.ChunkOps;
@@ -25,13 +25,13 @@ import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;
 import io.basalt.meta.volume.ExtentOps;
 import io.basalt.meta.volume.VolumeOps;
+import io.basalt.session.CuratorRetry;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
  * The meta server without its transports: Curator client, store, MetaLoop, elector, the components' per-term state,
@@ -69,7 +69,7 @@ public final class MetaCore implements AutoCloseable {
         .connectString(config.zkConnect())
         .sessionTimeoutMs((int) config.zkSessionTimeout().toMillis())
         .connectionTimeoutMs((int) config.zkConnectionTimeout().toMillis())
-        .retryPolicy(new ExponentialBackoffRetry(100, 5, 2000))
+        .retryPolicy(CuratorRetry.zkClient())
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
     ZkPaths paths = new ZkPaths(config.cluster());

@@ -1,8 +1,8 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.common.Failpoints;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.MetaServerRegistry;
 import io.basalt.meta.rpc.MetaInfoService;
 import io.basalt.meta.rpc.MetaRpcService;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.state.LeadershipState;
 import io.basalt.meta.store.ZkMetaStore;
 import io.basalt.meta.store.ZkPaths;

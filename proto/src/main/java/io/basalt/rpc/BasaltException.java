@@ -1,6 +1,9 @@
 package io.basalt.rpc;
 
 import io.basalt.proto.ErrorCode;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one exception type of Basalt, carrying the wire {@link ErrorCode} end to end. Subclasses exist only
@@ -14,7 +17,7 @@ public class BasaltException extends RuntimeException {
   private volatile long metaEpoch;
 
   public BasaltException(ErrorCode code, String message) {
-    this(code, message, defaultRetryable(code), null);
+    this(code, message, Retryability.byDefault(code), null);
   }
 
   public BasaltException(ErrorCode code, String message, boolean retryable) {
@@ -45,25 +48,17 @@ public class BasaltException extends RuntimeException {
     this.metaEpoch = epoch;
   }
 
-  /** Codes a caller may retry after backoff without knowing more. */
-  public static boolean defaultRetryable(ErrorCode code) {
-    return switch (code) {
-      case NOT_LEADER, NOT_OWNER, STALE_EPOCH, NOT_READY, UNAVAILABLE, TIMEOUT -> true;
-      default -> false;
-    };
-  }
-
   /** Unwraps CompletionException/ExecutionException chains to a BasaltException (INTERNAL when foreign). */
   public static BasaltException of(Throwable t) {
     Throwable c = t;
-    while ((c instanceof java.util.concurrent.CompletionException
-        || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
+    while ((c instanceof CompletionException
+        || c instanceof ExecutionException) && c.getCause() != null) {
       c = c.getCause();
     }
     if (c instanceof BasaltException b) {
       return b;
     }
-    if (c instanceof java.util.concurrent.TimeoutException) {
+    if (c instanceof TimeoutException) {
       return new BasaltException(ErrorCode.TIMEOUT, "deadline exceeded", true, c);
     }
     return new BasaltException(ErrorCode.INTERNAL, String.valueOf(c), false, c);

@@ -1,33 +1,35 @@
 package io.basalt.rpc;
 
+import com.codahale.metrics.Counter;
 import io.basalt.common.HostPort;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.rpc.codec.FrameDecoder;
-import io.basalt.rpc.codec.FrameEncoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
 import io.netty.util.TimerTask;
 import io.netty.util.internal.PlatformDependent;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,11 +56,11 @@ import org.slf4j.LoggerFactory;
 public final class RpcClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
   private static final AtomicLong NEXT_ID = new AtomicLong(1);
-  private static final io.netty.util.AttributeKey<Outbox> OUTBOX =
-      io.netty.util.AttributeKey.valueOf(RpcClient.class, "outbox");
+  private static final AttributeKey<Outbox> OUTBOX =
+      AttributeKey.valueOf(RpcClient.class, "outbox");
   /** Receive buffers of 512 B to 1 MiB, sized by what the last reads brought. */
-  static final io.netty.channel.AdaptiveRecvByteBufAllocator LARGE_READS =
-      new io.netty.channel.AdaptiveRecvByteBufAllocator(512, 16 * 1024, 1 << 20);
+  static final AdaptiveRecvByteBufAllocator LARGE_READS =
+      new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 1 << 20);
   /** Four minutes: below the server's default idle timeout of five. */
   public static final Duration DEFAULT_IDLE_CLOSE = Duration.ofMinutes(4);
 
@@ -92,7 +94,7 @@ public final class RpcClient implements AutoCloseable {
             ch.attr(OUTBOX).set(new Outbox(ch));
             ch.pipeline()
                 .addLast("encoder", FrameEncoder.INSTANCE)
-                .addLast("decoder", new FrameDecoder(limits, new com.codahale.metrics.Counter(), true))
+                .addLast("decoder", new FrameDecoder(limits, new Counter(), true))
                 .addLast("idle", new IdleStateHandler(0, 0, idleClose.toNanos(), TimeUnit.NANOSECONDS))
                 .addLast("replies", new ReplyHandler());
           }
@@ -357,7 +359,7 @@ public final class RpcClient implements AutoCloseable {
       if (drainScheduled.compareAndSet(false, true)) {
         try {
           loop.execute(this);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
           drainScheduled.set(false);
           run(); // shut down: write (and fail) them here
         }

@@ -1,8 +1,10 @@
 package io.basalt.rpc;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.proto.ErrorCode;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.HashedWheelTimer;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -15,24 +17,24 @@ public final class RpcClientFactory implements AutoCloseable {
   private final HashedWheelTimer timer;
   private final RpcMetrics metrics;
   private final FrameLimits limits;
-  private final java.time.Duration connectTimeout;
-  private final java.time.Duration idleClose;
+  private final Duration connectTimeout;
+  private final Duration idleClose;
   private final ConcurrentHashMap<String, RpcClient> clients = new ConcurrentHashMap<>();
   private volatile boolean closed;
   private final boolean ownsGroup;
 
   public RpcClientFactory(String name, MetricRegistry registry) {
-    this(name, registry, 2, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3));
+    this(name, registry, 2, FrameLimits.DEFAULT, Duration.ofSeconds(3));
   }
 
   public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
-      java.time.Duration connectTimeout) {
+      Duration connectTimeout) {
     this(name, registry, ioThreads, limits, connectTimeout, RpcClient.DEFAULT_IDLE_CLOSE);
   }
 
   /** {@code idleClose}: a connection without traffic and nothing pending for this long is closed (reopened on use). */
   public RpcClientFactory(String name, MetricRegistry registry, int ioThreads, FrameLimits limits,
-      java.time.Duration connectTimeout, java.time.Duration idleClose) {
+      Duration connectTimeout, Duration idleClose) {
     this(name, registry, NettyTransport.group(name + "-client", ioThreads), true, limits, connectTimeout, idleClose);
   }
 
@@ -41,12 +43,12 @@ public final class RpcClientFactory implements AutoCloseable {
    * event loop (the NBD server) shares its loops so a request and its RPC run on one thread without hand-offs.
    */
   public RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup sharedGroup) {
-    this(name, registry, sharedGroup, false, FrameLimits.DEFAULT, java.time.Duration.ofSeconds(3),
+    this(name, registry, sharedGroup, false, FrameLimits.DEFAULT, Duration.ofSeconds(3),
         RpcClient.DEFAULT_IDLE_CLOSE);
   }
 
   private RpcClientFactory(String name, MetricRegistry registry, EventLoopGroup group, boolean ownsGroup,
-      FrameLimits limits, java.time.Duration connectTimeout, java.time.Duration idleClose) {
+      FrameLimits limits, Duration connectTimeout, Duration idleClose) {
     this.group = group;
     this.ownsGroup = ownsGroup;
     // 10 ms ticks: deadlines are seconds long, and arming one costs a queue insert, not an event-loop wakeup
@@ -60,7 +62,7 @@ public final class RpcClientFactory implements AutoCloseable {
   /** The client for {@code address} ("host:port"); cheap, cached. */
   public RpcClient client(String address) {
     if (closed) {
-      throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "rpc client factory closed", false);
+      throw new BasaltException(ErrorCode.UNAVAILABLE, "rpc client factory closed", false);
     }
     return clients.computeIfAbsent(address, a -> new RpcClient(a, group, timer, metrics, limits, connectTimeout,
         idleClose));

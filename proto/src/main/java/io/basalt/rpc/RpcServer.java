@@ -3,8 +3,6 @@ package io.basalt.rpc;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.HostPort;
 import io.basalt.proto.Envelope;
-import io.basalt.rpc.codec.FrameDecoder;
-import io.basalt.rpc.codec.FrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * Dispatches each request frame to its handler and writes the reply. Any throwable from a handler becomes an
  * error reply for that request alone (a request that decodes but names no known method gets UNKNOWN_METHOD, and
  * the connection stays); exceptions on the channel close that channel alone.
+ *
+ * <p>A request whose deadline passed before its dispatch (see {@link #lateBy}) is answered DEADLINE_EXCEEDED
+ * (retryable; nothing was executed) without calling its handler, and counted in {@link RpcMetrics#deadlineExceeded}.
  *
  * <p>Per connection it bounds what a peer holds ({@link ConnectionLimits}): a request is in flight from its
  * dispatch until its reply is written to the socket, its cost its frame bytes plus its reply bytes. Above the byte
@@ -74,9 +78,15 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
     long start = System.nanoTime();
     Consumer<Envelope.Builder> stamp = replyStamp == null ? null : replyStamp.onRequest();
     CompletableFuture<Reply> reply;
+    long lateNanos = lateBy(request, start);
     if (handler == null) {
       reply = CompletableFuture.failedFuture(new BasaltException(ErrorCode.UNKNOWN_METHOD,
           "no handler for " + method + " on this server"));
+    } else if (lateNanos > 0) {
+      metrics.deadlineExceeded().inc();
+      reply = CompletableFuture.failedFuture(new BasaltException(ErrorCode.DEADLINE_EXCEEDED, method + " requestId="
+          + requestId + " waited " + TimeUnit.NANOSECONDS.toMillis(lateNanos) + " ms past its deadline of "
+          + h.getDeadlineMs() + " ms before dispatch: not executed", true));
     } else {
       try {
         reply = handler.handle(request);
@@ -101,6 +111,19 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
         out.release(); // the event loop is gone with its channel
       }
     });
+  }
+
+  /**
+   * How long past its deadline {@code request} is at {@code now} (0 or less: not late). The deadline is the sender's
+   * time budget ({@code deadline_ms}, 0: none) counted from this process's receipt of the frame on its own monotonic
+   * clock; transit time is not counted, so the server never refuses a request its sender still waits for.
+   */
+  static long lateBy(Frame request, long now) {
+    int budgetMs = request.header().getDeadlineMs();
+    if (budgetMs <= 0 || request.receivedNanos() == Frame.NOT_RECEIVED) {
+      return 0;
+    }
+    return now - request.receivedNanos() - TimeUnit.MILLISECONDS.toNanos(budgetMs);
   }
 
   private static Frame errorReply(ChannelHandlerContext ctx, Envelope.BodyCase method, long requestId,

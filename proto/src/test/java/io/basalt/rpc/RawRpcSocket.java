@@ -1,13 +1,14 @@
 package io.basalt.rpc;
 
 import io.basalt.proto.Envelope;
-import io.basalt.rpc.codec.FrameDecoder;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 
 /** A blocking byte-level RPC peer for abuse tests: writes whatever it is told, reads frames back. */
 final class RawRpcSocket implements AutoCloseable {
@@ -60,9 +61,9 @@ final class RawRpcSocket implements AutoCloseable {
       while (true) {
         read();
       }
-    } catch (java.io.EOFException | SocketException e) {
+    } catch (EOFException | SocketException e) {
       return true;
-    } catch (java.net.SocketTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       return false;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -7,6 +7,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.GetVolumeRequest;
+import io.basalt.proto.ListVolumesRequest;
 import io.basalt.proto.VolumeResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +62,7 @@ class ReplyStampTest {
           assertThat(b.metaEpoch()).isEqualTo(11);
         });
     assertThatThrownBy(() -> client.call(Envelope.newBuilder().setListVolumes(
-        io.basalt.proto.ListVolumesRequest.getDefaultInstance()), DEADLINE).join())
+        ListVolumesRequest.getDefaultInstance()), DEADLINE).join())
         .satisfies(e -> {
           BasaltException b = BasaltException.of(e);
           assertThat(b.code()).isEqualTo(ErrorCode.UNKNOWN_METHOD);

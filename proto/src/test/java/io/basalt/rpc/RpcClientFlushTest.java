@@ -16,6 +16,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -77,7 +78,7 @@ class RpcClientFlushTest {
     RpcClient c = clients.client(server.address());
     c.call(getVolume("warm"), Duration.ofSeconds(5)).join(); // connected, so the calls below write at once
     int n = 200;
-    List<String> answered = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> answered = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger callbacks = new AtomicInteger();
     CompletableFuture<Throwable> slow = new CompletableFuture<>();
     AtomicInteger slowCallbacks = new AtomicInteger();
@@ -122,7 +123,7 @@ class RpcClientFlushTest {
     RpcClient c = clients.client(server.address());
     int threads = 4;
     int each = 250;
-    List<CompletableFuture<Envelope>> all = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Envelope>> all = Collections.synchronizedList(new ArrayList<>());
     List<Thread> ts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int id = t;

@@ -19,8 +19,10 @@ import io.netty.buffer.Unpooled;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +87,7 @@ class RpcServerClientTest {
     assertThat(r.getVolumeResponse().getVolume().getName()).isEqualTo("v1");
 
     byte[] payload = new byte[10_000];
-    new java.util.Random(7).nextBytes(payload);
+    new Random(7).nextBytes(payload);
     Frame f = c.call(Envelope.newBuilder().setWrite(WriteRequest.newBuilder().setLength(payload.length)),
         Unpooled.wrappedBuffer(payload), Duration.ofSeconds(5)).join();
     try {
@@ -142,7 +144,7 @@ class RpcServerClientTest {
   @Test
   void unreachableServerIsUnavailable() throws Exception {
     int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     RpcClient c = clients.client("127.0.0.1:" + port);

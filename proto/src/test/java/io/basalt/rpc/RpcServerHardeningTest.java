@@ -12,7 +12,9 @@ import io.basalt.proto.VolumeResponse;
 import io.basalt.proto.WriteRequest;
 import io.basalt.proto.WriteResponse;
 import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -271,8 +273,8 @@ class RpcServerHardeningTest {
     assertThat(registry.counter("basalt_rpc_server_hardening_idle_closed").getCount()).isEqualTo(serverClosed);
   }
 
-  private static byte[] frameOf(Envelope header) throws java.io.IOException {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+  private static byte[] frameOf(Envelope header) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     byte[] h = header.toByteArray();
     out.writeInt(5 + h.length);

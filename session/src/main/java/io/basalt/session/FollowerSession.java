@@ -1,5 +1,6 @@
 package io.basalt.session;
 
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,7 @@ public final class FollowerSession {
   public record Transition(State from, State to, String uuid, long epoch, String reason) {}
 
   private final SessionConfig cfg;
-  private final java.util.function.Supplier<String> who;
+  private final Supplier<String> who;
   private State state = State.CONNECTING;
   private String uuid = "";
   private long epoch;
@@ -40,7 +41,7 @@ public final class FollowerSession {
   }
 
   /** {@code who}: ids for log lines, e.g. "cid=3" (asked at each line: a chunk learns its cid after start). */
-  public FollowerSession(SessionConfig cfg, java.util.function.Supplier<String> who) {
+  public FollowerSession(SessionConfig cfg, Supplier<String> who) {
     this.cfg = cfg;
     this.who = who;
   }

@@ -5,6 +5,8 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotLeaderException;
+import io.basalt.rpc.RetryPolicy;
+import io.basalt.rpc.Retryability;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -40,8 +41,8 @@ public final class MetaClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MetaClient.class);
   /** Consecutive timeouts of one address before it is dropped and ZooKeeper re-read. */
   public static final int SWITCH_AFTER_TIMEOUTS = 2;
-  static final long BACKOFF_BASE_MS = 20;
-  static final long BACKOFF_CAP_MS = 1000;
+  /** Backoff between attempts of one call ({@link RetryPolicy#META_CALL}: 20 ms doubling to 1 s, half jittered). */
+  static final RetryPolicy BACKOFF = RetryPolicy.META_CALL;
 
   private final MetaLocator locator;
   private final RpcClientFactory rpc;
@@ -239,8 +240,8 @@ public final class MetaClient implements AutoCloseable {
 
   private void retryOrFail(Envelope.Builder request, long giveUpAt, int attemptNo,
       CompletableFuture<Envelope> result, BasaltException e) {
-    boolean retry = e.retryable() && (e.code() != ErrorCode.TIMEOUT || ResendSafety.safe(request));
-    long backoffMs = backoffMs(attemptNo);
+    boolean retry = Retryability.isRetryable(e) && (e.code() != ErrorCode.TIMEOUT || ResendSafety.safe(request));
+    long backoffMs = BACKOFF.delayMillis(attemptNo);
     if (!retry || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > giveUpAt) {
       result.completeExceptionally(e);
       return;
@@ -248,12 +249,6 @@ public final class MetaClient implements AutoCloseable {
     log.debug("meta call {} attempt {} failed ({}), retrying in {} ms", request.getBodyCase(), attemptNo,
         e.getMessage(), backoffMs);
     schedule(() -> attempt(request, giveUpAt, attemptNo + 1, result), backoffMs, result, e);
-  }
-
-  /** Capped exponential backoff with jitter (half to all of the step), so many chunks do not retry in step. */
-  static long backoffMs(int attemptNo) {
-    long step = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attemptNo, 6));
-    return step / 2 + ThreadLocalRandom.current().nextLong(step / 2 + 1);
   }
 
   private void schedule(Runnable task, long delayMs, CompletableFuture<Envelope> result, BasaltException ifClosed) {

@@ -6,11 +6,12 @@ import io.basalt.rpc.BasaltException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -263,7 +264,7 @@ public final class SessionTable {
     List<Session> expired = new ArrayList<>();
     if (!inGrace(now)) {
       awaited.clear();
-      for (java.util.Iterator<Session> it = byUuid.values().iterator(); it.hasNext(); ) {
+      for (Iterator<Session> it = byUuid.values().iterator(); it.hasNext(); ) {
         Session s = it.next();
         if (s.alive() && s.quiet && s.expiresAt <= now) {
           it.remove(); // a chunk already gone before this term that did not come back: as if never expected

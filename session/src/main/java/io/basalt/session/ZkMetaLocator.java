@@ -1,6 +1,7 @@
 package io.basalt.session;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,7 +11,6 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +59,7 @@ public final class ZkMetaLocator implements MetaLocator {
         .connectString(connectString)
         .sessionTimeoutMs(30_000)
         .connectionTimeoutMs(5_000)
-        .retryPolicy(new ExponentialBackoffRetry(100, 5, 2_000))
+        .retryPolicy(CuratorRetry.zkClient())
         .build();
     zk.start();
     return new ZkMetaLocator(zk, cluster, true);
@@ -79,7 +79,7 @@ public final class ZkMetaLocator implements MetaLocator {
       before = cached;
       cached = address;
     }
-    if (!java.util.Objects.equals(before, address)) {
+    if (!Objects.equals(before, address)) {
       log.info("meta leader {} path={} address={} previous={}", address == null ? "gone" : "published", activePath,
           address, before);
       if (address != null) {

@@ -206,8 +206,8 @@ class MetaClientFailoverTest {
   @Test
   void jitteredBackoffStaysWithinItsStep() {
     for (int attempt = 0; attempt < 12; attempt++) {
-      long step = Math.min(MetaClient.BACKOFF_CAP_MS, MetaClient.BACKOFF_BASE_MS << Math.min(attempt, 6));
-      long b = MetaClient.backoffMs(attempt);
+      long step = Math.min(1000, 20L << Math.min(attempt, 6));
+      long b = MetaClient.BACKOFF.delayMillis(attempt);
       assertThat(b).isBetween(step / 2, step);
     }
   }

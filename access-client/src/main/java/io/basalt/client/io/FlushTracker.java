@@ -1,12 +1,13 @@
 package io.basalt.client.io;
 
-import io.basalt.client.ClientConfig;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.FlushRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.Retryability;
 import io.basalt.rpc.RpcClientFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,7 +82,7 @@ public final class FlushTracker {
     CompletableFuture<Envelope> call;
     try {
       if (target.isEmpty()) {
-        throw new BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "no known location", true);
+        throw new BasaltException(ErrorCode.UNAVAILABLE, "no known location", true);
       }
       call = rpc.client(target).call(Envelope.newBuilder().setFlush(FlushRequest.newBuilder().addAllPids(pids)),
           config.callDeadline());
@@ -96,7 +97,7 @@ public final class FlushTracker {
         return CompletableFuture.<Void>completedFuture(null);
       }
       BasaltException e = BasaltException.of(err);
-      if (!e.retryable()) {
+      if (!Retryability.isRetryable(e)) {
         return CompletableFuture.<Void>failedFuture(e);
       }
       if (log.isDebugEnabled()) {

@@ -1,8 +1,6 @@
 package io.basalt.client.io;
 
-import io.basalt.client.ClientConfig;
-import io.basalt.client.ClientMetrics;
-import io.basalt.client.IoCallback;
+import io.basalt.client.volume.IoCallback;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.proto.Envelope;
@@ -10,6 +8,8 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.NotOwnerException;
+import io.basalt.rpc.RetryPolicy;
+import io.basalt.rpc.Retryability;
 import io.basalt.rpc.RpcClient;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.StaleEpochException;
@@ -19,9 +19,7 @@ import io.netty.util.Timer;
 import io.netty.util.TimerTask;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,8 +30,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends one volume's chunk requests to the lease owner of their extent (DESIGN.md "Write path", step 2; STYLE.md
- * Flow A, step 3). NOT_OWNER: adopt the named owner and retry at once. UNAVAILABLE, NOT_READY, STALE_EPOCH and
- * TIMEOUT: refresh the extent from meta and retry after a capped exponential backoff. Both until the per-I/O
+ * Flow A, step 3). NOT_OWNER: adopt the named owner and retry at once. Errors {@link
+ * Retryability#isRetryableAfterRefresh} (UNAVAILABLE, NOT_READY, STALE_EPOCH, NO_SESSION, TIMEOUT, DEADLINE_EXCEEDED
+ * and any error flagged retryable): refresh the extent from meta and retry after the backoff of
+ * {@link ClientConfig#retryPolicy()} ({@link RetryPolicy#CLIENT_IO}). Both until the per-I/O
  * deadline ({@link ClientConfig#ioDeadline()}) passes, then the I/O fails with the last error; a write failed that
  * way is in doubt (it may have been applied). Any other error fails at once.
  *
@@ -54,18 +54,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class IoRouter {
   private static final Logger log = LoggerFactory.getLogger(IoRouter.class);
-  private static final Set<ErrorCode> REFRESH_AND_RETRY =
-      EnumSet.of(ErrorCode.UNAVAILABLE, ErrorCode.NOT_READY, ErrorCode.STALE_EPOCH, ErrorCode.TIMEOUT,
-          ErrorCode.NO_SESSION);
   /** Redirects followed back to back before backing off (owners pointing at each other during a lease move). */
   static final int MAX_IMMEDIATE_REDIRECTS = 3;
-  static final long MIN_BACKOFF_MS = 10;
   /** How long a timed-out attempt still counts as on the wire (see the class comment). */
   public static final Duration LATE_ARRIVAL_SLACK = Duration.ofSeconds(1);
 
   private final RpcClientFactory rpc;
   private final ExtentLocationCache cache;
   private final ClientConfig config;
+  private final RetryPolicy backoff;
   private final ClientMetrics metrics;
   private final Timer timer;
   private final long vid;
@@ -76,6 +73,7 @@ public final class IoRouter {
     this.rpc = rpc;
     this.cache = cache;
     this.config = config;
+    this.backoff = config.retryPolicy();
     this.metrics = metrics;
     this.timer = timer;
   }
@@ -325,7 +323,7 @@ public final class IoRouter {
         cache.refresh(index).handle((loc, err) -> (Void) null)
             .completeOnTimeout(null, config.callDeadline().toMillis(), TimeUnit.MILLISECONDS)
             .whenComplete((v, err) -> next());
-      } else if (REFRESH_AND_RETRY.contains(e.code())) {
+      } else if (Retryability.isRetryableAfterRefresh(e)) {
         retryLater(sent, e);
       } else {
         finish(null, e);
@@ -334,7 +332,7 @@ public final class IoRouter {
 
     void retryLater(ExtentLocation sent, BasaltException e) {
       redirects = 0;
-      long backoffMs = Math.min(config.maxBackoff().toMillis(), MIN_BACKOFF_MS << Math.min(retries, 16));
+      long backoffMs = backoff.delayMillis(retries);
       if (scope.cancelled()) {
         finish(null, cancelled());
         return;

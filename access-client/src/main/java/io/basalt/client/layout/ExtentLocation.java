@@ -1,6 +1,7 @@
 package io.basalt.client.layout;
 
 import io.basalt.proto.ExtentInfo;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -47,7 +48,7 @@ public record ExtentLocation(int index, long pid, long epoch, List<Integer> repl
    * As {@link #target()}, except that with no owner known the replicas at {@code avoid} (addresses this I/O found
    * silent) are passed over while another one remains: the replica asked takes the lease, so it should be a live one.
    */
-  public String target(java.util.Collection<String> avoid) {
+  public String target(Collection<String> avoid) {
     if (!ownerAddress.isEmpty() || avoid.isEmpty()) {
       return target();
     }

@@ -1,6 +1,6 @@
 package io.basalt.client.nbd;
 
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 
 /**
  * A volume as one connection sees it after the handshake: its canonical name and the block size constraints

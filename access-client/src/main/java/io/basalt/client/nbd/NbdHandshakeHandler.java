@@ -1,6 +1,6 @@
 package io.basalt.client.nbd;
 
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

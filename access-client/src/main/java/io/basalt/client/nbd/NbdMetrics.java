@@ -5,7 +5,9 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.basalt.common.HotMetrics;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -31,7 +33,7 @@ final class NbdMetrics {
     this.registry = registered ? registry : new MetricRegistry();
     for (NbdCommand command : NbdCommand.values()) {
       if (command.hasRange() || command == NbdCommand.FLUSH) {
-        timers.put(command, this.registry.timer(timerName(command), io.basalt.client.ClientMetrics::lockFreeTimer));
+        timers.put(command, HotMetrics.timer(this.registry, timerName(command)));
       }
     }
     this.errors = this.registry.counter(ERRORS);
@@ -40,7 +42,7 @@ final class NbdMetrics {
   }
 
   static String timerName(NbdCommand command) {
-    return "basalt_nbd_" + command.name().toLowerCase(java.util.Locale.ROOT);
+    return "basalt_nbd_" + command.name().toLowerCase(Locale.ROOT);
   }
 
   /** Records a successful request that took {@code nanos}. */

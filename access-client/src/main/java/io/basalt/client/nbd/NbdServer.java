@@ -1,7 +1,8 @@
 package io.basalt.client.nbd;
 
-import io.basalt.client.VolumeProvider;
+import io.basalt.client.volume.VolumeProvider;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -107,7 +108,7 @@ public final class NbdServer implements AutoCloseable {
         // Read sizes adapt up to 1 MiB (Netty's default stops at 64 KiB): a 1 MiB WRITE then arrives in a few
         // reads, each a component of its payload (no copy); small requests keep small reads.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR,
-            new io.netty.channel.AdaptiveRecvByteBufAllocator(512, 16 * 1024, 1 << 20))
+            new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 1 << 20))
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 << 10, 2 << 20))
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override

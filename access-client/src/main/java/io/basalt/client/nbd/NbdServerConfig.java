@@ -12,7 +12,7 @@ import java.time.Duration;
  * @param maxInFlightBytes READ/WRITE bytes per connection held at once (payloads and read buffers); beyond it the
  *     connection stops reading, so memory per connection stays near this bound whatever the request count
  * @param minBlockSize advertised minimum block size (power of two, at most 64 KiB); requests not aligned to it get
- *     EINVAL. 512 matches {@link io.basalt.client.Volume} (aligned-to-512 I/O works); 1 disables the check
+ *     EINVAL. 512 matches {@link io.basalt.client.volume.Volume} (aligned-to-512 I/O works); 1 disables the check
  * @param defaultExport volume served for an empty export name, or null to treat "" as unknown
  * @param handshakeTimeout connections that have not reached the transmission phase by then are closed
  * @param ioThreads Netty event loop threads; 0 = Netty's default (twice the cores)

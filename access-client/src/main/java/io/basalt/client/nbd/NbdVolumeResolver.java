@@ -1,7 +1,7 @@
 package io.basalt.client.nbd;
 
-import io.basalt.client.Volume;
-import io.basalt.client.VolumeProvider;
+import io.basalt.client.volume.Volume;
+import io.basalt.client.volume.VolumeProvider;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.util.List;

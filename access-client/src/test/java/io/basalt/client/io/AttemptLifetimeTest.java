@@ -6,7 +6,6 @@ import static io.basalt.client.io.FakeCluster.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.basalt.client.ClientConfig;
 import io.basalt.client.VolumeHandle;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;

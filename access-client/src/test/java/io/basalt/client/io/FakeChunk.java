@@ -16,6 +16,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +53,7 @@ final class FakeChunk implements AutoCloseable {
   final AtomicInteger reads = new AtomicInteger();
   /** Every request, including those answered with a scripted or standing error. */
   final AtomicInteger attempts = new AtomicInteger();
-  final List<List<Long>> flushes = java.util.Collections.synchronizedList(new ArrayList<>());
+  final List<List<Long>> flushes = Collections.synchronizedList(new ArrayList<>());
   /** Answered once each, in order, before any real handling. */
   final ConcurrentLinkedDeque<BasaltException> scripted = new ConcurrentLinkedDeque<>();
   /** Answered to every request while set. */

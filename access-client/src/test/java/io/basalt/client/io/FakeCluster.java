@@ -3,11 +3,10 @@ package io.basalt.client.io;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
 import io.basalt.client.ClusterVolume;
 import io.basalt.client.VolumeHandle;
 import io.basalt.client.ClusterVolumeProvider;
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;

@@ -4,6 +4,7 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ExtentResponse;
+import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.GetExtentsResponse;
 import io.basalt.proto.ListVolumesResponse;
 import io.basalt.proto.VolumeInfo;
@@ -17,8 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * An in-memory meta server on 127.0.0.1 port 0: volumes by name, extents placed on the fake chunks (extent i starts
@@ -35,7 +38,7 @@ final class FakeMeta implements AutoCloseable {
   final AtomicInteger getExtentCalls = new AtomicInteger();
   final AtomicInteger getExtentsCalls = new AtomicInteger();
   /** The allocated_after of every GetExtents that had one, in arrival order. */
-  final List<Long> allocatedAfter = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<Long> allocatedAfter = new CopyOnWriteArrayList<>();
   /** GetExtents answers (computed on arrival) are delivered only once this completes. */
   volatile CompletableFuture<Void> extentsGate = CompletableFuture.completedFuture(null);
   /** AllocateExtent answers only once this completes (to hold concurrent first writes in flight). */
@@ -68,7 +71,7 @@ final class FakeMeta implements AutoCloseable {
         .build().start();
   }
 
-  private Envelope.Builder getExtents(io.basalt.proto.GetExtentsRequest r) {
+  private Envelope.Builder getExtents(GetExtentsRequest r) {
     getExtentsCalls.incrementAndGet();
     if (r.hasAllocatedAfter()) {
       allocatedAfter.add(r.getAllocatedAfter());
@@ -165,7 +168,7 @@ final class FakeMeta implements AutoCloseable {
     return vid + "/" + index;
   }
 
-  private static CompletableFuture<Reply> reply(java.util.function.Supplier<Envelope.Builder> body) {
+  private static CompletableFuture<Reply> reply(Supplier<Envelope.Builder> body) {
     try {
       return CompletableFuture.completedFuture(Reply.of(body.get()));
     } catch (RuntimeException e) {

@@ -7,18 +7,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.VolumeHandle;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -152,13 +154,13 @@ class SharedVolumeTest {
   private static byte[] bytes(CompletableFuture<ByteBuf> f) {
     ByteBuf b = f.join();
     try {
-      return io.netty.buffer.ByteBufUtil.getBytes(b);
+      return ByteBufUtil.getBytes(b);
     } finally {
       b.release();
     }
   }
 
-  private static void await(java.util.function.BooleanSupplier condition) {
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
+  private static void await(BooleanSupplier condition) {
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
   }
 }

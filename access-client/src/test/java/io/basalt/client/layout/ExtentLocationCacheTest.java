@@ -16,6 +16,7 @@ import io.basalt.rpc.RpcServer;
 import io.basalt.session.MetaClient;
 import io.basalt.session.MetaLocator;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -84,7 +85,7 @@ class ExtentLocationCacheTest {
 
   private static GetExtentsResponse.Builder answer(long version, ExtentInfo... extents) {
     return GetExtentsResponse.newBuilder().setVolume(VOLUME).setMapVersion(version)
-        .addAllExtents(java.util.List.of(extents));
+        .addAllExtents(List.of(extents));
   }
 
   /** loadAll on a thread of its own, answered with {@code version} and {@code extents}. */

@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -107,7 +108,7 @@ class NbdClientToolsTest {
   void fioVerifiesPipelinedRandomWrites() throws Exception {
     ExternalTool.assumeInstalled("fio");
     Result engines = ExternalTool.run("fio", "--enghelp");
-    org.junit.jupiter.api.Assumptions.assumeTrue(engines.output().contains("nbd"), "fio has no nbd engine");
+    Assumptions.assumeTrue(engines.output().contains("nbd"), "fio has no nbd engine");
     Result result = ExternalTool.run(Duration.ofSeconds(120), List.of("fio", "--name=nbd", "--ioengine=nbd",
         "--uri=" + server.uri("vol"), "--rw=randwrite", "--bs=4k", "--size=16m", "--iodepth=32",
         "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--numjobs=1", "--output-format=normal",

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import io.basalt.client.Volume;
-import io.basalt.client.VolumeProvider;
+import io.basalt.client.volume.Volume;
+import io.basalt.client.volume.VolumeProvider;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.AbstractByteBufAllocator;
@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,7 +84,7 @@ final class NbdFuzzHarness {
   /** Releases whatever the channel wrote and holds, then checks every buffer of the run was released. */
   static void finish(EmbeddedChannel ch, List<ByteBuf> fed, TrackingAllocator alloc) {
     for (Object out; (out = ch.readOutbound()) != null; ) {
-      io.netty.util.ReferenceCountUtil.release(out);
+      ReferenceCountUtil.release(out);
     }
     ch.finishAndReleaseAll();
     for (ByteBuf b : fed) {

@@ -8,6 +8,7 @@ import io.basalt.client.nbd.NbdFuzzHarness.SyncVolume;
 import io.basalt.client.nbd.NbdFuzzHarness.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +46,7 @@ class NbdHandshakeFuzzTest {
   @Test
   void aValidSessionReachesTheVolume() throws Exception {
     byte[] pattern = new byte[512];
-    java.util.Arrays.fill(pattern, (byte) 0xab);
+    Arrays.fill(pattern, (byte) 0xab);
     for (int split : new int[] {0, 6, 255}) {
       byte[] input = NbdFuzzSeeds.session(split).go(NbdOption.GO, "vol")
           .request(0, NbdCommand.WRITE.code, 1, 4096, 512, pattern).bytes();

@@ -3,7 +3,7 @@ package io.basalt.bench.loader;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.chunk.ChunkConfig;
 import io.basalt.chunk.ChunkServer;
-import io.basalt.client.ClientConfig;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.VolumeHandle;
 import io.basalt.common.HostPort;

@@ -1,6 +1,6 @@
 package io.basalt.bench.loader;
 
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.SplittableRandom;

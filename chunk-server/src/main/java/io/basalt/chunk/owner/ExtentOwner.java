@@ -6,7 +6,7 @@ import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.RecoveryForward;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;

@@ -22,7 +22,7 @@ final class OwnerWrite {
   final List<Peer> targets;
   private final CompletableFuture<Long> future = new CompletableFuture<>();
   private OwnerLease lease;
-  private io.basalt.common.Failpoints failpoints;
+  private io.basalt.failpoint.Failpoints failpoints;
   private com.codahale.metrics.Counter refusedAfterLease;
   private long sessionEpoch;
   private long pid;
@@ -39,7 +39,7 @@ final class OwnerWrite {
 
   /** The gen the group commit gave it and the acks it now waits for (peers, plus one for a FUA's WAL sync). */
   void assign(long gen, int acks, OwnerLease lease, long pid, long epoch, long sessionEpoch,
-      io.basalt.common.Failpoints failpoints, com.codahale.metrics.Counter refusedAfterLease) {
+      io.basalt.failpoint.Failpoints failpoints, com.codahale.metrics.Counter refusedAfterLease) {
     this.failpoints = failpoints;
     this.refusedAfterLease = refusedAfterLease;
     this.gen = gen;

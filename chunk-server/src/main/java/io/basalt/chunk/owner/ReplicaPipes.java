@@ -3,6 +3,7 @@ package io.basalt.chunk.owner;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.rpc.RetryPolicy;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -24,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicaPipes implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReplicaPipes.class);
-  static final long BACKOFF_BASE_MS = 25;
-  static final long BACKOFF_CAP_MS = 1000;
 
   private final RpcClientFactory rpc;
   private final OrderedExecutor ordered;
@@ -33,10 +32,10 @@ public final class ReplicaPipes implements AutoCloseable {
   private final PeerBacklog backlog;
   private final Duration replicateTimeout;
   private final ScheduledExecutorService timer;
-  private final io.basalt.common.Failpoints failpoints;
+  private final io.basalt.failpoint.Failpoints failpoints;
 
   public ReplicaPipes(RpcClientFactory rpc, OrderedExecutor ordered, ChunkMetrics metrics, PeerBacklog backlog,
-      Duration replicateTimeout, io.basalt.common.Failpoints failpoints) {
+      Duration replicateTimeout, io.basalt.failpoint.Failpoints failpoints) {
     this.failpoints = failpoints;
     this.rpc = rpc;
     this.ordered = ordered;
@@ -50,7 +49,7 @@ public final class ReplicaPipes implements AutoCloseable {
     return rpc;
   }
 
-  io.basalt.common.Failpoints failpoints() {
+  io.basalt.failpoint.Failpoints failpoints() {
     return failpoints;
   }
 
@@ -126,7 +125,7 @@ public final class ReplicaPipes implements AutoCloseable {
 
   /** Capped exponential backoff after {@code failures} consecutive failed rounds (>= 1). */
   static long backoffMs(int failures) {
-    return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(Math.max(failures - 1, 0), 10));
+    return RetryPolicy.REPLICATE.delayMillis(failures - 1);
   }
 
   @Override

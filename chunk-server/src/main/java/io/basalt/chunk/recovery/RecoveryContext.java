@@ -4,8 +4,8 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 

@@ -6,7 +6,7 @@ import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.RecoveryProgress;

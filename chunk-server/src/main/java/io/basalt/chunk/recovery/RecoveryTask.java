@@ -15,6 +15,8 @@ import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
+import io.basalt.rpc.RetryPolicy;
+import io.basalt.rpc.Retryability;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -145,7 +147,7 @@ final class RecoveryTask implements Runnable {
         }
         return info;
       } catch (BasaltException e) {
-        if (!e.retryable()) throw e;
+        if (!Retryability.isRetryable(e)) throw e;
         state = "waiting for meta: " + e.getMessage();
         backoff(failures);
       }
@@ -337,7 +339,7 @@ final class RecoveryTask implements Runnable {
       } catch (RuntimeException e) {
         BasaltException b = BasaltException.of(e);
         if (b.code() == ErrorCode.STALE_EPOCH || b.code() == ErrorCode.NO_SUCH_EXTENT
-            || b.code() == ErrorCode.INVALID_ARGUMENT || !b.retryable()) {
+            || b.code() == ErrorCode.INVALID_ARGUMENT || !Retryability.isRetryable(b)) {
           state = "failed: " + b.getMessage();
           log.warn("recovery done refused pid={} recoveryEpoch={} cid={} code={} error={}", pid, recoveryEpoch, cid,
               b.code(), b.getMessage());
@@ -403,7 +405,7 @@ final class RecoveryTask implements Runnable {
   }
 
   private void backoff(int failures) {
-    long ms = Math.min(ctx.maxBackoff().toMillis(), 50L << Math.min(failures, 8));
+    long ms = RetryPolicy.RECOVERY.withMax(ctx.maxBackoff()).delayMillis(failures);
     try {
       if (stop.await(ms, TimeUnit.MILLISECONDS)) checkCancelled();
     } catch (InterruptedException e) {

@@ -8,7 +8,7 @@ import io.basalt.chunk.recovery.RecoveringReplicas;
 import io.basalt.chunk.recovery.ReplicaAdmission;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaState;

@@ -1,6 +1,6 @@
 package io.basalt.meta.rpc;
 
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.placement.ChunkOps;
 import io.basalt.meta.recovery.RecoveryAdminOps;
 import io.basalt.meta.recovery.RecoveryOps;

@@ -1,7 +1,7 @@
 package io.basalt.meta.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.basalt.common.Failpoints;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.nio.ByteBuffer;

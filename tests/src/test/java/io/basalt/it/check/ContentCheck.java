@@ -1,6 +1,6 @@
 package io.basalt.it.check;
 
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.it.cluster.ClusterView;
 import io.basalt.proto.ExtentInfo;
 import io.netty.buffer.ByteBuf;

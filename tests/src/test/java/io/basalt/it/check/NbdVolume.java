@@ -1,6 +1,6 @@
 package io.basalt.it.check;
 
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.chunk.ChunkConfig;
 import io.basalt.chunk.ChunkServer;
-import io.basalt.client.ClientConfig;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.nbd.NbdServer;
 import io.basalt.client.nbd.NbdServerConfig;

@@ -9,6 +9,7 @@ import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaStatusResponse;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.RpcClientFactory;
+import io.basalt.session.CuratorRetry;
 import io.basalt.session.MetaClient;
 import io.basalt.session.ZkMetaLocator;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,6 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 /**
  * A Basalt cluster of real processes (TESTPLAN 2 and 4) started from the distribution jar: ZooKeeper (one server or
@@ -64,7 +64,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
       zookeepers().forEach(this::start);
       zookeepers().forEach(this::awaitReady);
       curator = CuratorFrameworkFactory.builder().connectString(zkAddress()).sessionTimeoutMs(30_000)
-          .connectionTimeoutMs(5_000).retryPolicy(new ExponentialBackoffRetry(100, 5, 2_000)).build();
+          .connectionTimeoutMs(5_000).retryPolicy(CuratorRetry.zkClient()).build();
       curator.start();
       rpc = new RpcClientFactory("process-cluster", new MetricRegistry());
       metaClient = new MetaClient(new ZkMetaLocator(curator, config.cluster), rpc);

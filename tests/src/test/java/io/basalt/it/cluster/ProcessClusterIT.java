@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;

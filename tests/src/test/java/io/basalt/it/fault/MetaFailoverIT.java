@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.it.check.ClusterChecker;
 import io.basalt.it.check.StressConfig;
 import io.basalt.it.check.StressResult;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.basalt.client.ClusterVolumeProvider;
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.it.check.StressConfig;
 import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;

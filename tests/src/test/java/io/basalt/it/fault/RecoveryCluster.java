@@ -2,8 +2,8 @@ package io.basalt.it.fault;
 
 import static org.awaitility.Awaitility.await;
 
-import io.basalt.client.ClientConfig;
-import io.basalt.client.Volume;
+import io.basalt.client.io.ClientConfig;
+import io.basalt.client.volume.Volume;
 import io.basalt.it.check.ClusterChecker;
 import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.client.ClientConfig;
+import io.basalt.client.io.ClientConfig;
 import io.basalt.client.ClusterVolumeProvider;
-import io.basalt.client.Volume;
+import io.basalt.client.volume.Volume;
 import io.basalt.it.check.ClusterChecker;
 import io.basalt.it.check.StressConfig;
 import io.basalt.it.check.StressResult;

@@ -1,4 +1,4 @@
-package io.basalt.client;
+package io.basalt.client.volume;
 
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;

@@ -1,4 +1,7 @@
-package io.basalt.client;
+package io.basalt.client.volume;
+
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The completion of one asynchronous I/O, called exactly once: {@code result} on success (a buffer result is then the
@@ -11,12 +14,12 @@ public interface IoCallback<T> {
   void done(T result, Throwable error);
 
   /** A callback that completes {@code future}, releasing a reference-counted result nobody can take any more. */
-  static <T> IoCallback<T> of(java.util.concurrent.CompletableFuture<T> future) {
+  static <T> IoCallback<T> of(CompletableFuture<T> future) {
     return (result, error) -> {
       if (error != null) {
         future.completeExceptionally(error);
       } else if (!future.complete(result)) {
-        io.netty.util.ReferenceCountUtil.release(result);
+        ReferenceCountUtil.release(result);
       }
     };
   }

@@ -1,4 +1,4 @@
-package io.basalt.client;
+package io.basalt.client.io;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;

@@ -1,4 +1,4 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import io.basalt.proto.Envelope;
 import io.basalt.proto.GetVolumeRequest;
@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * that fuzzing adds to the same directory are kept: this only (re)writes its own named files.
  */
 class FrameDecoderFuzzSeeds {
-  static final Path DIR = Path.of("src/test/resources/io/basalt/rpc/codec/FrameDecoderFuzzTestInputs/frameDecoder");
+  static final Path DIR = Path.of("src/test/resources/io/basalt/rpc/FrameDecoderFuzzTestInputs/frameDecoder");
 
   /** First byte: reads of (1 + it) bytes; the rest: the byte stream. */
   static Map<String, byte[]> seeds() {
@@ -49,7 +50,7 @@ class FrameDecoderFuzzSeeds {
     s.put("header-string-claims-2GiB", seed(255, FrameDecoderTest.frameOfHeader(
         new byte[] {0x2a, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07, 0x41}, null)));
     byte[] deep = new byte[3000];
-    java.util.Arrays.fill(deep, (byte) 0x7b); // start group, field 15, nested 3000 deep
+    Arrays.fill(deep, (byte) 0x7b); // start group, field 15, nested 3000 deep
     s.put("header-groups-nested-3000-deep", seed(255, FrameDecoderTest.frameOfHeader(deep, null)));
     s.put("valid-then-garbage", seed(31, getVolume, new byte[] {0, 0, 0, 9, 1, 0, 0, 0, 4, 1, 2, 3, 4}));
     return s;

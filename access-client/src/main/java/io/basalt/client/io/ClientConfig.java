@@ -1,5 +1,6 @@
-package io.basalt.client;
+package io.basalt.client.io;
 
+import io.basalt.rpc.RetryPolicy;
 import java.time.Duration;
 
 /**
@@ -51,6 +52,11 @@ public record ClientConfig(Duration ioDeadline, Duration callDeadline, int prefe
 
   public ClientConfig withMaxBackoff(Duration d) {
     return new ClientConfig(ioDeadline, callDeadline, preferredCid, d, hedgeAfter);
+  }
+
+  /** The backoff between retries of one I/O: {@link RetryPolicy#CLIENT_IO} capped at {@link #maxBackoff}. */
+  public RetryPolicy retryPolicy() {
+    return RetryPolicy.CLIENT_IO.withMax(maxBackoff);
   }
 
   public ClientConfig withHedgeAfter(Duration d) {

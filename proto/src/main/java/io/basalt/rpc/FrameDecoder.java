@@ -1,4 +1,4 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import com.codahale.metrics.Counter;
 import com.google.protobuf.CodedInputStream;
@@ -6,10 +6,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.basalt.common.LogLimiter;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.rpc.Frame;
-import io.basalt.rpc.FrameLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -28,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * array or stream per frame. With {@link #FrameDecoder(FrameLimits, Counter, boolean) large frames composite},
  * a frame that spans many socket reads (a 1 MiB reply) is gathered as a composite of those reads instead of being
  * copied into one growing buffer, so its payload is never copied on the way in.
+ *
+ * <p>Each frame is stamped with the moment the socket read that completed it returned ({@link Frame#receivedNanos}):
+ * frames decoded from one read after earlier frames' handlers ran keep the time they actually arrived.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   public static final byte PROTOCOL_VERSION = 1;
@@ -38,6 +40,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   private final FrameLimits limits;
   private final Counter refused;
   private boolean refusing;
+  /** When the socket read being decoded returned: the receipt time of the frames it completes. */
+  private long readNanos = Frame.NOT_RECEIVED;
 
   public FrameDecoder(FrameLimits limits) {
     this(limits, new Counter());
@@ -72,7 +76,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
    * onto a composite are copied onto its end, so a stream of tiny reads cannot pile up components.
    */
   static final Cumulator LARGE_FRAMES_COMPOSITE = (alloc, cumulation, in) -> {
-    boolean composite = cumulation instanceof io.netty.buffer.CompositeByteBuf;
+    boolean composite = cumulation instanceof CompositeByteBuf;
     if (!composite && cumulation.readableBytes() + in.readableBytes() < COMPOSITE_FROM) {
       return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
     }
@@ -88,6 +92,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
       in.release();
     }
   };
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    readNanos = System.nanoTime();
+    super.channelRead(ctx, msg);
+  }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -131,7 +141,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     int dataLength = frameLength - 5 - headerLength;
     in.skipBytes(4 + 5 + headerLength);
     ByteBuf data = dataLength == 0 ? null : in.readRetainedSlice(dataLength);
-    out.add(new Frame(header, data));
+    out.add(new Frame(header, data, readNanos));
   }
 
   /**

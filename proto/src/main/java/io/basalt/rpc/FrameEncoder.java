@@ -1,8 +1,7 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import com.google.protobuf.CodedOutputStream;
 import io.basalt.proto.Envelope;
-import io.basalt.rpc.Frame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;

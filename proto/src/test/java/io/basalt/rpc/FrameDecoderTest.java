@@ -1,21 +1,24 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.codahale.metrics.Counter;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.GetVolumeRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
-import io.basalt.rpc.Frame;
-import io.basalt.rpc.FrameLimits;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -168,13 +171,13 @@ class FrameDecoderTest {
   @ValueSource(ints = {13, 1000, 4093, 70_000})
   void largeFramesGatheredAsCompositeDecodeAtAnySplit(int readSize) {
     byte[] big = new byte[100_000];
-    new java.util.Random(readSize).nextBytes(big);
+    new Random(readSize).nextBytes(big);
     byte[] small = new byte[10];
     small[3] = 3;
     byte[] wire = concat(frame(getVolume("big"), big), frame(getVolume("s1"), small), frame(getVolume("s2"), null),
         frame(getVolume("big2"), big));
     EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE,
-        new FrameDecoder(new FrameLimits(1 << 20, 4096), new com.codahale.metrics.Counter(), true));
+        new FrameDecoder(new FrameLimits(1 << 20, 4096), new Counter(), true));
     for (int at = 0; at < wire.length; at += readSize) {
       int n = Math.min(readSize, wire.length - at);
       ByteBuf in = ch.alloc().directBuffer(n).writeBytes(wire, at, n);
@@ -198,7 +201,7 @@ class FrameDecoderTest {
   void headerAcrossCompositeComponentsParses() throws Exception {
     byte[] header = getVolume("split-header-name").toByteArray();
     for (int cut = 0; cut <= header.length; cut++) {
-      io.netty.buffer.CompositeByteBuf c = Unpooled.compositeBuffer();
+      CompositeByteBuf c = Unpooled.compositeBuffer();
       c.addComponent(true, Unpooled.directBuffer().writeBytes(header, 0, cut));
       c.addComponent(true, Unpooled.directBuffer().writeBytes(header, cut, header.length - cut));
       try {
@@ -223,7 +226,7 @@ class FrameDecoderTest {
     ByteBuf body = ch.readOutbound();
     try {
       assertThat(ByteBufUtil.getBytes(head))
-          .isEqualTo(java.util.Arrays.copyOf(frame(header, data), 9 + header.getSerializedSize()));
+          .isEqualTo(Arrays.copyOf(frame(header, data), 9 + header.getSerializedSize()));
       assertThat(body).isSameAs(payload);
       assertThat(ByteBufUtil.getBytes(body)).isEqualTo(data);
     } finally {
@@ -263,7 +266,7 @@ class FrameDecoderTest {
       out.skipBytes(5);
       int headerLength = out.readInt();
       return Envelope.parseFrom(ByteBufUtil.getBytes(out, out.readerIndex(), headerLength));
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new AssertionError(e);
     }
   }

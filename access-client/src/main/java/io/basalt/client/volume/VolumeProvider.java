@@ -1,4 +1,4 @@
-package io.basalt.client;
+package io.basalt.client.volume;
 
 import java.util.List;
 

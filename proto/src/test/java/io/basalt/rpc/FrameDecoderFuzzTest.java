@@ -1,10 +1,8 @@
-package io.basalt.rpc.codec;
+package io.basalt.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.basalt.rpc.Frame;
-import io.basalt.rpc.FrameLimits;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

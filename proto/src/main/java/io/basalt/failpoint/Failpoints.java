@@ -1,8 +1,9 @@
-package io.basalt.common;
+package io.basalt.failpoint;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,7 +34,7 @@ public final class Failpoints {
 
   private final Map<String, Action> active = new ConcurrentHashMap<>();
   /** Callers of {@link #injectAsync} waiting for a hang to be switched off; guarded by this. */
-  private final Map<String, List<CompletableFuture<Void>>> hanging = new java.util.HashMap<>();
+  private final Map<String, List<CompletableFuture<Void>>> hanging = new HashMap<>();
   private volatile boolean any;
 
   /** Points from {@code basalt.failpoints}, if set. */

@@ -1,12 +1,14 @@
-package io.basalt.common;
+package io.basalt.failpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,7 +41,7 @@ class FailpointsTest {
     Failpoints f = new Failpoints();
     f.set("h", "hang");
     CompletableFuture<Void> stuck = CompletableFuture.runAsync(() -> f.inject("h"));
-    org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).until(() -> !stuck.isDone());
+    Awaitility.await().during(Duration.ofMillis(200)).until(() -> !stuck.isDone());
     f.set("h", "off");
     stuck.join();
   }
