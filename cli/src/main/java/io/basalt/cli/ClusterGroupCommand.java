@@ -70,11 +70,7 @@ public final class ClusterGroupCommand extends GroupCommand {
             .getConfirmExpiryResponse().getChunks();
       }
       if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("jeopardy", before.getJeopardy());
-        m.put("confirmed", chunks != null);
-        m.put("chunks", chunks == null ? 0 : chunks);
-        printJson(m);
+        printJson(confirmJson(before.getJeopardy(), chunks));
         return;
       }
       out().println(confirmMessage(chunks));
@@ -85,6 +81,15 @@ public final class ClusterGroupCommand extends GroupCommand {
   static ClusterStatusResponse status(ClusterConnection c) {
     return c.meta(Envelope.newBuilder().setClusterStatus(ClusterStatusRequest.getDefaultInstance()))
         .getClusterStatusResponse();
+  }
+
+  /** {@code confirm-expiry --json}: {@code chunks} is null when the cluster was not in jeopardy. */
+  static Map<String, Object> confirmJson(boolean jeopardy, Integer chunks) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("jeopardy", jeopardy);
+    m.put("confirmed", chunks != null);
+    m.put("chunks", chunks == null ? 0 : chunks);
+    return m;
   }
 
   /** What {@code confirm-expiry} says: {@code chunks} is null when the cluster was not in jeopardy. */

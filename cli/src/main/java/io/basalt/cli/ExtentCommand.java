@@ -53,17 +53,7 @@ public final class ExtentCommand extends GroupCommand {
       if (json) {
         List<Object> out = new ArrayList<>();
         for (ExtentInfo e : extents) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("index", e.getIndex());
-          m.put("pid", e.getPid());
-          m.put("replicas", e.getReplicasList());
-          m.put("epoch", e.getEpoch());
-          m.put("owner", e.getOwnerCid() == 0 ? null : e.getOwnerCid());
-          m.put("owner_session", e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession());
-          Map<String, Object> gens = new LinkedHashMap<>();
-          views.get(e.getPid()).forEach((cid, f) -> gens.put(Integer.toString(cid), f.join().generation()));
-          m.put("generations", gens);
-          out.add(m);
+          out.add(toJson(e, views.get(e.getPid())));
         }
         printJson(out);
         return;
@@ -125,6 +115,21 @@ public final class ExtentCommand extends GroupCommand {
       return c.meta(Envelope.newBuilder().setGetExtents(GetExtentsRequest.newBuilder()
           .setVolume(volume).setFirstIndex(first).setMaxCount(max))).getGetExtentsResponse();
     }
+  }
+
+  /** One extent of {@code extent show --json}, with each replica's generation ({@code views} by cid). */
+  static Map<String, Object> toJson(ExtentInfo e, Map<Integer, CompletableFuture<ReplicaView>> views) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("index", e.getIndex());
+    m.put("pid", e.getPid());
+    m.put("replicas", e.getReplicasList());
+    m.put("epoch", e.getEpoch());
+    m.put("owner", e.getOwnerCid() == 0 ? null : e.getOwnerCid());
+    m.put("owner_session", e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession());
+    Map<String, Object> gens = new LinkedHashMap<>();
+    views.forEach((cid, f) -> gens.put(Integer.toString(cid), f.join().generation()));
+    m.put("generations", gens);
+    return m;
   }
 
   /** For each pid, each replica's answer in membership order. */
