@@ -1,6 +1,6 @@
 package io.basalt.cli;
 
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.JsonOutput;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -49,7 +49,7 @@ public abstract class ClusterCommand implements Callable<Integer> {
   }
 
   protected void printJson(Object value) {
-    out().println(JsonWriter.pretty(value));
+    out().println(JsonOutput.pretty(value));
     out().flush();
   }
 }

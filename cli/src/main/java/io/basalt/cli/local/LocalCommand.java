@@ -4,7 +4,7 @@ import io.basalt.cli.CliException;
 import io.basalt.cli.ClusterOptions;
 import io.basalt.cli.Converters;
 import io.basalt.cli.GroupCommand;
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.JsonOutput;
 import io.basalt.cli.output.TablePrinter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -217,7 +217,7 @@ public final class LocalCommand extends GroupCommand {
           m.put("session_timeout_ms", sessionFlags ? state.sessions().effectiveSessionTimeout().toMillis() : null);
           rows.add(m);
         }
-        out().println(JsonWriter.pretty(rows));
+        out().println(JsonOutput.pretty(rows));
       } else {
         TablePrinter t = new TablePrinter("ROLE", "INDEX", "PID", "CID", "ADDRESS", "METRICS", "STATE", "MEMBER",
             "LOG");

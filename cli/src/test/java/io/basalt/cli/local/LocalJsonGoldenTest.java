@@ -18,12 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
  * The state file and {@code local status --json}, byte for byte, against files recorded from the hand-written
  * writer the CLI used before Jackson (src/test/resources/io/basalt/cli/json-golden).
  */
-class LocalJsonOutputTest {
+class LocalJsonGoldenTest {
   @TempDir
   Path tmp;
 
   static String golden(String name) {
-    try (InputStream in = LocalJsonOutputTest.class.getResourceAsStream("/io/basalt/cli/json-golden/" + name
+    try (InputStream in = LocalJsonGoldenTest.class.getResourceAsStream("/io/basalt/cli/json-golden/" + name
         + ".json")) {
       assertThat(in).as("golden file " + name).isNotNull();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -2,7 +2,7 @@ package io.basalt.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.JsonOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
  * writer the CLI used before Jackson (src/test/resources/io/basalt/cli/json-golden): operators' scripts read these
  * keys, their order, number vs string vs null, and the two-space layout.
  */
-class JsonOutputTest {
+class JsonGoldenTest {
   /** The recorded output named {@code name}. */
   static String golden(String name) {
-    try (InputStream in = JsonOutputTest.class.getResourceAsStream("/io/basalt/cli/json-golden/" + name + ".json")) {
+    try (InputStream in = JsonGoldenTest.class.getResourceAsStream("/io/basalt/cli/json-golden/" + name + ".json")) {
       assertThat(in).as("golden file " + name).isNotNull();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -26,7 +26,7 @@ class JsonOutputTest {
   }
 
   static String pretty(Object value) {
-    return JsonWriter.pretty(value);
+    return JsonOutput.pretty(value);
   }
 
   @Test
