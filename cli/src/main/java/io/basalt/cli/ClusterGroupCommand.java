@@ -1,8 +1,10 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.DurationFormat;
-import io.basalt.cli.status.Membership;
 import io.basalt.cli.output.TablePrinter;
+import io.basalt.cli.status.Membership;
 import io.basalt.proto.ClusterStatusRequest;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.ConfirmExpiryRequest;

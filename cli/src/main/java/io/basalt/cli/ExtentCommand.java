@@ -1,5 +1,8 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
@@ -144,7 +147,7 @@ public final class ExtentCommand extends GroupCommand {
         String address = i < e.getReplicaAddressesCount() ? e.getReplicaAddresses(i) : "";
         if (address.isEmpty()) {
           if (chunkAddresses == null) {
-            chunkAddresses = ChunkCommand.listChunks(c).stream()
+            chunkAddresses = c.listChunks().stream()
                 .collect(Collectors.toMap(ChunkInfo::getCid, ChunkInfo::getAddress, (a, b) -> a));
           }
           address = chunkAddresses.getOrDefault(cid, "");

@@ -1,9 +1,9 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.CliException;
-import io.basalt.cli.ClusterOptions;
-import io.basalt.cli.Converters;
-import io.basalt.cli.GroupCommand;
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterOptions;
+import io.basalt.cli.core.Converters;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.JsonOutput;
 import io.basalt.cli.output.TablePrinter;
 import java.io.PrintWriter;

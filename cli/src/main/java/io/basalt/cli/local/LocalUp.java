@@ -1,8 +1,7 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.ChunkCommand;
-import io.basalt.cli.CliException;
-import io.basalt.cli.ClusterConnection;
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterConnection;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.CreateVolumeRequest;
@@ -267,7 +266,7 @@ public final class LocalUp {
     watched.addAll(control);
     List<ProcessRecord> pending = new ArrayList<>(chunks);
     readiness.await("chunk servers to register with meta", watched, () -> List.copyOf(pending), () -> {
-      List<ChunkInfo> known = ChunkCommand.listChunks(c);
+      List<ChunkInfo> known = c.listChunks();
       pending.clear();
       for (ProcessRecord r : chunks) {
         Optional<ChunkInfo> info = registered(known, r);

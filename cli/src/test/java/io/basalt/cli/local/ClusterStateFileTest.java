@@ -3,7 +3,7 @@ package io.basalt.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.basalt.cli.CliException;
+import io.basalt.cli.core.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

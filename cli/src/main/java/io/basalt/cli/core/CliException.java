@@ -1,4 +1,4 @@
-package io.basalt.cli;
+package io.basalt.cli.core;
 
 /**
  * A failure the CLI explains in one line ("error: message", exit code 1) without a stack trace: a missing state
