@@ -8,6 +8,7 @@ import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
@@ -31,7 +32,7 @@ public final class ChunkCommand extends GroupCommand {
         t.row(ch.getCid(), ch.getAddress(), emptyToNull(ch.getZone()), status(ch),
             Units.formatSize(ch.getCapacityBytes()), Units.formatSize(ch.getUsedBytes()), ch.getReplicaCount(),
             emptyToNull(ch.getAdminAddress()),
-            ch.getLastSeenMs() < 0 ? "never" : String.format(java.util.Locale.ROOT, "%.1fs ago",
+            ch.getLastSeenMs() < 0 ? "never" : String.format(Locale.ROOT, "%.1fs ago",
                 ch.getLastSeenMs() / 1000.0));
       }
       t.print(out());

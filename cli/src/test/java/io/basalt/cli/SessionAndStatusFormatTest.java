@@ -12,6 +12,7 @@ import io.basalt.proto.SessionState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The exact text of {@code session ls} and {@code cluster status}, from responses built here. */
@@ -161,8 +162,8 @@ class SessionAndStatusFormatTest {
             + "meta epoch:  4\n\nMETA ");
     Map<String, Object> json = ClusterGroupCommand.toJson(null, m);
     assertThat(json.keySet()).containsExactlyElementsOf(
-        java.util.stream.Stream.concat(ClusterGroupCommand.toJson(healthy().build()).keySet().stream(),
-            java.util.stream.Stream.of("metas", "zookeepers")).toList());
+        Stream.concat(ClusterGroupCommand.toJson(healthy().build()).keySet().stream(),
+            Stream.of("metas", "zookeepers")).toList());
     assertThat(json).containsEntry("leader", "127.0.0.1:7000").containsEntry("meta_epoch", 4L)
         .containsEntry("jeopardy", null).containsEntry("chunks", null);
     assertThat(ClusterGroupCommand.render(null, new Membership(null, List.of(), List.of())))

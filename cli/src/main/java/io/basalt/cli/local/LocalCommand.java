@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,7 +166,7 @@ public final class LocalCommand extends GroupCommand {
         return 0;
       }
       List<Role> order = new ArrayList<>(List.of(Role.values()));
-      java.util.Collections.reverse(order);
+      Collections.reverse(order);
       int stopped = 0;
       for (Role role : order) {
         List<ProcessRecord> running = state.get().ofRole(role).stream().filter(LocalProcesses::isRunning).toList();

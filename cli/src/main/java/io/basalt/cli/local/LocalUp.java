@@ -10,6 +10,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ListChunksRequest;
 import io.basalt.proto.ListVolumesRequest;
 import io.basalt.rpc.BasaltException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -365,7 +366,7 @@ public final class LocalUp {
   private static void mkdirs(Path p) {
     try {
       Files.createDirectories(p);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new CliException("cannot create " + p + ": " + e.getMessage(), e);
     }
   }
