@@ -100,14 +100,14 @@ public final class JsonOutput {
     public JsonSerializer<?> modifySerializer(SerializationConfig config, BeanDescription desc,
         JsonSerializer<?> serializer) {
       if (serializer instanceof BeanSerializerBase || serializer instanceof UnknownSerializer) {
-        return new Refused(desc.getBeanClass());
+        return new Refused();
       }
       return serializer;
     }
   }
 
   private static final class Refused extends StdSerializer<Object> {
-    Refused(Class<?> type) {
+    Refused() {
       super(Object.class);
     }
 

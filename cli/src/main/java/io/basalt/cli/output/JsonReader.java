@@ -39,7 +39,7 @@ public final class JsonReader {
 
   private static Map<String, Object> toMap(JsonNode object) {
     Map<String, Object> m = new LinkedHashMap<>();
-    object.fields().forEachRemaining(e -> m.put(e.getKey(), toJava(e.getValue())));
+    object.properties().forEach(e -> m.put(e.getKey(), toJava(e.getValue())));
     return m;
   }
 
