@@ -47,8 +47,11 @@ class PackageCyclesTest {
     List<Path> roots = mainClassRoots();
     assertThat(roots).as("main classes of the Basalt modules on the test classpath").hasSizeGreaterThanOrEqualTo(6);
     SortedMap<String, SortedMap<String, SortedSet<String>>> edges = packageEdges(roots);
-    assertThat(edges.keySet()).as("packages jdeps saw").contains("io.basalt.proto", "io.basalt.session",
-        "io.basalt.meta", "io.basalt.chunk", "io.basalt.client", "io.basalt.cli");
+    for (String module : List.of("io.basalt.proto", "io.basalt.session", "io.basalt.meta", "io.basalt.chunk",
+        "io.basalt.client", "io.basalt.cli")) {
+      assertThat(edges.keySet()).as("packages jdeps saw").anyMatch(p -> p.equals(module) || p.startsWith(module
+          + "."));
+    }
 
     List<SortedSet<String>> cycles = cycles(edges);
     if (!cycles.isEmpty()) {
