@@ -1,12 +1,14 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.local.LocalCommand;
 import io.basalt.rpc.BasaltException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code basalt}: the admin CLI. Exit codes: 0 success, 1 an error from the cluster ("error: CODE: message") or

@@ -1,13 +1,14 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.common.Units;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
-import io.basalt.proto.ListChunksRequest;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
@@ -20,7 +21,7 @@ public final class ChunkCommand extends GroupCommand {
   static final class Ls extends ClusterCommand {
     @Override
     protected void run(ClusterConnection c) {
-      List<ChunkInfo> chunks = listChunks(c);
+      List<ChunkInfo> chunks = c.listChunks();
       if (json) {
         printJson(chunks.stream().map(ChunkCommand::toJson).toList());
         return;
@@ -31,19 +32,11 @@ public final class ChunkCommand extends GroupCommand {
         t.row(ch.getCid(), ch.getAddress(), emptyToNull(ch.getZone()), status(ch),
             Units.formatSize(ch.getCapacityBytes()), Units.formatSize(ch.getUsedBytes()), ch.getReplicaCount(),
             emptyToNull(ch.getAdminAddress()),
-            ch.getLastSeenMs() < 0 ? "never" : String.format(java.util.Locale.ROOT, "%.1fs ago",
+            ch.getLastSeenMs() < 0 ? "never" : String.format(Locale.ROOT, "%.1fs ago",
                 ch.getLastSeenMs() / 1000.0));
       }
       t.print(out());
     }
-  }
-
-  /** Every chunk meta knows, by cid. */
-  public static List<ChunkInfo> listChunks(ClusterConnection c) {
-    return c.meta(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()))
-        .getListChunksResponse().getChunksList().stream()
-        .sorted(Comparator.comparingInt(ChunkInfo::getCid))
-        .toList();
   }
 
   static Map<String, Object> toJson(ChunkInfo ch) {

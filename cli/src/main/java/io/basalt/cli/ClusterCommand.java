@@ -1,7 +1,13 @@
 package io.basalt.cli;
 
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.ClusterOptions;
+import io.basalt.cli.local.ClusterState;
+import io.basalt.cli.local.ClusterStateFile;
+import io.basalt.cli.output.JsonOutput;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,10 +35,29 @@ public abstract class ClusterCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validate();
-    try (ClusterConnection c = ClusterConnection.open(clusterOptions)) {
+    try (ClusterConnection c = open(clusterOptions)) {
       run(c);
     }
     return 0;
+  }
+
+  /** Connects as {@code options} say: {@code --zk}, else the state file in {@code --dir}. */
+  static ClusterConnection open(ClusterOptions options) {
+    String zk = options.zk();
+    String cluster = options.cluster();
+    if (zk == null) {
+      Optional<ClusterState> state = ClusterStateFile.read(options.dir());
+      if (state.isEmpty()) {
+        throw new CliException("no local cluster at " + options.dir() + " (" + ClusterStateFile.path(options.dir())
+            + " not found); run 'basalt local up' or pass --zk HOST:PORT");
+      }
+      zk = state.get().zk();
+      if (cluster == null) {
+        cluster = state.get().cluster();
+      }
+    }
+    return ClusterConnection.connect(zk, cluster == null ? ClusterOptions.DEFAULT_CLUSTER : cluster,
+        options.timeout());
   }
 
   /** Checks arguments picocli cannot; throw {@link #usage} for a bad one. */
@@ -49,7 +74,7 @@ public abstract class ClusterCommand implements Callable<Integer> {
   }
 
   protected void printJson(Object value) {
-    out().println(JsonWriter.pretty(value));
+    out().println(JsonOutput.pretty(value));
     out().flush();
   }
 }

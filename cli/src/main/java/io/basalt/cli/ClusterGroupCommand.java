@@ -1,8 +1,10 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.DurationFormat;
-import io.basalt.cli.status.Membership;
 import io.basalt.cli.output.TablePrinter;
+import io.basalt.cli.status.Membership;
 import io.basalt.proto.ClusterStatusRequest;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.ConfirmExpiryRequest;
@@ -70,11 +72,7 @@ public final class ClusterGroupCommand extends GroupCommand {
             .getConfirmExpiryResponse().getChunks();
       }
       if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("jeopardy", before.getJeopardy());
-        m.put("confirmed", chunks != null);
-        m.put("chunks", chunks == null ? 0 : chunks);
-        printJson(m);
+        printJson(confirmJson(before.getJeopardy(), chunks));
         return;
       }
       out().println(confirmMessage(chunks));
@@ -85,6 +83,15 @@ public final class ClusterGroupCommand extends GroupCommand {
   static ClusterStatusResponse status(ClusterConnection c) {
     return c.meta(Envelope.newBuilder().setClusterStatus(ClusterStatusRequest.getDefaultInstance()))
         .getClusterStatusResponse();
+  }
+
+  /** {@code confirm-expiry --json}: {@code chunks} is null when the cluster was not in jeopardy. */
+  static Map<String, Object> confirmJson(boolean jeopardy, Integer chunks) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("jeopardy", jeopardy);
+    m.put("confirmed", chunks != null);
+    m.put("chunks", chunks == null ? 0 : chunks);
+    return m;
   }
 
   /** What {@code confirm-expiry} says: {@code chunks} is null when the cluster was not in jeopardy. */

@@ -1,5 +1,8 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
@@ -53,17 +56,7 @@ public final class ExtentCommand extends GroupCommand {
       if (json) {
         List<Object> out = new ArrayList<>();
         for (ExtentInfo e : extents) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("index", e.getIndex());
-          m.put("pid", e.getPid());
-          m.put("replicas", e.getReplicasList());
-          m.put("epoch", e.getEpoch());
-          m.put("owner", e.getOwnerCid() == 0 ? null : e.getOwnerCid());
-          m.put("owner_session", e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession());
-          Map<String, Object> gens = new LinkedHashMap<>();
-          views.get(e.getPid()).forEach((cid, f) -> gens.put(Integer.toString(cid), f.join().generation()));
-          m.put("generations", gens);
-          out.add(m);
+          out.add(toJson(e, views.get(e.getPid())));
         }
         printJson(out);
         return;
@@ -127,6 +120,21 @@ public final class ExtentCommand extends GroupCommand {
     }
   }
 
+  /** One extent of {@code extent show --json}, with each replica's generation ({@code views} by cid). */
+  static Map<String, Object> toJson(ExtentInfo e, Map<Integer, CompletableFuture<ReplicaView>> views) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("index", e.getIndex());
+    m.put("pid", e.getPid());
+    m.put("replicas", e.getReplicasList());
+    m.put("epoch", e.getEpoch());
+    m.put("owner", e.getOwnerCid() == 0 ? null : e.getOwnerCid());
+    m.put("owner_session", e.getOwnerCid() == 0 || e.getOwnerSession() == 0 ? null : e.getOwnerSession());
+    Map<String, Object> gens = new LinkedHashMap<>();
+    views.forEach((cid, f) -> gens.put(Integer.toString(cid), f.join().generation()));
+    m.put("generations", gens);
+    return m;
+  }
+
   /** For each pid, each replica's answer in membership order. */
   static Map<Long, Map<Integer, CompletableFuture<ReplicaView>>> askReplicas(ClusterConnection c,
       List<ExtentInfo> extents) {
@@ -139,7 +147,7 @@ public final class ExtentCommand extends GroupCommand {
         String address = i < e.getReplicaAddressesCount() ? e.getReplicaAddresses(i) : "";
         if (address.isEmpty()) {
           if (chunkAddresses == null) {
-            chunkAddresses = ChunkCommand.listChunks(c).stream()
+            chunkAddresses = c.listChunks().stream()
                 .collect(Collectors.toMap(ChunkInfo::getCid, ChunkInfo::getAddress, (a, b) -> a));
           }
           address = chunkAddresses.getOrDefault(cid, "");

@@ -1,5 +1,7 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.DurationFormat;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.proto.Envelope;

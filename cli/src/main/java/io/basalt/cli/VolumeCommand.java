@@ -1,5 +1,8 @@
 package io.basalt.cli;
 
+import io.basalt.cli.core.ClusterConnection;
+import io.basalt.cli.core.Converters;
+import io.basalt.cli.core.GroupCommand;
 import io.basalt.cli.output.TablePrinter;
 import io.basalt.common.Units;
 import io.basalt.proto.CreateVolumeRequest;

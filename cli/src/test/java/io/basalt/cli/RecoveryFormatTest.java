@@ -3,7 +3,7 @@ package io.basalt.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.cli.BasaltCliTest.Result;
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.JsonOutput;
 import io.basalt.proto.ListRecoveriesResponse;
 import io.basalt.proto.RecoveryInfo;
 import io.basalt.proto.RecoveryThrottle;
@@ -42,11 +42,11 @@ class RecoveryFormatTest {
 
   @Test
   void lsJsonKeepsRawNumbers() {
-    assertThat(JsonWriter.compact(RecoveryCommand.toJson(sample.getRecoveries(1)))).isEqualTo(
+    assertThat(JsonOutput.compact(RecoveryCommand.toJson(sample.getRecoveries(1)))).isEqualTo(
         "{\"pid\":9,\"vid\":1,\"volume\":\"v1\",\"index\":5,\"source_cid\":2,\"target_cid\":null,\"bytes_done\":0,"
             + "\"bytes_total\":1048576,\"bytes_per_sec\":0,\"eta_ms\":null,\"state\":\"queued\",\"live_replicas\":1,"
             + "\"expected_replicas\":3,\"running_ms\":null}");
-    assertThat(JsonWriter.compact(RecoveryCommand.toJson(THROTTLE)))
+    assertThat(JsonOutput.compact(RecoveryCommand.toJson(THROTTLE)))
         .isEqualTo("{\"bytes_per_sec\":209715200,\"per_chunk\":4}");
   }
 

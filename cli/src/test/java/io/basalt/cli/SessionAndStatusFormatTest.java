@@ -3,7 +3,7 @@ package io.basalt.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.cli.output.DurationFormat;
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.output.JsonOutput;
 import io.basalt.cli.status.Membership;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.SessionGroup;
@@ -12,6 +12,7 @@ import io.basalt.proto.SessionState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The exact text of {@code session ls} and {@code cluster status}, from responses built here. */
@@ -59,10 +60,10 @@ class SessionAndStatusFormatTest {
 
   @Test
   void sessionLsJsonKeepsRawNumbers() {
-    assertThat(JsonWriter.compact(SessionCommand.toJson(sample.get(0)))).isEqualTo(
+    assertThat(JsonOutput.compact(SessionCommand.toJson(sample.get(0)))).isEqualTo(
         "{\"uuid\":\"e-3\",\"epoch\":4,\"group\":\"chunk\",\"cid\":3,\"name\":\"127.0.0.1:7103\",\"leases\":0,"
             + "\"lease_remaining_ms\":-3180,\"state\":\"expired\",\"ended_ago_ms\":3180}");
-    assertThat(JsonWriter.compact(SessionCommand.toJson(sample.get(2)))).isEqualTo(
+    assertThat(JsonOutput.compact(SessionCommand.toJson(sample.get(2)))).isEqualTo(
         "{\"uuid\":\"c-1\",\"epoch\":6,\"group\":\"client\",\"cid\":null,\"name\":\"nbd\",\"leases\":0,"
             + "\"lease_remaining_ms\":850,\"state\":\"alive\",\"ended_ago_ms\":null}");
   }
@@ -111,7 +112,7 @@ class SessionAndStatusFormatTest {
   void clusterStatusJson() {
     ClusterStatusResponse s = healthy().setJeopardy(true).setJeopardyReason("r").setJeopardyForMs(5)
         .setHeldExpiries(2).setExtentsDegraded(4).setExtentsRecovering(1).build();
-    assertThat(JsonWriter.compact(ClusterGroupCommand.toJson(s))).isEqualTo(
+    assertThat(JsonOutput.compact(ClusterGroupCommand.toJson(s))).isEqualTo(
         "{\"leader\":\"127.0.0.1:7000\",\"meta_epoch\":3,\"jeopardy\":true,\"jeopardy_reason\":\"r\","
             + "\"jeopardy_for_ms\":5,\"held_expiries\":2,\"chunks\":3,\"chunks_healthy\":3,\"sessions_alive\":4,"
             + "\"extents\":12,\"extents_degraded\":4,\"extents_recovering\":1,\"grace_remaining_ms\":0,"
@@ -141,8 +142,8 @@ class SessionAndStatusFormatTest {
             + "127.0.0.1:2181  follower\n"
             + "127.0.0.1:2182  leader\n"
             + "127.0.0.1:2183  unreachable\n");
-    assertThat(JsonWriter.compact(ClusterGroupCommand.toJson(healthy().build(), members()))).isEqualTo(
-        JsonWriter.compact(ClusterGroupCommand.toJson(healthy().build())).replaceFirst("}$", "")
+    assertThat(JsonOutput.compact(ClusterGroupCommand.toJson(healthy().build(), members()))).isEqualTo(
+        JsonOutput.compact(ClusterGroupCommand.toJson(healthy().build())).replaceFirst("}$", "")
             + ",\"metas\":[{\"address\":\"127.0.0.1:7000\",\"state\":\"leader\",\"meta_epoch\":3,"
             + "\"leader_hint\":\"127.0.0.1:7000\"},{\"address\":\"127.0.0.1:7001\",\"state\":\"follower\","
             + "\"meta_epoch\":0,\"leader_hint\":null},{\"address\":\"127.0.0.1:7002\",\"state\":\"unreachable\","
@@ -161,8 +162,8 @@ class SessionAndStatusFormatTest {
             + "meta epoch:  4\n\nMETA ");
     Map<String, Object> json = ClusterGroupCommand.toJson(null, m);
     assertThat(json.keySet()).containsExactlyElementsOf(
-        java.util.stream.Stream.concat(ClusterGroupCommand.toJson(healthy().build()).keySet().stream(),
-            java.util.stream.Stream.of("metas", "zookeepers")).toList());
+        Stream.concat(ClusterGroupCommand.toJson(healthy().build()).keySet().stream(),
+            Stream.of("metas", "zookeepers")).toList());
     assertThat(json).containsEntry("leader", "127.0.0.1:7000").containsEntry("meta_epoch", 4L)
         .containsEntry("jeopardy", null).containsEntry("chunks", null);
     assertThat(ClusterGroupCommand.render(null, new Membership(null, List.of(), List.of())))

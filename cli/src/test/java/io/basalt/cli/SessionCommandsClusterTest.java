@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -308,7 +309,7 @@ class SessionCommandsClusterTest {
     meta.core().recovery().replicaFailed(ReplicaFailedRequest.newBuilder().setPid(e.getPid())
         .setEpoch(leased.getEpoch()).setOwnerCid(owner).setOwnerSession(s.getSessionEpoch())
         .setFailedCid(e.getReplicas(2)).setReason("test").build()).join();
-    int outsider = java.util.stream.IntStream.rangeClosed(1, CHUNKS).filter(c -> !e.getReplicasList().contains(c))
+    int outsider = IntStream.rangeClosed(1, CHUNKS).filter(c -> !e.getReplicasList().contains(c))
         .findFirst().orElseThrow();
     await().atMost(Duration.ofSeconds(10)).until(() -> meta.core().extents().get(e.getPid()).join()
         .getRecoveringCid() == outsider);

@@ -1,10 +1,10 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.CliException;
-import io.basalt.common.Units;
+import io.basalt.cli.core.CliException;
 import io.basalt.cli.output.DurationFormat;
+import io.basalt.cli.output.JsonOutput;
 import io.basalt.cli.output.JsonReader;
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.common.Units;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -99,7 +99,7 @@ public final class ClusterStateFile {
       procs.add(m);
     }
     root.put("processes", procs);
-    return JsonWriter.pretty(root);
+    return JsonOutput.pretty(root);
   }
 
   static ClusterState parse(String json) {

@@ -1,6 +1,6 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.CliException;
+import io.basalt.cli.core.CliException;
 import java.util.List;
 
 /** A local-cluster process failed to start or become ready; names the processes whose log tails explain why. */

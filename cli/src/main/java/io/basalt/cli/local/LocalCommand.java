@@ -1,15 +1,16 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.CliException;
-import io.basalt.cli.ClusterOptions;
-import io.basalt.cli.Converters;
-import io.basalt.cli.GroupCommand;
-import io.basalt.cli.output.JsonWriter;
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterOptions;
+import io.basalt.cli.core.Converters;
+import io.basalt.cli.core.GroupCommand;
+import io.basalt.cli.output.JsonOutput;
 import io.basalt.cli.output.TablePrinter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,7 +166,7 @@ public final class LocalCommand extends GroupCommand {
         return 0;
       }
       List<Role> order = new ArrayList<>(List.of(Role.values()));
-      java.util.Collections.reverse(order);
+      Collections.reverse(order);
       int stopped = 0;
       for (Role role : order) {
         List<ProcessRecord> running = state.get().ofRole(role).stream().filter(LocalProcesses::isRunning).toList();
@@ -217,7 +218,7 @@ public final class LocalCommand extends GroupCommand {
           m.put("session_timeout_ms", sessionFlags ? state.sessions().effectiveSessionTimeout().toMillis() : null);
           rows.add(m);
         }
-        out().println(JsonWriter.pretty(rows));
+        out().println(JsonOutput.pretty(rows));
       } else {
         TablePrinter t = new TablePrinter("ROLE", "INDEX", "PID", "CID", "ADDRESS", "METRICS", "STATE", "MEMBER",
             "LOG");

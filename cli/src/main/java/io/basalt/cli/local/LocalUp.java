@@ -1,8 +1,7 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.ChunkCommand;
-import io.basalt.cli.CliException;
-import io.basalt.cli.ClusterConnection;
+import io.basalt.cli.core.CliException;
+import io.basalt.cli.core.ClusterConnection;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.CreateVolumeRequest;
@@ -11,6 +10,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ListChunksRequest;
 import io.basalt.proto.ListVolumesRequest;
 import io.basalt.rpc.BasaltException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -267,7 +267,7 @@ public final class LocalUp {
     watched.addAll(control);
     List<ProcessRecord> pending = new ArrayList<>(chunks);
     readiness.await("chunk servers to register with meta", watched, () -> List.copyOf(pending), () -> {
-      List<ChunkInfo> known = ChunkCommand.listChunks(c);
+      List<ChunkInfo> known = c.listChunks();
       pending.clear();
       for (ProcessRecord r : chunks) {
         Optional<ChunkInfo> info = registered(known, r);
@@ -366,7 +366,7 @@ public final class LocalUp {
   private static void mkdirs(Path p) {
     try {
       Files.createDirectories(p);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new CliException("cannot create " + p + ": " + e.getMessage(), e);
     }
   }

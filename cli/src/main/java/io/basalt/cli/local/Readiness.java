@@ -1,6 +1,6 @@
 package io.basalt.cli.local;
 
-import io.basalt.cli.CliException;
+import io.basalt.cli.core.CliException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

@@ -1,5 +1,6 @@
 package io.basalt.cli.local;
 
+import java.util.List;
 import java.util.Locale;
 
 /** The kinds of process a local cluster runs, in start order (stopped in reverse). */
@@ -32,8 +33,8 @@ public enum Role {
   }
 
   /** JVM options for the heap and collector, one per element. */
-  public java.util.List<String> heap() {
-    return java.util.List.of(heap.split(" "));
+  public List<String> heap() {
+    return List.of(heap.split(" "));
   }
 
   /** The lowercase name used in the state file, log file names and output ("chunk"). */

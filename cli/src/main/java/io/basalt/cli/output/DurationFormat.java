@@ -1,5 +1,6 @@
 package io.basalt.cli.output;
 
+import io.basalt.common.Units;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -29,7 +30,7 @@ public final class DurationFormat {
   }
 
   /**
-   * {@code d} as a flag value the servers parse back exactly ({@link io.basalt.common.Units#parseDuration}): whole
+   * {@code d} as a flag value the servers parse back exactly ({@link Units#parseDuration}): whole
    * seconds as "3s", anything else in milliseconds ("500ms", "1500ms").
    */
   public static String flag(Duration d) {

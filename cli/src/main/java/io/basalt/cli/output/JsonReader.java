@@ -1,56 +1,62 @@
 package io.basalt.cli.output;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.ListValue;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Parses a JSON object into plain Java values ({@code Map<String, Object>}, {@code List<Object>}, {@code String},
- * {@code Double}, {@code Boolean}, {@code null}) by way of protobuf's {@link Struct}, so we need no JSON library.
- * Numbers come back as doubles: exact for integers below 2^53, which covers pids and ports.
+ * Parses a JSON object into plain Java values ({@code Map<String, Object>} in document order,
+ * {@code List<Object>}, {@code String}, {@code Double}, {@code Boolean}, {@code null}) with Jackson. Numbers come
+ * back as doubles, as they always have for the state file's readers: exact for integers below 2^53, which covers
+ * pids and ports. Stateless and thread-safe.
  */
 public final class JsonReader {
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
+
   private JsonReader() {}
 
   /** Parses {@code json}, whose top level must be an object. */
   public static Map<String, Object> parseObject(String json) {
-    Struct.Builder b = Struct.newBuilder();
+    JsonNode root;
     try {
-      JsonFormat.parser().merge(json, b);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("malformed JSON: " + e.getMessage(), e);
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage(), e);
     }
-    return toMap(b.build());
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException("malformed JSON: the top level is not an object");
+    }
+    return toMap(root);
   }
 
-  private static Map<String, Object> toMap(Struct s) {
+  private static Map<String, Object> toMap(JsonNode object) {
     Map<String, Object> m = new LinkedHashMap<>();
-    s.getFieldsMap().forEach((k, v) -> m.put(k, toJava(v)));
+    object.properties().forEach(e -> m.put(e.getKey(), toJava(e.getValue())));
     return m;
   }
 
-  private static List<Object> toList(ListValue l) {
-    List<Object> out = new ArrayList<>(l.getValuesCount());
-    for (Value v : l.getValuesList()) {
-      out.add(toJava(v));
-    }
+  private static List<Object> toList(JsonNode array) {
+    List<Object> out = new ArrayList<>(array.size());
+    array.forEach(v -> out.add(toJava(v)));
     return out;
   }
 
-  private static Object toJava(Value v) {
-    return switch (v.getKindCase()) {
-      case NULL_VALUE, KIND_NOT_SET -> null;
-      case NUMBER_VALUE -> v.getNumberValue();
-      case STRING_VALUE -> v.getStringValue();
-      case BOOL_VALUE -> v.getBoolValue();
-      case STRUCT_VALUE -> toMap(v.getStructValue());
-      case LIST_VALUE -> toList(v.getListValue());
+  private static Object toJava(JsonNode v) {
+    return switch (v.getNodeType()) {
+      case NUMBER -> v.doubleValue();
+      case STRING -> v.textValue();
+      case BOOLEAN -> v.booleanValue();
+      case OBJECT -> toMap(v);
+      case ARRAY -> toList(v);
+      case NULL, MISSING, BINARY, POJO -> null;
     };
   }
 }

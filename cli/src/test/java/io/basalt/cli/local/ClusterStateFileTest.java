@@ -3,9 +3,10 @@ package io.basalt.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.basalt.cli.CliException;
+import io.basalt.cli.core.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ class ClusterStateFileTest {
   @Test
   void roundTripsSessionTimingsAndReadsFilesWithoutThem() throws Exception {
     ClusterState s = new ClusterState("local", "127.0.0.1:2181", 0, 1, null, List.of(),
-        new SessionTimings(java.time.Duration.ofMillis(500), java.time.Duration.ofMillis(3000)));
+        new SessionTimings(Duration.ofMillis(500), Duration.ofMillis(3000)));
     ClusterStateFile.write(tmp, s);
     assertThat(Files.readString(ClusterStateFile.path(tmp)))
         .contains("\"keepaliveInterval\": \"500ms\"").contains("\"sessionTimeout\": \"3s\"");

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.cli.BasaltCli;
 import io.basalt.cli.output.JsonReader;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,7 +114,7 @@ class LocalCommandTest {
         while (!zkSocket.isClosed()) {
           try {
             zkSocket.accept().close();
-          } catch (java.io.IOException e) {
+          } catch (IOException e) {
             return;
           }
         }
@@ -183,7 +187,7 @@ class LocalCommandTest {
    */
   private static ServerSocket freeLayout() throws Exception {
     for (int attempt = 0; attempt < 50; attempt++) {
-      ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName(LocalLayout.HOST));
+      ServerSocket s = new ServerSocket(0, 50, InetAddress.getByName(LocalLayout.HOST));
       int base = s.getLocalPort() - LocalLayout.ZK_PORT;
       if (base <= LocalLayout.MAX_BASE_PORT && Readiness.portFree(LocalLayout.HOST, LocalLayout.META_PORT + base)
           && Readiness.portFree(LocalLayout.HOST, LocalLayout.META_METRICS_PORT + base)) {
@@ -198,7 +202,7 @@ class LocalCommandTest {
   private static ProcessRecord startStandIn(ProcessSpec spec, Path workDir) {
     long pid = LocalProcesses.start(List.of("bash", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; "
         + "done", spec.role().mainClass(), spec.dataDir().toString()), workDir, spec.logFile());
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+    Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
         .until(() -> Files.readAllLines(spec.logFile()).contains("ready"));
     return spec.toRecord(pid, null);
   }
@@ -229,7 +233,7 @@ class LocalCommandTest {
   void upRefusesABusyPortNamingIt() throws Exception {
     Path jar = tmp.resolve("basalt.jar");
     Files.write(jar, new byte[0]);
-    try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       int base = busy.getLocalPort() - LocalLayout.ZK_PORT;
       String[] r = run("local", "up", "--dir", tmp.toString(), "--jar", jar.toString(), "--base-port",
           Integer.toString(base));
@@ -336,7 +340,7 @@ class LocalCommandTest {
   }
 
   /** A base port offset at which every port of {@code layout} is free. */
-  private static int freeBase(java.util.function.IntFunction<LocalLayout> layout) throws Exception {
+  private static int freeBase(IntFunction<LocalLayout> layout) throws Exception {
     for (int attempt = 0; attempt < 200; attempt++) {
       int port;
       try (ServerSocket s = new ServerSocket(0)) {

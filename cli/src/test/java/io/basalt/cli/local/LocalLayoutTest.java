@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -59,14 +60,14 @@ class LocalLayoutTest {
       assertThat(p.command("java", jar)).doesNotContain("--keepalive-interval", "--session-timeout");
     }
     LocalLayout both = new LocalLayout(dir, 0, 2,
-        new SessionTimings(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(3)));
+        new SessionTimings(Duration.ofMillis(500), Duration.ofSeconds(3)));
     assertThat(both.meta().command("java", jar)).containsSubsequence("io.basalt.meta.MetaServerMain",
         "--metrics-port", "9100", "--keepalive-interval", "500ms", "--session-timeout", "3s");
     assertThat(both.chunk(1).args()).endsWith("--keepalive-interval", "500ms", "--session-timeout", "3s");
     assertThat(both.chunk(2).args()).endsWith("--keepalive-interval", "500ms", "--session-timeout", "3s");
     assertThat(both.zookeeper().args()).doesNotContain("--keepalive-interval", "--session-timeout");
     assertThat(both.nbd().args()).doesNotContain("--keepalive-interval", "--session-timeout");
-    LocalLayout timeoutOnly = new LocalLayout(dir, 0, 1, new SessionTimings(null, java.time.Duration.ofMillis(2500)));
+    LocalLayout timeoutOnly = new LocalLayout(dir, 0, 1, new SessionTimings(null, Duration.ofMillis(2500)));
     assertThat(timeoutOnly.meta().args()).endsWith("--metrics-port", "9100", "--session-timeout", "2500ms")
         .doesNotContain("--keepalive-interval");
     assertThat(timeoutOnly.chunk(1).args()).endsWith("--session-timeout", "2500ms");

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,7 @@ class LocalProcessesTest {
   }
 
   private static void awaitReady(Path log) {
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+    Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
         .until(() -> Files.readAllLines(log).contains("ready"));
   }
 

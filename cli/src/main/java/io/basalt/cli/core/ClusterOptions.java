@@ -1,4 +1,4 @@
-package io.basalt.cli;
+package io.basalt.cli.core;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.basalt.cli;
+package io.basalt.cli.core;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,16 +1,17 @@
-package io.basalt.cli;
+package io.basalt.cli.core;
 
 import com.codahale.metrics.MetricRegistry;
-import io.basalt.cli.local.ClusterState;
-import io.basalt.cli.local.ClusterStateFile;
+import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ListChunksRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.MetaClient;
 import io.basalt.session.ZkMetaLocator;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -33,24 +34,6 @@ public final class ClusterConnection implements AutoCloseable {
     this.locator = locator;
     this.rpc = rpc;
     this.meta = meta;
-  }
-
-  /** Connects as {@code options} say: {@code --zk}, else the state file in {@code --dir}. */
-  public static ClusterConnection open(ClusterOptions options) {
-    String zk = options.zk();
-    String cluster = options.cluster();
-    if (zk == null) {
-      Optional<ClusterState> state = ClusterStateFile.read(options.dir());
-      if (state.isEmpty()) {
-        throw new CliException("no local cluster at " + options.dir() + " (" + ClusterStateFile.path(options.dir())
-            + " not found); run 'basalt local up' or pass --zk HOST:PORT");
-      }
-      zk = state.get().zk();
-      if (cluster == null) {
-        cluster = state.get().cluster();
-      }
-    }
-    return connect(zk, cluster == null ? ClusterOptions.DEFAULT_CLUSTER : cluster, options.timeout());
   }
 
   /**
@@ -88,6 +71,14 @@ public final class ClusterConnection implements AutoCloseable {
   /** Calls the meta leader and waits; a cluster error arrives as {@link BasaltException}. */
   public Envelope meta(Envelope.Builder request) {
     return meta.callSync(request);
+  }
+
+  /** Every chunk meta knows, by cid. */
+  public List<ChunkInfo> listChunks() {
+    return meta(Envelope.newBuilder().setListChunks(ListChunksRequest.getDefaultInstance()))
+        .getListChunksResponse().getChunksList().stream()
+        .sorted(Comparator.comparingInt(ChunkInfo::getCid))
+        .toList();
   }
 
   /** Calls a chunk server directly (admin calls such as ReplicaStatus). */

@@ -1,4 +1,4 @@
-package io.basalt.cli;
+package io.basalt.cli.core;
 
 import io.basalt.common.Units;
 import java.time.Duration;
