@@ -81,12 +81,10 @@ public final class ServiceStack implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       failed(p, e);
-    } catch (Exception | Error e) {
-      if (e instanceof Exception ex) {
-        failed(p, ex);
-      } else {
-        failed(p, new RuntimeException(e));
-      }
+    } catch (Exception e) {
+      failed(p, e);
+    } catch (Error e) { // an assertion or linkage error in one part still lets the others stop
+      failed(p, new RuntimeException(e));
     }
   }
 
