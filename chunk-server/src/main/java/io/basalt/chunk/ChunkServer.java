@@ -114,8 +114,9 @@ public final class ChunkServer implements AutoCloseable {
     store = RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults().withSyncEveryWrite(cfg.syncEveryWrite())
         .withGenLogRetention(cfg.genLogRetention()));
     started.push(store);
+    // the meta servers' own ZooKeeper timeout (2/5 of the session timeout): see ZkMetaLocator.connect
     MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
-        cfg.cluster());
+        cfg.cluster(), cfg.sessions().sessionTimeout().multipliedBy(2).dividedBy(5));
     started.push(locator);
     locator.epochs().register(registry); // the meta epoch seen, answers refused from a stale leader
     // Meta calls get their own loop: a reply from meta must never wait behind (or for) an extent's work.

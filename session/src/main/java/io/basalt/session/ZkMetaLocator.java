@@ -1,6 +1,7 @@
 package io.basalt.session;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -53,11 +54,28 @@ public final class ZkMetaLocator implements MetaLocator {
     watch.start();
   }
 
-  /** Connects its own ZooKeeper client to {@code connectString}. */
+  /**
+   * The ZooKeeper session timeout a locator asks for when its owner has no session settings: two fifths of the
+   * default Basalt session timeout, the meta servers' own default.
+   */
+  public static final Duration DEFAULT_ZK_SESSION_TIMEOUT = Duration.ofSeconds(4);
+
+  /** Connects its own ZooKeeper client to {@code connectString}, with {@link #DEFAULT_ZK_SESSION_TIMEOUT}. */
   public static ZkMetaLocator connect(String connectString, String cluster) {
+    return connect(connectString, cluster, DEFAULT_ZK_SESSION_TIMEOUT);
+  }
+
+  /**
+   * Connects its own ZooKeeper client to {@code connectString}. The locator holds no ephemeral node, so its session
+   * timeout only sets how soon it notices a ZooKeeper member that stopped answering (after two thirds of it) and
+   * moves to another one: a locator on a stopped member sees no new leader until then, while its chunk's keepalives
+   * stay at the deposed one. It must be short next to a new leader's takeover grace (one lease period): the chunk
+   * asks for the meta servers' own ZooKeeper timeout.
+   */
+  public static ZkMetaLocator connect(String connectString, String cluster, Duration zkSessionTimeout) {
     CuratorFramework zk = CuratorFrameworkFactory.builder()
         .connectString(connectString)
-        .sessionTimeoutMs(30_000)
+        .sessionTimeoutMs((int) zkSessionTimeout.toMillis())
         .connectionTimeoutMs(5_000)
         .retryPolicy(CuratorRetry.zkClient())
         .build();
