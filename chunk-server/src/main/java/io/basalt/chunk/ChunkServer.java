@@ -32,6 +32,7 @@ import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.rpc.Deadlines;
@@ -73,6 +74,8 @@ public final class ChunkServer implements AutoCloseable {
   private final ChunkConfig cfg;
   private final MetricRegistry registry;
   private final ChunkMetrics metrics;
+  /** Every time decision of this chunk (leases, write deadlines, report spacing, busy window) reads it. */
+  private final MonotonicClock clock;
   private final LocalChunk local = new LocalChunk();
   private final CountDownLatch closing = new CountDownLatch(1);
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -92,8 +95,14 @@ public final class ChunkServer implements AutoCloseable {
   }
 
   public ChunkServer(ChunkConfig cfg, MetricRegistry registry) {
+    this(cfg, registry, MonotonicClock.SYSTEM);
+  }
+
+  /** @param clock where this chunk reads time ({@link MonotonicClock#SYSTEM}; tests pass a manual clock) */
+  public ChunkServer(ChunkConfig cfg, MetricRegistry registry, MonotonicClock clock) {
     this.cfg = cfg;
     this.registry = registry;
+    this.clock = clock;
     this.metrics = new ChunkMetrics(registry);
   }
 
@@ -145,29 +154,29 @@ public final class ChunkServer implements AutoCloseable {
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     // Built in dependency order, no setters: the session state first (the owner table checks its lease), the
     // components, and last the keepalive listener that drives the owner table and the recovery runner.
-    SessionLease lease = new SessionLease(cfg.sessions(), local);
-    owners = new OwnerTable(store, extents, local, pipes, memberSync, lease);
+    SessionLease lease = new SessionLease(cfg.sessions(), local, clock);
+    owners = new OwnerTable(store, extents, local, pipes, memberSync, lease, clock);
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
     started.push(owners::closeAll);
     started.push(ordered);
     started.push(peers); // its connections close while their loops still run
 
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
-        io);
+        io, clock);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners::stepDownBelow, local, metrics, failpoints,
         recovering, ordered);
-    ClientActivity activity = new ClientActivity();
+    ClientActivity activity = new ClientActivity(clock);
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
-        metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare());
+        metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare(), clock);
     // Closed before the ordered executor: its tasks wait on pid threads.
     started.push(recoveries);
     ChunkSession session = new ChunkSession(lease, local, store, owners, recoveries);
     started.push(session);
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry).workers(loops);
-    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity)
-        .register(b);
+    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity,
+        clock).register(b);
     new ReplicaService(ordered, io, applier, store, activity).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
     new RecoveryService(ordered, io, new OwnerCopySource(owners), store, activity).register(b);

@@ -6,6 +6,7 @@ import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.RecoveryForward;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicateRequest;
@@ -43,9 +44,11 @@ public final class ExtentOwner {
   private final Failpoints failpoints;
 
   private final Executor io;
+  private final MonotonicClock clock;
 
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io, MonotonicClock clock) {
+    this.clock = clock;
     this.io = io;
     this.failpoints = failpoints;
     this.table = table;
@@ -58,7 +61,7 @@ public final class ExtentOwner {
 
   /**
    * Applies and replicates one client write. {@code data} is the request payload (not released here; each peer
-   * queue keeps its own retained slice). {@code deadlineNanos} ({@link System#nanoTime()} based) is when the client
+   * queue keeps its own retained slice). {@code deadlineNanos} (on the chunk's {@link MonotonicClock}) is when the client
    * stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
    * late, after the client may have re-sent it and written the same blocks again (DESIGN.md "Write path" 5: a
    * write attempt dies with its request). Pid thread only.
@@ -101,7 +104,7 @@ public final class ExtentOwner {
       x.refreshAskedFor = req.getEpoch(); // once per epoch, not once per write
       table.refreshLater(pid);
     }
-    if (System.nanoTime() - deadlineNanos > 0) {
+    if (clock.nanoTime() - deadlineNanos > 0) {
       metrics.lateWriteAttempts().inc();
       throw new BasaltException(ErrorCode.TIMEOUT, "write reached the owner after its deadline pid=" + pid
           + " epoch=" + x.epoch + ": not applied", true);

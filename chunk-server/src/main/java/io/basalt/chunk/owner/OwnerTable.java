@@ -6,6 +6,7 @@ import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.MemberSync;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -69,7 +70,7 @@ public final class OwnerTable {
       new NamedThreads("chunk-takeover"));
 
   public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes,
-      MemberSync memberSync, OwnerLease lease) {
+      MemberSync memberSync, OwnerLease lease, MonotonicClock clock) {
     this.lease = lease;
     this.store = store;
     this.meta = meta;
@@ -77,7 +78,7 @@ public final class OwnerTable {
     this.pipes = pipes;
     this.memberSync = memberSync;
     this.reporter = new ReplicaFailedReporter(meta, pipes, pipes.metrics(), pipes.replicateTimeout(),
-        this::replicaFailedAnswered);
+        this::replicaFailedAnswered, clock);
   }
 
   /** The owner state of {@code pid} when this chunk owns it under a valid lease, else null. Pid thread. */
