@@ -5,6 +5,7 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.RecoveryForward;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.MonotonicClock;
 import io.basalt.failpoint.Failpoints;
@@ -61,8 +62,8 @@ public final class ExtentOwner {
 
   /**
    * Applies and replicates one client write. {@code data} is the request payload (not released here; each peer
-   * queue keeps its own retained slice). {@code deadlineNanos} (on the chunk's {@link MonotonicClock}) is when the client
-   * stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
+   * queue keeps its own retained slice). {@code deadlineNanos} (on the chunk's {@link MonotonicClock}) is when the
+   * client stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
    * late, after the client may have re-sent it and written the same blocks again (DESIGN.md "Write path" 5: a
    * write attempt dies with its request). Pid thread only.
    */
@@ -172,20 +173,21 @@ public final class ExtentOwner {
     List<ReplicaStore.Mutation> mutations = new ArrayList<>(group.size());
     List<OwnedExtent.UnackedWrite> tracked = new ArrayList<>(group.size());
     long gen = x.lastGen;
+    ExtentEpoch at = new ExtentEpoch(pid, x.epoch); // one per group commit, shared by its writes
     for (OwnerWrite w : group) {
       WriteRequest req = w.request;
       gen++;
       boolean fua = req.getFua() || syncEveryWrite;
       sync |= fua;
-      w.assign(gen, peersAcks + 1 + (fua ? 1 : 0), lease, pid, x.epoch, x.sessionEpoch, failpoints,
+      w.assign(gen, peersAcks + 1 + (fua ? 1 : 0), lease, at, x.sessionEpoch, failpoints,
           metrics.acksRefusedAfterLease());
       // Tracked before the apply: a read that sees this write's data must find it here (OwnerReads.settle).
       tracked.add(x.track(gen, req.getOffset(), req.getLength(), w.future()));
-      mutations.add(new ReplicaStore.Mutation(gen, x.epoch, req.getOffset(), req.getLength(), req.getKind(),
+      mutations.add(new ReplicaStore.Mutation(gen, at.epoch(), req.getOffset(), req.getLength(), req.getKind(),
           w.payload));
     }
     try (Timer.Context ignored = metrics.apply().time()) {
-      store.applyAll(pid, x.epoch, mutations, false);
+      store.applyAll(at, mutations, false);
     } catch (RuntimeException e) {
       for (OwnedExtent.UnackedWrite t : tracked) x.unacked.remove(t); // never applied: nothing to hold reads for
       BasaltException cause = BasaltException.of(e);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.codahale.metrics.Counter;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.session.SessionLease;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.common.ManualClock;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
@@ -44,7 +45,7 @@ class OwnerLeaseClockTest {
   private CompletableFuture<Long> ackedWrite(long gen) {
     WriteRequest req = WriteRequest.newBuilder().setPid(PID).setLength(4096).setKind(WriteKind.WRITE_ZEROES).build();
     OwnerWrite w = new OwnerWrite(req, null, 0, List.of());
-    w.assign(gen, 1, lease, PID, 3, SESSION_EPOCH, Failpoints.fromSystemProperty(), refused);
+    w.assign(gen, 1, lease, new ExtentEpoch(PID, 3), SESSION_EPOCH, Failpoints.fromSystemProperty(), refused);
     w.acked();
     return w.future();
   }
