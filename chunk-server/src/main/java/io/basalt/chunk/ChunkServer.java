@@ -115,9 +115,9 @@ public final class ChunkServer implements AutoCloseable {
     log.info("starting chunk server config={}", cfg);
     try {
       wire();
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) { // also a checked exception Netty throws sneakily (a bind failure in RpcServer.start)
       started.close();
-      throw e;
+      throw e; // precise rethrow: only what wire() can throw
     }
     log.info("chunk server ready cid={} at {}", local.cid(), local.address());
     return this;
