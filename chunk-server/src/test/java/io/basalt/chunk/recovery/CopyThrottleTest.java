@@ -9,7 +9,8 @@ import io.basalt.chunk.core.ClientActivity;
 import org.junit.jupiter.api.Test;
 
 class CopyThrottleTest {
-  private final CopyThrottle throttle = new CopyThrottle(RateLimiter.create(200 << 20), new ClientActivity(new ManualClock()), 0.25);
+  private final CopyThrottle throttle = new CopyThrottle(RateLimiter.create(200 << 20),
+      new ClientActivity(new ManualClock()), 0.25);
 
   @Test
   void aBusyChunkCountsEachCopiedByteFourTimesAtAQuarterShare() {
