@@ -32,8 +32,10 @@ import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.common.ServiceStack;
 import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.NettyTransport;
@@ -46,8 +48,7 @@ import io.basalt.session.SessionMetrics;
 import io.basalt.session.ZkMetaLocator;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,9 +59,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One chunk server: wiring only. {@link #start()} opens the store, starts the ordered executor, io pool, peer
  * clients and the RPC server, the metrics endpoint, registers with meta (blocking until meta answers) and starts
- * the heartbeat loop; {@link #close()} stops them in reverse order (idempotent). No static state: several chunk
- * servers can run in one JVM (tests). Thread: start/close from any one thread; close may also interrupt a start
- * that is still waiting for meta.
+ * the heartbeat loop, registering each part in a {@link ServiceStack} as it starts; {@link #close()} stops them in
+ * reverse order (idempotent), and a start that fails half-way stops exactly what had started. No static state:
+ * several chunk servers can run in one JVM (tests). Thread: start/close from any one thread; close may also interrupt
+ * a start that is still waiting for meta. Every time decision of its parts reads the {@link MonotonicClock} it is
+ * given.
  */
 public final class ChunkServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChunkServer.class);
@@ -73,9 +76,12 @@ public final class ChunkServer implements AutoCloseable {
   private final ChunkConfig cfg;
   private final MetricRegistry registry;
   private final ChunkMetrics metrics;
+  /** Every time decision of this chunk (leases, write deadlines, report spacing, busy window) reads it. */
+  private final MonotonicClock clock;
   private final LocalChunk local = new LocalChunk();
   private final CountDownLatch closing = new CountDownLatch(1);
-  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  /** What has started, in start order; closed in reverse (by close(), or by a start that failed). */
+  private final ServiceStack started;
   /** Fault-injection points, switched by tests (off and free in production). */
   private final Failpoints failpoints = Failpoints.fromSystemProperty();
   private RocksReplicaStore store;
@@ -92,8 +98,15 @@ public final class ChunkServer implements AutoCloseable {
   }
 
   public ChunkServer(ChunkConfig cfg, MetricRegistry registry) {
+    this(cfg, registry, MonotonicClock.SYSTEM);
+  }
+
+  /** @param clock where this chunk reads time ({@link MonotonicClock#SYSTEM}; tests pass a manual clock) */
+  public ChunkServer(ChunkConfig cfg, MetricRegistry registry, MonotonicClock clock) {
     this.cfg = cfg;
     this.registry = registry;
+    this.clock = clock;
+    this.started = new ServiceStack("chunk dir=" + cfg.dir());
     this.metrics = new ChunkMetrics(registry);
   }
 
@@ -102,31 +115,30 @@ public final class ChunkServer implements AutoCloseable {
     log.info("starting chunk server config={}", cfg);
     try {
       wire();
-    } catch (RuntimeException | Error e) {
-      closeStarted();
-      throw e;
+    } catch (Throwable e) { // also a checked exception Netty throws sneakily (a bind failure in RpcServer.start)
+      started.close();
+      throw e; // precise rethrow: only what wire() can throw
     }
     log.info("chunk server ready cid={} at {}", local.cid(), local.address());
     return this;
   }
 
   private void wire() {
-    store = RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults().withSyncEveryWrite(cfg.syncEveryWrite())
-        .withGenLogRetention(cfg.genLogRetention()));
-    started.push(store);
+    // Each part is registered right after it started; the stack stops them in reverse registration order. Where
+    // a part must stop earlier than its start position implies, it is registered later, at the point its stop
+    // belongs (commented there): the stop order is exactly the one this server has always had.
+    store = started.add("store", RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults()
+        .withSyncEveryWrite(cfg.syncEveryWrite()).withGenLogRetention(cfg.genLogRetention())));
     // the meta servers' own ZooKeeper timeout (2/5 of the session timeout): see ZkMetaLocator.connect
-    MetaLocator locator = cfg.meta() != null ? MetaLocator.fixed(cfg.meta()) : ZkMetaLocator.connect(cfg.zk(),
-        cfg.cluster(), cfg.sessions().sessionTimeout().multipliedBy(2).dividedBy(5));
-    started.push(locator);
+    MetaLocator locator = started.add("meta locator", cfg.meta() != null ? MetaLocator.fixed(cfg.meta())
+        : ZkMetaLocator.connect(cfg.zk(), cfg.cluster(), cfg.sessions().sessionTimeout().multipliedBy(2).dividedBy(5)));
     locator.epochs().register(registry); // the meta epoch seen, answers refused from a stale leader
     // Meta calls get their own loop: a reply from meta must never wait behind (or for) an extent's work.
-    RpcClientFactory clients = new RpcClientFactory("chunk", registry, 1, FrameLimits.DEFAULT,
-        Duration.ofSeconds(3));
-    started.push(clients);
-    MetaClient meta = new MetaClient(locator, clients, META_ATTEMPT, META_BUDGET);
-    started.push(meta);
+    RpcClientFactory clients = started.add("meta rpc", new RpcClientFactory("chunk", registry, 1,
+        FrameLimits.DEFAULT, Duration.ofSeconds(3)));
+    MetaClient meta = started.add("meta client", new MetaClient(locator, clients, META_ATTEMPT, META_BUDGET));
     ExecutorService io = Executors.newFixedThreadPool(cfg.ioThreads(), new NamedThreads("chunk-io"));
-    started.push(() -> shutdown(io));
+    started.onStop("io pool", () -> shutdown(io));
     // Run to completion (DESIGN.md "Threads"): each extent's work runs on one event loop, the same loops that read
     // client and peer frames and send replicates, so a write crosses no thread inside this process. Nothing that
     // waits for another process runs on them (meta calls, takeovers, WAL syncs and copies have their own threads).
@@ -134,11 +146,13 @@ public final class ChunkServer implements AutoCloseable {
     OrderedExecutor ordered = OrderedExecutor.onLoops(loops);
     RpcClientFactory peers = new RpcClientFactory("chunk-data", registry, loops);
     PeerBacklog backlog = new PeerBacklog(cfg.peerBacklogBytes());
-    ReplicaPipes pipes = new ReplicaPipes(peers, ordered, metrics, backlog, cfg.replicateTimeout(), failpoints);
-    started.push(pipes);
+    // The loops (with the ordered executor on them) and the peer clients start here but are registered further
+    // down: they must stop before the owner table fails its writes (see there), so they are registered after it.
+    ReplicaPipes pipes = started.add("replica pipes", new ReplicaPipes(peers, ordered, metrics, backlog,
+        cfg.replicateTimeout(), failpoints));
     // ReplicaFailed / RecoveryDone: a short budget, their callers retry on their own schedule.
-    MetaClient reports = new MetaClient(locator, clients, META_ATTEMPT, REPORT_BUDGET);
-    started.push(reports);
+    MetaClient reports = started.add("meta reports client", new MetaClient(locator, clients, META_ATTEMPT,
+        REPORT_BUDGET));
     MetaExtents extents = new MetaExtents(meta, reports, META_BUDGET.plus(META_ATTEMPT));
     recovering = new RecoveringReplicas(store);
     recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
@@ -146,55 +160,53 @@ public final class ChunkServer implements AutoCloseable {
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     // Built in dependency order, no setters: the session state first (the owner table checks its lease), the
     // components, and last the keepalive listener that drives the owner table and the recovery runner.
-    SessionLease lease = new SessionLease(cfg.sessions(), local);
-    owners = new OwnerTable(store, extents, local, pipes, memberSync, lease);
+    SessionLease lease = new SessionLease(cfg.sessions(), local, clock);
+    owners = new OwnerTable(store, extents, local, pipes, memberSync, lease, clock);
     // Stop the ordered threads first, then fail what owners still hold (no thread touches them any more).
-    started.push(owners::closeAll);
-    started.push(ordered);
-    started.push(peers); // its connections close while their loops still run
+    started.onStop("owner table", owners::closeAll);
+    started.add("ordered executor", ordered); // started above; stopped before the owner table's closeAll
+    started.add("peer rpc", peers); // started above; its connections close while their loops still run
 
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
-        io);
+        io, clock);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners::stepDownBelow, local, metrics, failpoints,
         recovering, ordered);
-    ClientActivity activity = new ClientActivity();
+    ClientActivity activity = new ClientActivity(clock);
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
-        metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare());
+        metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare(), clock);
     // Closed before the ordered executor: its tasks wait on pid threads.
-    started.push(recoveries);
-    ChunkSession session = new ChunkSession(lease, local, store, owners, recoveries);
-    started.push(session);
+    started.add("recovery runner", recoveries);
+    // Registered where it is built, before its keepalives start (after registration): its stop is a no-op until
+    // then, and once started it stops after the keepalive connection below has closed.
+    ChunkSession session = started.add("session", new ChunkSession(lease, local, store, owners, recoveries));
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry).workers(loops);
-    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity)
-        .register(b);
+    new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity,
+        clock).register(b);
     new ReplicaService(ordered, io, applier, store, activity).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
     new RecoveryService(ordered, io, new OwnerCopySource(owners), store, activity).register(b);
     new AdminService(io, store, local).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
-    rpcServer = b.build().start();
-    started.push(rpcServer);
+    rpcServer = started.add("rpc server", b.build().start());
     local.setAddress(cfg.advertise() != null ? cfg.advertise().toString() : rpcServer.address());
 
-    metricsEndpoint = MetricsEndpoint.start(registry, cfg.listen().host(), cfg.metricsPort(),
-        "basalt.chunk." + rpcServer.port());
-    started.push(metricsEndpoint);
+    metricsEndpoint = started.add("metrics endpoint", MetricsEndpoint.start(registry, cfg.listen().host(),
+        cfg.metricsPort(), "basalt.chunk." + rpcServer.port()));
     String admin = cfg.listen().host() + ":" + metricsEndpoint.port();
 
     ChunkIdentity identity = ChunkRegistration.register(meta, store, cfg.zone(), cfg.cluster(), local.address(),
         admin, closing);
     local.setCid(identity.cid());
     // Keepalives get their own connection and retry budget: data traffic must never delay them.
-    RpcClientFactory sessionRpc = new RpcClientFactory("chunk-session", registry, 1, FrameLimits.DEFAULT,
-        Duration.ofSeconds(3));
-    started.push(sessionRpc);
+    RpcClientFactory sessionRpc = started.add("session rpc", new RpcClientFactory("chunk-session", registry, 1,
+        FrameLimits.DEFAULT, Duration.ofSeconds(3)));
     Duration attempt = cfg.sessions().keepaliveInterval();
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
     this.sessionLease = lease;
-    started.push(new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered, owners,
-        recoveries::running, metrics).start());
+    started.add("heartbeat loop", new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered,
+        owners, recoveries::running, metrics).start());
   }
 
   /** The registered cid (NOT_READY before registration). */
@@ -248,26 +260,20 @@ public final class ChunkServer implements AutoCloseable {
     return owners == null ? 0 : owners.ownedCount();
   }
 
-  /** Idempotent: stops everything started, in reverse order. */
+  /** The parts started and not stopped yet, the next to stop first (tests: empty after close or a failed start). */
+  List<String> runningParts() {
+    return started.running();
+  }
+
+  /** Idempotent: stops everything started, in reverse order (each failure logged, the rest still stopped). */
   @Override
   public void close() {
     closing.countDown();
     synchronized (this) {
-      if (!started.isEmpty()) {
+      if (!started.running().isEmpty()) {
         log.info("stopping chunk server cid={} at {}", local.cidOrZero(), local.address());
-        closeStarted();
+        started.close();
         log.info("chunk server stopped cid={}", local.cidOrZero());
-      }
-    }
-  }
-
-  private void closeStarted() {
-    while (!started.isEmpty()) {
-      AutoCloseable c = started.pop();
-      try {
-        c.close();
-      } catch (Exception e) {
-        log.warn("error while stopping {} cid={}", c, local.cidOrZero(), e);
       }
     }
   }

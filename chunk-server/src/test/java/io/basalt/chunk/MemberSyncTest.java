@@ -5,6 +5,7 @@ import static io.basalt.chunk.TestCluster.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.proto.ApplyChangesRequest;
 import io.basalt.proto.Envelope;
@@ -381,7 +382,8 @@ class MemberSyncTest {
     long gen = gen(i);
     ByteBuf page = Unpooled.wrappedBuffer(random(77, 2 * B));
     try {
-      c.chunk(i).store().applyChanges(PID, epoch, gen, 5, List.of(new ByteRange(B, 2 * B)), page, false);
+      c.chunk(i).store().applyChanges(new ExtentEpoch(PID, epoch), gen, 5, List.of(new ByteRange(B, 2 * B)), page,
+          false);
     } finally {
       page.release();
     }

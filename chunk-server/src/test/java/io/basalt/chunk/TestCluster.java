@@ -3,13 +3,16 @@ package io.basalt.chunk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.HostPort;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.ReplicaStatusResponse;
 import io.basalt.session.FollowerSession;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 /** A fake meta plus N real chunk servers (real RocksDB, real TCP on 127.0.0.1) in this JVM. */
@@ -21,19 +24,27 @@ final class TestCluster implements AutoCloseable {
   private final Path root;
   private final UnaryOperator<ChunkConfig> tweak;
   private final ChunkServer[] chunks;
+  private final MonotonicClock[] clocks;
 
   TestCluster(Path root, int n) {
     this(root, n, UnaryOperator.identity());
   }
 
   TestCluster(Path root, int n, UnaryOperator<ChunkConfig> tweak) {
+    this(root, n, tweak, i -> MonotonicClock.SYSTEM);
+  }
+
+  /** {@code clockOf}: the clock of chunk i (a test moves a ManualClock to make deadlines or leases run out). */
+  TestCluster(Path root, int n, UnaryOperator<ChunkConfig> tweak, IntFunction<MonotonicClock> clockOf) {
     this.root = root;
     this.tweak = tweak;
     this.chunks = new ChunkServer[n];
+    this.clocks = new MonotonicClock[n];
     for (int i = 0; i < n; i++) {
+      clocks[i] = clockOf.apply(i);
       ChunkConfig cfg = tweak.apply(ChunkConfig.of(root.resolve("chunk" + i), meta.address())
           .withThreads(2, 2).withIntervals(Duration.ofMillis(200), Duration.ofSeconds(30)));
-      chunks[i] = new ChunkServer(cfg).start();
+      chunks[i] = new ChunkServer(cfg, new MetricRegistry(), clocks[i]).start();
     }
     for (ChunkServer chunk : chunks) {
       awaitSession(chunk);
@@ -73,7 +84,7 @@ final class TestCluster implements AutoCloseable {
   /** Restarts chunk i on the same data directory and the same port. */
   ChunkServer restart(int i) {
     ChunkConfig cfg = chunks[i].config().withListen(HostPort.parse(chunks[i].address()));
-    chunks[i] = new ChunkServer(cfg).start();
+    chunks[i] = new ChunkServer(cfg, new MetricRegistry(), clocks[i]).start();
     awaitSession(chunks[i]);
     return chunks[i];
   }

@@ -1,7 +1,7 @@
 package io.basalt.chunk.core;
 
+import io.basalt.common.MonotonicClock;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * Whether this chunk is serving client I/O now: the data services mark every client read, write and replicated
@@ -13,26 +13,23 @@ public final class ClientActivity {
   public static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long GRANULARITY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-  private final LongSupplier clock;
+  private final MonotonicClock clock;
   private volatile long last;
 
-  public ClientActivity() {
-    this(System::nanoTime);
-  }
-
-  ClientActivity(LongSupplier clock) {
+  /** @param clock the chunk's clock (the busy window is a time decision: tests drive it by hand) */
+  public ClientActivity(MonotonicClock clock) {
     this.clock = clock;
-    this.last = clock.getAsLong() - 2 * WINDOW_NANOS;
+    this.last = clock.nanoTime() - 2 * WINDOW_NANOS;
   }
 
   /** A client I/O arrived. */
   public void mark() {
-    long now = clock.getAsLong();
+    long now = clock.nanoTime();
     if (now - last >= GRANULARITY_NANOS) last = now;
   }
 
   /** Whether a client I/O arrived within the last {@link #WINDOW_NANOS}. */
   public boolean busy() {
-    return clock.getAsLong() - last < WINDOW_NANOS;
+    return clock.nanoTime() - last < WINDOW_NANOS;
   }
 }

@@ -5,6 +5,7 @@ import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.FlushResponse;
@@ -41,9 +42,12 @@ public final class DataService {
   private final ReplicaStore store;
   private final ChunkMetrics metrics;
   private final ClientActivity activity;
+  private final MonotonicClock clock;
 
+  /** @param clock the chunk's clock, on which a write's deadline is set (and checked by the owner) */
   public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, OwnerReads reads, FlushOp flush,
-      ReplicaStore store, ChunkMetrics metrics, ClientActivity activity) {
+      ReplicaStore store, ChunkMetrics metrics, ClientActivity activity, MonotonicClock clock) {
+    this.clock = clock;
     this.activity = activity;
     this.ordered = ordered;
     this.io = io;
@@ -64,10 +68,10 @@ public final class DataService {
     WriteRequest req = f.header().getWrite();
     RequestChecks.write(req, f.data(), FrameLimits.DEFAULT);
     activity.mark();
-    long start = System.nanoTime();
+    long start = System.nanoTime(); // latency metric only
     ByteBuf data = f.data();
     long budgetMs = f.header().getDeadlineMs();
-    long deadline = start + (budgetMs > 0 ? TimeUnit.MILLISECONDS.toNanos(budgetMs) : Long.MAX_VALUE / 2);
+    long deadline = clock.nanoTime() + (budgetMs > 0 ? TimeUnit.MILLISECONDS.toNanos(budgetMs) : Long.MAX_VALUE / 2);
     return PidTasks.onPid(ordered, req.getPid(), "write", () -> owner.write(req, data, deadline))
         .whenComplete((gen, err) -> metrics.write(err == null).update(System.nanoTime() - start,
             TimeUnit.NANOSECONDS))

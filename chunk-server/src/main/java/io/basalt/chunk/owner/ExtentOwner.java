@@ -5,7 +5,9 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.RecoveryForward;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicateRequest;
@@ -43,9 +45,11 @@ public final class ExtentOwner {
   private final Failpoints failpoints;
 
   private final Executor io;
+  private final MonotonicClock clock;
 
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io, MonotonicClock clock) {
+    this.clock = clock;
     this.io = io;
     this.failpoints = failpoints;
     this.table = table;
@@ -58,8 +62,8 @@ public final class ExtentOwner {
 
   /**
    * Applies and replicates one client write. {@code data} is the request payload (not released here; each peer
-   * queue keeps its own retained slice). {@code deadlineNanos} ({@link System#nanoTime()} based) is when the client
-   * stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
+   * queue keeps its own retained slice). {@code deadlineNanos} (on the chunk's {@link MonotonicClock}) is when the
+   * client stops waiting for this attempt: a write not applied locally by then is refused (TIMEOUT) rather than applied
    * late, after the client may have re-sent it and written the same blocks again (DESIGN.md "Write path" 5: a
    * write attempt dies with its request). Pid thread only.
    */
@@ -101,7 +105,7 @@ public final class ExtentOwner {
       x.refreshAskedFor = req.getEpoch(); // once per epoch, not once per write
       table.refreshLater(pid);
     }
-    if (System.nanoTime() - deadlineNanos > 0) {
+    if (clock.nanoTime() - deadlineNanos > 0) {
       metrics.lateWriteAttempts().inc();
       throw new BasaltException(ErrorCode.TIMEOUT, "write reached the owner after its deadline pid=" + pid
           + " epoch=" + x.epoch + ": not applied", true);
@@ -169,20 +173,21 @@ public final class ExtentOwner {
     List<ReplicaStore.Mutation> mutations = new ArrayList<>(group.size());
     List<OwnedExtent.UnackedWrite> tracked = new ArrayList<>(group.size());
     long gen = x.lastGen;
+    ExtentEpoch at = new ExtentEpoch(pid, x.epoch); // one per group commit, shared by its writes
     for (OwnerWrite w : group) {
       WriteRequest req = w.request;
       gen++;
       boolean fua = req.getFua() || syncEveryWrite;
       sync |= fua;
-      w.assign(gen, peersAcks + 1 + (fua ? 1 : 0), lease, pid, x.epoch, x.sessionEpoch, failpoints,
+      w.assign(gen, peersAcks + 1 + (fua ? 1 : 0), lease, at, x.sessionEpoch, failpoints,
           metrics.acksRefusedAfterLease());
       // Tracked before the apply: a read that sees this write's data must find it here (OwnerReads.settle).
       tracked.add(x.track(gen, req.getOffset(), req.getLength(), w.future()));
-      mutations.add(new ReplicaStore.Mutation(gen, x.epoch, req.getOffset(), req.getLength(), req.getKind(),
+      mutations.add(new ReplicaStore.Mutation(gen, at.epoch(), req.getOffset(), req.getLength(), req.getKind(),
           w.payload));
     }
     try (Timer.Context ignored = metrics.apply().time()) {
-      store.applyAll(pid, x.epoch, mutations, false);
+      store.applyAll(at, mutations, false);
     } catch (RuntimeException e) {
       for (OwnedExtent.UnackedWrite t : tracked) x.unacked.remove(t); // never applied: nothing to hold reads for
       BasaltException cause = BasaltException.of(e);

@@ -1,5 +1,6 @@
 package io.basalt.chunk.owner;
 
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 
@@ -18,8 +19,8 @@ public interface OwnerLease {
   boolean valid(long epoch);
 
   /** The refusal for an owner whose lease ran out: nothing may be acknowledged after it. */
-  static BasaltException expired(long pid, long epoch, long sessionEpoch) {
-    return new BasaltException(ErrorCode.NOT_OWNER, "lease of pid=" + pid + " epoch=" + epoch + " ran out with session"
+  static BasaltException expired(ExtentEpoch at, long sessionEpoch) {
+    return new BasaltException(ErrorCode.NOT_OWNER, "lease of " + at + " ran out with session"
         + " epoch=" + sessionEpoch + ": not acknowledged", true);
   }
 

@@ -4,8 +4,10 @@ import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.recovery.MemberSync;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -69,7 +71,7 @@ public final class OwnerTable {
       new NamedThreads("chunk-takeover"));
 
   public OwnerTable(ReplicaStore store, MetaExtents meta, LocalChunk local, ReplicaPipes pipes,
-      MemberSync memberSync, OwnerLease lease) {
+      MemberSync memberSync, OwnerLease lease, MonotonicClock clock) {
     this.lease = lease;
     this.store = store;
     this.meta = meta;
@@ -77,7 +79,7 @@ public final class OwnerTable {
     this.pipes = pipes;
     this.memberSync = memberSync;
     this.reporter = new ReplicaFailedReporter(meta, pipes, pipes.metrics(), pipes.replicateTimeout(),
-        this::replicaFailedAnswered);
+        this::replicaFailedAnswered, clock);
   }
 
   /** The owner state of {@code pid} when this chunk owns it under a valid lease, else null. Pid thread. */
@@ -85,7 +87,7 @@ public final class OwnerTable {
     OwnedExtent x = owned.get(pid);
     if (x == null) return null;
     if (lease.valid(x.sessionEpoch)) return x;
-    stepDown(pid, x.epoch, OwnerLease.expired(pid, x.epoch, x.sessionEpoch));
+    stepDown(pid, x.epoch, OwnerLease.expired(new ExtentEpoch(pid, x.epoch), x.sessionEpoch));
     return null;
   }
 
@@ -145,6 +147,7 @@ public final class OwnerTable {
   /** The rest of {@link #takeOver} once meta granted the lease at {@code info}'s epoch. Takeover thread. */
   private void install(long pid, int me, OwnerLease.Session session, ExtentInfo info, Installing inst) {
     long epoch = info.getEpoch();
+    ExtentEpoch at = new ExtentEpoch(pid, epoch);
     long localGen = pipes.call(pid, () -> {
       ReplicaMeta m = store.replica(pid).orElse(null);
       if (m != null && m.epoch() > epoch) {
@@ -159,12 +162,12 @@ public final class OwnerTable {
     });
     List<Peer> peers = peersOf(info, me);
     // Member catch-up: every member is brought to the highest gen among them before the first write at this epoch.
-    long gen = memberSync.syncMembers(pid, epoch, me, localGen, peers);
+    long gen = memberSync.syncMembers(at, me, localGen, peers);
     // Test hook: hold a granted lease before it is installed (a meta failover, another owner meanwhile).
     pipes.failpoints().inject("chunk.owner.before-install");
     pipes.call(pid, () -> {
       if (!lease.valid(session.epoch())) {
-        throw OwnerLease.expired(pid, epoch, session.epoch()); // the sync outlasted the session's local lease
+        throw OwnerLease.expired(at, session.epoch()); // the sync outlasted the session's local lease
       }
       if (inst.revoked) {
         throw new NotOwnerException(0, "", "meta revoked the lease of pid=" + pid + " epoch=" + epoch
@@ -365,10 +368,11 @@ public final class OwnerTable {
   }
 
   /** Steps down if this chunk owns {@code pid} below {@code epoch} (a newer owner exists). Pid thread. */
-  public void stepDownBelow(long pid, long epoch, String reason) {
+  public void stepDownBelow(ExtentEpoch newer, String reason) {
+    long pid = newer.pid();
     OwnedExtent x = owned.get(pid);
-    if (x != null && x.epoch < epoch) {
-      stepDown(pid, x.epoch, new StaleEpochException(epoch, reason + " pid=" + pid));
+    if (x != null && x.epoch < newer.epoch()) {
+      stepDown(pid, x.epoch, new StaleEpochException(newer.epoch(), reason + " pid=" + pid));
     }
   }
 

@@ -1,6 +1,7 @@
 package io.basalt.chunk.owner;
 
 import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
@@ -25,8 +26,8 @@ final class OwnerWrite {
   private io.basalt.failpoint.Failpoints failpoints;
   private com.codahale.metrics.Counter refusedAfterLease;
   private long sessionEpoch;
-  private long pid;
-  private long epoch;
+  /** The extent and epoch of its group commit (shared by the commit's writes). */
+  private ExtentEpoch at;
   private long gen;
   private int remaining;
 
@@ -38,15 +39,14 @@ final class OwnerWrite {
   }
 
   /** The gen the group commit gave it and the acks it now waits for (peers, plus one for a FUA's WAL sync). */
-  void assign(long gen, int acks, OwnerLease lease, long pid, long epoch, long sessionEpoch,
+  void assign(long gen, int acks, OwnerLease lease, ExtentEpoch at, long sessionEpoch,
       io.basalt.failpoint.Failpoints failpoints, com.codahale.metrics.Counter refusedAfterLease) {
     this.failpoints = failpoints;
     this.refusedAfterLease = refusedAfterLease;
     this.gen = gen;
     this.remaining = acks;
     this.lease = lease;
-    this.pid = pid;
-    this.epoch = epoch;
+    this.at = at;
     this.sessionEpoch = sessionEpoch;
     if (acks == 0) finish();
   }
@@ -81,7 +81,7 @@ final class OwnerWrite {
     if (!lease.valid(sessionEpoch)) {
       refusedAfterLease.inc();
       // The lease ran out while the write was replicating: a new owner may exist, so acknowledge nothing.
-      future.completeExceptionally(OwnerLease.expired(pid, epoch, sessionEpoch));
+      future.completeExceptionally(OwnerLease.expired(at, sessionEpoch));
       return;
     }
     future.complete(gen);

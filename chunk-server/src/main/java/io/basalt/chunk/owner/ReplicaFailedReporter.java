@@ -2,6 +2,7 @@ package io.basalt.chunk.owner;
 
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaFailedRequest;
 import io.basalt.rpc.BasaltException;
@@ -31,9 +32,11 @@ final class ReplicaFailedReporter {
   private final ChunkMetrics metrics;
   private final long spacingNanos;
   private final Answers answers;
+  private final MonotonicClock clock;
 
   ReplicaFailedReporter(MetaExtents meta, ReplicaPipes shared, ChunkMetrics metrics, Duration spacing,
-      Answers answers) {
+      Answers answers, MonotonicClock clock) {
+    this.clock = clock;
     this.meta = meta;
     this.shared = shared;
     this.metrics = metrics;
@@ -42,7 +45,7 @@ final class ReplicaFailedReporter {
   }
 
   void maybeReport(OwnedExtent x, ReplicaPipe pipe, BasaltException cause) {
-    long now = System.nanoTime();
+    long now = clock.nanoTime();
     if (pipe.reportInFlight || pipe.closed() || (pipe.reported && now - pipe.lastReportNanos < spacingNanos)) return;
     pipe.reportInFlight = true;
     pipe.reported = true;

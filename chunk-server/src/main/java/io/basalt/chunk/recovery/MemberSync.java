@@ -4,6 +4,7 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ChangePage;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.ApplyChangesRequest;
 import io.basalt.proto.Envelope;
@@ -73,9 +74,17 @@ public final class MemberSync {
   }
 
   /** The ids of one takeover, for messages. */
-  private record Ctx(long pid, long epoch, int cid) {
+  private record Ctx(ExtentEpoch at, int cid) {
+    long pid() {
+      return at.pid();
+    }
+
+    long epoch() {
+      return at.epoch();
+    }
+
     String ids() {
-      return "pid=" + pid + " epoch=" + epoch + " cid=" + cid;
+      return at + " cid=" + cid;
     }
   }
 
@@ -103,8 +112,8 @@ public final class MemberSync {
    * them; returns that gen, the one the owner continues from. A takeover thread: it waits for peers, whose
    * handlers need their own pid threads, so it must never hold one; local store changes hop to the pid's thread.
    */
-  public long syncMembers(long pid, long epoch, int ownerCid, long localGen, List<Peer> peers) {
-    Ctx c = new Ctx(pid, epoch, ownerCid);
+  public long syncMembers(ExtentEpoch at, int ownerCid, long localGen, List<Peer> peers) {
+    Ctx c = new Ctx(at, ownerCid);
     long start = System.nanoTime();
     try {
       long gen = sync(c, localGen, peers);
@@ -119,7 +128,7 @@ public final class MemberSync {
 
   private long sync(Ctx c, long localGen, List<Peer> peers) {
     List<Member> members = status(c, peers);
-    List<ByteRange> localPartial = store.partialRanges(c.pid);
+    List<ByteRange> localPartial = store.partialRanges(c.pid());
     long maxGen = localGen;
     Map<Integer, Long> peerGens = new LinkedHashMap<>();
     List<Integer> partialCids = new ArrayList<>();
@@ -141,14 +150,15 @@ public final class MemberSync {
     metrics.memberSyncPulledBytes().inc(pulled);
     metrics.memberSyncPushedBytes().inc(pushed);
     log.info("member sync pid={} epoch={} cid={} localGen={} peerGens={} maxGen={} bytesPulled={} bytesPushed={}"
-        + " partialCids={}", c.pid, c.epoch, c.cid, localGen, peerGens, maxGen, pulled, pushed, partialCids);
+        + " partialCids={}", c.pid(), c.epoch(), c.cid, localGen, peerGens, maxGen, pulled, pushed, partialCids);
     return maxGen;
   }
 
   /** SyncStatus of every peer, asked in parallel. */
   private List<Member> status(Ctx c, List<Peer> peers) {
     List<CompletableFuture<Envelope>> calls = new ArrayList<>(peers.size());
-    SyncStatusRequest req = SyncStatusRequest.newBuilder().setPid(c.pid).setEpoch(c.epoch).setOwnerCid(c.cid).build();
+    SyncStatusRequest req = SyncStatusRequest.newBuilder().setPid(c.pid()).setEpoch(c.epoch()).setOwnerCid(c.cid)
+        .build();
     for (Peer p : peers) {
       CompletableFuture<Envelope> f;
       try {
@@ -162,7 +172,7 @@ public final class MemberSync {
     for (int i = 0; i < peers.size(); i++) {
       Peer p = peers.get(i);
       SyncStatusResponse s = await(calls.get(i), statusTimeout, c, p, "sync status").getSyncStatusResponse();
-      List<ByteRange> partial = ByteRange.merge(ByteRange.fromProto("sync status partial ranges", c.pid,
+      List<ByteRange> partial = ByteRange.merge(ByteRange.fromProto("sync status partial ranges", c.pid(),
           s.getPartialRangesList(), ByteRange.MAX_UNPAGED));
       out.add(new Member(p, s.getGen(), partial));
     }
@@ -181,7 +191,7 @@ public final class MemberSync {
 
   /** FetchChanges since localGen from the source, page by page, each applied locally; returns bytes pulled. */
   private long pull(Ctx c, Member source, long localGen, long maxGen, List<ByteRange> localPartial) {
-    FetchChangesRequest.Builder req = FetchChangesRequest.newBuilder().setPid(c.pid).setEpoch(c.epoch)
+    FetchChangesRequest.Builder req = FetchChangesRequest.newBuilder().setPid(c.pid()).setEpoch(c.epoch())
         .setOwnerCid(c.cid).setSinceGen(localGen).setMaxBytes(pageBytes);
     for (ByteRange r : ByteRange.coarsen(localPartial, ByteRange.MAX_UNPAGED)) req.addInclude(r.toProto());
     long bytes = 0;
@@ -201,13 +211,13 @@ public final class MemberSync {
           throw unavailable(c, source.peer, "fetch changes", "member moved or paged backwards: gen=" + r.getGen()
               + " expected=" + maxGen + " nextOffset=" + r.getNextOffset() + " startOffset=" + start);
         }
-        List<ByteRange> ranges = ByteRange.fromProto("fetch changes response", c.pid, r.getRangesList(),
+        List<ByteRange> ranges = ByteRange.fromProto("fetch changes response", c.pid(), r.getRangesList(),
             Integer.MAX_VALUE);
         bytes += f.data().readableBytes();
         boolean lastPage = last;
         long base = localGen;
-        pidThread.call(c.pid, () -> {
-          store.applyChanges(c.pid, c.epoch, base, maxGen, ranges, f.data(), lastPage);
+        pidThread.call(c.pid(), () -> {
+          store.applyChanges(c.at, base, maxGen, ranges, f.data(), lastPage);
           return null;
         });
         if (last) return bytes;
@@ -220,7 +230,7 @@ public final class MemberSync {
 
   /** ApplyChanges of everything since the member's gen (and its partial blocks), page by page; returns bytes. */
   private long push(Ctx c, Member m, long maxGen) {
-    Optional<List<ByteRange>> changed = store.changedSince(c.pid, m.gen);
+    Optional<List<ByteRange>> changed = store.changedSince(c.pid(), m.gen);
     if (changed.isEmpty()) {
       throw unavailable(c, m.peer, "apply changes", "this owner's log no longer reaches the member's gen="
           + (m.gen + 1) + " (owner gen=" + maxGen + "); needs a full copy");
@@ -232,10 +242,10 @@ public final class MemberSync {
     long start = 0;
     while (true) {
       ChangePage page = ChangePage.of(ranges, start, pageBytes);
-      ApplyChangesRequest.Builder req = ApplyChangesRequest.newBuilder().setPid(c.pid).setEpoch(c.epoch)
+      ApplyChangesRequest.Builder req = ApplyChangesRequest.newBuilder().setPid(c.pid()).setEpoch(c.epoch())
           .setOwnerCid(c.cid).setBaseGen(m.gen).setToGen(maxGen).setLast(page.last());
       page.ranges().forEach(r -> req.addRanges(r.toProto()));
-      Frame f = await(callWithData(m.peer, Envelope.newBuilder().setApplyChanges(req), read(c.pid, page.ranges())),
+      Frame f = await(callWithData(m.peer, Envelope.newBuilder().setApplyChanges(req), read(c.pid(), page.ranges())),
           pageTimeout, c, m.peer, "apply changes");
       long gen = f.header().getSyncStatusResponse().getGen();
       f.release();

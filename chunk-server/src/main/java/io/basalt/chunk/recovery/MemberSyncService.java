@@ -4,6 +4,7 @@ import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
 import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ChangePage;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
@@ -107,7 +108,7 @@ public final class MemberSyncService {
         RequestChecks.MAX_CHANGE_RANGES);
     return PidTasks.onPid(ordered, pid, "apply changes", () -> applier.inOrder(pid,
         () -> applier.admit(pid, r.getEpoch(), r.getOwnerCid(), "apply changes").thenApply(admitted -> {
-      store.applyChanges(pid, r.getEpoch(), r.getBaseGen(), r.getToGen(), ranges, data, r.getLast());
+      store.applyChanges(new ExtentEpoch(pid, r.getEpoch()), r.getBaseGen(), r.getToGen(), ranges, data, r.getLast());
       if (r.getLast()) {
         log.info("member caught up pid={} epoch={} baseGen={} gen={} ownerCid={}", pid, r.getEpoch(),
             r.getBaseGen(), r.getToGen(), r.getOwnerCid());

@@ -6,6 +6,7 @@ import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.common.MonotonicClock;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
@@ -65,10 +66,10 @@ public final class RecoveryRunner implements AutoCloseable {
   /** A runner with its own rate limiter at the default throttle. */
   public static RecoveryRunner create(MetaExtents meta, RpcClientFactory rpc, OrderedExecutor ordered,
       RecoveringReplicas replicas, ReplicaStore store, Failpoints failpoints, ChunkMetrics metrics, LocalChunk local,
-      int threads, Duration callTimeout, ClientActivity activity, double busyShare) {
+      int threads, Duration callTimeout, ClientActivity activity, double busyShare, MonotonicClock clock) {
     RecoveryContext ctx = new RecoveryContext(meta, rpc, ordered, replicas, store,
         new CopyThrottle(RateLimiter.create(DEFAULT_BYTES_PER_SEC), activity, busyShare), failpoints, metrics, local,
-        1 << 20, callTimeout, Duration.ofSeconds(1));
+        1 << 20, callTimeout, Duration.ofSeconds(1), clock);
     return new RecoveryRunner(ctx, threads);
   }
 

@@ -69,7 +69,7 @@ final class RecoveryTask implements Runnable {
   private volatile long bytesCopied;
   private volatile int sourceCid;
   private volatile long rate;
-  private long windowStart = System.nanoTime();
+  private long windowStart;
   private long windowBytes;
   /** The next batch, asked for before this one was applied (task thread only); null when none. */
   private CompletableFuture<Frame> prefetched;
@@ -82,6 +82,7 @@ final class RecoveryTask implements Runnable {
     this.recoveryEpoch = recoveryEpoch;
     this.extentSize = extentSize;
     this.ended = ended;
+    this.windowStart = ctx.clock().nanoTime();
   }
 
   /** Stops the copy (meta no longer lists it). Ignored once RecoveryDone is being sent: meta's answer decides. */
@@ -373,7 +374,7 @@ final class RecoveryTask implements Runnable {
   }
 
   private void countRate(long bytes) {
-    long now = System.nanoTime();
+    long now = ctx.clock().nanoTime();
     windowBytes += bytes;
     long elapsed = now - windowStart;
     if (elapsed >= RATE_WINDOW_NANOS) {

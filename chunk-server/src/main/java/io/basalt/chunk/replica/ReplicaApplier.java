@@ -6,6 +6,7 @@ import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.recovery.RecoveringReplicas;
 import io.basalt.chunk.recovery.ReplicaAdmission;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.failpoint.Failpoints;
@@ -141,7 +142,7 @@ public final class ReplicaApplier implements ReplicaAdmission {
     if (!writes.isEmpty()) {
       failpoints.inject("chunk.replica.before-apply");
       try (Timer.Context ignored = metrics.apply().time()) {
-        store.applyAll(pid, first.getEpoch(), writes, false);
+        store.applyAll(new ExtentEpoch(pid, first.getEpoch()), writes, false); // one per batch
       }
       if (copying) {
         for (ReplicaStore.Mutation w : writes) recovering.markDirty(pid, w.offset(), w.length());
@@ -237,7 +238,7 @@ public final class ReplicaApplier implements ReplicaAdmission {
     long localEpoch = m == null ? 0 : m.epoch();
     if (m != null && epoch == localEpoch) return m;
     ExtentInfo info = confirm(answer, pid, epoch, ownerCid, op, me);
-    owners.stepDownBelow(pid, epoch, op + " from cid=" + ownerCid + " at a newer epoch");
+    owners.stepDownBelow(new ExtentEpoch(pid, epoch), op + " from cid=" + ownerCid + " at a newer epoch");
     if (info.getRecoveringCid() == me) {
       return recovering.ensure(pid, epoch, info.getRecoveryEpoch(), me, op);
     }

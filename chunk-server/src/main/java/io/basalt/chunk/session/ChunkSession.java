@@ -43,7 +43,7 @@ public final class ChunkSession implements SessionClient.Listener, AutoCloseable
   public ChunkSession start(SessionConfig cfg, MetaClient meta, SessionMetrics metrics) {
     client = new SessionClient(cfg, lease.state(), meta,
         () -> KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK).setCid(local.cid()), this, metrics,
-        System::nanoTime).start();
+        lease.clock()).start(); // sent/answered times on the clock the lease is checked on
     return this;
   }
 

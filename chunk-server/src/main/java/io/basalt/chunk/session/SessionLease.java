@@ -2,6 +2,7 @@ package io.basalt.chunk.session;
 
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.owner.OwnerLease;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.basalt.session.FollowerSession;
@@ -18,10 +19,18 @@ import io.basalt.session.SessionConfig;
 public final class SessionLease implements OwnerLease {
   private final FollowerSession session;
   private final LocalChunk local;
+  private final MonotonicClock clock;
 
-  public SessionLease(SessionConfig cfg, LocalChunk local) {
+  /** @param clock the chunk's clock: the local lease is checked against it (and the keepalives time it) */
+  public SessionLease(SessionConfig cfg, LocalChunk local, MonotonicClock clock) {
     this.session = new FollowerSession(cfg, () -> "cid=" + local.cidOrZero());
     this.local = local;
+    this.clock = clock;
+  }
+
+  /** The clock the local lease is measured on; the keepalives that extend it read the same one. */
+  public MonotonicClock clock() {
+    return clock;
   }
 
   /** The session state machine (its keepalives run in {@link ChunkSession}). */
@@ -32,7 +41,7 @@ public final class SessionLease implements OwnerLease {
   @Override
   public Session current() {
     long epoch = session.epoch();
-    if (!session.leaseValid(epoch, System.nanoTime())) {
+    if (!session.leaseValid(epoch, clock.nanoTime())) {
       throw new BasaltException(ErrorCode.NO_SESSION, "chunk cid=" + local.cidOrZero() + " has no valid session ("
           + session.state() + "): cannot take leases", true);
     }
@@ -41,6 +50,6 @@ public final class SessionLease implements OwnerLease {
 
   @Override
   public boolean valid(long epoch) {
-    return session.leaseValid(epoch, System.nanoTime());
+    return session.leaseValid(epoch, clock.nanoTime());
   }
 }

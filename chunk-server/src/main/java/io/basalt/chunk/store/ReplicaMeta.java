@@ -39,7 +39,9 @@ public record ReplicaMeta(long pid, long epoch, long gen, ReplicaState state, lo
     return new ReplicaMeta(pid, epoch, newGen, state, recoveryEpoch);
   }
 
+  /** This replica in {@code newState}; a move outside {@link ReplicaTransitions} is refused (IllegalStateException). */
   public ReplicaMeta withState(ReplicaState newState) {
+    ReplicaTransitions.check(pid, state, newState);
     return new ReplicaMeta(pid, epoch, gen, newState, recoveryEpoch);
   }
 }

@@ -61,13 +61,13 @@ public interface ReplicaStore extends AutoCloseable {
   /**
    * Applies {@code writes} of one replica in order, each exactly as {@link #apply} would, as ONE WriteBatch and one
    * RocksDB write (the group commit of an owner, the batch apply of a replica): all or nothing. A later write that
-   * read-modify-writes a block an earlier one changed sees that change. Fencing as apply: an {@code epoch} below
+   * read-modify-writes a block an earlier one changed sees that change. Fencing as apply: an {@code at.epoch()} below
    * the stored one is STALE_EPOCH and nothing is applied. With {@code sync} the WAL is synced.
    */
-  default void applyAll(long pid, long epoch, List<Mutation> writes, boolean sync) {
+  default void applyAll(ExtentEpoch at, List<Mutation> writes, boolean sync) {
     for (int i = 0; i < writes.size(); i++) {
       Mutation m = writes.get(i);
-      apply(pid, epoch, m.gen(), m.genEpoch(), m.offset(), m.length(), m.kind(), m.data(),
+      apply(at.pid(), at.epoch(), m.gen(), m.genEpoch(), m.offset(), m.length(), m.kind(), m.data(),
           sync && i == writes.size() - 1);
     }
   }
@@ -99,8 +99,7 @@ public interface ReplicaStore extends AutoCloseable {
    * before the {@code last} one keeps the gen; the last sets gen = toGen and epoch = max(stored, epoch) and syncs
    * the WAL. An epoch below the stored one is STALE_EPOCH (fenced). One WriteBatch per call.
    */
-  void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
-      boolean last);
+  void applyChanges(ExtentEpoch at, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data, boolean last);
 
   /**
    * Recovery copy source: the blocks stored in [offset, offset + length) (both block-aligned), CRC-checked, into a

@@ -183,7 +183,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   @Override
   public void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind,
       ByteBuf data, boolean sync) {
-    applyAll(pid, epoch, List.of(new Mutation(gen, genEpoch, offset, length, kind, data)), sync);
+    applyAll(new ExtentEpoch(pid, epoch), List.of(new Mutation(gen, genEpoch, offset, length, kind, data)), sync);
   }
 
   /**
@@ -191,7 +191,9 @@ public final class RocksReplicaStore implements ReplicaStore {
    * once (epoch and gen become max(stored, given), state kept) in one reused WriteBatch.
    */
   @Override
-  public void applyAll(long pid, long epoch, List<Mutation> writes, boolean sync) {
+  public void applyAll(ExtentEpoch at, List<Mutation> writes, boolean sync) {
+    long pid = at.pid();
+    long epoch = at.epoch();
     for (Mutation w : writes) {
       StoreArguments.checkApply(pid, epoch, w.gen(), w.offset(), w.length(), w.kind(), w.data());
     }
@@ -273,8 +275,10 @@ public final class RocksReplicaStore implements ReplicaStore {
   }
 
   @Override
-  public void applyChanges(long pid, long epoch, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
+  public void applyChanges(ExtentEpoch at, long baseGen, long toGen, List<ByteRange> ranges, ByteBuf data,
       boolean last) {
+    long pid = at.pid();
+    long epoch = at.epoch();
     StoreArguments.checkChanges(pid, epoch, baseGen, toGen, ranges, data);
     guard.call("apply changes", pid, true, () -> {
       ReplicaMeta prev = loadMeta(pid);
@@ -289,10 +293,10 @@ public final class RocksReplicaStore implements ReplicaStore {
       }
       try (WriteBatch batch = new WriteBatch()) {
         StagedBlocks staged = new StagedBlocks(slots.of(pid));
-        int at = data.readerIndex();
+        int pos = data.readerIndex();
         for (ByteRange r : ranges) {
-          writer.addWrite(batch, staged, pid, r.offset(), (int) r.length(), data.slice(at, (int) r.length()));
-          at += (int) r.length();
+          writer.addWrite(batch, staged, pid, r.offset(), (int) r.length(), data.slice(pos, (int) r.length()));
+          pos += (int) r.length();
         }
         if (prev == null) genLog.setFloor(batch, pid, baseGen);
         if (!ranges.isEmpty()) genLog.add(batch, pid, toGen, ranges, true, 0);

@@ -323,7 +323,7 @@ class BlockPathTest {
     ByteBuf second = Unpooled.wrappedBuffer(new byte[] {1, 2, 3});
     ByteBuf third = Unpooled.wrappedBuffer(new byte[B]);
     try {
-      store.applyAll(9, 1, List.of(
+      store.applyAll(new ExtentEpoch(9, 1), List.of(
           new ReplicaStore.Mutation(2, 1, 0, B, WriteKind.WRITE, first),
           new ReplicaStore.Mutation(3, 1, 10, 3, WriteKind.WRITE, second),
           new ReplicaStore.Mutation(4, 1, B, B, WriteKind.WRITE, third)), false);

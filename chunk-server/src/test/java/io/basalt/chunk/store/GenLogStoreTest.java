@@ -133,7 +133,7 @@ class GenLogStoreTest {
     List<ByteRange> changes = store.changedSince(1, 12).orElseThrow();
     ByteBuf data = readAll(1, changes);
     try {
-      store.applyChanges(2, 3, 12, 30, changes, data, true);
+      store.applyChanges(new ExtentEpoch(2, 3), 12, 30, changes, data, true);
     } finally {
       data.release();
     }
@@ -158,7 +158,7 @@ class GenLogStoreTest {
     List<ByteRange> changes = store.changedSince(1, 0).orElseThrow();
     ByteBuf data = readAll(1, changes);
     try {
-      store.applyChanges(2, 4, 0, 2, changes, data, true);
+      store.applyChanges(new ExtentEpoch(2, 4), 0, 2, changes, data, true);
     } finally {
       data.release();
     }
@@ -198,7 +198,7 @@ class GenLogStoreTest {
     write(2, 1, 0, random(1, 4 * B));
     // An owner at gen 9 pushed one page and died; the next owner only reaches gen 1 and repairs the blocks.
     ByteBuf junk = Unpooled.wrappedBuffer(random(5, 2 * B));
-    store.applyChanges(2, 2, 1, 9, List.of(r(B, 2 * B)), junk, false);
+    store.applyChanges(new ExtentEpoch(2, 2), 1, 9, List.of(r(B, 2 * B)), junk, false);
     junk.release();
     assertThat(store.partialRanges(2)).containsExactly(r(B, 2 * B));
 
@@ -252,13 +252,14 @@ class GenLogStoreTest {
     open(RocksStoreConfig.defaults());
     ByteBuf twoBlocks = Unpooled.wrappedBuffer(new byte[2 * B]);
     try {
-      assertInvalid(() -> store.applyChanges(1, 1, 0, 1, List.of(r(1, 2 * B)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(1, 1, 0, 1, List.of(r(0, B + 1)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(1, 1, 0, 1, List.of(r(B, B), r(0, B)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(1, 1, 0, 1, List.of(r(0, 2 * B), r(B, B)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(1, 1, 0, 1, List.of(r(0, B)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(1, 1, 2, 1, List.of(r(0, 2 * B)), twoBlocks, true));
-      assertInvalid(() -> store.applyChanges(0, 1, 0, 1, List.of(r(0, 2 * B)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1, List.of(r(1, 2 * B)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1, List.of(r(0, B + 1)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1, List.of(r(B, B), r(0, B)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1, List.of(r(0, 2 * B), r(B, B)), twoBlocks,
+          true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1, List.of(r(0, B)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 2, 1, List.of(r(0, 2 * B)), twoBlocks, true));
+      assertInvalid(() -> store.applyChanges(new ExtentEpoch(0, 1), 0, 1, List.of(r(0, 2 * B)), twoBlocks, true));
       assertThat(store.replicas()).isEmpty();
       assertThat(twoBlocks.refCnt()).isEqualTo(1);
     } finally {
@@ -300,7 +301,7 @@ class GenLogStoreTest {
   private void applyFrom(long from, long to, long baseGen, long toGen, List<ByteRange> ranges, boolean last) {
     ByteBuf data = readAll(from, ranges);
     try {
-      store.applyChanges(to, epochOf(to), baseGen, toGen, ranges, data, last);
+      store.applyChanges(new ExtentEpoch(to, epochOf(to)), baseGen, toGen, ranges, data, last);
     } finally {
       data.release();
     }

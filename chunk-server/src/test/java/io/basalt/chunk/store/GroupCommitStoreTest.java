@@ -58,7 +58,7 @@ class GroupCommitStoreTest {
         gen++;
         writes.add(randomMutation(rnd, gen, model));
       }
-      batched.applyAll(PID, 3, writes, false);
+      batched.applyAll(new ExtentEpoch(PID, 3), writes, false);
       for (ReplicaStore.Mutation w : writes) {
         single.apply(PID, 3, w.gen(), w.genEpoch(), w.offset(), w.length(), w.kind(), w.data(), false);
       }
@@ -79,7 +79,8 @@ class GroupCommitStoreTest {
     List<ReplicaStore.Mutation> writes = List.of(
         new ReplicaStore.Mutation(2, 4, 0, BLOCK_SIZE, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(BLOCK_SIZE, 2))),
         new ReplicaStore.Mutation(3, 4, BLOCK_SIZE, 10, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(10, 3))));
-    assertThatThrownBy(() -> batched.applyAll(PID, 4, writes, false)).isInstanceOf(StaleEpochException.class);
+    assertThatThrownBy(() -> batched.applyAll(new ExtentEpoch(PID, 4), writes, false))
+        .isInstanceOf(StaleEpochException.class);
     assertThat(batched.replica(PID).orElseThrow().gen()).isEqualTo(1);
     ByteBuf b = batched.read(PID, 0, 2 * BLOCK_SIZE, PooledByteBufAllocator.DEFAULT);
     try {

@@ -191,7 +191,8 @@ class RocksReplicaStoreTest {
     write(1, 4, 1, 0, random(1, BLOCK_SIZE));
     ByteBuf buf = POOLED.directBuffer(BLOCK_SIZE).writeBytes(random(2, BLOCK_SIZE));
     try {
-      assertThatThrownBy(() -> store.applyChanges(1, 3, 1, 2, List.of(new ByteRange(0, BLOCK_SIZE)), buf, true))
+      assertThatThrownBy(() -> store.applyChanges(new ExtentEpoch(1, 3), 1, 2, List.of(new ByteRange(0, BLOCK_SIZE)),
+          buf, true))
           .isInstanceOf(StaleEpochException.class);
     } finally {
       buf.release();
@@ -355,7 +356,7 @@ class RocksReplicaStoreTest {
     ByteBuf zeroes = Unpooled.EMPTY_BUFFER;
     assertInvalid(() -> store.apply(1, 1, 1, Long.MAX_VALUE - 100, 4096, WriteKind.TRIM, zeroes, false));
     ByteBuf data = Unpooled.wrappedBuffer(new byte[BLOCK_SIZE]);
-    assertInvalid(() -> store.applyChanges(1, 1, 0, 1,
+    assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1,
         List.of(new ByteRange(Long.MAX_VALUE / BLOCK_SIZE * BLOCK_SIZE - BLOCK_SIZE, BLOCK_SIZE)), data, true));
     assertThat(store.replicas()).isEmpty();
   }

@@ -1,0 +1,53 @@
+package io.basalt.chunk.store;
+
+import io.basalt.proto.ReplicaState;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The legal moves of a replica's {@link ReplicaState} on this chunk (DESIGN.md "Recovery"), as the chunk makes them:
+ * <ul>
+ *   <li>created ACTIVE (the first write or lease install of a member) or RECOVERING (an empty copy being filled by
+ *       one recovery attempt);
+ *   <li>RECOVERING -> ACTIVE: the copy completed and was promoted ({@code RecoveringReplicas.promote});
+ *   <li>RECOVERING -> STALE: the process restarted mid-copy, the dirty bitmap is lost
+ *       ({@code RecoveringReplicas.staleAfterRestart}), or meta no longer lists the replica while no copy into it
+ *       runs ({@code HeartbeatLoop}, stale pids);
+ *   <li>ACTIVE -> STALE and QUARANTINED -> STALE: meta removed the replica from the membership while the chunk was
+ *       away ({@code HeartbeatLoop}, stale pids; it marks any state but STALE).
+ * </ul>
+ * STALE is left only by deletion (meta's gc pids, or a wipe for a new recovery, which creates a new replica).
+ * Nothing on the chunk enters QUARANTINED today. A state change through {@link ReplicaMeta#withState} outside this
+ * table is a bug and is refused ({@link IllegalStateException} naming pid, from and to).
+ *
+ * <p>Stateless; any thread.
+ */
+public final class ReplicaTransitions {
+  /** The states a replica is created in. */
+  public static final Set<ReplicaState> CREATED_IN = Set.copyOf(EnumSet.of(ReplicaState.ACTIVE,
+      ReplicaState.RECOVERING));
+
+  private ReplicaTransitions() {}
+
+  /** The states a replica may move to {@code to} from. */
+  public static Set<ReplicaState> allowedFrom(ReplicaState to) {
+    return switch (to) {
+      case ACTIVE -> EnumSet.of(ReplicaState.RECOVERING);
+      case STALE -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING, ReplicaState.QUARANTINED);
+      case RECOVERING, QUARANTINED, REPLICA_STATE_UNSPECIFIED, UNRECOGNIZED -> EnumSet.noneOf(ReplicaState.class);
+    };
+  }
+
+  /** Whether a replica in state {@code from} may move to {@code to}. */
+  public static boolean allowed(ReplicaState from, ReplicaState to) {
+    return allowedFrom(to).contains(from);
+  }
+
+  /** Refuses a move outside the table. */
+  static void check(long pid, ReplicaState from, ReplicaState to) {
+    if (!allowed(from, to)) {
+      throw new IllegalStateException("illegal replica state change pid=" + pid + " from=" + from + " to=" + to
+          + " (allowed into " + to + " from " + allowedFrom(to) + ")");
+    }
+  }
+}
