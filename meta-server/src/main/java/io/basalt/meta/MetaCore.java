@@ -1,6 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.ServiceStack;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.LeaderElector;
 import io.basalt.meta.election.ZkTimeoutRule;
@@ -35,8 +36,9 @@ import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 
 /**
  * The meta server without its transports: Curator client, store, MetaLoop, elector, the components' per-term state,
- * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order and
- * closed in reverse; nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server and metrics
+ * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order; each
+ * part is put on a {@link ServiceStack} as it is built or started and closed in reverse (the elector is the one
+ * exception, see {@link #start}); nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server and metrics
  * endpoint; tests drive a core directly. Wiring only.
  *
  * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
@@ -60,11 +62,12 @@ public final class MetaCore implements AutoCloseable {
   private final RecoveryScheduler recoveryScheduler;
   private final PauseDetector pauses;
   private final ChunkSessions chunkSessions;
-  private boolean closed;
+  private final ServiceStack stack;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints,
       LongSupplier clock) {
     this.id = id;
+    this.stack = new ServiceStack("meta core " + id);
     this.client = CuratorFrameworkFactory.builder()
         .connectString(config.zkConnect())
         .sessionTimeoutMs((int) config.zkSessionTimeout().toMillis())
@@ -72,9 +75,10 @@ public final class MetaCore implements AutoCloseable {
         .retryPolicy(CuratorRetry.zkClient())
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
+    stack.add("zookeeper client", client); // closed even when start() failed, as a Curator client allows
     ZkPaths paths = new ZkPaths(config.cluster());
-    this.store = new ZkMetaStore(client, paths, failpoints);
-    this.loop = new MetaLoop();
+    this.store = stack.add("store", new ZkMetaStore(client, paths, failpoints));
+    this.loop = stack.add("meta loop", new MetaLoop()); // its thread starts with the first task
     this.pauses = new PauseDetector(clock, PauseDetector.thresholdFor(config.zkSessionTimeout()));
     registry.gauge("basalt_meta_pauses_detected", () -> pauses::pauses);
     this.elector = new LeaderElector(client, paths, id, store, config.zkSessionTimeout(), config.sessions(),
@@ -118,9 +122,13 @@ public final class MetaCore implements AutoCloseable {
     MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints, clock);
     try {
       core.client.start();
-      core.pauses.start();
-      core.ticker.start();
-      core.recoveryScheduler.start();
+      core.stack.add("pause detector", core.pauses.start());
+      // Not the reverse of the start order: the elector joins last (nothing leads before every thread runs) but
+      // steps down after the recovery scheduler and session ticker stopped, so no pass or expiry runs while it
+      // steps down, and before the pause detector, loop, store and client it steps down with.
+      core.stack.add("elector", core.elector);
+      core.stack.add("session ticker", core.ticker.start());
+      core.stack.add("recovery scheduler", core.recoveryScheduler.start());
       core.elector.start(core.state);
       return core;
     } catch (RuntimeException e) {
@@ -196,20 +204,12 @@ public final class MetaCore implements AutoCloseable {
 
   /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      recoveryScheduler.close();
-      ticker.close();
-      elector.close();
-      pauses.close();
-    } finally {
-      loop.close();
-      store.close();
-      client.close();
-    }
+  public void close() {
+    stack.close();
+  }
+
+  /** The parts still running, the next to stop first (tests). */
+  public ServiceStack stack() {
+    return stack;
   }
 }
