@@ -1,6 +1,7 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.ServiceStack;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.LeaderElector;
@@ -29,7 +30,6 @@ import io.basalt.meta.volume.VolumeOps;
 import io.basalt.session.CuratorRetry;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
@@ -65,7 +65,7 @@ public final class MetaCore implements AutoCloseable {
   private final ServiceStack stack;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints,
-      LongSupplier clock) {
+      MonotonicClock clock) {
     this.id = id;
     this.stack = new ServiceStack("meta core " + id);
     this.client = CuratorFrameworkFactory.builder()
@@ -82,7 +82,7 @@ public final class MetaCore implements AutoCloseable {
     this.pauses = new PauseDetector(clock, PauseDetector.thresholdFor(config.zkSessionTimeout()));
     registry.gauge("basalt_meta_pauses_detected", () -> pauses::pauses);
     this.elector = new LeaderElector(client, paths, id, store, config.zkSessionTimeout(), config.sessions(),
-        config.strictZkTimeout());
+        config.strictZkTimeout(), clock);
     // each component's state of one leadership term, created and dropped by the core with the term's tables
     this.chunkSessions = new ChunkSessions(config.sessions());
     TermLocal<RecoveryTable> recoveryTables = RecoveryTable.perTerm();
@@ -113,12 +113,15 @@ public final class MetaCore implements AutoCloseable {
   /** As above, with the process's fault-injection points (tests). */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
       Failpoints failpoints) {
-    return start(config, advertisedAddress, registry, failpoints, System::nanoTime);
+    return start(config, advertisedAddress, registry, failpoints, MonotonicClock.SYSTEM);
   }
 
-  /** As above, on {@code clock} (tests make it jump to look like a pause of the whole process). */
+  /**
+   * As above, on {@code clock}: every time-based decision of the core (sessions, leases, grace, pauses, recovery
+   * pacing, the leader hint) reads it (tests make it jump to look like a pause of the whole process).
+   */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
-      Failpoints failpoints, LongSupplier clock) {
+      Failpoints failpoints, MonotonicClock clock) {
     MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints, clock);
     try {
       core.client.start();
