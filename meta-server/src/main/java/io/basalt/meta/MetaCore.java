@@ -38,8 +38,8 @@ import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
  * The meta server without its transports: Curator client, store, MetaLoop, elector, the components' per-term state,
  * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order; each
  * part is put on a {@link ServiceStack} as it is built or started and closed in reverse (the elector is the one
- * exception, see {@link #start}); nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server and metrics
- * endpoint; tests drive a core directly. Wiring only.
+ * exception, see {@link #start}); nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server
+ * and metrics endpoint; tests drive a core directly. Wiring only.
  *
  * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
  * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with
