@@ -123,7 +123,7 @@ public final class NbdServerMain implements Callable<Integer> {
   HostPort start(HostPort bind, ClientConfig config) {
     try {
       return startParts(bind, config);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       stop();
       throw e;
     }

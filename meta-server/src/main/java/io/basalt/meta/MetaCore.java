@@ -134,7 +134,7 @@ public final class MetaCore implements AutoCloseable {
       core.stack.add("recovery scheduler", core.recoveryScheduler.start());
       core.elector.start(core.state);
       return core;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       core.close();
       throw e;
     }

@@ -59,7 +59,7 @@ public final class MetaServer implements AutoCloseable {
     try {
       server.startAll();
       return server;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // also what Netty throws undeclared (a bind error is an IOException)
       server.close();
       throw e;
     }
