@@ -12,6 +12,7 @@ import io.basalt.client.layout.ExtentMapper;
 import io.basalt.client.layout.ExtentPart;
 import io.basalt.client.volume.IoCallback;
 import io.basalt.client.volume.Volume;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReadRequest;
@@ -62,13 +63,13 @@ public final class ClusterVolume implements Volume {
   private final ClosedScopes closedScopes;
 
   ClusterVolume(VolumeInfo info, ExtentLocationCache cache, RpcClientFactory rpc, ClientConfig config,
-      ClientMetrics metrics, Timer timer) {
+      ClientMetrics metrics, Timer timer, MonotonicClock clock) {
     this.info = info;
     this.closedScopes = new ClosedScopes("vid=" + info.getVid() + " volume=" + info.getName());
     this.mapper = new ExtentMapper(info.getExtentSize());
     this.cache = cache;
     this.metrics = metrics;
-    this.router = new IoRouter(info.getVid(), rpc, cache, config, metrics, timer);
+    this.router = new IoRouter(info.getVid(), rpc, cache, config, metrics, timer, clock);
     this.flushes = new FlushTracker(info.getVid(), rpc, cache, router, config);
   }
 

@@ -6,6 +6,7 @@ import io.basalt.client.io.ClientMetrics;
 import io.basalt.client.io.IoRouter;
 import io.basalt.client.layout.ExtentLocationCache;
 import io.basalt.client.volume.VolumeProvider;
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
@@ -50,8 +51,17 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
   private final ConcurrentHashMap<String, CompletableFuture<ClusterVolume>> volumes = new ConcurrentHashMap<>();
   private final AtomicLong handles = new AtomicLong();
 
+  private final MonotonicClock clock;
+
   public ClusterVolumeProvider(MetaClient meta, RpcClientFactory rpc, ClientConfig config, MetricRegistry registry) {
+    this(meta, rpc, config, registry, MonotonicClock.SYSTEM);
+  }
+
+  /** As above, with I/O deadlines read on {@code clock} (unit tests drive it by hand). */
+  public ClusterVolumeProvider(MetaClient meta, RpcClientFactory rpc, ClientConfig config, MetricRegistry registry,
+      MonotonicClock clock) {
     this.meta = meta;
+    this.clock = clock;
     this.rpc = rpc;
     this.config = config;
     this.metrics = new ClientMetrics(registry);
@@ -165,7 +175,7 @@ public final class ClusterVolumeProvider implements VolumeProvider, AutoCloseabl
     cache.loadAll();
     log.info("opened volume vid={} name={} size={} extentSize={} replicas={} allocated={}", info.getVid(), name,
         info.getSizeBytes(), info.getExtentSize(), info.getReplicas(), cache.size());
-    return new ClusterVolume(info, cache, rpc, config, metrics, timer);
+    return new ClusterVolume(info, cache, rpc, config, metrics, timer, clock);
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.basalt.client.nbd.NbdServerConfig;
 import io.basalt.common.BufferPool;
 import io.basalt.common.HostPort;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.common.ServiceStack;
 import io.basalt.common.Units;
 import io.basalt.rpc.NettyTransport;
 import io.basalt.rpc.RpcClientFactory;
@@ -14,8 +15,6 @@ import io.basalt.session.MetaClient;
 import io.basalt.session.MetaLocator;
 import io.basalt.session.ZkMetaLocator;
 import io.netty.channel.EventLoopGroup;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +27,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code basalt-nbd}: the block client process. Finds meta (through ZooKeeper or at a fixed address), serves every
  * volume as an NBD export, prints {@code nbd server ready at host:port} on stdout once it accepts connections
- * (launch scripts wait for it) and runs until a shutdown hook stops it. Components start in dependency order and
- * stop in reverse; volumes are opened lazily, at each client's handshake, so meta need not be up at start.
+ * (launch scripts wait for it) and runs until a shutdown hook stops it. Components start in dependency order, each
+ * put on a {@link ServiceStack} as it starts, and stop in reverse (also when the start fails half-way); volumes are opened lazily, at each client's handshake, so meta need not be up at start.
  */
 @Command(name = "basalt-nbd", mixinStandardHelpOptions = true, description = "Basalt block client / NBD server")
 public final class NbdServerMain implements Callable<Integer> {
@@ -78,7 +77,7 @@ public final class NbdServerMain implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private final ServiceStack stack = new ServiceStack("nbd");
 
   public static void main(String[] args) {
     BufferPool.configure();  // before anything allocates
@@ -120,39 +119,44 @@ public final class NbdServerMain implements Callable<Integer> {
     return 0;
   }
 
-  private HostPort start(HostPort bind, ClientConfig config) {
+  /** Starts every part; when one fails, stops those that started and rethrows. */
+  HostPort start(HostPort bind, ClientConfig config) {
+    try {
+      return startParts(bind, config);
+    } catch (Throwable e) {
+      stop();
+      throw e;
+    }
+  }
+
+  private HostPort startParts(HostPort bind, ClientConfig config) {
     MetricRegistry registry = new MetricRegistry();
-    MetricsEndpoint metrics = own(MetricsEndpoint.start(registry, bind.host(), metricsPort, "basalt.nbd"));
+    MetricsEndpoint metrics = stack.add("metrics endpoint",
+        MetricsEndpoint.start(registry, bind.host(), metricsPort, "basalt.nbd"));
     log.info("metrics at http://{}:{}/metrics", bind.host(), metrics.port());
     // One set of event loops for NBD connections and the RPCs they make: a request, its RPC to the lease owner and
     // the reply then mostly run on one thread, without cross-thread wake-ups.
     EventLoopGroup loops = NettyTransport.group("nbd-io", ioThreads);
-    own(() -> loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-    RpcClientFactory rpc = own(new RpcClientFactory("nbd", registry, loops));
-    MetaLocator locator = own(zk != null ? ZkMetaLocator.connect(zk, cluster) : MetaLocator.fixed(meta));
+    stack.onStop("event loops", () -> loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+    RpcClientFactory rpc = stack.add("chunk rpc clients", new RpcClientFactory("nbd", registry, loops));
+    MetaLocator locator = stack.add("meta locator",
+        zk != null ? ZkMetaLocator.connect(zk, cluster) : MetaLocator.fixed(meta));
     locator.epochs().register(registry);
-    MetaClient metaClient = own(new MetaClient(locator, rpc));
-    ClusterVolumeProvider volumes = own(new ClusterVolumeProvider(metaClient, rpc, config, registry));
+    MetaClient metaClient = stack.add("meta client", new MetaClient(locator, rpc));
+    ClusterVolumeProvider volumes = stack.add("volumes", new ClusterVolumeProvider(metaClient, rpc, config, registry));
     NbdServerConfig nbdConfig = NbdServerConfig.defaults().withMetrics(registry).withDefaultExport(defaultExport);
-    NbdServer server = own(new NbdServer(volumes, nbdConfig, loops));
+    NbdServer server = stack.add("nbd server", new NbdServer(volumes, nbdConfig, loops));
     int port = server.start(bind.host(), bind.port());
     return new HostPort(bind.host(), port);
   }
 
-  private synchronized <T extends AutoCloseable> T own(T component) {
-    started.push(component);
-    return component;
+  /** Closes what was started, newest first. Idempotent. */
+  void stop() {
+    stack.close();
   }
 
-  /** Closes what was started, newest first. Idempotent. */
-  private synchronized void stop() {
-    while (!started.isEmpty()) {
-      AutoCloseable c = started.pop();
-      try {
-        c.close();
-      } catch (Exception e) {
-        log.warn("error stopping {}", c.getClass().getSimpleName(), e);
-      }
-    }
+  /** The parts still running, the next to stop first (tests). */
+  ServiceStack stack() {
+    return stack;
   }
 }

@@ -1,6 +1,8 @@
 package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.MonotonicClock;
+import io.basalt.common.ServiceStack;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.LeaderElector;
 import io.basalt.meta.election.ZkTimeoutRule;
@@ -28,16 +30,16 @@ import io.basalt.meta.volume.VolumeOps;
 import io.basalt.session.CuratorRetry;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 
 /**
  * The meta server without its transports: Curator client, store, MetaLoop, elector, the components' per-term state,
- * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order and
- * closed in reverse; nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server and metrics
- * endpoint; tests drive a core directly. Wiring only.
+ * the core {@link MetaState}, then the components' operations and threads, built in that (dependency) order; each
+ * part is put on a {@link ServiceStack} as it is built or started and closed in reverse (the elector is the one
+ * exception, see {@link #start}); nothing is wired afterwards by a setter. {@link MetaServer} adds the RPC server
+ * and metrics endpoint; tests drive a core directly. Wiring only.
  *
  * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
  * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with
@@ -60,11 +62,12 @@ public final class MetaCore implements AutoCloseable {
   private final RecoveryScheduler recoveryScheduler;
   private final PauseDetector pauses;
   private final ChunkSessions chunkSessions;
-  private boolean closed;
+  private final ServiceStack stack;
 
   private MetaCore(MetaConfig config, String id, MetricRegistry registry, Failpoints failpoints,
-      LongSupplier clock) {
+      MonotonicClock clock) {
     this.id = id;
+    this.stack = new ServiceStack("meta core " + id);
     this.client = CuratorFrameworkFactory.builder()
         .connectString(config.zkConnect())
         .sessionTimeoutMs((int) config.zkSessionTimeout().toMillis())
@@ -72,13 +75,14 @@ public final class MetaCore implements AutoCloseable {
         .retryPolicy(CuratorRetry.zkClient())
         .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
         .build();
+    stack.add("zookeeper client", client); // closed even when start() failed, as a Curator client allows
     ZkPaths paths = new ZkPaths(config.cluster());
-    this.store = new ZkMetaStore(client, paths, failpoints);
-    this.loop = new MetaLoop();
+    this.store = stack.add("store", new ZkMetaStore(client, paths, failpoints));
+    this.loop = stack.add("meta loop", new MetaLoop()); // its thread starts with the first task
     this.pauses = new PauseDetector(clock, PauseDetector.thresholdFor(config.zkSessionTimeout()));
     registry.gauge("basalt_meta_pauses_detected", () -> pauses::pauses);
     this.elector = new LeaderElector(client, paths, id, store, config.zkSessionTimeout(), config.sessions(),
-        config.strictZkTimeout());
+        config.strictZkTimeout(), clock);
     // each component's state of one leadership term, created and dropped by the core with the term's tables
     this.chunkSessions = new ChunkSessions(config.sessions());
     TermLocal<RecoveryTable> recoveryTables = RecoveryTable.perTerm();
@@ -109,21 +113,28 @@ public final class MetaCore implements AutoCloseable {
   /** As above, with the process's fault-injection points (tests). */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
       Failpoints failpoints) {
-    return start(config, advertisedAddress, registry, failpoints, System::nanoTime);
+    return start(config, advertisedAddress, registry, failpoints, MonotonicClock.SYSTEM);
   }
 
-  /** As above, on {@code clock} (tests make it jump to look like a pause of the whole process). */
+  /**
+   * As above, on {@code clock}: every time-based decision of the core (sessions, leases, grace, pauses, recovery
+   * pacing, the leader hint) reads it (tests make it jump to look like a pause of the whole process).
+   */
   public static MetaCore start(MetaConfig config, String advertisedAddress, MetricRegistry registry,
-      Failpoints failpoints, LongSupplier clock) {
+      Failpoints failpoints, MonotonicClock clock) {
     MetaCore core = new MetaCore(config, advertisedAddress, registry, failpoints, clock);
     try {
       core.client.start();
-      core.pauses.start();
-      core.ticker.start();
-      core.recoveryScheduler.start();
+      core.stack.add("pause detector", core.pauses.start());
+      // Not the reverse of the start order: the elector joins last (nothing leads before every thread runs) but
+      // steps down after the recovery scheduler and session ticker stopped, so no pass or expiry runs while it
+      // steps down, and before the pause detector, loop, store and client it steps down with.
+      core.stack.add("elector", core.elector);
+      core.stack.add("session ticker", core.ticker.start());
+      core.stack.add("recovery scheduler", core.recoveryScheduler.start());
       core.elector.start(core.state);
       return core;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       core.close();
       throw e;
     }
@@ -196,20 +207,12 @@ public final class MetaCore implements AutoCloseable {
 
   /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      recoveryScheduler.close();
-      ticker.close();
-      elector.close();
-      pauses.close();
-    } finally {
-      loop.close();
-      store.close();
-      client.close();
-    }
+  public void close() {
+    stack.close();
+  }
+
+  /** The parts still running, the next to stop first (tests). */
+  public ServiceStack stack() {
+    return stack;
   }
 }

@@ -2,6 +2,7 @@ package io.basalt.meta;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.MetricsEndpoint;
+import io.basalt.common.ServiceStack;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.election.MetaServerRegistry;
 import io.basalt.meta.rpc.MetaInfoService;
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One meta server process: metrics registry (and Prometheus endpoint when configured), the RPC server, then the
- * {@link MetaCore} (ZooKeeper client, store, loop, state, election) whose election id is the RPC address. Started
- * in that order, closed in reverse. Wiring only.
+ * {@link MetaCore} (ZooKeeper client, store, loop, state, election) whose election id is the RPC address, then the
+ * meta server registry entry. Started in that order and registered on a {@link ServiceStack} as each starts, so
+ * {@link #close} (and a start failing half-way) stops exactly what started, in reverse. Wiring only.
  *
  * <pre>
  *   MetaServer server = MetaServer.start(MetaConfig.defaults("127.0.0.1:2181").withListen("127.0.0.1", 0));
@@ -32,13 +34,11 @@ public final class MetaServer implements AutoCloseable {
   private final MetaConfig config;
   private final MetricRegistry registry = new MetricRegistry();
   private MetricsEndpoint metricsEndpoint;
-  private RpcServer rpc;
   private MetaCore core;
-  private MetaServerRegistry serverRegistry;
   private final MetaInfoService info = new MetaInfoService();
   private volatile String address;
   private volatile int port = -1;
-  private boolean closed;
+  private final ServiceStack stack = new ServiceStack("meta");
 
   private final boolean testMode;
   private final Failpoints failpoints = Failpoints.fromSystemProperty();
@@ -59,7 +59,7 @@ public final class MetaServer implements AutoCloseable {
     try {
       server.startAll();
       return server;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // also what Netty throws undeclared (a bind error is an IOException)
       server.close();
       throw e;
     }
@@ -68,26 +68,28 @@ public final class MetaServer implements AutoCloseable {
   private void startAll() {
     log.info("starting meta server config={}", config);
     if (config.metricsPort() >= 0) {
-      metricsEndpoint = MetricsEndpoint.start(registry, config.listenHost(), config.metricsPort(), "basalt.meta");
+      metricsEndpoint = stack.add("metrics endpoint",
+          MetricsEndpoint.start(registry, config.listenHost(), config.metricsPort(), "basalt.meta"));
       log.info("meta metrics at http://{}:{}/metrics", config.listenHost(), metricsEndpoint.port());
     }
     MetaRpcService service = new MetaRpcService(testMode, failpoints);
     // every reply carries the epoch this server leads under (0 until the core runs and while not leading)
     AtomicReference<MetaCore> leading = new AtomicReference<>();
-    rpc = service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
+    RpcServer rpc = stack.add("rpc server", service.register(RpcServer.builder("meta").bind(config.listenHost(), config.listenPort())
         .metrics(registry).replyStamp(MetaRpcService.epochStamp(() -> {
           MetaCore c = leading.get();
           return c == null ? 0 : c.metaState().epoch();
-        }))).handle(Envelope.BodyCase.META_INFO, info).build().start();
+        }))).handle(Envelope.BodyCase.META_INFO, info).build().start());
     address = rpc.address();
     port = rpc.port();
     info.listening(address);
-    core = MetaCore.start(config, address, registry, failpoints);
+    core = stack.add("core", MetaCore.start(config, address, registry, failpoints));
     leading.set(core);
     // MetaInfo answers in every state, so it is not behind the service's leader gate
     info.attach(core.metaState(), core.elector());
-    serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
+    MetaServerRegistry serverRegistry = new MetaServerRegistry(core.curator(), new ZkPaths(config.cluster()), address);
     serverRegistry.start();
+    stack.add("server registry", serverRegistry);
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
         core.recovery(), core.recoveryAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
@@ -134,29 +136,13 @@ public final class MetaServer implements AutoCloseable {
 
   /** Leaves the election (a follower takes over at once), stops serving. Idempotent. */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      if (serverRegistry != null) {
-        serverRegistry.close();
-      }
-      if (core != null) {
-        core.close();
-      }
-    } finally {
-      try {
-        if (rpc != null) {
-          rpc.close();
-        }
-      } finally {
-        if (metricsEndpoint != null) {
-          metricsEndpoint.close();
-        }
-      }
-    }
+  public void close() {
+    stack.close();
     log.info("meta server stopped address={}", address);
+  }
+
+  /** The parts still running, the next to stop first (tests). */
+  ServiceStack stack() {
+    return stack;
   }
 }

@@ -1,5 +1,6 @@
 package io.basalt.session;
 
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
@@ -48,6 +49,7 @@ public final class MetaClient implements AutoCloseable {
   private final RpcClientFactory rpc;
   private final Duration attemptDeadline;
   private final Duration retryBudget;
+  private final MonotonicClock clock;
   private final ScheduledExecutorService timer;
   /** Attempts safe to resend, still waiting for their answer. */
   private final Set<Attempt> inFlight = ConcurrentHashMap.newKeySet();
@@ -57,6 +59,13 @@ public final class MetaClient implements AutoCloseable {
   private int timeouts;
 
   public MetaClient(MetaLocator locator, RpcClientFactory rpc, Duration attemptDeadline, Duration retryBudget) {
+    this(locator, rpc, attemptDeadline, retryBudget, MonotonicClock.SYSTEM);
+  }
+
+  /** As above, judging the retry budget on {@code clock} (unit tests drive it by hand). */
+  public MetaClient(MetaLocator locator, RpcClientFactory rpc, Duration attemptDeadline, Duration retryBudget,
+      MonotonicClock clock) {
+    this.clock = clock;
     this.locator = locator;
     this.rpc = rpc;
     this.attemptDeadline = attemptDeadline;
@@ -77,7 +86,7 @@ public final class MetaClient implements AutoCloseable {
   /** Sends {@code request} to the leader; completes with the OK response or the last error. */
   public CompletableFuture<Envelope> call(Envelope.Builder request) {
     CompletableFuture<Envelope> result = new CompletableFuture<>();
-    long giveUpAt = System.nanoTime() + retryBudget.toNanos();
+    long giveUpAt = clock.nanoTime() + retryBudget.toNanos();
     Optional<String> cached = locator.cachedAddress();
     if (cached.isPresent()) {
       send(request, cached.get(), giveUpAt, 0, result);
@@ -242,7 +251,7 @@ public final class MetaClient implements AutoCloseable {
       CompletableFuture<Envelope> result, BasaltException e) {
     boolean retry = Retryability.isRetryable(e) && (e.code() != ErrorCode.TIMEOUT || ResendSafety.safe(request));
     long backoffMs = BACKOFF.delayMillis(attemptNo);
-    if (!retry || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > giveUpAt) {
+    if (!retry || clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > giveUpAt) {
       result.completeExceptionally(e);
       return;
     }

@@ -1,5 +1,6 @@
 package io.basalt.session;
 
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
@@ -10,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +42,7 @@ public final class SessionClient implements AutoCloseable {
   private final MetaClient meta;
   private final Supplier<KeepAliveRequest.Builder> base;
   private final Listener listener;
-  private final LongSupplier clock;
+  private final MonotonicClock clock;
   private final ScheduledExecutorService thread;
   private final AtomicBoolean inFlight = new AtomicBoolean();
   private final SessionMetrics metrics;
@@ -53,7 +53,7 @@ public final class SessionClient implements AutoCloseable {
    * @param base the request's fixed part (group, cid)
    */
   public SessionClient(SessionConfig cfg, FollowerSession session, MetaClient meta,
-      Supplier<KeepAliveRequest.Builder> base, Listener listener, SessionMetrics metrics, LongSupplier clock) {
+      Supplier<KeepAliveRequest.Builder> base, Listener listener, SessionMetrics metrics, MonotonicClock clock) {
     this.cfg = cfg;
     this.session = session;
     this.meta = meta;

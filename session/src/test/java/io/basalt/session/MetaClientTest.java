@@ -2,8 +2,10 @@ package io.basalt.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.common.ManualClock;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ListVolumesRequest;
@@ -101,10 +103,12 @@ class MetaClientTest {
   }
 
   @Test
-  void noLeaderGivesUpAfterBudgetAsNotReady() {
+  void noLeaderGivesUpAsNotReadyOnlyOnceTheBudgetPassedOnItsClock() {
+    AtomicInteger lookups = new AtomicInteger();
     MetaLocator none = new MetaLocator() {
       @Override
       public Optional<String> leaderAddress() {
+        lookups.incrementAndGet();
         return Optional.empty();
       }
 
@@ -116,9 +120,14 @@ class MetaClientTest {
         return new MetaEpochFence();
       }
     };
-    try (MetaClient meta = new MetaClient(none, rpc, Duration.ofSeconds(1), Duration.ofMillis(300))) {
-      assertThatThrownBy(() -> meta.callSync(LIST.clone()))
-          .satisfies(e -> assertThat(((BasaltException) e).code()).isEqualTo(ErrorCode.NOT_READY));
+    ManualClock clock = new ManualClock();
+    try (MetaClient meta = new MetaClient(none, rpc, Duration.ofSeconds(1), Duration.ofMillis(300), clock)) {
+      CompletableFuture<Envelope> call = meta.call(LIST.clone());
+      await().atMost(Duration.ofSeconds(10)).until(() -> lookups.get() >= 3);
+      assertThat(call).as("the clock has not moved: the budget is not spent, the client keeps looking").isNotDone();
+      clock.advanceMillis(400);
+      assertThatThrownBy(call::join)
+          .satisfies(e -> assertThat(BasaltException.of(e).code()).isEqualTo(ErrorCode.NOT_READY));
     }
   }
 }

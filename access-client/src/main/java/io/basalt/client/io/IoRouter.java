@@ -3,6 +3,7 @@ package io.basalt.client.io;
 import io.basalt.client.volume.IoCallback;
 import io.basalt.client.layout.ExtentLocation;
 import io.basalt.client.layout.ExtentLocationCache;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
@@ -50,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A request's data is kept alive across attempts: each attempt sends a retained duplicate, and the router
  * releases the caller's reference when the I/O ends. Thread-safe; completions and retries run on RPC event loops,
- * the meta client's threads and the shared retry timer, never blocking and without locks.
+ * the meta client's threads and the shared retry timer, never blocking and without locks. The per-I/O deadline is
+ * read on the injected {@link MonotonicClock} (unit tests drive it by hand).
  */
 public final class IoRouter {
   private static final Logger log = LoggerFactory.getLogger(IoRouter.class);
@@ -66,10 +68,18 @@ public final class IoRouter {
   private final ClientMetrics metrics;
   private final Timer timer;
   private final long vid;
+  private final MonotonicClock clock;
 
   public IoRouter(long vid, RpcClientFactory rpc, ExtentLocationCache cache, ClientConfig config,
       ClientMetrics metrics, Timer timer) {
+    this(vid, rpc, cache, config, metrics, timer, MonotonicClock.SYSTEM);
+  }
+
+  /** As above, reading I/O deadlines on {@code clock}. */
+  public IoRouter(long vid, RpcClientFactory rpc, ExtentLocationCache cache, ClientConfig config,
+      ClientMetrics metrics, Timer timer, MonotonicClock clock) {
     this.vid = vid;
+    this.clock = clock;
     this.rpc = rpc;
     this.cache = cache;
     this.config = config;
@@ -135,7 +145,7 @@ public final class IoRouter {
     final Function<ExtentLocation, Envelope.Builder> request;
     final ByteBuf data;
     final IoScope scope;
-    final long deadlineNanos = System.nanoTime() + config.ioDeadline().toNanos();
+    final long deadlineNanos = clock.nanoTime() + config.ioDeadline().toNanos();
     final IoCallback<Frame> done;
     final AtomicReference<Try> current = new AtomicReference<>();
     /** Addresses this I/O gave up on as silent: a replica asked to take the lease should be another one. */
@@ -160,7 +170,7 @@ public final class IoRouter {
         finish(null, cancelled());
         return;
       }
-      long left = deadlineNanos - System.nanoTime();
+      long left = deadlineNanos - clock.nanoTime();
       ExtentLocation loc = cache.get(index);
       if (left <= 0 || loc == null) {
         finish(null, last != null ? last : new BasaltException(loc == null ? ErrorCode.NO_SUCH_EXTENT
@@ -337,7 +347,7 @@ public final class IoRouter {
         finish(null, cancelled());
         return;
       }
-      if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) >= deadlineNanos) {
+      if (clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) >= deadlineNanos) {
         log.warn("giving up vid={} pid={} epoch={} cid={} after {} retries: {}", vid, sent.pid(), sent.epoch(),
             sent.ownerCid(), retries, e.getMessage());
         finish(null, e);

@@ -5,9 +5,11 @@ import static io.basalt.client.io.FakeCluster.codeOf;
 import static io.basalt.client.io.FakeCluster.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.basalt.client.ClusterVolume;
 import io.basalt.client.VolumeHandle;
+import io.basalt.common.ManualClock;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.rpc.BasaltException;
@@ -198,6 +200,25 @@ class ClusterVolumeTest {
     assertThat(cluster.chunk(1).attempts.get()).isGreaterThan(1);
     assertThat(cluster.provider.metrics().inDoubt()).isEqualTo(1);
     assertThat(codeOf(volume.read(0, 4096))).isEqualTo(ErrorCode.NOT_READY);
+  }
+
+  @Test
+  void aRetryingIoGivesUpOnlyOnceItsDeadlinePassedOnTheClientsClock() {
+    cluster.close();
+    ManualClock clock = new ManualClock();
+    cluster = new FakeCluster(3, ClientConfig.defaults().withIoDeadline(Duration.ofSeconds(1))
+        .withMaxBackoff(Duration.ofMillis(5)), clock);
+    vid = cluster.meta.addVolume("v1", SIZE, MIB, 3).getVid();
+    volume = cluster.provider.open("v1");
+    cluster.chunk(1).standing = new BasaltException(ErrorCode.NOT_READY, "starting", true);
+    ByteBuf data = Unpooled.directBuffer(4096).writeZero(4096);
+    CompletableFuture<Void> write = volume.write(0, data, false);
+    await().atMost(Duration.ofSeconds(20)).until(() -> cluster.chunk(1).attempts.get() >= 5);
+    assertThat(write).as("the clock has not moved: the I/O is within its deadline and keeps retrying").isNotDone();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(codeOf(write)).isEqualTo(ErrorCode.NOT_READY);
+    assertThat(data.refCnt()).isZero();
+    assertThat(cluster.provider.metrics().inDoubt()).isEqualTo(1);
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.basalt.client.ClusterVolume;
 import io.basalt.client.VolumeHandle;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.volume.Volume;
+import io.basalt.common.MonotonicClock;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
@@ -32,9 +33,16 @@ final class FakeCluster implements AutoCloseable {
   final RpcClientFactory rpc;
   final MetaClient metaClient;
   private final ClientConfig config;
+  private final MonotonicClock clock;
   ClusterVolumeProvider provider;
 
   FakeCluster(int n, ClientConfig config) {
+    this(n, config, MonotonicClock.SYSTEM);
+  }
+
+  /** As above, the client reading I/O deadlines on {@code clock}. */
+  FakeCluster(int n, ClientConfig config, MonotonicClock clock) {
+    this.clock = clock;
     for (int cid = 1; cid <= n; cid++) {
       chunks.add(new FakeChunk(cid, store));
     }
@@ -43,13 +51,13 @@ final class FakeCluster implements AutoCloseable {
     rpc = new RpcClientFactory("test-client", registry);
     metaClient = new MetaClient(MetaLocator.fixed(meta.address()), rpc, Duration.ofSeconds(5), Duration.ofSeconds(10));
     this.config = config;
-    provider = new ClusterVolumeProvider(metaClient, rpc, config, registry);
+    provider = new ClusterVolumeProvider(metaClient, rpc, config, registry, clock);
   }
 
   /** Replaces the provider with a fresh one (fresh extent map and metrics) and opens {@code name} with it. */
   VolumeHandle reopen(String name) {
     provider.close();
-    provider = new ClusterVolumeProvider(metaClient, rpc, config, new MetricRegistry());
+    provider = new ClusterVolumeProvider(metaClient, rpc, config, new MetricRegistry(), clock);
     return provider.open(name);
   }
 

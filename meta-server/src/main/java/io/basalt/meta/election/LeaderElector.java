@@ -1,5 +1,6 @@
 package io.basalt.meta.election;
 
+import io.basalt.common.MonotonicClock;
 import io.basalt.meta.state.Election;
 import io.basalt.meta.state.MetaState;
 import io.basalt.meta.store.FencingToken;
@@ -61,7 +62,8 @@ public final class LeaderElector implements Election, AutoCloseable {
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile LeaderLatch latch;
   private volatile String leaderHint = "";
-  private volatile long hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
+  private final MonotonicClock clock;
+  private volatile long hintNanos;
   private volatile boolean closed;
   /** The state this elector drives; set once by {@link #start}, before any election work runs. */
   private volatile MetaState state;
@@ -71,9 +73,12 @@ public final class LeaderElector implements Election, AutoCloseable {
    * @param zkSessionTimeout the ZooKeeper session timeout asked for (bounds a leadership check, and is judged by
    *     {@link ZkTimeoutRule} against {@code sessions})
    * @param strictZkTimeout never join the election when the negotiated timeout is unsafe
+   * @param clock what the leader hint's freshness is judged on
    */
   public LeaderElector(CuratorFramework client, ZkPaths paths, String id, MetaStore store, Duration zkSessionTimeout,
-      SessionConfig sessions, boolean strictZkTimeout) {
+      SessionConfig sessions, boolean strictZkTimeout, MonotonicClock clock) {
+    this.clock = clock;
+    this.hintNanos = clock.nanoTime() - 2 * HINT_TTL_NANOS;
     this.check = new LeadershipCheck(client, paths, id, zkSessionTimeout);
     this.zkRule = new ZkTimeoutRule(zkSessionTimeout, sessions);
     this.strictZkTimeout = strictZkTimeout;
@@ -178,7 +183,7 @@ public final class LeaderElector implements Election, AutoCloseable {
    */
   @Override
   public String leaderHint() {
-    if (System.nanoTime() - hintNanos > HINT_TTL_NANOS && !closed && refreshing.compareAndSet(false, true)) {
+    if (clock.nanoTime() - hintNanos > HINT_TTL_NANOS && !closed && refreshing.compareAndSet(false, true)) {
       try {
         executor.execute(this::refreshLeaderHint);
       } catch (RuntimeException e) {
@@ -247,7 +252,7 @@ public final class LeaderElector implements Election, AutoCloseable {
       }
       store.publishActive(id);
       leaderHint = id;
-      hintNanos = System.nanoTime();
+      hintNanos = clock.nanoTime();
       log.info("meta leader active id={} epoch={}", id, token.epoch());
     } catch (RuntimeException e) {
       log.warn("taking leadership failed; rejoining election id={} error={}", id, e.toString());
@@ -267,7 +272,7 @@ public final class LeaderElector implements Election, AutoCloseable {
       return;
     }
     log.info("zookeeper connection {} id={} state={}", s, id, state.state());
-    hintNanos = System.nanoTime() - 2 * HINT_TTL_NANOS;
+    hintNanos = clock.nanoTime() - 2 * HINT_TTL_NANOS;
     switch (s) {
       case SUSPENDED -> state.suspend();
       case RECONNECTED -> {
@@ -317,7 +322,7 @@ public final class LeaderElector implements Election, AutoCloseable {
       LeaderLatch l = latch;
       if (l != null && !closed) {
         leaderHint = l.getLeader().getId();
-        hintNanos = System.nanoTime();
+        hintNanos = clock.nanoTime();
       }
     } catch (Exception e) {
       log.debug("leader lookup failed id={}: {}", id, e.toString());

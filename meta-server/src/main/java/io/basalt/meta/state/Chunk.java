@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * A registered chunk server. Durable part (address, zone, admin address, capacity, status, registration time)
  * is the {@link ChunkRecord}; {@code usedBytes} and {@code lastSeenNanos} are soft state reported by heartbeats
- * and lost on leader change ({@link #NEVER} until this leader hears from the chunk).
+ * and lost on leader change ({@link #NEVER} until this leader hears from the chunk). Status changes are checked by
+ * {@link StateTransitions}.
  *
  * @param lastSeenNanos monotonic-clock time of the last registration or heartbeat seen by this leader
  */
@@ -39,7 +40,8 @@ public record Chunk(int cid, String address, String zone, String adminAddress, l
   /** A (re-)registration: new address/zone/admin/capacity/usage, seen now; an expired chunk is healthy again. */
   public Chunk withRegistration(String address, String zone, String adminAddress, long capacityBytes,
       long usedBytes, long nowNanos) {
-    ChunkStatus s = status == ChunkStatus.SESSION_EXPIRED ? ChunkStatus.HEALTHY : status;
+    ChunkStatus s = StateTransitions.chunk(cid, status,
+        status == ChunkStatus.SESSION_EXPIRED ? ChunkStatus.HEALTHY : status);
     return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes, s, registeredMs, nowNanos);
   }
 
@@ -54,8 +56,10 @@ public record Chunk(int cid, String address, String zone, String adminAddress, l
         other.lastSeenNanos);
   }
 
+  /** In status {@code next}; refuses a move {@link StateTransitions} does not allow. */
   public Chunk withStatus(ChunkStatus next) {
-    return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes, next, registeredMs, lastSeenNanos);
+    return new Chunk(cid, address, zone, adminAddress, capacityBytes, usedBytes,
+        StateTransitions.chunk(cid, status, next), registeredMs, lastSeenNanos);
   }
 
   public boolean everSeen() {

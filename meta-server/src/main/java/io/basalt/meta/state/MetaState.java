@@ -1,5 +1,6 @@
 package io.basalt.meta.state;
 
+import io.basalt.common.MonotonicClock;
 import io.basalt.meta.store.FencedException;
 import io.basalt.meta.store.FencingToken;
 import io.basalt.meta.store.MetaImage;
@@ -13,7 +14,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +42,7 @@ public final class MetaState {
   private final String id;
   private final MetaStore store;
   private final MetaLoop loop;
-  private final LongSupplier nanoClock;
+  private final MonotonicClock nanoClock;
   private final LeaderGate gate;
   private final MetaMetrics metrics;
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
@@ -66,7 +66,7 @@ public final class MetaState {
    *     this order
    * @param pauses this process's pause detector (started by the caller)
    */
-  public MetaState(String id, MetaStore store, MetaLoop loop, LongSupplier nanoClock, Election election,
+  public MetaState(String id, MetaStore store, MetaLoop loop, MonotonicClock nanoClock, Election election,
       MetaMetrics metrics, List<TermState> components, PauseDetector pauses) {
     this.pauses = pauses;
     pauses.onPause(this::pauseDetected);

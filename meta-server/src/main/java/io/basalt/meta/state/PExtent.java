@@ -17,7 +17,7 @@ import java.util.Objects;
  * the write path. {@code recoveryBound} turns true at the first lease grant after the target was added (or at once
  * when a live owner existed then); any later grant drops the target, since a new owner's history may differ from
  * what the target copied. The copy methods keep {@code state} derived: RECOVERING with a target, else DEGRADED when
- * short of {@code expectedReplicas}, else HEALTHY.
+ * short of {@code expectedReplicas}, else HEALTHY; every state change is checked by {@link StateTransitions}.
  */
 public record PExtent(long pid, long vid, int index, List<Integer> replicas, long epoch, int expectedReplicas,
     ExtentState state, int ownerCid, long ownerSession, int recoveringCid, long recoveryEpoch,
@@ -88,12 +88,13 @@ public record PExtent(long pid, long vid, int index, List<Integer> replicas, lon
     left.remove(Integer.valueOf(cid));
     int owner = ownerCid == cid ? 0 : ownerCid;
     return new PExtent(pid, vid, index, left, epoch + 1, expectedReplicas,
-        derivedState(left.size(), expectedReplicas, recoveringCid), owner, owner == 0 ? 0 : ownerSession,
+        moveTo(derivedState(left.size(), expectedReplicas, recoveringCid)), owner, owner == 0 ? 0 : ownerSession,
         recoveringCid, recoveryEpoch, recoveryBound);
   }
 
+  /** In state {@code next}; refuses a move {@link StateTransitions} does not allow. */
   public PExtent withState(ExtentState next) {
-    return new PExtent(pid, vid, index, replicas, epoch, expectedReplicas, next, ownerCid, ownerSession,
+    return new PExtent(pid, vid, index, replicas, epoch, expectedReplicas, moveTo(next), ownerCid, ownerSession,
         recoveringCid, recoveryEpoch, recoveryBound);
   }
 
@@ -102,7 +103,7 @@ public record PExtent(long pid, long vid, int index, List<Integer> replicas, lon
     if (target <= 0) {
       throw new IllegalArgumentException("bad recovery target cid=" + target + " pid=" + pid);
     }
-    return new PExtent(pid, vid, index, replicas, epoch + 1, expectedReplicas, ExtentState.EXTENT_RECOVERING,
+    return new PExtent(pid, vid, index, replicas, epoch + 1, expectedReplicas, moveTo(ExtentState.EXTENT_RECOVERING),
         ownerCid, ownerSession, target, epoch + 1, bound);
   }
 
@@ -115,7 +116,7 @@ public record PExtent(long pid, long vid, int index, List<Integer> replicas, lon
   /** The target leaves without an epoch change (for a mutation that bumps the epoch anyway, a lease grant). */
   public PExtent clearedRecovery() {
     return new PExtent(pid, vid, index, replicas, epoch, expectedReplicas,
-        derivedState(replicas.size(), expectedReplicas, 0), ownerCid, ownerSession, 0, 0, false);
+        moveTo(derivedState(replicas.size(), expectedReplicas, 0)), ownerCid, ownerSession, 0, 0, false);
   }
 
   /** The target leaves: epoch + 1, DEGRADED (or HEALTHY when not short). */
@@ -131,7 +132,7 @@ public record PExtent(long pid, long vid, int index, List<Integer> replicas, lon
     List<Integer> members = new ArrayList<>(replicas);
     members.add(recoveringCid);
     return new PExtent(pid, vid, index, members, epoch + 1, expectedReplicas,
-        derivedState(members.size(), expectedReplicas, 0), ownerCid, ownerSession, 0, 0, false);
+        moveTo(derivedState(members.size(), expectedReplicas, 0)), ownerCid, ownerSession, 0, 0, false);
   }
 
   public boolean hasReplica(int cid) {
@@ -157,6 +158,10 @@ public record PExtent(long pid, long vid, int index, List<Integer> replicas, lon
       return ownerCid;
     }
     return replicas.isEmpty() ? 0 : replicas.get(0);
+  }
+
+  private ExtentState moveTo(ExtentState next) {
+    return StateTransitions.extent(pid, state, next);
   }
 
   static ExtentState derivedState(int members, int expected, int recoveringCid) {

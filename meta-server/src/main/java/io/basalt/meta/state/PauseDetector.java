@@ -1,5 +1,6 @@
 package io.basalt.meta.state;
 
+import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -7,7 +8,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +31,7 @@ public final class PauseDetector implements AutoCloseable {
   /** The smallest threshold: three beats, so a loaded machine's scheduling jitter is not taken for a pause. */
   public static final Duration MIN_THRESHOLD = Duration.ofMillis(300);
 
-  private final LongSupplier clock;
+  private final MonotonicClock clock;
   private final long thresholdNanos;
   private final AtomicBoolean suspect = new AtomicBoolean();
   private final AtomicLong pauses = new AtomicLong();
@@ -39,7 +39,7 @@ public final class PauseDetector implements AutoCloseable {
   private volatile Runnable onPause = () -> { };
   private ScheduledExecutorService timer;
 
-  public PauseDetector(LongSupplier clock, Duration threshold) {
+  public PauseDetector(MonotonicClock clock, Duration threshold) {
     this.clock = clock;
     this.thresholdNanos = threshold.toNanos();
     this.lastBeat = clock.getAsLong();
