@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -55,7 +57,7 @@ class EmbeddedZooKeeperEnsembleTest {
     try (CuratorFramework w = EmbeddedZooKeeperTest.client(members.get(0).getConnectionString());
         CuratorFramework r = EmbeddedZooKeeperTest.client(members.get(2).getConnectionString())) {
       w.create().creatingParentsIfNeeded().forPath("/basalt/t/x", bytes("one"));
-      r.sync().forPath("/basalt/t/x");
+      syncAndWait(r, "/basalt/t/x");
       assertThat(text(r.getData().forPath("/basalt/t/x"))).isEqualTo("one");
     }
 
@@ -73,7 +75,7 @@ class EmbeddedZooKeeperEnsembleTest {
         CuratorFramework r = EmbeddedZooKeeperTest.client(rest.get(1).getConnectionString())) {
       assertThat(text(w.getData().forPath("/basalt/t/x"))).isEqualTo("one");
       w.setData().forPath("/basalt/t/x", bytes("two"));
-      r.sync().forPath("/basalt/t/x");
+      syncAndWait(r, "/basalt/t/x");
       assertThat(text(r.getData().forPath("/basalt/t/x"))).isEqualTo("two");
     }
     assertThat(leader.mode()).isEmpty();
@@ -122,6 +124,16 @@ class EmbeddedZooKeeperEnsembleTest {
     assertThat(main("--dir", d, "--ensemble", three, "--id", "2", "--port", "1")).isEqualTo(2);
     assertThat(main("--dir", d, "--ensemble", "127.0.0.1:1:2:3,127.0.0.1:4:5:6", "--id", "1")).isEqualTo(2);
     assertThat(dir.resolve("m")).doesNotExist();
+  }
+
+  /**
+   * A ZooKeeper sync that has completed: Curator always runs sync() in the background, so a read issued right after
+   * {@code sync().forPath} may reach the server before the sync does and see the member's older state.
+   */
+  private static void syncAndWait(CuratorFramework c, String path) throws Exception {
+    CompletableFuture<Integer> synced = new CompletableFuture<>();
+    c.sync().inBackground((client, event) -> synced.complete(event.getResultCode())).forPath(path);
+    assertThat(synced.get(30, TimeUnit.SECONDS)).as("sync result code").isZero();
   }
 
   private static int main(String... args) {
