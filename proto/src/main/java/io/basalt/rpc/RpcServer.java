@@ -91,7 +91,7 @@ public final class RpcServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       close();
       throw new IllegalStateException("interrupted binding " + bind, e);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Netty rethrows the bind failure (a checked IOException) undeclared
       close();
       throw new IllegalStateException("cannot listen on " + bind + ": " + e.getMessage(), e);
     }

@@ -1,6 +1,7 @@
 package io.basalt.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
@@ -15,6 +16,8 @@ import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,6 +112,16 @@ class RpcServerHardeningTest {
     }
     assertWellBehavedClientServed();
     assertThat(registry.counter("basalt_rpc_server_hardening_refused_frames").getCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aTakenPortIsAClearErrorNotAnUndeclaredIoException() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      RpcServer.Builder b = RpcServer.builder("taken").bind("127.0.0.1", taken.getLocalPort()).metrics(registry);
+      assertThatThrownBy(() -> b.build().start())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+    }
   }
 
   @Test
