@@ -89,7 +89,7 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
           + h.getDeadlineMs() + " ms before dispatch: not executed", true));
     } else {
       try {
-        reply = handler.handle(request);
+        reply = RequestDeadline.with(deadlineOf(request), () -> handler.handle(request));
         if (reply == null) {
           reply = CompletableFuture.failedFuture(new IllegalStateException("handler returned null for " + method));
         }
@@ -118,6 +118,15 @@ final class RpcServerHandler extends SimpleChannelInboundHandler<Frame> {
    * time budget ({@code deadline_ms}, 0: none) counted from this process's receipt of the frame on its own monotonic
    * clock; transit time is not counted, so the server never refuses a request its sender still waits for.
    */
+  /** The request's deadline on this process's clock ({@link RequestDeadline}), or NONE when it set no budget. */
+  static long deadlineOf(Frame request) {
+    int budgetMs = request.header().getDeadlineMs();
+    if (budgetMs <= 0 || request.receivedNanos() == Frame.NOT_RECEIVED) {
+      return RequestDeadline.NONE;
+    }
+    return request.receivedNanos() + TimeUnit.MILLISECONDS.toNanos(budgetMs);
+  }
+
   static long lateBy(Frame request, long now) {
     int budgetMs = request.header().getDeadlineMs();
     if (budgetMs <= 0 || request.receivedNanos() == Frame.NOT_RECEIVED) {

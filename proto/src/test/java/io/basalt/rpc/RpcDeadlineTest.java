@@ -33,6 +33,8 @@ class RpcDeadlineTest {
 
   private final MetricRegistry registry = new MetricRegistry();
   private final List<String> handled = new CopyOnWriteArrayList<>();
+  /** {@link RequestDeadline#current()} as each handler saw it, in handling order. */
+  private final List<Long> deadlinesSeen = new CopyOnWriteArrayList<>();
   private RpcServer server;
   private RpcClientFactory clients;
 
@@ -42,6 +44,7 @@ class RpcDeadlineTest {
         .handle(Envelope.BodyCase.GET_VOLUME, req -> {
           String name = req.header().getGetVolume().getName();
           handled.add(name);
+          deadlinesSeen.add(RequestDeadline.current());
           if (name.equals("stall")) {
             // Holds the event loop (a stand-in for a GC pause or a slow handler): the frames read with this one
             // wait behind it.
@@ -94,10 +97,13 @@ class RpcDeadlineTest {
     }
     assertThat(handled).containsExactly("stall", "patient");
     assertThat(refused()).isEqualTo(1);
+    assertThat(deadlinesSeen.get(0)).as("the stall's 10 s budget").isNotEqualTo(RequestDeadline.NONE);
+    assertThat(deadlinesSeen.get(1)).as("no budget, no deadline").isEqualTo(RequestDeadline.NONE);
   }
 
   @Test
   void requestWithinItsDeadlineIsServedAndNotCounted() {
+    long sent = System.nanoTime();
     Envelope reply = clients.client(server.address())
         .call(Envelope.newBuilder().setGetVolume(GetVolumeRequest.newBuilder().setName("prompt")),
             Duration.ofSeconds(10)).join();
@@ -105,6 +111,9 @@ class RpcDeadlineTest {
     assertThat(reply.getVolumeResponse().getVolume().getName()).isEqualTo("prompt");
     assertThat(handled).containsExactly("prompt");
     assertThat(refused()).isZero();
+    // the handler ran with the request's deadline: its 10 s budget from the frame's receipt
+    assertThat(deadlinesSeen).singleElement().satisfies(d -> assertThat(d - sent)
+        .isGreaterThan(0).isLessThanOrEqualTo(TimeUnit.SECONDS.toNanos(10) + (System.nanoTime() - sent)));
   }
 
   @Test

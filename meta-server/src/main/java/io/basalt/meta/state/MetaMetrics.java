@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Metrics of the meta state: ZooKeeper commit latency (success and failure apart), leadership transitions,
- * fenced writes, leadership verifications (and requests refused while verifying) and table sizes. Injected
+ * fenced writes, leadership verifications (and requests refused while verifying), mutations dequeued after their
+ * request's deadline, and table sizes. Injected
  * registry; gauges read volatile snapshots published by the MetaLoop.
  */
 public final class MetaMetrics {
@@ -19,6 +20,7 @@ public final class MetaMetrics {
   private final Counter verifications;
   private final Counter verifyFailed;
   private final Counter verifyingRefusals;
+  private final Counter deadlineExceeded;
   private volatile int state;
   private volatile int chunks;
   private volatile int volumes;
@@ -32,6 +34,7 @@ public final class MetaMetrics {
     verifications = registry.counter("basalt_meta_leadership_verifications_total");
     verifyFailed = registry.counter("basalt_meta_leadership_verifications_failed_total");
     verifyingRefusals = registry.counter("basalt_meta_verifying_refusals_total");
+    deadlineExceeded = registry.counter("basalt_meta_mutations_deadline_exceeded_total");
     registry.gauge("basalt_meta_leadership_state", () -> (Gauge<Integer>) () -> state);
     registry.gauge("basalt_meta_chunks", () -> (Gauge<Integer>) () -> chunks);
     registry.gauge("basalt_meta_volumes", () -> (Gauge<Integer>) () -> volumes);
@@ -61,6 +64,10 @@ public final class MetaMetrics {
 
   void verifyingRefusal() {
     verifyingRefusals.inc();
+  }
+
+  void deadlineExceeded() {
+    deadlineExceeded.inc();
   }
 
   void sizes(int chunks, int volumes, int pextents) {

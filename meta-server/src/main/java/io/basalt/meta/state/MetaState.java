@@ -7,10 +7,12 @@ import io.basalt.meta.store.MetaImage;
 import io.basalt.meta.store.MetaStore;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.RequestDeadline;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -57,7 +59,9 @@ public final class MetaState {
   private boolean inFlight;
   private long verifyRound;
 
-  private record Pending<T>(String op, Function<MetaTables, Plan<T>> planner, CompletableFuture<T> result) {}
+  /** A queued mutation; {@code deadline} is its request's ({@link RequestDeadline}), NONE for internal ones. */
+  private record Pending<T>(String op, Function<MetaTables, Plan<T>> planner, CompletableFuture<T> result,
+      long deadline) {}
 
   /**
    * @param id this server's RPC address, for logs
@@ -283,12 +287,15 @@ public final class MetaState {
 
   /**
    * Queues a mutation: {@code planner} runs on the loop when every earlier mutation finished, returns the
-   * records to write (it may throw a validation error) and the table change to apply after the commit.
+   * records to write (it may throw a validation error) and the table change to apply after the commit. Called
+   * while an RPC handler runs, it takes that request's deadline: a mutation still queued when the caller's deadline
+   * passed is refused with DEADLINE_EXCEEDED (retryable, nothing written) instead of committed for nobody.
    */
   public <T> CompletableFuture<T> mutate(String op, Function<MetaTables, Plan<T>> planner) {
     CompletableFuture<T> result = new CompletableFuture<>();
+    long deadline = RequestDeadline.current();
     loop.submit(() -> {
-      queue.add(new Pending<>(op, planner, result));
+      queue.add(new Pending<>(op, planner, result, deadline));
       drain();
       return null;
     }).exceptionally(t -> {
@@ -311,6 +318,15 @@ public final class MetaState {
   }
 
   private <T> void start(Pending<T> p) {
+    // the deadline is on the RPC layer's clock (System.nanoTime(), see RequestDeadline), not this state's clock
+    long now = System.nanoTime();
+    if (RequestDeadline.passed(p.deadline(), now)) {
+      metrics.deadlineExceeded();
+      p.result().completeExceptionally(new BasaltException(ErrorCode.DEADLINE_EXCEEDED, p.op() + " waited "
+          + TimeUnit.NANOSECONDS.toMillis(now - p.deadline()) + " ms past its request's deadline in the meta queue:"
+          + " not executed", true));
+      return;
+    }
     Plan<T> plan;
     try {
       plan = p.planner().apply(tables);
