@@ -6,41 +6,22 @@ import static org.awaitility.Awaitility.await;
 
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Chunk restarts: identity kept, a stopped replica caught up by the owner's retry queue, deleted extents GC'd. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ChunkLifecycleTest {
+class ChunkLifecycleTest extends ClusterTestBase {
   private static final long PID = 5;
-
-  @TempDir Path dir;
-  private TestCluster c;
-
-  @AfterEach
-  void stop() {
-    if (c != null) c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
-  }
 
   @Test
   void stoppedReplicaCatchesUpAndPendingWritesComplete() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 4096), false).join();
+    startCluster(new TestCluster(dir, 3), PID, 4096);
     c.stop(2);
 
     CompletableFuture<Long> w2 = c.client.write(c.address(0), PID, 4096, random(2, 4096), false);

@@ -46,6 +46,20 @@ final class ChunkTestClient implements AutoCloseable {
         });
   }
 
+  /**
+   * A write of {@code data} at offset 0 sent as is, at {@code epoch} (0: none) with the request's own deadline; the
+   * reply frame is released (its header stays readable).
+   */
+  CompletableFuture<Frame> rawWrite(String address, long pid, long epoch, byte[] data, Duration deadline) {
+    WriteRequest.Builder w = WriteRequest.newBuilder().setPid(pid).setEpoch(epoch).setOffset(0)
+        .setLength(data.length).setKind(WriteKind.WRITE);
+    return rpc.client(address).call(Envelope.newBuilder().setWrite(w), Unpooled.wrappedBuffer(data), deadline)
+        .thenApply(f -> {
+          f.release();
+          return f;
+        });
+  }
+
   CompletableFuture<Long> zeroes(String address, long pid, long offset, int length, WriteKind kind) {
     WriteRequest.Builder w = WriteRequest.newBuilder().setPid(pid).setOffset(offset).setLength(length).setKind(kind);
     return rpc.client(address).call(Envelope.newBuilder().setWrite(w), DEADLINE)

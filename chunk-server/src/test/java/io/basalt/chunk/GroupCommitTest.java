@@ -4,17 +4,14 @@ import static io.basalt.chunk.ReplicatedWriteTest.random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.Histogram;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Group commit end to end (DESIGN.md "Write path" 2): writes that arrive while the owner is busy are applied
@@ -22,28 +19,17 @@ import org.junit.jupiter.api.io.TempDir;
  * is acknowledged, FUA ones too, and every replica ends identical.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class GroupCommitTest {
+class GroupCommitTest extends ClusterTestBase {
   private static final long PID = 11;
-
-  @TempDir Path dir;
-  private TestCluster c;
 
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 4096), false).join();
+    startCluster(new TestCluster(dir, 3), PID, 4096);
   }
 
   @AfterEach
   void stop() {
     c.chunk(0).failpoints().set("chunk.owner.before-local-write", "off");
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
   }
 
   @Test

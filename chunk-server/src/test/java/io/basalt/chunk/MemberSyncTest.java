@@ -22,7 +22,6 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,11 +29,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Lease takeover catch-up (MemberSync + MemberSyncService) over three real chunk servers and a fake meta. Crash
@@ -42,23 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
  * leaves behind), or with a replica failpoint, then the lease moves and the next write shows the result.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class MemberSyncTest {
+class MemberSyncTest extends ClusterTestBase {
   private static final long PID = 11;
   private static final int B = 4096;
 
-  @TempDir Path dir;
-  private TestCluster c;
   private byte[] model;
-
-  @AfterEach
-  void stop() {
-    if (c != null) c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
-  }
 
   /**
    * Two chunks with one ordered thread each take over extents of which the other is a member, all at once. A

@@ -6,52 +6,31 @@ import static org.awaitility.Awaitility.await;
 
 import io.basalt.common.ManualClock;
 import io.basalt.common.MonotonicClock;
-import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
-import io.basalt.proto.WriteKind;
-import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.Frame;
-import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Write deadlines on the chunk's injected clock (DESIGN.md "Write path" 5): chunk 1 runs on a {@link ManualClock},
  * so a write's deadline passes when the test moves that clock, not after a sleep.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class OwnerClockTest {
+class OwnerClockTest extends ClusterTestBase {
   private static final long PID = 6;
   private static final String BEFORE_INSTALL = "chunk.owner.before-install";
 
-  @TempDir Path dir;
   private final ManualClock clock = new ManualClock();
-  private TestCluster c;
 
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3, UnaryOperator.identity(), i -> i == 1 ? clock : MonotonicClock.SYSTEM);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 8192), false).join();
-  }
-
-  @AfterEach
-  void stop() {
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
+    startCluster(new TestCluster(dir, 3, UnaryOperator.identity(), i -> i == 1 ? clock : MonotonicClock.SYSTEM), PID,
+        8192);
   }
 
   /**
@@ -82,12 +61,6 @@ class OwnerClockTest {
   }
 
   private CompletableFuture<Frame> write(int chunk, byte[] data, Duration deadline) {
-    WriteRequest.Builder w = WriteRequest.newBuilder().setPid(PID).setOffset(0).setLength(data.length)
-        .setKind(WriteKind.WRITE);
-    return c.client.call(c.address(chunk), Envelope.newBuilder().setWrite(w), Unpooled.wrappedBuffer(data),
-        deadline).thenApply(f -> {
-          f.release();
-          return f;
-        });
+    return c.client.rawWrite(c.address(chunk), PID, 0, data, deadline);
   }
 }

@@ -4,24 +4,16 @@ import static io.basalt.chunk.ReplicatedWriteTest.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.HeldLease;
-import io.basalt.proto.WriteKind;
-import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
-import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The owner side of fencing (DESIGN.md "Write path" 3 and 5): an owner never installs at an epoch its own replica has
@@ -29,28 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
  * reaching the owner after its deadline, is refused rather than applied.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class OwnerFencingTest {
+class OwnerFencingTest extends ClusterTestBase {
   private static final long PID = 5;
   private static final String BEFORE_INSTALL = "chunk.owner.before-install";
 
-  @TempDir Path dir;
-  private TestCluster c;
-
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 8192), false).join();
-  }
-
-  @AfterEach
-  void stop() {
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
+    startCluster(new TestCluster(dir, 3), PID, 8192);
   }
 
   /**
@@ -117,12 +94,6 @@ class OwnerFencingTest {
   }
 
   private CompletableFuture<Frame> write(int chunk, long epoch, byte[] data, Duration deadline) {
-    WriteRequest.Builder w = WriteRequest.newBuilder().setPid(PID).setEpoch(epoch).setOffset(0)
-        .setLength(data.length).setKind(WriteKind.WRITE);
-    return c.client.call(c.address(chunk), Envelope.newBuilder().setWrite(w), Unpooled.wrappedBuffer(data),
-        deadline).thenApply(f -> {
-          f.release();
-          return f;
-        });
+    return c.client.rawWrite(c.address(chunk), PID, epoch, data, deadline);
   }
 }

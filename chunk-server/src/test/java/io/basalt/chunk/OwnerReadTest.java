@@ -4,16 +4,13 @@ import static io.basalt.chunk.ReplicatedWriteTest.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reads at the owner see only what may be seen (DESIGN.md "Write path" 5, TESTPLAN I1): a block with a write applied
@@ -21,29 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
  * the next owner would not have it.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class OwnerReadTest {
+class OwnerReadTest extends ClusterTestBase {
   private static final long PID = 9;
   private static final String REPLICA_APPLY = "chunk.replica.before-apply";
 
-  @TempDir Path dir;
-  private TestCluster c;
-
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 8192), false).join();
+    startCluster(new TestCluster(dir, 3), PID, 8192);
   }
 
   @AfterEach
   void stop() {
     c.chunk(1).failpoints().set(REPLICA_APPLY, "off");
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
   }
 
   @Test

@@ -19,7 +19,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,11 +27,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Recovery on the chunk side (DESIGN.md "Recovery") over real chunk servers and a fake meta: the target's copy while
@@ -40,22 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * replica admission, cancellation.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class RecoveryTest {
+class RecoveryTest extends ClusterTestBase {
   private static final long PID = 21;
   private static final int B = 4096;
-
-  @TempDir Path dir;
-  private TestCluster c;
-
-  @AfterEach
-  void stop() {
-    if (c != null) c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
-  }
 
   /**
    * Chunk 3 recovers an extent of chunks 0-2 while a writer keeps writing (aligned, unaligned, zeroes, trims)

@@ -9,41 +9,23 @@ import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.StaleEpochException;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The replica side of Replicate, driven directly: epoch fencing, duplicates and generation gaps. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ReplicaProtocolTest {
+class ReplicaProtocolTest extends ClusterTestBase {
   private static final long PID = 3;
 
-  @TempDir Path dir;
-  private TestCluster c;
   private long epoch;
 
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-    c.client.write(c.address(0), PID, 0, random(1, 4096), false).join();
+    startCluster(new TestCluster(dir, 3), PID, 4096);
     c.client.write(c.address(0), PID, 4096, random(2, 4096), false).join();
     epoch = c.meta.extent(PID).epoch();
-  }
-
-  @AfterEach
-  void stop() {
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
   }
 
   @Test

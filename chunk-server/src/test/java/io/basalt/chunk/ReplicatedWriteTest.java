@@ -8,7 +8,6 @@ import io.basalt.proto.ReplicaStatusResponse;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotOwnerException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,35 +15,18 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Owner write path over three real chunk servers and a fake meta. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ReplicatedWriteTest {
+class ReplicatedWriteTest extends ClusterTestBase {
   private static final long PID = 7;
-
-  @TempDir Path dir;
-  private TestCluster c;
 
   @BeforeEach
   void start() {
-    c = new TestCluster(dir, 3);
-    c.createExtent(PID);
-  }
-
-  @AfterEach
-  void stop() {
-    c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
+    startCluster(new TestCluster(dir, 3), PID, 0);
   }
 
   @Test

@@ -12,30 +12,14 @@ import io.basalt.proto.SetFailpointRequest;
 import io.basalt.rpc.Frame;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Test-only admin calls: refused without --test-mode; failpoints, direct replica reads and mutations with it. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class TestAdminTest {
+class TestAdminTest extends ClusterTestBase {
   private static final long PID = 9;
-  @TempDir Path dir;
-  private TestCluster c;
-
-  @AfterEach
-  void stop() {
-    if (c != null) c.close();
-  }
-
-  @AfterAll
-  static void noLeaks() {
-    assertThat(LeakLog.collect()).isEmpty();
-  }
 
   private byte[] readReplica(int chunk, long offset, int length) {
     Frame f = c.client.call(c.address(chunk), Envelope.newBuilder().setReadReplica(ReadReplicaRequest.newBuilder()

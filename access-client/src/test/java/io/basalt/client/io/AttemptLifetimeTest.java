@@ -49,6 +49,19 @@ class AttemptLifetimeTest {
     return cluster.provider.open("v1");
   }
 
+  /** Calls time out after 30 s and are hedged after 50 ms. */
+  private static ClientConfig hedging() {
+    return ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30)).withHedgeAfter(Duration.ofMillis(50));
+  }
+
+  /** Writes block 1 at offset 0, then makes the owner of that extent hold its answers (it goes silent); returns it. */
+  private FakeChunk silenceOwner(VolumeHandle volume) {
+    volume.write(0, block(1), false).join();
+    FakeChunk owner = cluster.chunk(cluster.meta.extent(volume.vid(), 0).getOwnerCid());
+    owner.gate = new CompletableFuture<>();
+    return owner;
+  }
+
   private static ByteBuf block(int seed) {
     return Unpooled.directBuffer(4096).writeBytes(random(seed, 4096));
   }
@@ -56,12 +69,9 @@ class AttemptLifetimeTest {
   /** The owner goes silent; once meta names another owner the write goes there, long before the call deadline. */
   @Test
   void anAttemptToASilentOwnerIsGivenUpWhenMetaMovesTheLease() {
-    VolumeHandle volume = open(ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30))
-        .withHedgeAfter(Duration.ofMillis(50)));
-    volume.write(0, block(1), false).join();
+    VolumeHandle volume = open(hedging());
+    FakeChunk owner = silenceOwner(volume);
     ExtentInfo e = cluster.meta.extent(volume.vid(), 0);
-    FakeChunk owner = cluster.chunk(e.getOwnerCid());
-    owner.gate = new CompletableFuture<>();
 
     CompletableFuture<Void> w = volume.write(0, block(2), false);
     await().atMost(Duration.ofSeconds(5)).until(() -> owner.attempts.get() >= 2);
@@ -78,11 +88,8 @@ class AttemptLifetimeTest {
   /** While meta still names the silent owner, the attempt is kept (it may yet be answered). */
   @Test
   void anUnansweredAttemptIsKeptWhileTheLeaseStaysPut() {
-    VolumeHandle volume = open(ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30))
-        .withHedgeAfter(Duration.ofMillis(50)));
-    volume.write(0, block(1), false).join();
-    FakeChunk owner = cluster.chunk(cluster.meta.extent(volume.vid(), 0).getOwnerCid());
-    owner.gate = new CompletableFuture<>();
+    VolumeHandle volume = open(hedging());
+    FakeChunk owner = silenceOwner(volume);
     int getExtentBefore = cluster.meta.getExtentCalls.get();
 
     CompletableFuture<Void> w = volume.write(0, block(2), false);
@@ -100,12 +107,9 @@ class AttemptLifetimeTest {
    */
   @Test
   void anAttemptIsKeptWhenMetaOnlyForgotTheOwner() {
-    VolumeHandle volume = open(ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30))
-        .withHedgeAfter(Duration.ofMillis(50)));
-    volume.write(0, block(1), false).join();
+    VolumeHandle volume = open(hedging());
+    FakeChunk owner = silenceOwner(volume);
     ExtentInfo e = cluster.meta.extent(volume.vid(), 0);
-    FakeChunk owner = cluster.chunk(e.getOwnerCid());
-    owner.gate = new CompletableFuture<>();
     CompletableFuture<Void> w = volume.write(0, block(2), false);
     cluster.meta.setOwner(e.getPid(), 0);
     int getExtentBefore = cluster.meta.getExtentCalls.get();
@@ -144,9 +148,7 @@ class AttemptLifetimeTest {
   @Test
   void aNewConnectionWaitsUntilTheClosedOnesAttemptsHaveEnded() throws Exception {
     VolumeHandle first = open(ClientConfig.defaults().withCallDeadline(Duration.ofSeconds(30)));
-    first.write(0, block(1), false).join();
-    FakeChunk owner = cluster.chunk(cluster.meta.extent(first.vid(), 0).getOwnerCid());
-    owner.gate = new CompletableFuture<>();
+    FakeChunk owner = silenceOwner(first);
     CompletableFuture<Void> inFlight = first.write(0, block(2), false);
     await().atMost(Duration.ofSeconds(5)).until(() -> first.scope().onWire() == 1);
 

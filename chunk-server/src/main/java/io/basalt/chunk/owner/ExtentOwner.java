@@ -68,23 +68,8 @@ public final class ExtentOwner {
    * write attempt dies with its request). Pid thread only.
    */
   public CompletableFuture<Long> write(WriteRequest req, ByteBuf data, long deadlineNanos) {
-    long pid = req.getPid();
-    OwnedExtent x = table.ownedIfValid(pid);
-    if (x == null) {
-      // Take over off this thread, then come back to it (data stays alive: the RPC server releases it after reply).
-      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> writeAsOwner(req, data, deadlineNanos)));
-    }
-    return write(x, req, data, deadlineNanos);
-  }
-
-  /** After a takeover: owner now, or fail (a second takeover in a row is the client's retry to ask for). */
-  private CompletableFuture<Long> writeAsOwner(WriteRequest req, ByteBuf data, long deadlineNanos) {
-    OwnedExtent x = table.ownedIfValid(req.getPid());
-    if (x == null) {
-      return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
-          + req.getPid() + " right after taking it over", true));
-    }
-    return write(x, req, data, deadlineNanos);
+    // After a takeover (off this thread) data is still alive: the RPC server releases it after the reply.
+    return table.asOwner(req.getPid(), x -> write(x, req, data, deadlineNanos));
   }
 
   /**

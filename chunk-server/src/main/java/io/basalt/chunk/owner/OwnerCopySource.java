@@ -29,19 +29,7 @@ public final class OwnerCopySource implements CopySource {
 
   @Override
   public CompletableFuture<Plan> prepare(FetchBlocksRequest req) {
-    long pid = req.getPid();
-    OwnedExtent x = table.ownedIfValid(pid);
-    if (x == null) {
-      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> {
-        OwnedExtent now = table.ownedIfValid(pid);
-        if (now == null) {
-          return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
-              + pid + " right after taking it over", true));
-        }
-        return checkFresh(now, req);
-      }));
-    }
-    return checkFresh(x, req);
+    return table.asOwner(req.getPid(), x -> checkFresh(x, req));
   }
 
   /** {@link #check} after re-reading the extent from meta (asynchronously) when the request is ahead of us. */

@@ -72,21 +72,10 @@ public final class OwnerReads {
    * earlier task on this thread, so a store read started after it sees them. Pid thread only.
    */
   public CompletableFuture<ReadPlan> prepareRead(ReadRequest req) {
-    long pid = req.getPid();
-    OwnedExtent x = table.ownedIfValid(pid);
-    if (x == null) {
-      return table.takeover(pid).thenCompose(v -> table.onPid(pid, () -> {
-        OwnedExtent now = table.ownedIfValid(pid);
-        if (now == null) {
-          return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
-              + pid + " right after taking it over", true));
-        }
-        ExtentOwner.checkRange(now, req.getOffset(), req.getLength());
-        return CompletableFuture.completedFuture(new ReadPlan(now, req.getOffset(), req.getLength()));
-      }));
-    }
-    ExtentOwner.checkRange(x, req.getOffset(), req.getLength());
-    return CompletableFuture.completedFuture(new ReadPlan(x, req.getOffset(), req.getLength()));
+    return table.asOwner(req.getPid(), x -> {
+      ExtentOwner.checkRange(x, req.getOffset(), req.getLength());
+      return CompletableFuture.completedFuture(new ReadPlan(x, req.getOffset(), req.getLength()));
+    });
   }
 
   /**

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,6 +119,27 @@ public final class OwnerTable {
       f.completeExceptionally(new BasaltException(ErrorCode.UNAVAILABLE, "chunk shutting down", true, e));
     }
     return f;
+  }
+
+  /**
+   * Runs {@code action} with the owner state of {@code pid}: at once when this chunk owns it under a valid lease, else
+   * after a {@link #takeover} (off the pid thread), back on the pid thread. Fails NOT_OWNER (retryable) when the lease
+   * is lost again right after the takeover: a second takeover in a row is the client's retry to ask for. The checks
+   * before any owner operation (write, read, recovery copy). Pid thread; {@code action} runs on it.
+   */
+  <T> CompletableFuture<T> asOwner(long pid, Function<OwnedExtent, CompletableFuture<T>> action) {
+    OwnedExtent x = ownedIfValid(pid);
+    if (x != null) {
+      return action.apply(x);
+    }
+    return takeover(pid).thenCompose(v -> onPid(pid, () -> {
+      OwnedExtent now = ownedIfValid(pid);
+      if (now == null) {
+        return CompletableFuture.failedFuture(new BasaltException(ErrorCode.NOT_OWNER, "lost the lease of pid="
+            + pid + " right after taking it over", true));
+      }
+      return action.apply(now);
+    }));
   }
 
   /** Runs {@code task} on {@code pid}'s ordered thread and composes its future. Any thread. */

@@ -17,7 +17,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -28,33 +27,18 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.IntStream;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The direct-buffer block paths: multiGet reads over several batches, copy-source iteration into the reply
  * buffer, direct puts of copied blocks, and the CRC checks on each of them.
  */
 @Timeout(60)
-class BlockPathTest {
+class BlockPathTest extends StoreTestBase {
   private static final int B = BLOCK_SIZE;
   private static final List<ByteBufAllocator> ALLOCATORS = List.of(PooledByteBufAllocator.DEFAULT,
       new UnpooledByteBufAllocator(false), Unpooled.buffer().alloc());
-
-  @TempDir Path dir;
-  private RocksReplicaStore store;
-
-  @BeforeEach
-  void open() {
-    store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
-  }
 
   @Test
   void readsSpanningSeveralMultiGetBatchesMatchTheModelWithHolesAndPartialEdges() {

@@ -13,32 +13,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The store calls of a recovery copy, and the replica meta record with its recovery epoch. */
 @Timeout(60)
-class RecoveryStoreTest {
+class RecoveryStoreTest extends StoreTestBase {
   private static final int B = BLOCK_SIZE;
-
-  @TempDir Path dir;
-  private RocksReplicaStore store;
-
-  @BeforeEach
-  void open() {
-    store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
-  }
 
   @Test
   void readPresentBlocksReturnsOnlyStoredBlocksOfTheRange() {

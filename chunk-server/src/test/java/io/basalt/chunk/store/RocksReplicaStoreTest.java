@@ -21,7 +21,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,29 +29,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class RocksReplicaStoreTest {
+class RocksReplicaStoreTest extends StoreTestBase {
   private static final ByteBufAllocator POOLED = PooledByteBufAllocator.DEFAULT;
   private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-  @TempDir Path dir;
-  private RocksReplicaStore store;
-
-  @BeforeEach
-  void open() {
-    store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
-  }
 
   @Test
   void alignedWriteReadsBack() {
