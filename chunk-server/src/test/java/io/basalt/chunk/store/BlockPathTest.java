@@ -72,8 +72,8 @@ class BlockPathTest extends StoreTestBase {
         "corrupt block record pid=3 block=301");
     assertThat(store.crcErrors()).isEqualTo(2);
     // around them everything still reads
-    assertThat(read(3, 0, 300 * B)).isEqualTo(Arrays.copyOf(data, 300 * B));
-    assertThat(read(3, 302L * B, 98 * B)).isEqualTo(Arrays.copyOfRange(data, 302 * B, 400 * B));
+    assertThat(readBytes(3, 0, 300 * B)).isEqualTo(Arrays.copyOf(data, 300 * B));
+    assertThat(readBytes(3, 302L * B, 98 * B)).isEqualTo(Arrays.copyOfRange(data, 302 * B, 400 * B));
   }
 
   @Test
@@ -97,7 +97,7 @@ class BlockPathTest extends StoreTestBase {
     reader.records(11, 256, 256, recs);
     assertThat(BlockReader.spanSlot(recs, 0, 256)).as("the batch is read as one span").isNotNegative();
     long before = store.files().reads();
-    read(11, 0, blocks * B);
+    readBytes(11, 0, blocks * B);
     // one read per run would be ~580 (every block its own run); a span per batch plus the odd blocks' runs ~310
     assertThat(store.files().reads() - before).as("reads for 600 alternating blocks").isLessThan(400);
 
@@ -196,7 +196,7 @@ class BlockPathTest extends StoreTestBase {
     expected[10] = 1;
     expected[11] = 2;
     expected[12] = 3;
-    assertThat(read(4, B, B)).isEqualTo(expected);
+    assertThat(readBytes(4, B, B)).isEqualTo(expected);
   }
 
   @Test
@@ -257,7 +257,7 @@ class BlockPathTest extends StoreTestBase {
         data.release();
       }
     }
-    byte[] after = read(6, 0, 10 * B);
+    byte[] after = readBytes(6, 0, 10 * B);
     assertThat(Arrays.copyOfRange(after, 0, B)).isEqualTo(b0);
     assertThat(Arrays.copyOfRange(after, B, 2 * B)).isEqualTo(new byte[B]);
     assertThat(Arrays.copyOfRange(after, 2 * B, 3 * B)).as("skipped: the applied write stays")
@@ -284,17 +284,17 @@ class BlockPathTest extends StoreTestBase {
     try (RandomAccessFile f = new RandomAccessFile(store.files().file(8, first).toFile(), "rw")) {
       f.write(random(14, 2 * B));
     }
-    assertThat(read(8, 0, 2 * B)).isEqualTo(v2);
+    assertThat(readBytes(8, 0, 2 * B)).isEqualTo(v2);
     // a partial overwrite (read-modify-write) also goes to the free slot, and back
     write(8, 3, 100, new byte[] {9});
     assertThat(slotOf(8, 0)).isEqualTo(first);
     byte[] expected = v2.clone();
     expected[100] = 9;
-    assertThat(read(8, 0, 2 * B)).isEqualTo(expected);
+    assertThat(readBytes(8, 0, 2 * B)).isEqualTo(expected);
     // data and records survive a reopen
     store.close();
     store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
-    assertThat(read(8, 0, 2 * B)).isEqualTo(expected);
+    assertThat(readBytes(8, 0, 2 * B)).isEqualTo(expected);
   }
 
   @Test
@@ -320,7 +320,7 @@ class BlockPathTest extends StoreTestBase {
     expected[10] = 1;
     expected[11] = 2;
     expected[12] = 3;
-    assertThat(read(9, 0, 2 * B)).isEqualTo(concat(expected, new byte[B]));
+    assertThat(readBytes(9, 0, 2 * B)).isEqualTo(concat(expected, new byte[B]));
     assertThat(slotOf(9, 0)).isEqualTo(1 - before);
   }
 
@@ -345,8 +345,8 @@ class BlockPathTest extends StoreTestBase {
 
     store = RocksReplicaStore.open(dir, RocksStoreConfig.defaults());
 
-    assertThat(read(11, 0, 6 * B)).isEqualTo(concat(d1, new byte[4 * B], d2));
-    assertThat(read(12, 3L * B, B)).isEqualTo(d2);
+    assertThat(readBytes(11, 0, 6 * B)).isEqualTo(concat(d1, new byte[4 * B], d2));
+    assertThat(readBytes(12, 3L * B, B)).isEqualTo(d2);
     RocksHandles after = store.handles();
     assertThat(BlockKeys.getInt(after.db.get(after.meta,
         "format_version".getBytes(StandardCharsets.UTF_8)), 0)).isEqualTo(3);
@@ -378,7 +378,7 @@ class BlockPathTest extends StoreTestBase {
     CompletableFuture<Integer> readsDone = CompletableFuture.supplyAsync(() -> {
       int reads = 0;
       while (!done.get() || reads < 100) {
-        byte[] got = read(14, 0, blocks * B);
+        byte[] got = readBytes(14, 0, blocks * B);
         for (int b = 0; b < blocks; b++) { // every block is one whole version (blocks may mix versions)
           byte[] block = Arrays.copyOfRange(got, b * B, (b + 1) * B);
           boolean known = false;
@@ -449,15 +449,6 @@ class BlockPathTest extends StoreTestBase {
       store.apply(pid, 1, gen, offset, data.length, WriteKind.WRITE, buf, false);
     } finally {
       buf.release();
-    }
-  }
-
-  private byte[] read(long pid, long offset, int length) {
-    ByteBuf b = store.read(pid, offset, length, PooledByteBufAllocator.DEFAULT);
-    try {
-      return ByteBufUtil.getBytes(b);
-    } finally {
-      b.release();
     }
   }
 

@@ -66,9 +66,9 @@ class RecoveryStoreTest extends StoreTestBase {
     }
 
     assertThat(written).isEqualTo(2);
-    assertThat(read(1, B, B)).isEqualTo(Arrays.copyOfRange(copied, 0, B));
-    assertThat(read(1, 2L * B, B)).isEqualTo(random(9, B)); // the skipped (dirty) block is the forwarded write's
-    assertThat(read(1, 3L * B, B)).isEqualTo(Arrays.copyOfRange(copied, 2 * B, 3 * B));
+    assertThat(readBytes(1, B, B)).isEqualTo(Arrays.copyOfRange(copied, 0, B));
+    assertThat(readBytes(1, 2L * B, B)).isEqualTo(random(9, B)); // the skipped (dirty) block is the forwarded write's
+    assertThat(readBytes(1, 3L * B, B)).isEqualTo(Arrays.copyOfRange(copied, 2 * B, 3 * B));
     ReplicaMeta m = store.replica(1).orElseThrow();
     assertThat(m.gen()).isEqualTo(genBefore);
     assertThat(m.state()).isEqualTo(ReplicaState.RECOVERING);
@@ -110,15 +110,6 @@ class RecoveryStoreTest extends StoreTestBase {
       store.apply(pid, epoch, gen, offset, data.length, WriteKind.WRITE, buf, false);
     } finally {
       buf.release();
-    }
-  }
-
-  private byte[] read(long pid, long offset, int length) {
-    ByteBuf b = store.read(pid, offset, length, PooledByteBufAllocator.DEFAULT);
-    try {
-      return ByteBufUtil.getBytes(b);
-    } finally {
-      b.release();
     }
   }
 }

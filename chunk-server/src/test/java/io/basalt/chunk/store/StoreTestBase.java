@@ -1,5 +1,8 @@
 package io.basalt.chunk.store;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,5 +24,15 @@ abstract class StoreTestBase {
   @AfterEach
   void closeStore() {
     store.close();
+  }
+
+  /** The bytes of {@code [offset, offset + length)} of {@code pid} as the store reads them now. */
+  byte[] readBytes(long pid, long offset, int length) {
+    ByteBuf b = store.read(pid, offset, length, PooledByteBufAllocator.DEFAULT);
+    try {
+      return ByteBufUtil.getBytes(b);
+    } finally {
+      b.release();
+    }
   }
 }
