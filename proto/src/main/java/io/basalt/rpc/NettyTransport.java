@@ -1,7 +1,9 @@
 package io.basalt.rpc;
 
 import io.basalt.common.NamedThreads;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -31,5 +33,17 @@ public final class NettyTransport {
 
   public static Class<? extends SocketChannel> clientChannel() {
     return epoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /**
+   * Runs {@code task} on {@code loop} once its current iteration has handled every ready channel: one flush then
+   * covers every write those reads caused (fewer syscalls than a flush per write), on loops that support it.
+   */
+  public static void afterIteration(EventLoop loop, Runnable task) {
+    if (loop instanceof SingleThreadEventLoop stl) {
+      stl.executeAfterEventLoopIteration(task);
+    } else {
+      loop.execute(task);
+    }
   }
 }

@@ -16,7 +16,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -392,11 +391,7 @@ public final class RpcClient implements AutoCloseable {
         return;
       }
       flushScheduled = true;
-      if (loop instanceof SingleThreadEventLoop stl) {
-        stl.executeAfterEventLoopIteration(flush);
-      } else {
-        loop.execute(flush);
-      }
+      NettyTransport.afterIteration(loop, flush);
     }
 
     private void flushNow() {

@@ -3,6 +3,7 @@ package io.basalt.client.nbd;
 import io.basalt.client.volume.IoCallback;
 import io.basalt.client.volume.Volume;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NettyTransport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
@@ -11,7 +12,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.SingleThreadEventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -244,12 +244,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     ctx.write(reply).addListener(replyWritten);
     if (!flushScheduled) {
       flushScheduled = true;
-      EventLoop loop = ctx.channel().eventLoop();
-      if (loop instanceof SingleThreadEventLoop stl) {
-        stl.executeAfterEventLoopIteration(flush);
-      } else {
-        loop.execute(flush);
-      }
+      NettyTransport.afterIteration(ctx.channel().eventLoop(), flush);
     }
   }
 

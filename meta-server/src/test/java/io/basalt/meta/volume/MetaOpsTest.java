@@ -29,8 +29,11 @@ import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ResizeVolumeRequest;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.RequestDeadline;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,14 +62,17 @@ class MetaOpsTest {
     zk.close();
   }
 
+  static CreateVolumeRequest request(String name, long size, int replicas, long extentSize) {
+    return CreateVolumeRequest.newBuilder().setName(name).setSizeBytes(size).setReplicas(replicas)
+        .setExtentSize(extentSize).build();
+  }
+
   VolumeInfo create(String name, long size, int replicas, long extentSize) {
-    return core.volumes().create(CreateVolumeRequest.newBuilder().setName(name).setSizeBytes(size)
-        .setReplicas(replicas).setExtentSize(extentSize).build()).join();
+    return core.volumes().create(request(name, size, replicas, extentSize)).join();
   }
 
   BasaltException createFails(String name, long size, int replicas, long extentSize) {
-    return failure(core.volumes().create(CreateVolumeRequest.newBuilder().setName(name).setSizeBytes(size)
-        .setReplicas(replicas).setExtentSize(extentSize).build()));
+    return failure(core.volumes().create(request(name, size, replicas, extentSize)));
   }
 
   ExtentInfo allocate(long vid, int index, int preferred) {
@@ -333,5 +339,30 @@ class MetaOpsTest {
         .containsOnly(1);
     // the name is free again
     assertThat(create("gone", 4 * MIB, 3, MIB).getVid()).isEqualTo(3);
+  }
+
+  /**
+   * A mutation takes the deadline of the request it was made for: dequeued after that deadline, it is refused
+   * (DEADLINE_EXCEEDED, retryable) and nothing is written; made with time left, or outside any request, it runs.
+   */
+  @Test
+  void aMutationDequeuedAfterItsRequestsDeadlineIsRefusedAndWritesNothing() throws Exception {
+    CompletableFuture<VolumeInfo> late = RequestDeadline.with(System.nanoTime() - 1,
+        () -> core.volumes().create(vol("late")));
+    BasaltException e = failure(late);
+    assertThat(e.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+    assertThat(e.retryable()).isTrue();
+    assertThat(e.getMessage()).contains("createVolume").contains("not executed");
+
+    RequestDeadline.with(System.nanoTime() + TimeUnit.SECONDS.toNanos(30), () -> core.volumes().create(vol("in-time")))
+        .get(10, TimeUnit.SECONDS);
+    core.volumes().create(vol("internal")).get(10, TimeUnit.SECONDS);
+    assertThat(core.volumes().list().get(10, TimeUnit.SECONDS).getVolumesList()).extracting(VolumeInfo::getName)
+        .containsExactlyInAnyOrder("in-time", "internal");
+    assertThat(RequestDeadline.current()).as("restored after the handler").isEqualTo(RequestDeadline.NONE);
+  }
+
+  private static CreateVolumeRequest vol(String name) {
+    return request(name, 4 * MIB, 3, MIB);
   }
 }
