@@ -9,17 +9,14 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.GetVolumeRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
-import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,28 +29,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FrameDecoderTest {
   private static final FrameLimits LIMITS = new FrameLimits(64 * 1024, 4096);
-
-  /** Remembers the largest buffer anyone asked the channel's allocator for. */
-  private static final class TrackingAllocator extends AbstractByteBufAllocator {
-    final AtomicInteger largest = new AtomicInteger();
-
-    @Override
-    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-      largest.accumulateAndGet(initialCapacity, Math::max);
-      return UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-      largest.accumulateAndGet(initialCapacity, Math::max);
-      return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    public boolean isDirectBufferPooled() {
-      return false;
-    }
-  }
 
   private final TrackingAllocator alloc = new TrackingAllocator();
   private final EmbeddedChannel channel = channel();
@@ -82,7 +57,7 @@ class FrameDecoderTest {
         : ErrorCode.MALFORMED_FRAME);
     assertThat(refusal.getMessage()).contains("frame length " + prefix);
     assertThat(channel.isOpen()).isFalse();
-    assertThat(alloc.largest.get()).as("largest allocation").isLessThan(1024);
+    assertThat(alloc.largest()).as("largest allocation").isLessThan(1024);
     assertThat(in.refCnt()).isZero();
     assertThat((Object) channel.readInbound()).isNull();
   }

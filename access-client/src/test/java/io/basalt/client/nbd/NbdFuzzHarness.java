@@ -8,10 +8,9 @@ import io.basalt.client.volume.Volume;
 import io.basalt.client.volume.VolumeProvider;
 import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
-import io.netty.buffer.AbstractByteBufAllocator;
+import io.basalt.rpc.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
@@ -29,27 +28,9 @@ import org.slf4j.LoggerFactory;
 final class NbdFuzzHarness {
   private NbdFuzzHarness() {}
 
-  /** Remembers the largest buffer asked for; hands out unpooled buffers so refCnt checks are exact. */
-  static final class TrackingAllocator extends AbstractByteBufAllocator {
-    long largest;
+  /** The decoder tests' allocator, also handing out the buffers whose release a run checks. */
+  static final class FuzzAllocator extends TrackingAllocator {
     final List<ByteBuf> handedOut = new ArrayList<>();
-
-    @Override
-    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-      largest = Math.max(largest, initialCapacity);
-      return UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-      largest = Math.max(largest, initialCapacity);
-      return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    public boolean isDirectBufferPooled() {
-      return false;
-    }
 
     /** A buffer whose release the run checks (volume reads). */
     ByteBuf tracked(int capacity) {
@@ -82,7 +63,7 @@ final class NbdFuzzHarness {
   }
 
   /** Releases whatever the channel wrote and holds, then checks every buffer of the run was released. */
-  static void finish(EmbeddedChannel ch, List<ByteBuf> fed, TrackingAllocator alloc) {
+  static void finish(EmbeddedChannel ch, List<ByteBuf> fed, FuzzAllocator alloc) {
     for (Object out; (out = ch.readOutbound()) != null; ) {
       ReferenceCountUtil.release(out);
     }
@@ -130,10 +111,10 @@ final class NbdFuzzHarness {
    */
   static final class SyncVolume implements Volume {
     private final byte[] data;
-    private final TrackingAllocator alloc;
+    private final FuzzAllocator alloc;
     final List<String> badRanges = new ArrayList<>();
 
-    SyncVolume(int size, TrackingAllocator alloc) {
+    SyncVolume(int size, FuzzAllocator alloc) {
       this.data = new byte[size];
       this.alloc = alloc;
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.basalt.client.nbd.NbdFuzzHarness.SyncVolume;
-import io.basalt.client.nbd.NbdFuzzHarness.TrackingAllocator;
+import io.basalt.client.nbd.NbdFuzzHarness.FuzzAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.Arrays;
@@ -39,7 +39,7 @@ class NbdHandshakeFuzzTest {
 
   @FuzzTest(maxDuration = "10m")
   void handshakeAndTransmission(byte[] input) throws Exception {
-    run(input, new TrackingAllocator());
+    run(input, new FuzzAllocator());
   }
 
   /** The harness reaches the volume: a valid session's write lands, in whatever read sizes it arrives. */
@@ -50,12 +50,12 @@ class NbdHandshakeFuzzTest {
     for (int split : new int[] {0, 6, 255}) {
       byte[] input = NbdFuzzSeeds.session(split).go(NbdOption.GO, "vol")
           .request(0, NbdCommand.WRITE.code, 1, 4096, 512, pattern).bytes();
-      SyncVolume volume = run(input, new TrackingAllocator());
+      SyncVolume volume = run(input, new FuzzAllocator());
       assertThat(volume.bytes(4096, 512)).isEqualTo(pattern);
     }
   }
 
-  private static SyncVolume run(byte[] input, TrackingAllocator alloc) throws Exception {
+  private static SyncVolume run(byte[] input, FuzzAllocator alloc) throws Exception {
     SyncVolume volume = new SyncVolume(256 * 1024, alloc);
     NbdVolumeResolver resolver = new NbdVolumeResolver(NbdFuzzHarness.provider(volume), Runnable::run, "vol");
     EmbeddedChannel ch = new EmbeddedChannel(false, true);
@@ -67,7 +67,7 @@ class NbdHandshakeFuzzTest {
     List<ByteBuf> fed = NbdFuzzHarness.feed(ch, input);
     NbdFuzzHarness.finish(ch, fed, alloc);
     assertThat(volume.badRanges).as("ranges that reached the volume").isEmpty();
-    assertThat(alloc.largest).as("largest allocation for %d input bytes", input.length)
+    assertThat(alloc.largest()).as("largest allocation for %d input bytes", input.length)
         .isLessThanOrEqualTo(MAX_REQUEST + 2L * input.length + 4096);
     return volume;
   }

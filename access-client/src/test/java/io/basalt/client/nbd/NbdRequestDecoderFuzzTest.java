@@ -3,7 +3,7 @@ package io.basalt.client.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.basalt.client.nbd.NbdFuzzHarness.TrackingAllocator;
+import io.basalt.client.nbd.NbdFuzzHarness.FuzzAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.List;
@@ -19,7 +19,7 @@ class NbdRequestDecoderFuzzTest {
 
   @FuzzTest(maxDuration = "10m")
   void requestDecoder(byte[] input) {
-    TrackingAllocator alloc = new TrackingAllocator();
+    FuzzAllocator alloc = new FuzzAllocator();
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.config().setAllocator(alloc);
     NbdRequestDecoder decoder = new NbdRequestDecoder(MAX_WRITE);
@@ -42,7 +42,7 @@ class NbdRequestDecoderFuzzTest {
     }
     assertThat(requests).isLessThanOrEqualTo(input.length / NbdProtocol.REQUEST_HEADER_LENGTH);
     NbdFuzzHarness.finish(ch, fed, alloc);
-    assertThat(alloc.largest).as("largest allocation for %d input bytes", input.length)
+    assertThat(alloc.largest()).as("largest allocation for %d input bytes", input.length)
         .isLessThanOrEqualTo(2L * input.length + 1024);
   }
 }
