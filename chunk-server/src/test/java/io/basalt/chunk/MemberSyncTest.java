@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ByteRange;
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ApplyChangesRequest;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
@@ -350,7 +351,8 @@ class MemberSyncTest extends ClusterTestBase {
     for (int i : chunks) {
       ByteBuf buf = Unpooled.wrappedBuffer(data);
       try {
-        c.chunk(i).store().apply(pid, epoch, gen, offset, data.length, WriteKind.WRITE, buf, false);
+        c.chunk(i).store().apply(new ExtentEpoch(pid, epoch),
+            new Mutation(gen, epoch, offset, data.length, WriteKind.WRITE, buf), false);
       } finally {
         buf.release();
       }

@@ -5,7 +5,9 @@ import static io.basalt.chunk.TestCluster.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaMeta;
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.FetchBlocksRequest;
@@ -325,7 +327,8 @@ class RecoveryTest extends ClusterTestBase {
   private void applyDirect(int chunk, long pid, long gen, long offset, byte[] data) {
     ByteBuf buf = Unpooled.wrappedBuffer(data);
     try {
-      c.chunk(chunk).store().apply(pid, 1, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      c.chunk(chunk).store().apply(new ExtentEpoch(pid, 1),
+          new Mutation(gen, 1, offset, data.length, WriteKind.WRITE, buf), false);
     } finally {
       buf.release();
     }

@@ -1,6 +1,8 @@
 package io.basalt.bench.jmh;
 
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
 import io.basalt.proto.WriteKind;
@@ -73,7 +75,7 @@ public class StoreApplyBench {
     }
     ByteBuf data = payloads[(int) (gen % PAYLOADS)];
     // the store reads data without consuming or releasing it
-    store.apply(PID, EPOCH, ++gen, offset, size, WriteKind.WRITE, data, false);
+    store.apply(new ExtentEpoch(PID, EPOCH), new Mutation(++gen, EPOCH, offset, size, WriteKind.WRITE, data), false);
     return gen;
   }
 

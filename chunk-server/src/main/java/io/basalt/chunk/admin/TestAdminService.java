@@ -2,8 +2,10 @@ package io.basalt.chunk.admin;
 
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.Envelope;
@@ -97,10 +99,10 @@ public final class TestAdminService {
           "no replica of pid=" + pid + " on this chunk"));
       // Same generation as now: apply keeps max(stored, given), so the replica's gen does not move.
       switch (r.getMutation()) {
-        case DROP_BLOCKS -> store.apply(pid, m.epoch(), m.gen(), r.getOffset(), r.getLength(), WriteKind.TRIM,
-            null, true);
-        case WRITE_LOCAL -> store.apply(pid, m.epoch(), m.gen(), r.getOffset(), r.getLength(),
-            WriteKind.WRITE, data, true);
+        case DROP_BLOCKS -> store.apply(new ExtentEpoch(pid, m.epoch()),
+            new Mutation(m.gen(), m.epoch(), r.getOffset(), r.getLength(), WriteKind.TRIM, null), true);
+        case WRITE_LOCAL -> store.apply(new ExtentEpoch(pid, m.epoch()),
+            new Mutation(m.gen(), m.epoch(), r.getOffset(), r.getLength(), WriteKind.WRITE, data), true);
         default -> throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "unknown mutation " + r.getMutation());
       }
       log.warn("test mutation applied pid={} gen={} mutation={} offset={} length={}", pid, m.gen(),

@@ -33,30 +33,25 @@ public interface ReplicaStore extends AutoCloseable {
   void putReplicaMeta(ReplicaMeta meta);
 
   /**
-   * Applies one mutation atomically (one WriteBatch: the blocks and the replica's new generation/epoch):
-   * {@code WRITE} stores {@code data} ({@code length} readable bytes, not released by the store) at
-   * {@code offset}; {@code WRITE_ZEROES} and {@code TRIM} make the range read as zeros ({@code data} null).
-   * Partial blocks are read-modify-write; all-zero blocks are deleted rather than stored, so equal contents
-   * give equal digests. Creates the replica (ACTIVE) if absent. With {@code sync} the WAL is synced. The gen log
-   * records the range under the gen in the same batch.
+   * One write of replica {@code at.pid()}: {@code WRITE} stores {@code data} ({@code length} readable bytes, not
+   * released by the store) at {@code offset}; {@code WRITE_ZEROES} and {@code TRIM} make the range read as zeros
+   * ({@code data} null). {@code gen} was assigned by the owner at {@code genEpoch} (at most the epoch it is applied
+   * at: a queued replicate is re-sent at the owner's newer epoch after a membership change), which the gen log keeps
+   * so a later duplicate of the gen can be told from another history ({@link #genEpoch}).
    */
-  default void apply(long pid, long epoch, long gen, long offset, int length, WriteKind kind, ByteBuf data,
-      boolean sync) {
-    apply(pid, epoch, gen, epoch, offset, length, kind, data, sync);
-  }
+  record Mutation(long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data) {}
 
   /**
-   * As {@link #apply(long, long, long, long, int, WriteKind, ByteBuf, boolean)} for a gen the owner assigned at
-   * {@code genEpoch} (at most {@code epoch}: a queued replicate is re-sent at the owner's newer epoch after a membership
-   * change), which the gen log keeps so a later duplicate of the gen can be told from another history
-   * ({@link #genEpoch}). Fencing: an {@code epoch} below the replica's stored epoch is refused with STALE_EPOCH (an
-   * owner that was fenced after its last check must not apply anything, DESIGN.md "Write path" 3).
+   * Applies one mutation atomically (one WriteBatch: the blocks and the replica's new generation/epoch). Partial
+   * blocks are read-modify-write; all-zero blocks are deleted rather than stored, so equal contents give equal
+   * digests. Creates the replica (ACTIVE) if absent. With {@code sync} the WAL is synced. The gen log records the
+   * range under the gen in the same batch. Fencing: an {@code at.epoch()} below the replica's stored epoch is refused
+   * with STALE_EPOCH (an owner that was fenced after its last check must not apply anything, DESIGN.md "Write path"
+   * 3).
    */
-  void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data,
-      boolean sync);
-
-  /** One write of a group commit ({@link #applyAll}): a gen and what {@link #apply} would be given for it. */
-  record Mutation(long gen, long genEpoch, long offset, int length, WriteKind kind, ByteBuf data) {}
+  default void apply(ExtentEpoch at, Mutation write, boolean sync) {
+    applyAll(at, List.of(write), sync);
+  }
 
   /**
    * Applies {@code writes} of one replica in order, each exactly as {@link #apply} would, as ONE WriteBatch and one
@@ -64,13 +59,7 @@ public interface ReplicaStore extends AutoCloseable {
    * read-modify-writes a block an earlier one changed sees that change. Fencing as apply: an {@code at.epoch()} below
    * the stored one is STALE_EPOCH and nothing is applied. With {@code sync} the WAL is synced.
    */
-  default void applyAll(ExtentEpoch at, List<Mutation> writes, boolean sync) {
-    for (int i = 0; i < writes.size(); i++) {
-      Mutation m = writes.get(i);
-      apply(at.pid(), at.epoch(), m.gen(), m.genEpoch(), m.offset(), m.length(), m.kind(), m.data(),
-          sync && i == writes.size() - 1);
-    }
-  }
+  void applyAll(ExtentEpoch at, List<Mutation> writes, boolean sync);
 
   /**
    * The epoch the replica's gen {@code gen} was written at, from the gen log; 0 when unknown (trimmed from the log,

@@ -177,16 +177,6 @@ public final class RocksReplicaStore implements ReplicaStore {
   }
 
   /**
-   * As {@link ReplicaStore#apply}; an epoch below the stored one is STALE_EPOCH, the stored epoch and gen become
-   * max(stored, given), state is kept.
-   */
-  @Override
-  public void apply(long pid, long epoch, long gen, long genEpoch, long offset, int length, WriteKind kind,
-      ByteBuf data, boolean sync) {
-    applyAll(new ExtentEpoch(pid, epoch), List.of(new Mutation(gen, genEpoch, offset, length, kind, data)), sync);
-  }
-
-  /**
    * As {@link ReplicaStore#applyAll}: the blocks of every write, one gen log entry per gen, and the replica record
    * once (epoch and gen become max(stored, given), state kept) in one reused WriteBatch.
    */

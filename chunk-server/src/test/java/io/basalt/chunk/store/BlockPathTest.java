@@ -5,6 +5,7 @@ import static io.basalt.chunk.store.StoreTestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -446,7 +447,7 @@ class BlockPathTest extends StoreTestBase {
   private void write(long pid, long gen, long offset, byte[] data) {
     ByteBuf buf = Unpooled.wrappedBuffer(data);
     try {
-      store.apply(pid, 1, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(new ExtentEpoch(pid, 1), new Mutation(gen, 1, offset, data.length, WriteKind.WRITE, buf), false);
     } finally {
       buf.release();
     }

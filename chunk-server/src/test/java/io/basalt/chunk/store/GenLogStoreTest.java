@@ -5,6 +5,7 @@ import static io.basalt.chunk.store.StoreTestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -43,9 +44,11 @@ class GenLogStoreTest {
     open(RocksStoreConfig.defaults());
     write(1, 1, 100, random(1, 10));                                             // block 0
     write(1, 2, 5L * B + 1, random(2, B));                                       // blocks 5, 6
-    store.apply(1, 1, 3, 2L * B, B, WriteKind.WRITE_ZEROES, null, false);         // block 2
+    store.apply(new ExtentEpoch(1, 1),
+        new Mutation(3, 1, 2L * B, B, WriteKind.WRITE_ZEROES, null), false);         // block 2
     write(1, 4, 6L * B + 100, random(3, 50));                                    // block 6
-    store.apply(1, 1, 5, 0, 0, WriteKind.WRITE, Unpooled.EMPTY_BUFFER, false);   // nothing
+    store.apply(new ExtentEpoch(1, 1),
+        new Mutation(5, 1, 0, 0, WriteKind.WRITE, Unpooled.EMPTY_BUFFER), false);   // nothing
     write(1, 6, B, random(4, B));                                                // block 1: joins 0 and 2
 
     assertThat(store.changedSince(1, 0)).contains(List.of(r(0, 3 * B), r(5L * B, 2 * B)));
@@ -123,7 +126,7 @@ class GenLogStoreTest {
       int length = 1 + rnd.nextInt(3 * B);
       if (gen % 7 == 0) {
         for (long pid = 1; pid <= (gen <= 12 ? 2 : 1); pid++) {
-          store.apply(pid, 1, gen, offset, length, WriteKind.TRIM, null, false);
+          store.apply(new ExtentEpoch(pid, 1), new Mutation(gen, 1, offset, length, WriteKind.TRIM, null), false);
         }
       } else {
         byte[] data = random(rnd.nextLong(), length);
@@ -291,7 +294,8 @@ class GenLogStoreTest {
   private void write(long pid, long gen, long offset, byte[] data) {
     ByteBuf buf = Unpooled.wrappedBuffer(data);
     try {
-      store.apply(pid, epochOf(pid), gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(new ExtentEpoch(pid, epochOf(pid)),
+          new Mutation(gen, epochOf(pid), offset, data.length, WriteKind.WRITE, buf), false);
     } finally {
       buf.release();
     }

@@ -4,6 +4,7 @@ import static io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.WriteKind;
 import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
@@ -53,14 +54,14 @@ class GroupCommitStoreTest {
     long gen = 0;
     for (int round = 0; round < 60; round++) {
       int n = 1 + rnd.nextInt(12);
-      List<ReplicaStore.Mutation> writes = new ArrayList<>();
+      List<Mutation> writes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         gen++;
         writes.add(randomMutation(rnd, gen, model));
       }
       batched.applyAll(new ExtentEpoch(PID, 3), writes, false);
-      for (ReplicaStore.Mutation w : writes) {
-        single.apply(PID, 3, w.gen(), w.genEpoch(), w.offset(), w.length(), w.kind(), w.data(), false);
+      for (Mutation w : writes) {
+        single.apply(new ExtentEpoch(PID, 3), w, false);
       }
       assertThat(batched.replica(PID).orElseThrow().gen()).isEqualTo(gen);
     }
@@ -75,10 +76,11 @@ class GroupCommitStoreTest {
 
   @Test
   void aFencedBatchAppliesNothing() {
-    batched.apply(PID, 5, 1, 0, BLOCK_SIZE, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(BLOCK_SIZE, 1)), false);
-    List<ReplicaStore.Mutation> writes = List.of(
-        new ReplicaStore.Mutation(2, 4, 0, BLOCK_SIZE, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(BLOCK_SIZE, 2))),
-        new ReplicaStore.Mutation(3, 4, BLOCK_SIZE, 10, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(10, 3))));
+    batched.apply(new ExtentEpoch(PID, 5),
+        new Mutation(1, 5, 0, BLOCK_SIZE, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(BLOCK_SIZE, 1))), false);
+    List<Mutation> writes = List.of(
+        new Mutation(2, 4, 0, BLOCK_SIZE, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(BLOCK_SIZE, 2))),
+        new Mutation(3, 4, BLOCK_SIZE, 10, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(10, 3))));
     assertThatThrownBy(() -> batched.applyAll(new ExtentEpoch(PID, 4), writes, false))
         .isInstanceOf(StaleEpochException.class);
     assertThat(batched.replica(PID).orElseThrow().gen()).isEqualTo(1);
@@ -93,7 +95,8 @@ class GroupCommitStoreTest {
 
   @Test
   void theCachedReplicaRecordFollowsEveryChange() {
-    batched.apply(PID, 2, 1, 0, 100, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(100, 9)), false);
+    batched.apply(new ExtentEpoch(PID, 2),
+        new Mutation(1, 2, 0, 100, WriteKind.WRITE, Unpooled.wrappedBuffer(filled(100, 9))), false);
     assertThat(batched.replica(PID).orElseThrow().gen()).isEqualTo(1);
     batched.putReplicaMeta(batched.replica(PID).orElseThrow().withEpoch(6));
     assertThat(batched.replica(PID).orElseThrow().epoch()).isEqualTo(6);
@@ -102,7 +105,7 @@ class GroupCommitStoreTest {
     assertThat(batched.replicas()).isEmpty();
   }
 
-  private static ReplicaStore.Mutation randomMutation(Random rnd, long gen, byte[] model) {
+  private static Mutation randomMutation(Random rnd, long gen, byte[] model) {
     int kind = rnd.nextInt(10);
     int offset = rnd.nextInt(SPAN - 1);
     int length;
@@ -112,11 +115,11 @@ class GroupCommitStoreTest {
       rnd.nextBytes(data);
       if (rnd.nextInt(4) == 0) Arrays.fill(data, (byte) 0); // all-zero data deletes blocks
       System.arraycopy(data, 0, model, offset, length);
-      return new ReplicaStore.Mutation(gen, 3, offset, length, WriteKind.WRITE, Unpooled.wrappedBuffer(data));
+      return new Mutation(gen, 3, offset, length, WriteKind.WRITE, Unpooled.wrappedBuffer(data));
     }
     length = 1 + rnd.nextInt(Math.min(100 * BLOCK_SIZE, SPAN - offset));
     Arrays.fill(model, offset, offset + length, (byte) 0);
-    return new ReplicaStore.Mutation(gen, 3, offset, length, kind < 9 ? WriteKind.WRITE_ZEROES : WriteKind.TRIM,
+    return new Mutation(gen, 3, offset, length, kind < 9 ? WriteKind.WRITE_ZEROES : WriteKind.TRIM,
         null);
   }
 

@@ -5,6 +5,7 @@ import static io.basalt.chunk.store.StoreTestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -107,7 +108,8 @@ class RecoveryStoreTest extends StoreTestBase {
     ByteBuf buf = Unpooled.wrappedBuffer(data);
     try {
       long epoch = store.replica(pid).map(ReplicaMeta::epoch).orElse(1L);
-      store.apply(pid, epoch, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(new ExtentEpoch(pid, epoch),
+          new Mutation(gen, epoch, offset, data.length, WriteKind.WRITE, buf), false);
     } finally {
       buf.release();
     }

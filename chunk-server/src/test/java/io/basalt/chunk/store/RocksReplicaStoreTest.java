@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -68,7 +69,8 @@ class RocksReplicaStoreTest extends StoreTestBase {
         writeWithOffsetReader(7, ++gen, offset, data);
         System.arraycopy(data, 0, model, offset, length);
       } else {
-        store.apply(7, 1, ++gen, offset, length, kind < 8 ? WriteKind.WRITE_ZEROES : WriteKind.TRIM, null, false);
+        store.apply(new ExtentEpoch(7, 1),
+            new Mutation(++gen, 1, offset, length, kind < 8 ? WriteKind.WRITE_ZEROES : WriteKind.TRIM, null), false);
         Arrays.fill(model, offset, offset + length, (byte) 0);
       }
       if (op % 25 == 0) {
@@ -90,19 +92,21 @@ class RocksReplicaStoreTest extends StoreTestBase {
     byte[] ones = filled(6 * BLOCK_SIZE, (byte) 0xAB);
     write(3, 1, 1, 0, ones);
 
-    store.apply(3, 1, 2, 100, 2 * BLOCK_SIZE, WriteKind.WRITE_ZEROES, null, false);
+    store.apply(new ExtentEpoch(3, 1), new Mutation(2, 1, 100, 2 * BLOCK_SIZE, WriteKind.WRITE_ZEROES, null), false);
     Arrays.fill(ones, 100, 100 + 2 * BLOCK_SIZE, (byte) 0);
     assertThat(read(3, 0, ones.length)).isEqualTo(ones);
     assertThat(store.digest(3).blockCount()).as("block 1 wholly zeroed -> deleted").isEqualTo(5);
 
-    store.apply(3, 1, 3, 3 * BLOCK_SIZE, BLOCK_SIZE, WriteKind.TRIM, Unpooled.EMPTY_BUFFER, false);
+    store.apply(new ExtentEpoch(3, 1),
+        new Mutation(3, 1, 3 * BLOCK_SIZE, BLOCK_SIZE, WriteKind.TRIM, Unpooled.EMPTY_BUFFER), false);
     Arrays.fill(ones, 3 * BLOCK_SIZE, 4 * BLOCK_SIZE, (byte) 0);
     assertThat(read(3, 0, ones.length)).isEqualTo(ones);
     assertThat(store.digest(3).blockCount()).isEqualTo(4);
 
     // Zeroing the rest of a partly zeroed block deletes it too.
-    store.apply(3, 1, 4, 0, 100, WriteKind.WRITE_ZEROES, null, false);
-    store.apply(3, 1, 5, 2 * BLOCK_SIZE + 100, BLOCK_SIZE - 100, WriteKind.TRIM, null, false);
+    store.apply(new ExtentEpoch(3, 1), new Mutation(4, 1, 0, 100, WriteKind.WRITE_ZEROES, null), false);
+    store.apply(new ExtentEpoch(3, 1),
+        new Mutation(5, 1, 2 * BLOCK_SIZE + 100, BLOCK_SIZE - 100, WriteKind.TRIM, null), false);
     Arrays.fill(ones, 0, 3 * BLOCK_SIZE, (byte) 0);
     assertThat(read(3, 0, ones.length)).isEqualTo(ones);
     assertThat(store.digest(3).blockCount()).isEqualTo(2);
@@ -117,7 +121,7 @@ class RocksReplicaStoreTest extends StoreTestBase {
     write(5, 1, 1, 0, data);
     ReplicaDigest neighbour = store.digest(5);
 
-    store.apply(4, 1, 2, 10, blocks * BLOCK_SIZE - 20, WriteKind.TRIM, null, false);
+    store.apply(new ExtentEpoch(4, 1), new Mutation(2, 1, 10, blocks * BLOCK_SIZE - 20, WriteKind.TRIM, null), false);
     Arrays.fill(data, 10, data.length - 10, (byte) 0);
 
     assertThat(read(4, 0, data.length)).isEqualTo(data);
@@ -127,17 +131,17 @@ class RocksReplicaStoreTest extends StoreTestBase {
 
   @Test
   void generationOnlyMovesForwardAndALowerEpochIsFenced() {
-    store.apply(1, 1, 1, 0, 0, WriteKind.WRITE, Unpooled.EMPTY_BUFFER, false);
+    store.apply(new ExtentEpoch(1, 1), new Mutation(1, 1, 0, 0, WriteKind.WRITE, Unpooled.EMPTY_BUFFER), false);
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 1, 1, ReplicaState.ACTIVE));
 
-    store.apply(1, 3, 2, 0, 10, WriteKind.WRITE_ZEROES, null, true);
+    store.apply(new ExtentEpoch(1, 3), new Mutation(2, 3, 0, 10, WriteKind.WRITE_ZEROES, null), true);
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
 
-    store.apply(1, 3, 1, 0, 10, WriteKind.TRIM, null, false);
+    store.apply(new ExtentEpoch(1, 3), new Mutation(1, 3, 0, 10, WriteKind.TRIM, null), false);
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
 
     // an owner fenced at a newer epoch applies nothing, even its own local write
-    assertThatThrownBy(() -> store.apply(1, 2, 3, 0, 10, WriteKind.TRIM, null, false))
+    assertThatThrownBy(() -> store.apply(new ExtentEpoch(1, 2), new Mutation(3, 2, 0, 10, WriteKind.TRIM, null), false))
         .isInstanceOf(StaleEpochException.class).hasMessageContaining("epoch=2 below the replica's epoch=3");
     assertThat(store.replica(1)).contains(new ReplicaMeta(1, 3, 2, ReplicaState.ACTIVE));
 
@@ -157,7 +161,8 @@ class RocksReplicaStoreTest extends StoreTestBase {
     write(1, 4, 1, 0, random(1, BLOCK_SIZE));
     ByteBuf buf = POOLED.directBuffer(BLOCK_SIZE).writeBytes(random(2, BLOCK_SIZE));
     try {
-      store.apply(1, 6, 2, 5, BLOCK_SIZE, BLOCK_SIZE, WriteKind.WRITE, buf, false); // created at 5, re-sent at 6
+      store.apply(new ExtentEpoch(1, 6),
+          new Mutation(2, 5, BLOCK_SIZE, BLOCK_SIZE, WriteKind.WRITE, buf), false); // created at 5, re-sent at 6
     } finally {
       buf.release();
     }
@@ -227,7 +232,8 @@ class RocksReplicaStoreTest extends StoreTestBase {
     for (int i = cuts.length - 2; i >= 0; i--) {
       write(2, 1, 10 - i, cuts[i], Arrays.copyOfRange(content, cuts[i], cuts[i + 1]));
     }
-    store.apply(2, 1, 11, BLOCK_SIZE, BLOCK_SIZE, WriteKind.WRITE_ZEROES, null, false);
+    store.apply(new ExtentEpoch(2, 1),
+        new Mutation(11, 1, BLOCK_SIZE, BLOCK_SIZE, WriteKind.WRITE_ZEROES, null), false);
     ReplicaDigest d1 = store.digest(1);
     ReplicaDigest d2 = store.digest(2);
     assertThat(d2.hashHex()).isEqualTo(d1.hashHex()).isEqualTo(modelDigest(content));
@@ -289,17 +295,26 @@ class RocksReplicaStoreTest extends StoreTestBase {
   @Test
   void invalidArgumentsAreRejectedWithoutTouchingTheBuffer() {
     ByteBuf buf = Unpooled.wrappedBuffer(new byte[BLOCK_SIZE]);
-    assertInvalid(() -> store.apply(1, 1, 1, -1, BLOCK_SIZE, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, -1, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, BLOCK_SIZE - 1, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, null, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, BLOCK_SIZE, WriteKind.WRITE_ZEROES, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, BLOCK_SIZE, WriteKind.WRITE_KIND_UNSPECIFIED, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, 0, BLOCK_SIZE, null, buf, false));
-    assertInvalid(() -> store.apply(0, 1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, -1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, 1, -1, 0, BLOCK_SIZE, WriteKind.WRITE, buf, false));
-    assertInvalid(() -> store.apply(1, 1, 1, StoreArguments.MAX_END, 1, WriteKind.TRIM, null, false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, -1, BLOCK_SIZE, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1), new Mutation(1, 1, 0, -1, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, 0, BLOCK_SIZE - 1, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, null), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, 0, BLOCK_SIZE, WriteKind.WRITE_ZEROES, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, 0, BLOCK_SIZE, WriteKind.WRITE_KIND_UNSPECIFIED, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1), new Mutation(1, 1, 0, BLOCK_SIZE, null, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(0, 1),
+        new Mutation(1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, -1),
+        new Mutation(1, -1, 0, BLOCK_SIZE, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(-1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf), false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, StoreArguments.MAX_END, 1, WriteKind.TRIM, null), false));
     assertInvalid(() -> store.read(1, -5, 10, POOLED));
     assertInvalid(() -> store.read(1, 0, -1, POOLED));
     assertInvalid(() -> store.digest(-1));
@@ -307,7 +322,7 @@ class RocksReplicaStoreTest extends StoreTestBase {
     assertThat(buf.refCnt()).isEqualTo(1);
     assertThat(store.replicas()).isEmpty();
 
-    store.apply(1, 1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf, false);
+    store.apply(new ExtentEpoch(1, 1), new Mutation(1, 1, 0, BLOCK_SIZE, WriteKind.WRITE, buf), false);
     assertThat(buf.readerIndex()).isZero();
     assertThat(buf.refCnt()).as("caller owns the data buffer").isEqualTo(1);
     buf.release();
@@ -337,7 +352,8 @@ class RocksReplicaStoreTest extends StoreTestBase {
     assertInvalid(() -> store.read(1, StoreArguments.MAX_END - BLOCK_SIZE, BLOCK_SIZE + 1, refusing));
     assertInvalid(() -> store.readPresentBlocks(1, Long.MAX_VALUE - BLOCK_SIZE + 1, BLOCK_SIZE, refusing));
     ByteBuf zeroes = Unpooled.EMPTY_BUFFER;
-    assertInvalid(() -> store.apply(1, 1, 1, Long.MAX_VALUE - 100, 4096, WriteKind.TRIM, zeroes, false));
+    assertInvalid(() -> store.apply(new ExtentEpoch(1, 1),
+        new Mutation(1, 1, Long.MAX_VALUE - 100, 4096, WriteKind.TRIM, zeroes), false));
     ByteBuf data = Unpooled.wrappedBuffer(new byte[BLOCK_SIZE]);
     assertInvalid(() -> store.applyChanges(new ExtentEpoch(1, 1), 0, 1,
         List.of(new ByteRange(Long.MAX_VALUE / BLOCK_SIZE * BLOCK_SIZE - BLOCK_SIZE, BLOCK_SIZE)), data, true));
@@ -419,7 +435,8 @@ class RocksReplicaStoreTest extends StoreTestBase {
   private void write(long pid, long epoch, long gen, long offset, byte[] data) {
     ByteBuf buf = POOLED.directBuffer(data.length).writeBytes(data);
     try {
-      store.apply(pid, epoch, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(new ExtentEpoch(pid, epoch),
+          new Mutation(gen, epoch, offset, data.length, WriteKind.WRITE, buf), false);
     } finally {
       buf.release();
     }
@@ -429,7 +446,7 @@ class RocksReplicaStoreTest extends StoreTestBase {
   private void writeWithOffsetReader(long pid, long gen, long offset, byte[] data) {
     ByteBuf buf = POOLED.heapBuffer(data.length + 7).writeBytes(new byte[7]).writeBytes(data).skipBytes(7);
     try {
-      store.apply(pid, 1, gen, offset, data.length, WriteKind.WRITE, buf, false);
+      store.apply(new ExtentEpoch(pid, 1), new Mutation(gen, 1, offset, data.length, WriteKind.WRITE, buf), false);
       assertThat(buf.readerIndex()).isEqualTo(7);
     } finally {
       buf.release();

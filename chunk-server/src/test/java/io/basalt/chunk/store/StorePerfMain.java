@@ -3,6 +3,7 @@ package io.basalt.chunk.store;
 import static io.basalt.chunk.store.ReplicaStore.BLOCK_SIZE;
 
 import com.sun.management.OperatingSystemMXBean;
+import io.basalt.chunk.store.ReplicaStore.Mutation;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
 import io.netty.buffer.ByteBuf;
@@ -46,7 +47,7 @@ public final class StorePerfMain {
         for (long off = 0; off < EXTENT; off += MIB) {
           for (long pid = 1; pid <= pids; pid++) {
             data.clear().writeBytes(pool, (k++ % 15) * MIB + (int) (pid * 4096 % MIB), MIB);
-            store.apply(pid, 1, ++gen, off, MIB, WriteKind.WRITE, data, false);
+            store.apply(new ExtentEpoch(pid, 1), new Mutation(++gen, 1, off, MIB, WriteKind.WRITE, data), false);
             m.add(MIB);
           }
         }
@@ -74,8 +75,9 @@ public final class StorePerfMain {
       for (int i = 0; i < 100_000; i++) {
         long pid = 1 + rnd.nextInt((int) pids);
         data.clear().writeBytes(pool, i % 1000 * 512, 512);
-        store.apply(pid, 1, 1_000_000L + i, (long) rnd.nextInt((int) (EXTENT / 512)) * 512, 512, WriteKind.WRITE,
-            data, false);
+        store.apply(new ExtentEpoch(pid, 1),
+            new Mutation(1_000_000L + i, 1, (long) rnd.nextInt((int) (EXTENT / 512)) * 512, 512,
+                WriteKind.WRITE, data), false);
         rmw.add(512);
       }
       rmw.done();
