@@ -10,6 +10,7 @@ import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import io.basalt.it.cluster.ExternalTools;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class LocalUpIT {
     for (int offset = 11000; offset < 21000; offset += 97) {
       boolean free = true;
       for (int p : ports) {
-        try (ServerSocket s = new ServerSocket(p + offset, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+        try (ServerSocket s = new ServerSocket(p + offset, 1, InetAddress.getByName("127.0.0.1"))) {
           s.setReuseAddress(true);
         } catch (IOException e) {
           free = false;

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +54,7 @@ class ReplicatedVolumeIT {
     byte[] data = new byte[(int) (8 * MiB)];
     new Random(42).nextBytes(data);
     // some all-zero stretches: zero blocks are stored as holes and must still read back
-    java.util.Arrays.fill(data, (int) MiB, (int) (MiB + 256 * 1024), (byte) 0);
+    Arrays.fill(data, (int) MiB, (int) (MiB + 256 * 1024), (byte) 0);
     image = dir.resolve("image.bin");
     Files.write(image, data);
     // 40 writes at many offsets: aligned, 512-byte aligned, crossing extent boundaries, various lengths

@@ -1,6 +1,7 @@
 package io.basalt.bench.loader;
 
 import io.basalt.chunk.ChunkServer;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +20,7 @@ final class LoaderReport {
             + "%d s (+%d s warm-up), %d cores, load average %.1f (other processes skew every figure but CPU per write)%n",
         o.chunks(), o.replicas(), o.extents(), o.extentSize() >> 20, size(o.writeSize()), o.queueDepth(), o.seconds(),
         o.warmupSeconds(), Runtime.getRuntime().availableProcessors(),
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
     out.append(String.format("writes            %d ok, %d failed%s%n", r.writes(), r.failures(),
         r.firstError() == null ? "" : " (first: " + r.firstError() + ")"));
     out.append(String.format("IOPS              %.0f%n", r.writes() / seconds));

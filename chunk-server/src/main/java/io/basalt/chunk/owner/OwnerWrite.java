@@ -1,7 +1,9 @@
 package io.basalt.chunk.owner;
 
+import com.codahale.metrics.Counter;
 import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ExtentEpoch;
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
@@ -23,8 +25,8 @@ final class OwnerWrite {
   final List<Peer> targets;
   private final CompletableFuture<Long> future = new CompletableFuture<>();
   private OwnerLease lease;
-  private io.basalt.failpoint.Failpoints failpoints;
-  private com.codahale.metrics.Counter refusedAfterLease;
+  private Failpoints failpoints;
+  private Counter refusedAfterLease;
   private long sessionEpoch;
   /** The extent and epoch of its group commit (shared by the commit's writes). */
   private ExtentEpoch at;
@@ -40,7 +42,7 @@ final class OwnerWrite {
 
   /** The gen the group commit gave it and the acks it now waits for (peers, plus one for a FUA's WAL sync). */
   void assign(long gen, int acks, OwnerLease lease, ExtentEpoch at, long sessionEpoch,
-      io.basalt.failpoint.Failpoints failpoints, com.codahale.metrics.Counter refusedAfterLease) {
+      Failpoints failpoints, Counter refusedAfterLease) {
     this.failpoints = failpoints;
     this.refusedAfterLease = refusedAfterLease;
     this.gen = gen;

@@ -3,6 +3,9 @@ package io.basalt.chunk.owner;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
+import io.basalt.failpoint.Failpoints;
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RetryPolicy;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
@@ -32,10 +35,10 @@ public final class ReplicaPipes implements AutoCloseable {
   private final PeerBacklog backlog;
   private final Duration replicateTimeout;
   private final ScheduledExecutorService timer;
-  private final io.basalt.failpoint.Failpoints failpoints;
+  private final Failpoints failpoints;
 
   public ReplicaPipes(RpcClientFactory rpc, OrderedExecutor ordered, ChunkMetrics metrics, PeerBacklog backlog,
-      Duration replicateTimeout, io.basalt.failpoint.Failpoints failpoints) {
+      Duration replicateTimeout, Failpoints failpoints) {
     this.failpoints = failpoints;
     this.rpc = rpc;
     this.ordered = ordered;
@@ -49,7 +52,7 @@ public final class ReplicaPipes implements AutoCloseable {
     return rpc;
   }
 
-  io.basalt.failpoint.Failpoints failpoints() {
+  Failpoints failpoints() {
     return failpoints;
   }
 
@@ -86,13 +89,12 @@ public final class ReplicaPipes implements AutoCloseable {
     try {
       return submit(pid, task).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      throw io.basalt.rpc.BasaltException.of(e);
+      throw BasaltException.of(e);
     } catch (TimeoutException e) {
-      throw new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.TIMEOUT, "pid=" + pid
-          + " ordered thread busy for 30 s", true, e);
+      throw new BasaltException(ErrorCode.TIMEOUT, "pid=" + pid + " ordered thread busy for 30 s", true, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.UNAVAILABLE, "interrupted", true, e);
+      throw new BasaltException(ErrorCode.UNAVAILABLE, "interrupted", true, e);
     }
   }
 

@@ -17,6 +17,7 @@ import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.RetryPolicy;
 import io.basalt.rpc.Retryability;
+import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -241,7 +242,7 @@ final class RecoveryTask implements Runnable {
       ctx.failpoints().inject("chunk.recovery.copy-batch");
       checkCancelled();
       // The pid task holds its own reference: if waiting for it times out, the frame is released under it here.
-      io.netty.buffer.ByteBuf data = f.data().retain();
+      ByteBuf data = f.data().retain();
       CompletableFuture<Integer> apply;
       try {
         apply = ctx.ordered().submit(pid, () -> {

@@ -1,5 +1,7 @@
 package io.basalt.chunk.store;
 
+import io.basalt.proto.ErrorCode;
+import io.basalt.rpc.BasaltException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -102,8 +104,8 @@ public record ByteRange(long offset, long length) {
     return out;
   }
 
-  private static io.basalt.rpc.BasaltException invalid(String msg) {
-    return new io.basalt.rpc.BasaltException(io.basalt.proto.ErrorCode.INVALID_ARGUMENT, msg);
+  private static BasaltException invalid(String msg) {
+    return new BasaltException(ErrorCode.INVALID_ARGUMENT, msg);
   }
 
   /** Sum of the lengths. */

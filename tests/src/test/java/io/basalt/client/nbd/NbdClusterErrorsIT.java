@@ -3,6 +3,7 @@ package io.basalt.client.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.basalt.it.cluster.MiniCluster;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -75,7 +76,7 @@ class NbdClusterErrorsIT {
       List<RawNbdClient.OptionReply> replies = c.info(NbdOption.GO, "no-such-volume", NbdOption.INFO_BLOCK_SIZE);
       RawNbdClient.OptionReply last = replies.get(replies.size() - 1);
       assertThat(last.type()).isEqualTo(NbdOption.REP_ERR_UNKNOWN);
-      assertThat(new String(last.data(), java.nio.charset.StandardCharsets.UTF_8)).contains("no-such-volume");
+      assertThat(new String(last.data(), StandardCharsets.UTF_8)).contains("no-such-volume");
     }
   }
 

@@ -3,12 +3,15 @@ package io.basalt.it.check;
 import io.basalt.client.volume.Volume;
 import io.basalt.it.cluster.ClusterView;
 import io.basalt.proto.ExtentInfo;
+import io.basalt.rpc.BasaltException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -120,9 +123,9 @@ final class ContentCheck {
       // copied and released on the completing thread: nothing leaks if the wait below gives up
       return volume.read(offset, length).thenApply(ContentCheck::copyAndRelease)
           .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw io.basalt.rpc.BasaltException.of(e);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException e) {
+      throw BasaltException.of(e);
+    } catch (TimeoutException e) {
       throw new IllegalStateException("volume read at " + offset + " got no reply within " + readTimeout, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

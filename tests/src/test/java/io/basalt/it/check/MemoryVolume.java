@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,7 +41,7 @@ final class MemoryVolume implements Volume {
   private volatile int timeoutPercent;
   private volatile LongPredicate flushSkips = lba -> false;
   private volatile boolean ignoreFua;
-  private final java.util.Random random = new java.util.Random(5);
+  private final Random random = new Random(5);
 
   MemoryVolume(String name, long size, long extentSize) {
     this.name = name;
@@ -81,7 +82,7 @@ final class MemoryVolume implements Volume {
    */
   synchronized void powerCut(boolean torn) {
     System.arraycopy(durable, 0, data, 0, data.length);
-    java.util.Random junk = new java.util.Random(dirty.cardinality());
+    Random junk = new Random(dirty.cardinality());
     for (int b = dirty.nextSetBit(0); torn && b >= 0; b = dirty.nextSetBit(b + 1)) {
       byte[] g = new byte[BlockStamp.BLOCK];
       junk.nextBytes(g);

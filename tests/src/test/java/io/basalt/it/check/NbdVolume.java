@@ -13,6 +13,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -241,7 +242,7 @@ public final class NbdVolume implements Volume {
               + new String(data, StandardCharsets.UTF_8));
         }
         if (type == REP_INFO && data.length >= 12 && data[0] == 0 && data[1] == 0) {
-          size = java.nio.ByteBuffer.wrap(data, 2, 8).getLong();
+          size = ByteBuffer.wrap(data, 2, 8).getLong();
         }
       }
     }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -195,7 +196,7 @@ public final class OpHistory implements AutoCloseable {
     flush();
     try {
       Files.createDirectories(dir);
-      return Files.copy(file, dir.resolve("history.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      return Files.copy(file, dir.resolve("history.txt"), StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy " + file + " to " + dir, e);
     }

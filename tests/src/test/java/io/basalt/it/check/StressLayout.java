@@ -1,6 +1,7 @@
 package io.basalt.it.check;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
@@ -197,7 +198,7 @@ public final class StressLayout {
       return 0;
     }
     for (int w = 0; w < writers; w++) {
-      if (java.util.Arrays.binarySearch(stripesByWriter.get(w), start) >= 0) {
+      if (Arrays.binarySearch(stripesByWriter.get(w), start) >= 0) {
         return w + 2;
       }
     }

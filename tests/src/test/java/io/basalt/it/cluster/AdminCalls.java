@@ -1,14 +1,23 @@
 package io.basalt.it.cluster;
 
 import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.ClusterStatusRequest;
+import io.basalt.proto.ClusterStatusResponse;
+import io.basalt.proto.ConfirmExpiryRequest;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ListRecoveriesRequest;
+import io.basalt.proto.ListRecoveriesResponse;
+import io.basalt.proto.ListSessionsRequest;
 import io.basalt.proto.ReadReplicaRequest;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReplicaStatusRequest;
 import io.basalt.proto.ReplicaStatusResponse;
+import io.basalt.proto.SessionInfo;
+import io.basalt.proto.SetRecoveryThrottleRequest;
 import io.basalt.proto.VolumeInfo;
 import io.basalt.rpc.Frame;
 import io.basalt.rpc.RpcClientFactory;
@@ -32,28 +41,28 @@ record AdminCalls(MetaClient meta, RpcClientFactory rpc) implements ClusterView 
         .getListChunksResponse().getChunksList();
   }
 
-  io.basalt.proto.ClusterStatusResponse clusterStatus() {
-    return meta.callSync(Envelope.newBuilder().setClusterStatus(io.basalt.proto.ClusterStatusRequest
+  ClusterStatusResponse clusterStatus() {
+    return meta.callSync(Envelope.newBuilder().setClusterStatus(ClusterStatusRequest
         .getDefaultInstance())).getClusterStatusResponse();
   }
 
-  List<io.basalt.proto.SessionInfo> sessions() {
-    return meta.callSync(Envelope.newBuilder().setListSessions(io.basalt.proto.ListSessionsRequest
+  List<SessionInfo> sessions() {
+    return meta.callSync(Envelope.newBuilder().setListSessions(ListSessionsRequest
         .getDefaultInstance())).getListSessionsResponse().getSessionsList();
   }
 
   int confirmExpiry() {
-    return meta.callSync(Envelope.newBuilder().setConfirmExpiry(io.basalt.proto.ConfirmExpiryRequest
+    return meta.callSync(Envelope.newBuilder().setConfirmExpiry(ConfirmExpiryRequest
         .getDefaultInstance())).getConfirmExpiryResponse().getChunks();
   }
 
-  io.basalt.proto.ListRecoveriesResponse recoveries() {
-    return meta.callSync(Envelope.newBuilder().setListRecoveries(io.basalt.proto.ListRecoveriesRequest
+  ListRecoveriesResponse recoveries() {
+    return meta.callSync(Envelope.newBuilder().setListRecoveries(ListRecoveriesRequest
         .getDefaultInstance())).getListRecoveriesResponse();
   }
 
-  io.basalt.proto.RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
-    return meta.callSync(Envelope.newBuilder().setSetRecoveryThrottle(io.basalt.proto.SetRecoveryThrottleRequest
+  RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
+    return meta.callSync(Envelope.newBuilder().setSetRecoveryThrottle(SetRecoveryThrottleRequest
         .newBuilder().setBytesPerSec(bytesPerSec).setPerChunk(perChunk))).getSetRecoveryThrottleResponse()
         .getThrottle();
   }

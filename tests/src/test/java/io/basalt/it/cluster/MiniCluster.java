@@ -18,17 +18,23 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ReadReplicaRequest;
 import io.basalt.proto.ReplicaStatusRequest;
 import io.basalt.proto.ReplicaStatusResponse;
 import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.Frame;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.MetaClient;
 import io.basalt.session.ZkMetaLocator;
+import io.netty.buffer.ByteBufUtil;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /**
  * A whole Basalt cluster in one JVM on 127.0.0.1: a real embedded ZooKeeper, a meta server, chunk servers on real
@@ -69,8 +75,8 @@ public final class MiniCluster implements AutoCloseable, ClusterView {
   private void startAll() {
     try {
       Files.createDirectories(dir);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     zk = EmbeddedZooKeeper.start(dir.resolve("zk"));
     startMeta();
@@ -126,11 +132,11 @@ public final class MiniCluster implements AutoCloseable, ClusterView {
 
   @Override
   public byte[] readReplica(String address, long pid, long offset, int length) {
-    io.basalt.rpc.Frame f = rpc.client(address).call(Envelope.newBuilder().setReadReplica(
-        io.basalt.proto.ReadReplicaRequest.newBuilder().setPid(pid).setOffset(offset).setLength(length)), null,
+    Frame f = rpc.client(address).call(Envelope.newBuilder().setReadReplica(
+        ReadReplicaRequest.newBuilder().setPid(pid).setOffset(offset).setLength(length)), null,
         Duration.ofSeconds(30)).join();
     try {
-      return io.netty.buffer.ByteBufUtil.getBytes(f.data());
+      return ByteBufUtil.getBytes(f.data());
     } finally {
       f.release();
     }
@@ -207,7 +213,7 @@ public final class MiniCluster implements AutoCloseable, ClusterView {
     try {
       c.close();
     } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(MiniCluster.class).warn("close failed: {}", e.toString());
+      LoggerFactory.getLogger(MiniCluster.class).warn("close failed: {}", e.toString());
     }
   }
 }

@@ -4,22 +4,38 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.common.HostPort;
+import io.basalt.it.faults.FaultProxy;
+import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.ChunkInfo;
+import io.basalt.proto.ClusterStatusResponse;
+import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.ExtentState;
+import io.basalt.proto.ListRecoveriesResponse;
+import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReplicaStatusResponse;
+import io.basalt.proto.SessionInfo;
+import io.basalt.proto.SetFailpointRequest;
 import io.basalt.proto.VolumeInfo;
+import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.session.CuratorRetry;
 import io.basalt.session.MetaClient;
 import io.basalt.session.ZkMetaLocator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Basalt cluster of real processes (TESTPLAN 2 and 4) started from the distribution jar: ZooKeeper (one server or
@@ -105,9 +121,8 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     node.markKilled();
     try {
       failpoint(node, name, "1*exit");
-    } catch (java.util.concurrent.CompletionException e) {
-      if (node.isAlive() && !(e.getCause() instanceof io.basalt.rpc.BasaltException b
-          && b.code() == io.basalt.proto.ErrorCode.UNAVAILABLE)) {
+    } catch (CompletionException e) {
+      if (node.isAlive() && !(e.getCause() instanceof BasaltException b && b.code() == ErrorCode.UNAVAILABLE)) {
         throw e;
       }
     }
@@ -199,8 +214,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
     if (node.role() != NodeRole.ZOOKEEPER) {
       throw new IllegalArgumentException(node + " is no ZooKeeper server");
     }
-    return node.isAlive() && !node.isStopped() ? io.basalt.meta.zk.EmbeddedZooKeeper.mode(node.host(), node.port())
-        : Optional.empty();
+    return node.isAlive() && !node.isStopped() ? EmbeddedZooKeeper.mode(node.host(), node.port()) : Optional.empty();
   }
 
   /** Waits until a live member of the ensemble says it leads the ensemble, and returns it. */
@@ -257,12 +271,12 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   }
 
   /** The fault proxy in front of chunk {@code node} (cluster built with {@code proxyChunks(true)}). */
-  public io.basalt.it.faults.FaultProxy proxy(ClusterNode node) {
+  public FaultProxy proxy(ClusterNode node) {
     return proxies.of(node);
   }
 
   /** The fault proxy on chunk {@code node}'s path to the meta leader (cluster built with {@code proxyMeta(true)}). */
-  public io.basalt.it.faults.FaultProxy metaProxy(ClusterNode node) {
+  public FaultProxy metaProxy(ClusterNode node) {
     return proxies.metaPathOf(node);
   }
 
@@ -318,12 +332,12 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   }
 
   /** The leader's ClusterStatus: jeopardy, held expiries, healthy chunks, degraded extents, grace, pauses. */
-  public io.basalt.proto.ClusterStatusResponse clusterStatus() {
+  public ClusterStatusResponse clusterStatus() {
     return admin().clusterStatus();
   }
 
   /** The leader's sessions, live and recently ended. */
-  public List<io.basalt.proto.SessionInfo> sessions() {
+  public List<SessionInfo> sessions() {
     return admin().sessions();
   }
 
@@ -333,12 +347,12 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   }
 
   /** {@code basalt recovery ls}: running and queued recoveries, the throttle, degraded and recovering counts. */
-  public io.basalt.proto.ListRecoveriesResponse recoveries() {
+  public ListRecoveriesResponse recoveries() {
     return admin().recoveries();
   }
 
   /** {@code basalt recovery throttle}: 0 keeps a value; returns the throttle now in force. */
-  public io.basalt.proto.RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
+  public RecoveryThrottle setRecoveryThrottle(long bytesPerSec, int perChunk) {
     return admin().setRecoveryThrottle(bytesPerSec, perChunk);
   }
 
@@ -349,7 +363,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   public boolean fullyRedundant(String volume, int replicas) {
     List<ExtentInfo> all = extents(volume);
     return !all.isEmpty() && all.stream().allMatch(e -> e.getReplicasCount() == replicas
-        && e.getRecoveringCid() == 0 && e.getState() == io.basalt.proto.ExtentState.EXTENT_HEALTHY
+        && e.getRecoveringCid() == 0 && e.getState() == ExtentState.EXTENT_HEALTHY
         // a killed member counts until its session expires: that is not redundancy yet
         && e.getReplicaAddressesList().stream().allMatch(a -> byAddress(a).map(n -> n.isAlive() && !n.isStopped())
             .orElse(true)));
@@ -366,23 +380,22 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   public double metric(ClusterNode node, String name) {
     String admin = listChunks().stream().filter(c -> byAddress(c.getAddress()).filter(n -> n == node).isPresent())
         .map(ChunkInfo::getAdminAddress).findFirst().orElseThrow();
-    try (var in = java.net.URI.create("http://" + admin + "/metrics").toURL().openStream()) {
+    try (var in = URI.create("http://" + admin + "/metrics").toURL().openStream()) {
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         if (line.startsWith(name + " ") || line.startsWith(name + "{") || line.startsWith(name + "_total ")) {
           return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }
       }
       return 0;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read metrics of " + node + " at " + admin, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read metrics of " + node + " at " + admin, e);
     }
   }
 
   /** Sets failpoint {@code name} to {@code action} in {@code node} (started with --test-mode). */
   public void failpoint(ClusterNode node, String name, String action) {
-    rpc.client(node.address()).call(io.basalt.proto.Envelope.newBuilder().setSetFailpoint(
-        io.basalt.proto.SetFailpointRequest.newBuilder().setName(name).setAction(action)), Duration.ofSeconds(10))
-        .join();
+    rpc.client(node.address()).call(Envelope.newBuilder().setSetFailpoint(
+        SetFailpointRequest.newBuilder().setName(name).setAction(action)), Duration.ofSeconds(10)).join();
   }
 
   /** Whether the current incarnation of {@code node} logged a line containing {@code text}. */
@@ -456,7 +469,7 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
           c.close();
         }
       } catch (Exception e) {
-        org.slf4j.LoggerFactory.getLogger(ProcessCluster.class).warn("close failed: {}", e.toString());
+        LoggerFactory.getLogger(ProcessCluster.class).warn("close failed: {}", e.toString());
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.basalt.it.cluster;
 
+import io.basalt.it.net.TestNetwork;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,6 +8,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Options of a {@link ProcessCluster}: how many processes of each role, the cluster name, extra command-line
@@ -162,12 +165,12 @@ public final class ProcessClusterBuilder {
     jar();
     Addressing addressing = Addressing.loopback();
     if (netns) {
-      java.util.Optional<String> why = io.basalt.it.net.TestNetwork.unavailableReason();
+      Optional<String> why = TestNetwork.unavailableReason();
       if (why.isPresent()) {
         System.err.println("SKIPPED (network namespace case): " + why.get());
       }
-      org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "network namespaces unavailable: " + why.get());
-      addressing = Addressing.in(io.basalt.it.net.TestNetwork.create());
+      Assumptions.assumeTrue(why.isEmpty(), () -> "network namespaces unavailable: " + why.get());
+      addressing = Addressing.in(TestNetwork.create());
     }
     return new ProcessCluster(this, addressing).startAll();
   }

@@ -17,12 +17,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Readiness checks per role of a {@link ProcessCluster}. */
 final class Readiness {
   private static final Pattern CHUNK_READY = Pattern.compile("chunk server ready cid=(\\d+) at (\\S+)");
   private static final Duration PROBE = Duration.ofSeconds(2);
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Readiness.class);
+  private static final Logger log = LoggerFactory.getLogger(Readiness.class);
   private final ProcessCluster cluster;
 
   Readiness(ProcessCluster cluster) {

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.core.ConditionTimeoutException;
@@ -160,7 +161,7 @@ class InstallFencingIT {
     try {
       writeDirect(cluster, chunk, pid, data).get(5, TimeUnit.SECONDS);
       return true;
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       BasaltException b = BasaltException.of(e.getCause());
       assertThat(b.retryable()).as("refusal of cid=%s: %s", chunk, b).isTrue();
       refused.set(b);

@@ -2,6 +2,8 @@ package io.basalt.it.fault;
 
 import static org.awaitility.Awaitility.await;
 
+import com.codahale.metrics.MetricRegistry;
+import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.io.ClientConfig;
 import io.basalt.client.volume.Volume;
 import io.basalt.it.check.ClusterChecker;
@@ -63,9 +65,8 @@ final class RecoveryCluster {
   }
 
   /** The block client the recovery cases write through (gives a silent chunk up after 1 s). */
-  static io.basalt.client.ClusterVolumeProvider volumes(ProcessCluster cluster) {
-    return new io.basalt.client.ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT,
-        new com.codahale.metrics.MetricRegistry());
+  static ClusterVolumeProvider volumes(ProcessCluster cluster) {
+    return new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(), CLIENT, new MetricRegistry());
   }
 
   /** Random writers over the whole volume (dense extents soon), the QD1 writer, readers; ends after 3 minutes. */

@@ -13,11 +13,13 @@ import io.basalt.it.cluster.ProcessCluster;
 import io.basalt.it.faults.FaultProxy;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.RecoveryInfo;
+import io.basalt.proto.SessionState;
 import io.basalt.proto.VolumeInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +65,7 @@ class RecoveryIT {
         cluster.kill9(victim);
         await().atMost(Duration.ofSeconds(20)).until(() -> RecoveryCluster.gone(cluster, "vol", cid));
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.sessions().stream()
-            .noneMatch(x -> x.getCid() == cid && x.getState() == io.basalt.proto.SessionState.SESSION_ALIVE));
+            .noneMatch(x -> x.getCid() == cid && x.getState() == SessionState.SESSION_ALIVE));
         cluster.start(victim);
         cluster.awaitReady(victim);
         // A stale copy may be collected only once its own extent is fully redundant again. Its status is read first:
@@ -101,7 +103,7 @@ class RecoveryIT {
     replicaChannelLost("F12-cut", p -> p.dropNewConnections().cutExisting());
   }
 
-  private void replicaChannelLost(String name, java.util.function.Consumer<FaultProxy> fault) {
+  private void replicaChannelLost(String name, Consumer<FaultProxy> fault) {
     try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).proxyChunks(true).start();
         ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
       VolumeInfo info = cluster.createVolume("vol", 2 * MiB, MiB, 3);

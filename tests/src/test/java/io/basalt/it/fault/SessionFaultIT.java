@@ -12,6 +12,7 @@ import io.basalt.it.check.StressConfig;
 import io.basalt.it.check.StressResult;
 import io.basalt.it.check.Stresser;
 import io.basalt.it.cluster.ClusterNode;
+import io.basalt.it.cluster.NodeRole;
 import io.basalt.it.cluster.ProcessCluster;
 import io.basalt.proto.ChunkInfo;
 import io.basalt.proto.ChunkStatus;
@@ -193,7 +194,7 @@ class SessionFaultIT {
   @Test
   void delayedKeepaliveHandlingIsJeopardyNotDataLoss() {
     try (ProcessCluster cluster = ProcessCluster.builder(dir).chunks(4).nbd(false).sessions(KEEPALIVE, TIMEOUT)
-        .args(io.basalt.it.cluster.NodeRole.META, "--test-mode").start();
+        .args(NodeRole.META, "--test-mode").start();
         ClusterVolumeProvider volumes = new ClusterVolumeProvider(cluster.metaClient(), cluster.rpc(),
             ClientConfig.defaults(), new MetricRegistry())) {
       VolumeInfo info = cluster.createVolume("vol", 8 * MiB, MiB, 3);

@@ -21,6 +21,8 @@ import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcClient;
 import io.basalt.rpc.RpcClientFactory;
 import io.basalt.rpc.RpcServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -184,8 +186,8 @@ class FaultProxyTest {
           for (int off = 0; off < data.length; off += 256) { // many small chunks, each with its own jitter
             s.getOutputStream().write(data, off, 256);
           }
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       });
       byte[] got = s.getInputStream().readNBytes(data.length);

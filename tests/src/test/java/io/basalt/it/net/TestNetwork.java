@@ -1,5 +1,6 @@
 package io.basalt.it.net;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -202,7 +203,7 @@ public final class TestNetwork implements AutoCloseable {
     try {
       return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
           .map(l -> l.split("\\s+")[1]).findFirst().orElse("?");
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "?";
     }
   }
