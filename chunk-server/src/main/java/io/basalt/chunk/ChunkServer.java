@@ -7,10 +7,13 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.integrity.QuarantineEvidence;
+import io.basalt.chunk.integrity.ReplicaQuarantine;
 import io.basalt.chunk.owner.DataService;
 import io.basalt.chunk.owner.ExtentOwner;
 import io.basalt.chunk.owner.FlushOp;
 import io.basalt.chunk.owner.OwnerCopySource;
+import io.basalt.chunk.owner.OwnerLease;
 import io.basalt.chunk.owner.OwnerReads;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
@@ -36,6 +39,7 @@ import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.common.ServiceStack;
+import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.NettyTransport;
@@ -70,6 +74,8 @@ public final class ChunkServer implements AutoCloseable {
   private static final Duration META_ATTEMPT = Duration.ofSeconds(3);
   private static final Duration META_BUDGET = Duration.ofSeconds(10);
   private static final Duration REPORT_BUDGET = Duration.ofSeconds(1);
+  /** How long a quarantined replica's evidence is kept unless an operator removes it first. */
+  static final Duration QUARANTINE_RETENTION = Duration.ofDays(7);
   /** Copy threads: one recovery each (meta's default allows 4 per chunk; more wait for a thread). */
   private static final int RECOVERY_THREADS = 4;
 
@@ -85,6 +91,7 @@ public final class ChunkServer implements AutoCloseable {
   /** Fault-injection points, switched by tests (off and free in production). */
   private final Failpoints failpoints = Failpoints.fromSystemProperty();
   private RocksReplicaStore store;
+  private ReplicaQuarantine quarantine;
   private RpcServer rpcServer;
   private MetricsEndpoint metricsEndpoint;
   private OwnerTable owners;
@@ -167,11 +174,17 @@ public final class ChunkServer implements AutoCloseable {
     started.add("ordered executor", ordered); // started above; stopped before the owner table's closeAll
     started.add("peer rpc", peers); // started above; its connections close while their loops still run
 
+    quarantine = new ReplicaQuarantine(store, new QuarantineEvidence(cfg.dir(), store),
+        (pid, epoch, reason) -> {
+          OwnerLease.Session s = lease.current();
+          return extents.replicaQuarantined(ReplicaQuarantinedRequest.newBuilder().setPid(pid).setCid(local.cid())
+              .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).setEpoch(epoch).setReason(reason).build());
+        }, local, metrics, System::currentTimeMillis);
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
-        io, clock);
+        io, clock, quarantine);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners::stepDownBelow, local, metrics, failpoints,
-        recovering, ordered);
+        recovering, ordered, quarantine);
     ClientActivity activity = new ClientActivity(clock);
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
         metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare(), clock);
@@ -187,7 +200,7 @@ public final class ChunkServer implements AutoCloseable {
     new ReplicaService(ordered, io, applier, store, activity).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
     new RecoveryService(ordered, io, new OwnerCopySource(owners), store, activity).register(b);
-    new AdminService(io, store, local).register(b);
+    new AdminService(io, store, local, quarantine.evidence()).register(b);
     new TestAdminService(cfg.testMode(), failpoints, store, ordered, io).register(b);
     rpcServer = started.add("rpc server", b.build().start());
     local.setAddress(cfg.advertise() != null ? cfg.advertise().toString() : rpcServer.address());
@@ -206,7 +219,7 @@ public final class ChunkServer implements AutoCloseable {
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
     this.sessionLease = lease;
     started.add("heartbeat loop", new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered,
-        owners, recoveries::running, metrics).start());
+        owners, recoveries::running, metrics, quarantine, QUARANTINE_RETENTION).start());
   }
 
   /** The registered cid (NOT_READY before registration). */
@@ -217,6 +230,11 @@ public final class ChunkServer implements AutoCloseable {
   /** The RPC address {@code host:port} (valid once started). */
   public String address() {
     return local.address();
+  }
+
+  /** The quarantine of this chunk's replicas (tests, admin). */
+  public ReplicaQuarantine quarantine() {
+    return quarantine;
   }
 
   public ReplicaStore store() {

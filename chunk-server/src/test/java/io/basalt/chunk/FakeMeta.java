@@ -56,6 +56,8 @@ final class FakeMeta implements AutoCloseable {
    * tests written before ReplicaFailed existed expect a stopped peer to hold writes until it returns.
    */
   private final List<Integer> replicaFailedReports = new ArrayList<>();
+  /** ReplicaQuarantined reports received, as "pid/cid"; taken at once (the member leaves, with the lease if owner). */
+  private final List<String> quarantineReports = new ArrayList<>();
   private boolean refuseReplicaFailed = true;
   private boolean listRecoveryTasks = true;
   private boolean sendRefresh;
@@ -77,6 +79,7 @@ final class FakeMeta implements AutoCloseable {
         .handle(Envelope.BodyCase.REGISTER_CHUNK, h(this::register))
         .handle(Envelope.BodyCase.KEEP_ALIVE, h(this::keepAlive))
         .handle(Envelope.BodyCase.REPLICA_FAILED, h(this::replicaFailed))
+        .handle(Envelope.BodyCase.REPLICA_QUARANTINED, h(this::replicaQuarantined))
         .handle(Envelope.BodyCase.RECOVERY_DONE, h(this::recoveryDone))
         .handle(Envelope.BodyCase.REPORT_REPLICAS, h(this::report))
         .handle(Envelope.BodyCase.GET_EXTENT, h(e -> extentResponse(extent(e.getGetExtent().getPid()))))
@@ -210,6 +213,25 @@ final class FakeMeta implements AutoCloseable {
           x.recovering(), x.recoveryEpoch());
     }
     extents.put(x.pid(), x);
+    return extentResponse(x);
+  }
+
+  synchronized List<String> quarantineReports() {
+    return List.copyOf(quarantineReports);
+  }
+
+  private synchronized Envelope.Builder replicaQuarantined(Envelope e) {
+    var r = e.getReplicaQuarantined();
+    quarantineReports.add(r.getPid() + "/" + r.getCid());
+    Extent x = extent(r.getPid());
+    if (x.replicas().contains(r.getCid())) {
+      List<Integer> replicas = new ArrayList<>(x.replicas());
+      replicas.remove(Integer.valueOf(r.getCid()));
+      boolean owner = x.owner() == r.getCid();
+      x = new Extent(x.pid(), List.copyOf(replicas), x.epoch() + 1, owner ? 0 : x.owner(), x.size(),
+          owner ? 0 : x.ownerSession(), x.recovering(), x.recoveryEpoch());
+      extents.put(x.pid(), x);
+    }
     return extentResponse(x);
   }
 

@@ -10,7 +10,7 @@
  *   io.basalt.meta          wiring (this package)                         -> every package below
  *   meta.rpc                RPC adapters: MetaRpcService, MetaInfoService -> components, election, state
  *   meta.volume             volumes, extent allocation, leases, GetExtents -> placement, session, view, state, store
- *   meta.recovery           ReplicaFailed, RecoveryDone, recovery pass     -> session, view, state, store
+ *   meta.recovery           ReplicaFailed, ReplicaQuarantined, RecoveryDone, the pass -> session, view, state, store
  *   meta.session            chunk sessions, expiry, mass-expiry guard      -> view, state, store
  *   meta.placement          chunk registration, where replicas go          -> view, state, store
  *   meta.view               wire views of table values                     -> state

@@ -23,6 +23,7 @@ import io.basalt.proto.ListVolumesRequest;
 import io.basalt.proto.RecoveryDoneRequest;
 import io.basalt.proto.RegisterChunkRequest;
 import io.basalt.proto.ReplicaFailedRequest;
+import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ResizeVolumeRequest;
 import io.basalt.proto.SetRecoveryThrottleRequest;
@@ -141,6 +142,11 @@ class MetaServerRpcTest {
             .setOwnerCid(leased.getOwnerCid()).setOwnerSession(leased.getOwnerSession())
             .setFailedCid(e.getReplicas(2))));
     assertThat(((StaleEpochException) staleReport).currentEpoch()).isEqualTo(leased.getEpoch());
+    BasaltException noSession = fails(leader, Envelope.newBuilder().setReplicaQuarantined(
+        ReplicaQuarantinedRequest.newBuilder().setPid(e.getPid()).setCid(e.getReplicas(2))
+            .setSessionUuid("no-such-session").setSessionEpoch(1).setEpoch(leased.getEpoch())));
+    assertThat(noSession.code()).isEqualTo(ErrorCode.NO_SESSION);
+    assertThat(noSession.retryable()).isTrue();
     BasaltException staleDone = fails(leader, Envelope.newBuilder().setRecoveryDone(
         RecoveryDoneRequest.newBuilder().setPid(e.getPid()).setRecoveryEpoch(1).setCid(99)));
     assertThat(staleDone.code()).isEqualTo(ErrorCode.STALE_EPOCH);

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * <p>Actions: {@code off}, {@code on} (for {@link #isOn} switches), {@code error} / {@code error(CODE)} (throw a
  * {@link BasaltException}), {@code delay(MS)}, {@code hang} (block until switched off), {@code throw} (an
  * unexpected RuntimeException), {@code exit} (halt the process at once: a crash between two steps). A prefix
- * {@code N*} fires N times, then the point turns itself off.
+ * {@code N*} fires N times, then the point turns itself off. A point of one extent ({@link #inject(String, long)}) is
+ * also switched for a single pid by the name {@code name@pid}.
  */
 public final class Failpoints {
   private static final Logger log = LoggerFactory.getLogger(Failpoints.class);
@@ -96,6 +97,22 @@ public final class Failpoints {
     Action a = fire(name);
     if (a == null) return;
     inject(a, name);
+  }
+
+  /**
+   * {@link #inject} for a point of one extent: fires when {@code name} is set (every pid) or {@code name@pid} is (that
+   * pid only, e.g. {@code chunk.apply.throw@17}), the latter first. The pid's name is built only while some point is
+   * active.
+   */
+  public void inject(String name, long pid) {
+    if (!any) return;
+    String scoped = name + "@" + pid;
+    Action a = fire(scoped);
+    if (a != null) {
+      inject(a, scoped);
+      return;
+    }
+    inject(name);
   }
 
   private void inject(Action a, String name) {

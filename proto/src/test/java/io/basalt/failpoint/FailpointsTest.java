@@ -37,6 +37,18 @@ class FailpointsTest {
   }
 
   @Test
+  void aPointOfOneExtentFiresForThatPidOrForAll() {
+    Failpoints f = new Failpoints();
+    f.set("chunk.apply.throw@17", "1*throw");
+    f.inject("chunk.apply.throw", 16); // another pid: nothing
+    assertThatThrownBy(() -> f.inject("chunk.apply.throw", 17)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("chunk.apply.throw@17");
+    f.inject("chunk.apply.throw", 17); // fired its one time
+    f.set("chunk.apply.throw", "error(io_error)");
+    assertThatThrownBy(() -> f.inject("chunk.apply.throw", 3)).isInstanceOf(BasaltException.class);
+  }
+
+  @Test
   void hangBlocksUntilSwitchedOff() {
     Failpoints f = new Failpoints();
     f.set("h", "hang");

@@ -37,6 +37,7 @@ public final class ChunkMetrics {
   private final Counter recoveryFailed;
   private final Counter replicaFailedReported;
   private final Counter replicasGc;
+  private final Counter replicasQuarantined;
   private final Counter metaConfirmations;
   private final Histogram commitBatch;
   private final MetricRegistry registry;
@@ -66,6 +67,7 @@ public final class ChunkMetrics {
     recoveryFailed = registry.counter("basalt_chunk_recovery_failed");
     replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
     replicasGc = registry.counter("basalt_chunk_replicas_gc");
+    replicasQuarantined = registry.counter("basalt_chunk_replicas_quarantined");
     metaConfirmations = registry.counter("basalt_chunk_replica_meta_confirmations");
     commitBatch = HotMetrics.histogram(registry, "basalt_chunk_commit_batch");
     this.registry = registry;
@@ -106,7 +108,12 @@ public final class ChunkMetrics {
     return replicaFailedReported;
   }
 
-  /** STALE replicas deleted because meta named them in gc_pids. */
+  /** Replicas this chunk quarantined (an unexpected error left their state in doubt). */
+  public Counter replicasQuarantined() {
+    return replicasQuarantined;
+  }
+
+  /** STALE (or QUARANTINED) replicas deleted because meta named them in gc_pids. */
   public Counter replicasGc() {
     return replicasGc;
   }

@@ -7,6 +7,7 @@ import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentRequest;
 import io.basalt.proto.RecoveryDoneRequest;
 import io.basalt.proto.ReplicaFailedRequest;
+import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.session.MetaClient;
 import java.time.Duration;
@@ -43,6 +44,11 @@ public final class MetaExtents {
   /** ReplicaFailed (owner -> meta): completes with the extent meta answers (the peer removed, or not). */
   public CompletableFuture<ExtentInfo> replicaFailed(ReplicaFailedRequest req) {
     return reports.call(Envelope.newBuilder().setReplicaFailed(req)).thenApply(e -> extentOf(e, req.getPid()));
+  }
+
+  /** ReplicaQuarantined (this chunk -> meta): completes with the extent meta answers (this chunk removed, or not). */
+  public CompletableFuture<ExtentInfo> replicaQuarantined(ReplicaQuarantinedRequest req) {
+    return reports.call(Envelope.newBuilder().setReplicaQuarantined(req)).thenApply(e -> extentOf(e, req.getPid()));
   }
 
   /** RecoveryDone (target -> meta): completes with the extent after the promotion. */

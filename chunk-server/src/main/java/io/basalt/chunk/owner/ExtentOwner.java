@@ -4,6 +4,7 @@ import com.codahale.metrics.Timer;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.Peer;
+import io.basalt.chunk.integrity.ReplicaQuarantine;
 import io.basalt.chunk.recovery.RecoveryForward;
 import io.basalt.chunk.store.ExtentEpoch;
 import io.basalt.chunk.store.ReplicaStore;
@@ -14,6 +15,7 @@ import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.WriteKind;
 import io.basalt.proto.WriteRequest;
 import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
@@ -43,12 +45,15 @@ public final class ExtentOwner {
   private final boolean syncEveryWrite;
   private final LocalChunk local;
   private final Failpoints failpoints;
+  private final ReplicaQuarantine quarantine;
 
   private final Executor io;
   private final MonotonicClock clock;
 
   public ExtentOwner(OwnerTable table, ReplicaStore store, PeerBacklog backlog, ChunkMetrics metrics,
-      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io, MonotonicClock clock) {
+      boolean syncEveryWrite, LocalChunk local, Failpoints failpoints, Executor io, MonotonicClock clock,
+      ReplicaQuarantine quarantine) {
+    this.quarantine = quarantine;
     this.clock = clock;
     this.io = io;
     this.failpoints = failpoints;
@@ -172,9 +177,20 @@ public final class ExtentOwner {
           w.payload));
     }
     try (Timer.Context ignored = metrics.apply().time()) {
+      failpoints.inject("chunk.apply.throw", pid);
       store.applyAll(at, mutations, false);
     } catch (RuntimeException e) {
       for (OwnedExtent.UnackedWrite t : tracked) x.unacked.remove(t); // never applied: nothing to hold reads for
+      if (!(e instanceof BasaltException)) {
+        // A bug, not a refusal: our replica's state is in doubt. Quarantine it (this extent only), give the lease
+        // up, and let the client retry at another member; nothing of the group was acknowledged anywhere.
+        quarantine.quarantine(pid, "owner apply epoch=" + x.epoch + " gen=" + (x.lastGen + 1), e,
+            ReplicaQuarantine.blocksOf(mutations));
+        fail(x, group, new NotOwnerException(0, "", "replica of pid=" + pid + " quarantined on cid=" + cid
+            + ": retry at another member"));
+        table.stepDown(pid, "own replica quarantined");
+        return;
+      }
       BasaltException cause = BasaltException.of(e);
       fail(x, group, cause);
       if (e instanceof StaleEpochException) {

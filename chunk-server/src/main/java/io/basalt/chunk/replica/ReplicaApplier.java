@@ -4,6 +4,7 @@ import com.codahale.metrics.Timer;
 import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.integrity.ReplicaQuarantine;
 import io.basalt.chunk.recovery.RecoveringReplicas;
 import io.basalt.chunk.recovery.ReplicaAdmission;
 import io.basalt.chunk.store.ExtentEpoch;
@@ -58,9 +59,12 @@ public final class ReplicaApplier implements ReplicaAdmission {
   private final RecoveringReplicas recovering;
   private final OrderedExecutor ordered;
   private final PidOrder order;
+  private final ReplicaQuarantine quarantine;
 
   public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerFence owners, LocalChunk local,
-      ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering, OrderedExecutor ordered) {
+      ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering, OrderedExecutor ordered,
+      ReplicaQuarantine quarantine) {
+    this.quarantine = quarantine;
     this.ordered = ordered;
     this.order = new PidOrder(ordered);
     this.failpoints = failpoints;
@@ -142,7 +146,14 @@ public final class ReplicaApplier implements ReplicaAdmission {
     if (!writes.isEmpty()) {
       failpoints.inject("chunk.replica.before-apply");
       try (Timer.Context ignored = metrics.apply().time()) {
+        failpoints.inject("chunk.apply.throw", pid);
         store.applyAll(new ExtentEpoch(pid, first.getEpoch()), writes, false); // one per batch
+      } catch (RuntimeException e) {
+        if (e instanceof BasaltException) throw e;
+        // A bug, not a refusal: this replica's state is in doubt. It leaves service alone; the owner's replicate
+        // fails with the IO_ERROR returned, and meta hears it from both of us.
+        throw quarantine.quarantine(pid, "replica apply epoch=" + first.getEpoch() + " gens=" + (localGen + 1) + ".."
+            + (next - 1), e, ReplicaQuarantine.blocksOf(writes));
       }
       if (copying) {
         for (ReplicaStore.Mutation w : writes) recovering.markDirty(pid, w.offset(), w.length());
@@ -198,6 +209,7 @@ public final class ReplicaApplier implements ReplicaAdmission {
   public CompletableFuture<ReplicaMeta> admit(long pid, long epoch, int ownerCid, String op) {
     ReplicaMeta m = store.replica(pid).orElse(null);
     try {
+      quarantine.check(pid, op);
       checkNotStale(pid, epoch, ownerCid, op, m);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -211,6 +223,7 @@ public final class ReplicaApplier implements ReplicaAdmission {
         return;
       }
       try {
+        quarantine.check(pid, op); // quarantined while meta answered
         out.complete(adopt(pid, epoch, ownerCid, op, info));
       } catch (RuntimeException e) {
         out.completeExceptionally(e);

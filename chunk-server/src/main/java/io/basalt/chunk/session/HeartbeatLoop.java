@@ -1,6 +1,7 @@
 package io.basalt.chunk.session;
 
 import io.basalt.chunk.core.ChunkMetrics;
+import io.basalt.chunk.integrity.ReplicaQuarantine;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.RocksReplicaStore;
@@ -23,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the report thread ({@code basalt-chunk-heartbeat-N}): a ReportReplicas every {@code reportInterval},
  * deleting the replicas meta names as deleted (their extents no longer exist) and marking STALE those meta names
- * as no longer members (kept, never served, until recovery restored redundancy elsewhere), and deleting the STALE
- * ones meta names in gc_pids (their extent is fully redundant again). Each change runs on the
+ * as no longer members (kept, never served, until recovery restored redundancy elsewhere; a QUARANTINED one stays
+ * QUARANTINED), and deleting the STALE and QUARANTINED ones meta names in gc_pids (their extent is fully redundant
+ * again). Before each report it re-sends the quarantine reports meta has not taken yet
+ * ({@link ReplicaQuarantine#reportPending}). Each change runs on the
  * pid's ordered thread so it cannot interleave with that pid's writes. Failures are logged and never stop the loop.
  * (Liveness and usage travel with the session's keepalives, on their own thread.)
  */
@@ -41,9 +44,14 @@ public final class HeartbeatLoop implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final LongPredicate recovering;
   private final ChunkMetrics metrics;
+  private final ReplicaQuarantine quarantine;
+  private final Duration quarantineRetention;
 
   public HeartbeatLoop(MetaClient meta, RocksReplicaStore store, int cid, Duration reportInterval,
-      OrderedExecutor ordered, OwnerTable owners, LongPredicate recovering, ChunkMetrics metrics) {
+      OrderedExecutor ordered, OwnerTable owners, LongPredicate recovering, ChunkMetrics metrics,
+      ReplicaQuarantine quarantine, Duration quarantineRetention) {
+    this.quarantine = quarantine;
+    this.quarantineRetention = quarantineRetention;
     this.recovering = recovering;
     this.metrics = metrics;
     this.meta = meta;
@@ -63,6 +71,8 @@ public final class HeartbeatLoop implements AutoCloseable {
   }
 
   private void report() throws Exception {
+    quarantine.reportPending();
+    quarantine.evidence().expire(System.currentTimeMillis(), quarantineRetention);
     List<Long> pids = store.replicas().stream().map(ReplicaMeta::pid).toList();
     Envelope resp = meta.call(Envelope.newBuilder().setReportReplicas(ReportReplicasRequest.newBuilder()
         .setCid(cid).addAllPids(pids))).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
@@ -78,7 +88,8 @@ public final class HeartbeatLoop implements AutoCloseable {
       ordered.submit(pid, () -> {
         if (recovering.test(pid)) return null; // this chunk is the target copying it: not a member yet, not stale
         owners.stepDown(pid, "no longer a member");
-        store.replica(pid).filter(m -> m.state() != ReplicaState.STALE)
+        // A quarantined replica stays QUARANTINED: it is out of the membership already and never served.
+        store.replica(pid).filter(m -> m.state() == ReplicaState.ACTIVE || m.state() == ReplicaState.RECOVERING)
             .ifPresent(m -> {
               store.putReplicaMeta(m.withState(ReplicaState.STALE));
               log.info("replica marked STALE (removed from membership while away) pid={} epoch={} gen={} cid={}",
@@ -89,11 +100,13 @@ public final class HeartbeatLoop implements AutoCloseable {
     }
     for (long pid : resp.getReportReplicasResponse().getGcPidsList()) {
       ordered.submit(pid, () -> {
-        // Only a STALE copy goes: meta may have made this chunk a member or target again since it answered.
-        store.replica(pid).filter(m -> m.state() == ReplicaState.STALE).ifPresent(m -> {
+        // Only a STALE or QUARANTINED copy goes (a quarantined one's evidence stays in its own directory): meta may
+        // have made this chunk a member or target again since it answered.
+        store.replica(pid).filter(m -> m.state() == ReplicaState.STALE || m.state() == ReplicaState.QUARANTINED)
+            .ifPresent(m -> {
           store.deleteReplica(pid);
           metrics.replicasGc().inc();
-          log.info("deleted stale replica, extent fully redundant again pid={} epoch={} gen={} cid={}", pid,
+          log.info("deleted {} replica, extent fully redundant again pid={} epoch={} gen={} cid={}", m.state(), pid,
               m.epoch(), m.gen(), cid);
         });
         return null;

@@ -3,6 +3,7 @@ package io.basalt.chunk.store;
 import io.basalt.proto.WriteKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongPredicate;
@@ -112,6 +113,15 @@ public interface ReplicaStore extends AutoCloseable {
 
   /** Generation and SHA-256 over (block index, block bytes) of every stored block, in index order. */
   ReplicaDigest digest(long pid);
+
+  /**
+   * Saves what a quarantined replica of {@code pid} holds under {@code target} (a new directory, created here): a
+   * checkpoint of the whole store (every record: gens, epochs, CRCs, the gen log) and the replica's block files.
+   * The files are hard links, which stays evidence because a replica's files are written only while it takes writes
+   * (a quarantined one takes none) and are unlinked, never truncated, when it is deleted. IO_ERROR when it fails;
+   * the store itself is not failed by it.
+   */
+  void saveEvidence(long pid, Path target);
 
   /** Deletes a replica's blocks (DeleteRange), metadata and gen log. */
   void deleteReplica(long pid);

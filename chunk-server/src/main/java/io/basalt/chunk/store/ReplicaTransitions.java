@@ -13,12 +13,15 @@ import java.util.Set;
  *   <li>RECOVERING -> STALE: the process restarted mid-copy, the dirty bitmap is lost
  *       ({@code RecoveringReplicas.staleAfterRestart}), or meta no longer lists the replica while no copy into it
  *       runs ({@code HeartbeatLoop}, stale pids);
- *   <li>ACTIVE -> STALE and QUARANTINED -> STALE: meta removed the replica from the membership while the chunk was
- *       away ({@code HeartbeatLoop}, stale pids; it marks any state but STALE).
+ *   <li>ACTIVE -> STALE: meta removed the replica from the membership while the chunk was away
+ *       ({@code HeartbeatLoop}, stale pids; it marks ACTIVE and RECOVERING ones, a quarantined one stays so);
+ *   <li>ACTIVE -> QUARANTINED and RECOVERING -> QUARANTINED: an unexpected error left the replica's state in doubt
+ *       ({@code ReplicaQuarantine}; its evidence is saved first). Never served again.
  * </ul>
- * STALE is left only by deletion (meta's gc pids, or a wipe for a new recovery, which creates a new replica).
- * Nothing on the chunk enters QUARANTINED today. A state change through {@link ReplicaMeta#withState} outside this
- * table is a bug and is refused ({@link IllegalStateException} naming pid, from and to).
+ * STALE and QUARANTINED are left only by deletion (meta's gc pids, a deleted extent, or a wipe for a new recovery,
+ * which creates a new replica; a quarantined replica's evidence lives on in its own directory). A state change
+ * through {@link ReplicaMeta#withState} outside this table is a bug and is refused ({@link IllegalStateException}
+ * naming pid, from and to).
  *
  * <p>Stateless; any thread.
  */
@@ -33,8 +36,9 @@ public final class ReplicaTransitions {
   public static Set<ReplicaState> allowedFrom(ReplicaState to) {
     return switch (to) {
       case ACTIVE -> EnumSet.of(ReplicaState.RECOVERING);
-      case STALE -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING, ReplicaState.QUARANTINED);
-      case RECOVERING, QUARANTINED, REPLICA_STATE_UNSPECIFIED, UNRECOGNIZED -> EnumSet.noneOf(ReplicaState.class);
+      case STALE -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING);
+      case QUARANTINED -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING);
+      case RECOVERING, REPLICA_STATE_UNSPECIFIED, UNRECOGNIZED -> EnumSet.noneOf(ReplicaState.class);
     };
   }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
 import java.util.function.LongPredicate;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -381,6 +382,29 @@ public final class RocksReplicaStore implements ReplicaStore {
   public ReplicaDigest digest(long pid) {
     StoreArguments.checkPid(pid);
     return guard.call("digest", pid, false, () -> reader.digest(pid));
+  }
+
+  /**
+   * As {@link ReplicaStore#saveEvidence}: {@code rocksdb/} is a RocksDB checkpoint (SSTs hard-linked, memtables
+   * flushed first), the slot files are hard links. Not through the store guard: evidence that cannot be saved is
+   * reported to the caller and never fails the store.
+   */
+  @Override
+  public void saveEvidence(long pid, Path target) {
+    StoreArguments.checkPid(pid);
+    try {
+      Files.createDirectories(target);
+      try (Checkpoint checkpoint = Checkpoint.create(h.db)) {
+        checkpoint.createCheckpoint(target.resolve("rocksdb").toString());
+      }
+      for (int slot = 0; slot < 2; slot++) {
+        Path f = files.file(pid, slot);
+        if (Files.exists(f)) Files.createLink(target.resolve(f.getFileName()), f);
+      }
+    } catch (IOException | RocksDBException e) {
+      throw new BasaltException(ErrorCode.IO_ERROR, "saving evidence of pid=" + pid + " to " + target + " failed: "
+          + e, false, e);
+    }
   }
 
   @Override

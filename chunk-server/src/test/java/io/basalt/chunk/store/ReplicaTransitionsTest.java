@@ -14,12 +14,15 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ReplicaTransitionsTest {
-  /** Every state change the chunk makes today (RecoveringReplicas.promote/staleAfterRestart, HeartbeatLoop). */
+  /**
+   * Every state change the chunk makes (RecoveringReplicas.promote/staleAfterRestart, HeartbeatLoop, ReplicaQuarantine).
+   */
   private static final Set<List<ReplicaState>> LEGAL = Set.of(
       List.of(RECOVERING, ACTIVE),
       List.of(RECOVERING, STALE),
       List.of(ACTIVE, STALE),
-      List.of(QUARANTINED, STALE));
+      List.of(ACTIVE, QUARANTINED),
+      List.of(RECOVERING, QUARANTINED));
   private static final List<ReplicaState> STATES = List.of(ACTIVE, RECOVERING, STALE, QUARANTINED);
 
   private static ReplicaMeta replica(ReplicaState state) {

@@ -17,6 +17,8 @@ public final class RecoveryMetrics {
   public final Counter dropped;
   public final Counter replicaFailedRemoved;
   public final Counter replicaFailedRefused;
+  public final Counter replicaQuarantinedRemoved;
+  public final Counter replicaQuarantinedRefused;
   private final Timer duration;
   private volatile long degraded;
   private volatile long recovering;
@@ -28,6 +30,8 @@ public final class RecoveryMetrics {
     dropped = registry.counter("basalt_meta_recovery_dropped");
     replicaFailedRemoved = registry.counter("basalt_meta_replica_failed_removed");
     replicaFailedRefused = registry.counter("basalt_meta_replica_failed_refused");
+    replicaQuarantinedRemoved = registry.counter("basalt_meta_replica_quarantined_removed");
+    replicaQuarantinedRefused = registry.counter("basalt_meta_replica_quarantined_refused");
     duration = registry.timer("basalt_meta_recovery_duration");
     registry.gauge("basalt_meta_recovery_degraded_extents", () -> (Gauge<Long>) () -> degraded);
     registry.gauge("basalt_meta_recovery_recovering_extents", () -> (Gauge<Long>) () -> recovering);

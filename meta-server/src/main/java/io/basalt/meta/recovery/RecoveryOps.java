@@ -1,5 +1,6 @@
 package io.basalt.meta.recovery;
 
+import com.codahale.metrics.Counter;
 import io.basalt.meta.session.ChunkSessionListener;
 import io.basalt.meta.session.ChunkSessions;
 import io.basalt.meta.session.MassExpiryGuard;
@@ -19,6 +20,7 @@ import io.basalt.proto.RecoveryDoneRequest;
 import io.basalt.proto.RecoveryProgress;
 import io.basalt.proto.RecoveryTask;
 import io.basalt.proto.ReplicaFailedRequest;
+import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.StaleEpochException;
@@ -31,11 +33,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Recovery operations on the leader (DESIGN.md "Recovery"): ReplicaFailed from an owner, RecoveryDone from a
- * target, the recovery part of a chunk's keepalive answer (its tasks, the throttle; its progress kept as soft state),
- * and dropping the recoveries whose target's session ended (as the session component's
- * {@link ChunkSessionListener}). Callable from any thread; work runs on the MetaLoop through {@link MetaState}. Its
- * per-term state is the term's {@link RecoveryTable}.
+ * Recovery operations on the leader (DESIGN.md "Recovery"): ReplicaFailed from an owner, ReplicaQuarantined from
+ * a chunk that quarantined its own replica (DESIGN.md "Fault isolation"), RecoveryDone from a target, the recovery
+ * part of a chunk's keepalive answer (its tasks, the throttle; its progress kept as soft state), and dropping the
+ * recoveries whose target's session ended (as the session component's {@link ChunkSessionListener}). Callable
+ * from any thread; work runs on the MetaLoop through {@link MetaState}. Its per-term state is the term's
+ * {@link RecoveryTable}.
  */
 public final class RecoveryOps implements ChunkSessionListener {
   private static final Logger log = LoggerFactory.getLogger(RecoveryOps.class);
@@ -93,16 +96,12 @@ public final class RecoveryOps implements ChunkSessionListener {
       if (!pe.hasReplica(failed)) {
         return Plan.done(() -> InfoViews.extent(pe, t, sessions));
       }
-      int floor = Math.min(2, pe.expectedReplicas() - 1);
-      String refusal = guard.inJeopardy() ? "the cluster is in jeopardy"
-          : pe.replicas().size() - 1 < floor ? "it would leave " + (pe.replicas().size() - 1)
-              + " members, below " + floor : guard.massSilence(failed, now);
+      String refusal = removalRefusal(pe);
+      if (refusal == null) {
+        refusal = guard.massSilence(failed, now);
+      }
       if (refusal != null) {
-        metrics.replicaFailedRefused.inc();
-        log.warn("ReplicaFailed refused pid={} epoch={} cid={} owner={} why={} reason={}", pe.pid(), pe.epoch(),
-            failed, pe.ownerCid(), refusal, req.getReason());
-        throw new BasaltException(ErrorCode.UNAVAILABLE, "ReplicaFailed pid=" + pe.pid() + " cid=" + failed
-            + " refused: " + refusal + "; retry (session expiry decides)", true);
+        throw refused("ReplicaFailed", metrics.replicaFailedRefused, pe, failed, refusal, req.getReason());
       }
       PExtent next = pe.withoutReplica(failed);
       return write(t, next, () -> {
@@ -110,6 +109,50 @@ public final class RecoveryOps implements ChunkSessionListener {
         metrics.replicaFailedRemoved.inc();
         log.warn("replica failed, removed pid={} epoch={} cid={} owner={} replicas={} reason={}", pe.pid(),
             next.epoch(), failed, pe.ownerCid(), next.replicas(), req.getReason());
+      });
+    });
+  }
+
+  /**
+   * Chunk {@code cid} quarantined its own replica of {@code pid} (its state is in doubt; kept on the chunk as
+   * evidence, never served). The caller must hold that live chunk session (NO_SESSION otherwise). The target:
+   * dropped. A full member: removed (epoch + 1; when it held the lease, the lease goes with it, so another member's
+   * next AcquireLease is granted), and it cools down as a target; refused as ReplicaFailed is (jeopardy, fewer than
+   * min(2, expected - 1) members left: UNAVAILABLE, retryable), but without the mass-silence check: the chunk itself
+   * is talking. Not a member (any more): the current extent. The request's epoch is only logged, not a fence.
+   */
+  public CompletableFuture<ExtentInfo> replicaQuarantined(ReplicaQuarantinedRequest req) {
+    return state.mutate("replicaQuarantined", t -> {
+      PExtent pe = known(t, req.getPid());
+      int cid = req.getCid();
+      sessions.requireLive(cid, req.getSessionUuid(), req.getSessionEpoch(),
+          "ReplicaQuarantined for pid=" + pe.pid() + " refused");
+      long now = state.nowNanos();
+      RecoveryTable rt = table.get();
+      if (cid != 0 && cid == pe.recoveringCid()) {
+        PExtent next = pe.withoutRecoveryTarget();
+        return write(t, next, () -> {
+          rt.cooldown(cid, now);
+          rt.ended(pe.pid());
+          metrics.dropped.inc();
+          log.warn("recovery target quarantined its replica, dropped pid={} epoch={} cid={} owner={} replicaEpoch={}"
+              + " reason={}", pe.pid(), next.epoch(), cid, pe.ownerCid(), req.getEpoch(), req.getReason());
+        });
+      }
+      if (!pe.hasReplica(cid)) {
+        return Plan.done(() -> InfoViews.extent(pe, t, sessions));
+      }
+      String refusal = removalRefusal(pe);
+      if (refusal != null) {
+        throw refused("ReplicaQuarantined", metrics.replicaQuarantinedRefused, pe, cid, refusal, req.getReason());
+      }
+      PExtent next = pe.withoutReplica(cid); // the lease, when cid held it, goes with it
+      return write(t, next, () -> {
+        rt.cooldown(cid, now);
+        metrics.replicaQuarantinedRemoved.inc();
+        log.warn("replica quarantined, removed pid={} epoch={} cid={} owner={} replicas={} replicaEpoch={}"
+            + " reason={}", pe.pid(), next.epoch(), cid, pe.ownerCid(), next.replicas(), req.getEpoch(),
+            req.getReason());
       });
     });
   }
@@ -234,6 +277,31 @@ public final class RecoveryOps implements ChunkSessionListener {
   public void droppedByNewOwner(long pid) {
     table.get().ended(pid);
     metrics.dropped.inc();
+  }
+
+  /**
+   * Why a full member of {@code pe} may not be removed on a report now, or null: the cluster is in jeopardy, or
+   * fewer than min(2, expected - 1) members would be left (session expiry decides then). Shared by ReplicaFailed
+   * and ReplicaQuarantined.
+   */
+  private String removalRefusal(PExtent pe) {
+    // never the last member, whatever the replica count: a quarantined copy is still better than none
+    int floor = Math.max(1, Math.min(2, pe.expectedReplicas() - 1));
+    int left = pe.replicas().size() - 1;
+    if (guard.inJeopardy()) {
+      return "the cluster is in jeopardy";
+    }
+    return left < floor ? "it would leave " + left + " members, below " + floor : null;
+  }
+
+  /** Counts and logs the refused removal of {@code cid} from {@code pe}; the UNAVAILABLE (retryable) to throw. */
+  private static BasaltException refused(String call, Counter counter, PExtent pe, int cid,
+      String why, String reason) {
+    counter.inc();
+    log.warn("{} refused pid={} epoch={} cid={} owner={} why={} reason={}", call, pe.pid(), pe.epoch(), cid,
+        pe.ownerCid(), why, reason);
+    return new BasaltException(ErrorCode.UNAVAILABLE, call + " pid=" + pe.pid() + " cid=" + cid + " refused: " + why
+        + "; retry (session expiry decides)", true);
   }
 
   private Plan<ExtentInfo> write(MetaTables t, PExtent next, Runnable applied) {

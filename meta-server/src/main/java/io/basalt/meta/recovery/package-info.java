@@ -1,7 +1,7 @@
 /**
  * Recovery on the leader (DESIGN.md "Recovery"), whole in one package: {@link io.basalt.meta.recovery.RecoveryOps}
- * (ReplicaFailed, RecoveryDone, the recovery part of a chunk's keepalive, dropping a target whose session ended),
- * {@link io.basalt.meta.recovery.RecoveryAdminOps} ({@code recovery ls}, the throttle),
+ * (ReplicaFailed, ReplicaQuarantined, RecoveryDone, the recovery part of a chunk's keepalive, dropping a target
+ * whose session ended), {@link io.basalt.meta.recovery.RecoveryAdminOps} ({@code recovery ls}, the throttle),
  * {@link io.basalt.meta.recovery.RecoveryScheduler} (the recovery pass), the pure
  * {@link io.basalt.meta.recovery.RecoveryPolicy} and {@link io.basalt.meta.recovery.RecoveryThrottles}, the
  * per-term {@link io.basalt.meta.recovery.RecoveryTable} (progress, cooldowns; created and dropped with the term

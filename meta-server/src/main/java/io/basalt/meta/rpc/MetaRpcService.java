@@ -98,6 +98,8 @@ public final class MetaRpcService {
         MetaRpcService::extent);
     handle(server, BodyCase.REPLICA_FAILED, (o, h) -> recovery(o).replicaFailed(h.getReplicaFailed()),
         MetaRpcService::extent);
+    handle(server, BodyCase.REPLICA_QUARANTINED,
+        (o, h) -> recovery(o).replicaQuarantined(h.getReplicaQuarantined()), MetaRpcService::extent);
     handle(server, BodyCase.RECOVERY_DONE, (o, h) -> recovery(o).recoveryDone(h.getRecoveryDone()),
         MetaRpcService::extent);
     handle(server, BodyCase.LIST_RECOVERIES, (o, h) -> recoveryAdmin(o).list(),

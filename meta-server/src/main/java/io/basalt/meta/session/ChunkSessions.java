@@ -4,6 +4,9 @@ import io.basalt.meta.state.Liveness;
 import io.basalt.meta.state.MetaTables;
 import io.basalt.meta.state.TermState;
 import io.basalt.proto.ChunkStatus;
+import io.basalt.proto.ErrorCode;
+import io.basalt.proto.SessionGroup;
+import io.basalt.rpc.BasaltException;
 import io.basalt.session.SessionConfig;
 import io.basalt.session.SessionTable;
 
@@ -47,6 +50,19 @@ public final class ChunkSessions implements TermState, Liveness {
   /** This term's sessions; null when not leading (reads and mutations run only while leading). */
   public SessionTable table() {
     return table;
+  }
+
+  /**
+   * The live chunk session {@code uuid} at session epoch {@code epoch} of chunk {@code cid}: what a chunk's
+   * request names as its own (AcquireLease, ReplicaQuarantined). NO_SESSION (retryable: the chunk opens a new
+   * session and asks again) when it is not that, {@code refused} saying what the caller does not get. Loop only,
+   * while leading.
+   */
+  public SessionTable.Session requireLive(int cid, String uuid, long epoch, String refused) {
+    return table.byUuid(uuid)
+        .filter(s -> s.alive() && s.group() == SessionGroup.CHUNK && s.cid() == cid && s.epoch() == epoch)
+        .orElseThrow(() -> new BasaltException(ErrorCode.NO_SESSION, "cid=" + cid + " session=" + uuid + " epoch="
+            + epoch + " is not a live session: " + refused, true));
   }
 
   @Override

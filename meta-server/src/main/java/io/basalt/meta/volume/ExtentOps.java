@@ -131,13 +131,8 @@ public final class ExtentOps {
         throw VolumeRules.invalid("cid=" + cid + " is not a replica of pid=" + pe.pid() + " (replicas="
             + pe.replicas() + ")");
       }
-      var session = sessions.table().byUuid(req.getSessionUuid())
-          .filter(s -> s.alive() && s.cid() == cid && s.epoch() == req.getSessionEpoch());
-      if (session.isEmpty()) {
-        throw new BasaltException(ErrorCode.NO_SESSION, "cid=" + cid + " session=" + req.getSessionUuid()
-            + " epoch=" + req.getSessionEpoch() + " is not a live session: no lease for pid=" + pe.pid(), true);
-      }
-      long sessionEpoch = session.get().epoch();
+      long sessionEpoch = sessions.requireLive(cid, req.getSessionUuid(), req.getSessionEpoch(),
+          "no lease for pid=" + pe.pid()).epoch();
       boolean ownerAlive = sessions.ownerAlive(pe);
       if (ownerAlive && (pe.ownerCid() != cid || pe.ownerSession() != sessionEpoch)) {
         return Plan.done(() -> InfoViews.extent(pe, t, sessions));

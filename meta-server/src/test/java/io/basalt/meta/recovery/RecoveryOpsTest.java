@@ -13,6 +13,7 @@ import io.basalt.meta.MetaTestSupport.TestSession;
 import io.basalt.meta.MetaTestSupport;
 import io.basalt.meta.state.PExtent;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
+import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.ErrorCode;
@@ -28,9 +29,11 @@ import io.basalt.proto.RecoveryTask;
 import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReleaseLeaseRequest;
 import io.basalt.proto.ReplicaFailedRequest;
+import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ReportReplicasResponse;
 import io.basalt.proto.SessionGroup;
+import io.basalt.proto.SessionState;
 import io.basalt.proto.SetRecoveryThrottleRequest;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.StaleEpochException;
@@ -52,7 +55,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Recovery on a real leader (embedded ZooKeeper, fenced writes), with the test playing four chunks: it keeps their
- * sessions alive (keepalive 100 ms, timeout 1 s) and sends ReplicaFailed, RecoveryDone and reports as they would.
+ * sessions alive (keepalive 100 ms, timeout 1 s) and sends ReplicaFailed, ReplicaQuarantined, RecoveryDone and
+ * reports as they would.
  * Recovery passes run only when the test calls {@code passNow()}.
  */
 @Timeout(120)
@@ -118,8 +122,12 @@ class RecoveryOpsTest {
   // ---- helpers ----
 
   ExtentInfo allocate(int preferred) {
-    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName("v" + preferred).setSizeBytes(4 * MIB)
-        .setReplicas(3).setExtentSize(MIB).build()).join();
+    return allocate("v" + preferred, 3, preferred);
+  }
+
+  ExtentInfo allocate(String volume, int replicas, int preferred) {
+    var v = core.volumes().create(CreateVolumeRequest.newBuilder().setName(volume).setSizeBytes(4 * MIB)
+        .setReplicas(replicas).setExtentSize(MIB).build()).join();
     return core.extents().allocate(AllocateExtentRequest.newBuilder().setVid(v.getVid()).setIndex(0)
         .setPreferredCid(preferred).build()).join();
   }
@@ -144,6 +152,17 @@ class RecoveryOpsTest {
   ReplicaFailedRequest failed(ExtentInfo e, int owner, int failedCid) {
     return ReplicaFailedRequest.newBuilder().setPid(e.getPid()).setEpoch(e.getEpoch()).setOwnerCid(owner)
         .setOwnerSession(sessions.get(owner).epoch()).setFailedCid(failedCid).setReason("test").build();
+  }
+
+  /** ReplicaQuarantined from {@code cid} under its current session. */
+  ReplicaQuarantinedRequest quarantined(long pid, int cid) {
+    TestSession s = sessions.get(cid);
+    return ReplicaQuarantinedRequest.newBuilder().setPid(pid).setCid(cid).setSessionUuid(s.uuid())
+        .setSessionEpoch(s.epoch()).setEpoch(get(pid).getEpoch()).setReason("test: apply failed").build();
+  }
+
+  ExtentInfo quarantine(long pid, int cid) {
+    return core.recovery().replicaQuarantined(quarantined(pid, cid)).join();
   }
 
   ExtentInfo done(long pid, long recoveryEpoch, int cid) {
@@ -311,6 +330,163 @@ class RecoveryOpsTest {
     BasaltException late = failure(core.recovery().recoveryDone(RecoveryDoneRequest.newBuilder()
         .setPid(rec.getPid()).setRecoveryEpoch(rec.getRecoveryEpoch()).setCid(d.outsider()).build()));
     assertThat(late.code()).as("the dropped target stops").isEqualTo(ErrorCode.STALE_EPOCH);
+  }
+
+  @Test
+  void replicaQuarantinedRemovesTheMemberWhichCoolsDown() {
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    int victim = e.getReplicas(2);
+    int outsider = outsider(e);
+    ExtentInfo leased = lease(e.getPid(), owner);
+    ExtentInfo after = quarantine(e.getPid(), victim);
+    assertThat(after.getReplicasList()).containsExactly(e.getReplicas(0), e.getReplicas(1));
+    assertThat(after.getEpoch()).isEqualTo(leased.getEpoch() + 1);
+    assertThat(after.getState()).isEqualTo(ExtentState.EXTENT_DEGRADED);
+    assertThat(after.getOwnerCid()).as("another member's lease stays").isEqualTo(owner);
+    assertThat(table(e.getPid()).ownerSession()).isEqualTo(sessions.get(owner).epoch());
+    assertThat(counter("basalt_meta_replica_quarantined_removed")).isEqualTo(1);
+    assertThat(counter("basalt_meta_replica_failed_removed")).isZero();
+    assertThat(quarantine(e.getPid(), victim)).as("again: no longer a member, the current extent").isEqualTo(after);
+    assertThat(counter("basalt_meta_replica_quarantined_removed")).isEqualTo(1);
+
+    silent.add(outsider); // the only other candidate goes: the quarantined chunk alone is left, cooling down
+    await().atMost(Duration.ofSeconds(10)).until(() -> core.sessions().list().join().getSessionsList().stream()
+        .noneMatch(s -> s.getCid() == outsider && s.getState() == SessionState.SESSION_ALIVE));
+    assertThat(pass()).as("no target: the quarantined chunk cools down").isZero();
+    assertThat(get(e.getPid()).getRecoveringCid()).isZero();
+  }
+
+  @Test
+  void aQuarantinedOwnerLosesTheLeaseToTheNextMemberThatAsks() {
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    int next = e.getReplicas(1);
+    ExtentInfo leased = lease(e.getPid(), owner);
+    assertThat(leased.getOwnerCid()).isEqualTo(owner);
+
+    ExtentInfo after = quarantine(e.getPid(), owner);
+    assertThat(after.getReplicasList()).containsExactly(e.getReplicas(1), e.getReplicas(2));
+    assertThat(after.getEpoch()).isEqualTo(leased.getEpoch() + 1);
+    assertThat(after.getState()).isEqualTo(ExtentState.EXTENT_DEGRADED);
+    assertThat(after.getOwnerCid()).as("the lease went with the member").isZero();
+    assertThat(table(e.getPid()).ownerCid()).isZero();
+    assertThat(table(e.getPid()).ownerSession()).isZero();
+
+    ExtentInfo granted = lease(e.getPid(), next);
+    assertThat(granted.getOwnerCid()).as("another member is granted at once").isEqualTo(next);
+    assertThat(granted.getEpoch()).isEqualTo(after.getEpoch() + 1);
+    assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder()
+        .setPid(e.getPid()).setCid(owner).setSessionUuid(sessions.get(owner).uuid())
+        .setSessionEpoch(sessions.get(owner).epoch()).build())).code())
+        .as("the quarantined chunk is no member any more").isEqualTo(ErrorCode.INVALID_ARGUMENT);
+
+    assertThat(pass()).isEqualTo(1);
+    assertThat(get(e.getPid()).getRecoveringCid()).as("the quarantined chunk cools down").isEqualTo(outsider(e));
+  }
+
+  @Test
+  void aQuarantinedTargetIsDropped() {
+    Degraded d = degraded();
+    long pid = d.extent().getPid();
+    pass();
+    ExtentInfo rec = get(pid);
+    int target = rec.getRecoveringCid();
+    assertThat(target).isEqualTo(d.outsider());
+    ExtentInfo dropped = quarantine(pid, target);
+    assertThat(dropped.getRecoveringCid()).isZero();
+    assertThat(dropped.getEpoch()).isEqualTo(rec.getEpoch() + 1);
+    assertThat(dropped.getState()).isEqualTo(ExtentState.EXTENT_DEGRADED);
+    assertThat(dropped.getReplicasList()).isEqualTo(rec.getReplicasList());
+    assertThat(dropped.getOwnerCid()).isEqualTo(d.owner());
+    assertThat(counter("basalt_meta_recovery_dropped")).isEqualTo(1);
+    assertThat(counter("basalt_meta_replica_quarantined_removed")).isZero();
+    assertThat(keepAlive(target).getRecoveryTasksList()).isEmpty();
+    BasaltException late = failure(core.recovery().recoveryDone(RecoveryDoneRequest.newBuilder()
+        .setPid(pid).setRecoveryEpoch(rec.getRecoveryEpoch()).setCid(target).build()));
+    assertThat(late.code()).as("the dropped target stops").isEqualTo(ErrorCode.STALE_EPOCH);
+    assertThat(pass()).as("the failed victim and the quarantined target both cool down").isZero();
+  }
+
+  @Test
+  void aNonMemberGetsTheCurrentExtentUnchanged() {
+    ExtentInfo e = allocate(1);
+    ExtentInfo leased = lease(e.getPid(), e.getReplicas(0));
+    assertThat(quarantine(e.getPid(), outsider(e))).isEqualTo(leased);
+    assertThat(get(e.getPid())).isEqualTo(leased);
+    assertThat(counter("basalt_meta_replica_quarantined_removed")).isZero();
+    assertThat(counter("basalt_meta_replica_quarantined_refused")).isZero();
+  }
+
+  @Test
+  void replicaQuarantinedNeedsTheChunksLiveSession() {
+    ExtentInfo e = allocate(1);
+    ExtentInfo leased = lease(e.getPid(), e.getReplicas(0));
+    int member = e.getReplicas(2);
+    ReplicaQuarantinedRequest ok = quarantined(e.getPid(), member);
+    assertThat(failure(core.recovery().replicaQuarantined(ok.toBuilder().setSessionUuid("no-such-session")
+        .build())).code()).as("unknown session").isEqualTo(ErrorCode.NO_SESSION);
+    assertThat(failure(core.recovery().replicaQuarantined(ok.toBuilder().setSessionEpoch(ok.getSessionEpoch() + 1)
+        .build())).code()).as("another session epoch").isEqualTo(ErrorCode.NO_SESSION);
+    TestSession other = sessions.get(e.getReplicas(1));
+    assertThat(failure(core.recovery().replicaQuarantined(ok.toBuilder().setSessionUuid(other.uuid())
+        .setSessionEpoch(other.epoch()).build())).code()).as("another chunk's session")
+        .isEqualTo(ErrorCode.NO_SESSION);
+    assertThat(failure(core.recovery().replicaQuarantined(ok.toBuilder().setPid(999).build())).code())
+        .isEqualTo(ErrorCode.NO_SUCH_EXTENT);
+
+    TestSession fresh = MetaTestSupport.openSession(core, member); // a reconnect ends the old session
+    sessions.put(member, fresh);
+    BasaltException ended = failure(core.recovery().replicaQuarantined(ok));
+    assertThat(ended.code()).as("an ended session").isEqualTo(ErrorCode.NO_SESSION);
+    assertThat(ended.retryable()).isTrue();
+    assertThat(get(e.getPid())).as("nothing changed").isEqualTo(leased);
+    assertThat(quarantine(e.getPid(), member).getReplicasList()).as("the new session is heard")
+        .containsExactly(e.getReplicas(0), e.getReplicas(1));
+  }
+
+  @Test
+  void replicaQuarantinedIsRefusedBelowTheFloor() {
+    Degraded d = degraded();
+    long pid = d.extent().getPid();
+    ExtentInfo two = get(pid);
+    assertThat(two.getReplicasCount()).isEqualTo(2);
+    for (int member : two.getReplicasList()) {
+      BasaltException refused = failure(core.recovery().replicaQuarantined(quarantined(pid, member)));
+      assertThat(refused.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+      assertThat(refused.retryable()).isTrue();
+      assertThat(refused.getMessage()).contains("ReplicaQuarantined").contains("below 2");
+    }
+    assertThat(get(pid)).as("nothing changed").isEqualTo(two);
+    assertThat(counter("basalt_meta_replica_quarantined_refused")).isEqualTo(2);
+    assertThat(counter("basalt_meta_replica_quarantined_removed")).isZero();
+    assertThat(counter("basalt_meta_replica_failed_refused")).isZero();
+
+    ExtentInfo pair = allocate("pair", 2, 2);
+    assertThat(pair.getReplicasCount()).isEqualTo(2);
+    ExtentInfo single = quarantine(pair.getPid(), pair.getReplicas(1));
+    assertThat(single.getReplicasList()).as("expected 2: down to one member is allowed, as for ReplicaFailed")
+        .containsExactly(pair.getReplicas(0));
+    BasaltException last = failure(core.recovery().replicaQuarantined(quarantined(pair.getPid(),
+        pair.getReplicas(0))));
+    assertThat(last.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(last.retryable()).isTrue();
+    assertThat(last.getMessage()).contains("below 1");
+    assertThat(get(pair.getPid())).isEqualTo(single);
+  }
+
+  @Test
+  void replicaQuarantinedIsRefusedInJeopardy() {
+    ExtentInfo e = allocate(4);
+    assertThat(e.getReplicas(0)).isEqualTo(4);
+    ExtentInfo leased = lease(e.getPid(), 4);
+    silent.addAll(List.of(1, 2, 3));
+    await().atMost(Duration.ofSeconds(10)).until(() -> core.sessions().status().join().getJeopardy());
+    BasaltException refused = failure(core.recovery().replicaQuarantined(quarantined(e.getPid(), 4)));
+    assertThat(refused.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(refused.retryable()).isTrue();
+    assertThat(refused.getMessage()).contains("jeopardy");
+    assertThat(get(e.getPid()).getReplicasList()).isEqualTo(leased.getReplicasList());
   }
 
   @Test

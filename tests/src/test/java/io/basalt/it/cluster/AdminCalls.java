@@ -9,9 +9,11 @@ import io.basalt.proto.Envelope;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.GetExtentsRequest;
 import io.basalt.proto.ListChunksRequest;
+import io.basalt.proto.ListQuarantineRequest;
 import io.basalt.proto.ListRecoveriesRequest;
 import io.basalt.proto.ListRecoveriesResponse;
 import io.basalt.proto.ListSessionsRequest;
+import io.basalt.proto.QuarantineReport;
 import io.basalt.proto.ReadReplicaRequest;
 import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReplicaStatusRequest;
@@ -77,6 +79,12 @@ record AdminCalls(MetaClient meta, RpcClientFactory rpc) implements ClusterView 
   public ReplicaStatusResponse replicaStatus(String chunkAddress, long pid) {
     return rpc.client(chunkAddress).call(Envelope.newBuilder().setReplicaStatus(ReplicaStatusRequest.newBuilder()
         .setPid(pid)), DEADLINE).join().getReplicaStatusResponse();
+  }
+
+  /** The quarantine reports the chunk at {@code chunkAddress} keeps. */
+  List<QuarantineReport> quarantine(String chunkAddress) {
+    return rpc.client(chunkAddress).call(Envelope.newBuilder().setListQuarantine(
+        ListQuarantineRequest.getDefaultInstance()), DEADLINE).join().getListQuarantineResponse().getReportsList();
   }
 
   /** The replica's bytes come in the reply frame's data buffer; the frame is released here. */

@@ -13,6 +13,7 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ExtentState;
 import io.basalt.proto.ListRecoveriesResponse;
+import io.basalt.proto.QuarantineReport;
 import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReplicaStatusResponse;
 import io.basalt.proto.SessionInfo;
@@ -421,6 +422,11 @@ public final class ProcessCluster implements AutoCloseable, ClusterView {
   @Override
   public byte[] readReplica(String chunkAddress, long pid, long offset, int length) {
     return admin().readReplica(chunkAddress, pid, offset, length);
+  }
+
+  /** The quarantine reports (evidence of quarantined replicas) the chunk at {@code chunkAddress} keeps. */
+  public List<QuarantineReport> quarantine(String chunkAddress) {
+    return admin().quarantine(chunkAddress);
   }
 
   private AdminCalls admin() {

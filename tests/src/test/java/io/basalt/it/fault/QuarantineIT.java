@@ -1,0 +1,79 @@
+package io.basalt.it.fault;
+
+import static io.basalt.it.fault.RecoveryCluster.MiB;
+import static io.basalt.it.fault.RecoveryCluster.PAUSE_BUDGET;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.basalt.client.ClusterVolumeProvider;
+import io.basalt.client.volume.Volume;
+import io.basalt.it.check.Stresser;
+import io.basalt.it.cluster.ClusterNode;
+import io.basalt.it.cluster.ProcessCluster;
+import io.basalt.proto.ExtentInfo;
+import io.basalt.proto.QuarantineReport;
+import io.basalt.proto.VolumeInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TESTPLAN F25 (seed 2, issue 13): an exception in one extent's apply path, on the chunk that owns it, under a
+ * stresser on every extent. Only that replica is quarantined (evidence kept on the chunk), meta removes it and
+ * recovery restores 3 replicas elsewhere; the other extents see no error, the chunk process stays up, and the
+ * checker finds every acknowledged write.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class QuarantineIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void anExceptionInOneExtentsApplyQuarantinesThatReplicaOnly() {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
+      VolumeInfo info = cluster.createVolume("vol", 8 * MiB, 2 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 2 * MiB, 8 * MiB, 91))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 4);
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 1000);
+        ExtentInfo bad = cluster.extents("vol").get(0);
+        long pid = bad.getPid();
+        int cid = bad.getOwnerCid();
+        ClusterNode owner = cluster.chunkByCid(cid);
+        List<Long> othersOnChunk = RecoveryCluster.pidsWithMember(cluster, "vol", cid).stream()
+            .filter(p -> p != pid).toList();
+        long inDoubtBefore = s.writesInDoubt();
+
+        long faultAt = System.nanoTime();
+        cluster.failpoint(owner, "chunk.apply.throw@" + pid, "1*throw");
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.extents("vol").stream()
+            .filter(e -> e.getPid() == pid).allMatch(e -> !e.getReplicasList().contains(cid)));
+        long removedMs = Duration.ofNanos(System.nanoTime() - faultAt).toMillis();
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, faultAt, Duration.ofSeconds(90));
+
+        List<QuarantineReport> reports = cluster.quarantine(owner.address());
+        assertThat(reports).singleElement().satisfies(r -> {
+          assertThat(r.getPid()).isEqualTo(pid);
+          assertThat(r.getCid()).isEqualTo(cid);
+          assertThat(r.getReason()).contains("owner apply");
+          assertThat(r.getBlocksList()).isNotEmpty();
+          assertThat(Files.isDirectory(Path.of(r.getEvidence(), "rocksdb"))).isTrue();
+        });
+        assertThat(owner.isAlive()).as("the chunk process stays up").isTrue();
+        // the chunk's other extents kept it as a member throughout
+        assertThat(RecoveryCluster.pidsWithMember(cluster, "vol", cid)).containsAll(othersOnChunk);
+        assertThat(s.writesInDoubt()).as("no write failed or timed out, on any extent").isEqualTo(inDoubtBefore);
+        System.out.printf("F25 exception in one extent's apply: removed from membership after %d ms, time to"
+            + " redundancy %d ms, other extents on the chunk %s%n", removedMs, toRedundancy.toMillis(),
+            othersOnChunk);
+        RecoveryCluster.check(cluster, s, volume, "QuarantineIT-F25", PAUSE_BUDGET);
+      }
+    }
+  }
+}
