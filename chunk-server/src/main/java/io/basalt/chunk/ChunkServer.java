@@ -56,6 +56,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -180,6 +181,19 @@ public final class ChunkServer implements AutoCloseable {
           return extents.replicaQuarantined(ReplicaQuarantinedRequest.newBuilder().setPid(pid).setCid(local.cid())
               .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).setEpoch(epoch).setReason(reason).build());
         }, local, metrics, System::currentTimeMillis);
+    store.failpoints(failpoints);
+    // A failed store (sync or background error) is never retried: its leases go, its replicas are reported for
+    // replacement, and nothing it holds is served or acknowledged again (DESIGN.md "Chunk storage").
+    store.onFailure(reason -> {
+      try {
+        io.execute(() -> {
+          owners.stepDownAll("replica store failed: " + reason);
+          quarantine.storeFailed(reason);
+        });
+      } catch (RejectedExecutionException e) {
+        log.warn("store failed while closing cid={} reason={}", local.cidOrZero(), reason);
+      }
+    });
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,
         io, clock, quarantine);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);

@@ -142,7 +142,8 @@ class BasaltCliTest {
     Result r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("local").contains("volume").contains("chunk").contains("extent")
-        .contains("cluster").contains("session");
+        .contains("cluster").contains("session").contains("recovery").contains("quarantine");
+    assertThat(run("quarantine", "--help").out()).contains("ls").contains("rm");
     assertThat(run("cluster", "--help").out()).contains("status").contains("confirm-expiry");
     assertThat(run("session", "ls", "--help").out()).contains("--json");
     assertThat(run("volume", "create", "--help").out()).contains("--extent-size");

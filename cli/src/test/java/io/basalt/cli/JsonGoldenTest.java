@@ -64,4 +64,10 @@ class JsonGoldenTest {
   void extentShow() {
     assertThat(pretty(JsonSamples.extentShow())).isEqualTo(golden("extent-show"));
   }
+
+  /** Recorded when {@code quarantine ls|rm} was added (after the move to Jackson). */
+  @Test
+  void quarantineLs() {
+    assertThat(pretty(JsonSamples.quarantineLs())).isEqualTo(golden("quarantine-ls"));
+  }
 }

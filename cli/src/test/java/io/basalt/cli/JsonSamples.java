@@ -7,6 +7,7 @@ import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.ClusterStatusResponse;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ListRecoveriesResponse;
+import io.basalt.proto.QuarantineReport;
 import io.basalt.proto.RecoveryInfo;
 import io.basalt.proto.RecoveryThrottle;
 import io.basalt.proto.ReplicaState;
@@ -130,6 +131,16 @@ final class JsonSamples {
     return List.of(ExtentCommand.toJson(owned, views), ExtentCommand.toJson(bare, Map.of()));
   }
 
+  static Object quarantineLs() {
+    QuarantineReport full = QuarantineReport.newBuilder().setPid(1L << 40).setCid(1).setReason(ODD)
+        .addBlocks(0).addBlocks(Long.MAX_VALUE).setEvidence("/var/lib/basalt/sdb/quarantine/pid-1099511627776-"
+            + "1764000000000").setEpoch(5).setGen(42).setQuarantinedAtMs(1_764_000_000_250L).build();
+    QuarantineReport incomplete = QuarantineReport.newBuilder().setPid(8)
+        .setReason("incomplete evidence (no readable report)").setEvidence("/d/quarantine/pid-8-1").build();
+    return List.of(QuarantineCommand.toJson(new QuarantineCommand.Entry(1, full)),
+        QuarantineCommand.toJson(new QuarantineCommand.Entry(3, incomplete)));
+  }
+
   /** Every sample by name, in a fixed order. */
   static Map<String, Object> all() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -145,6 +156,7 @@ final class JsonSamples {
     m.put("volume-rm", volumeRm());
     m.put("chunk-ls", chunkLs());
     m.put("extent-show", extentShow());
+    m.put("quarantine-ls", quarantineLs());
     return m;
   }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,8 +111,30 @@ public final class ReplicaQuarantine {
     return quarantined(pid, cid);
   }
 
-  /** Refuses {@code op} on pid's replica when it is quarantined here (IO_ERROR). Pid thread. */
+  /**
+   * The store failed (a WAL or data sync, a RocksDB background error): every replica on it is in doubt. None can be
+   * marked (the store takes no more writes), so each is reported to meta as quarantined, and {@link #check} refuses
+   * them all from now on. Any thread; the reports go out asynchronously.
+   */
+  public void storeFailed(String reason) {
+    int n = 0;
+    for (ReplicaMeta m : store.replicas()) {
+      if (m.state() == ReplicaState.STALE) continue; // not a member: nothing to tell
+      pending.putIfAbsent(m.pid(), new Pending(m.epoch(), "replica store failed: " + reason));
+      n++;
+    }
+    log.error("replica store failed: {} replicas reported to meta for replacement cid={} reason={}", n, local.cid(),
+        reason);
+    reportPending();
+  }
+
+  /** Refuses {@code op} on pid's replica when it is quarantined here or the store failed (IO_ERROR). Pid thread. */
   public void check(long pid, String op) {
+    Optional<String> failed = store.failure();
+    if (failed.isPresent()) {
+      throw new BasaltException(ErrorCode.IO_ERROR, op + " refused: the replica store of cid=" + local.cid()
+          + " failed (" + failed.get() + ") pid=" + pid);
+    }
     ReplicaMeta m = store.replica(pid).orElse(null);
     if (m != null && m.state() == ReplicaState.QUARANTINED) {
       throw new BasaltException(ErrorCode.IO_ERROR, op + " refused: " + quarantined(pid, local.cid()).getMessage());

@@ -258,7 +258,10 @@ public final class ExtentOwner {
         try {
           store.syncWal();
         } catch (RuntimeException e) {
-          err = BasaltException.of(e);
+          // Never retried here: the store is failed now and this chunk gives its leases up. The write was applied
+          // on every member, so the client re-sends it to another member, whose FUA syncs a store that works.
+          err = new NotOwnerException(0, "", "WAL sync failed on cid=" + local.cid() + " pid=" + pid
+              + ": retry at another member (" + BasaltException.of(e).getMessage() + ")");
         }
         BasaltException failure = err;
         table.pipes().hop(pid, () -> {

@@ -6,8 +6,11 @@ import io.basalt.chunk.core.Peer;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.SyncWalRequest;
+import io.basalt.rpc.BasaltException;
+import io.basalt.rpc.NotOwnerException;
 import io.basalt.rpc.RpcClientFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +60,12 @@ public final class FlushOp {
       lookups.add(ordered.submit(pid, () -> table.peersIfOwner(pid))
           .thenCompose(owned -> peers(pid, owned, me)));
     }
-    CompletableFuture<Void> own = CompletableFuture.runAsync(store::syncWal, io);
+    // A failed sync is never retried here (its data may be gone from the page cache): the flush fails retryably,
+    // and succeeds once the failed store is out of the membership (this chunk's leases go with its store).
+    CompletableFuture<Void> own = CompletableFuture.runAsync(store::syncWal, io)
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new NotOwnerException(0, "", "WAL sync failed on cid="
+            + me + ", this chunk gives its leases up: retry at another member (" + BasaltException.of(e).getMessage()
+            + ")")));
     CompletableFuture<Void> others = CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
         .thenCompose(v -> {
           Map<Integer, String> distinct = new LinkedHashMap<>();
@@ -65,9 +73,12 @@ public final class FlushOp {
             for (Peer p : f.join()) distinct.putIfAbsent(p.cid(), p.address());
           }
           List<CompletableFuture<Envelope>> syncs = new ArrayList<>();
-          for (String address : distinct.values()) {
-            syncs.add(rpc.client(address).call(Envelope.newBuilder().setSyncWal(SyncWalRequest.getDefaultInstance()),
-                deadline));
+          for (Map.Entry<Integer, String> p : distinct.entrySet()) {
+            syncs.add(rpc.client(p.getValue()).call(Envelope.newBuilder()
+                .setSyncWal(SyncWalRequest.getDefaultInstance()), deadline)
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(new BasaltException(ErrorCode.UNAVAILABLE,
+                    "WAL sync of member cid=" + p.getKey() + " failed: retry once it is replaced ("
+                    + BasaltException.of(e).getMessage() + ")", true))));
           }
           return CompletableFuture.allOf(syncs.toArray(CompletableFuture[]::new));
         });

@@ -150,6 +150,11 @@ public final class OwnerTable {
   /** Takeover thread: lease, fence, member sync, install. Store changes of the pid run on its ordered thread. */
   private void takeOver(long pid) {
     int me = local.cid();
+    Optional<String> storeFailure = store.failure();
+    if (storeFailure.isPresent()) {
+      throw new NotOwnerException(0, "", "replica store of cid=" + me + " failed (" + storeFailure.get()
+          + "): not taking the lease of pid=" + pid);
+    }
     if (store.replica(pid).filter(m -> m.state() == ReplicaState.QUARANTINED).isPresent()) {
       // Never own a replica whose state is in doubt: the client retries at another member, meta removes us.
       throw new NotOwnerException(0, "", "replica of pid=" + pid + " is quarantined on cid=" + me

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 
 /**
@@ -122,6 +123,15 @@ public interface ReplicaStore extends AutoCloseable {
    * the store itself is not failed by it.
    */
   void saveEvidence(long pid, Path target);
+
+  /**
+   * Why the store refuses writes, if it does: a failed WAL or data sync, or a RocksDB background error (DESIGN.md
+   * "Chunk storage": never retry and assume the data is safe). Empty while healthy.
+   */
+  Optional<String> failure();
+
+  /** {@code listener} hears the store's failure once, on the failing thread (it must only hand the news off). */
+  void onFailure(Consumer<String> listener);
 
   /** Deletes a replica's blocks (DeleteRange), metadata and gen log. */
   void deleteReplica(long pid);

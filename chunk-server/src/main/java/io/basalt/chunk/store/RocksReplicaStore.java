@@ -1,5 +1,6 @@
 package io.basalt.chunk.store;
 
+import io.basalt.failpoint.Failpoints;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ReplicaState;
 import io.basalt.proto.WriteKind;
@@ -17,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyHandle;
@@ -52,6 +54,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final GenLog genLog;
   private final BlockCopyReader copyReader;
   private final ExtentFiles files;
+  private volatile Failpoints failpoints = new Failpoints();
   private final SlotMap slots;
   /** Commits that changed block records: lets readers on other threads tell a reused slot from corruption. */
   private final SlotFence fence = new SlotFence();
@@ -365,10 +368,14 @@ public final class RocksReplicaStore implements ReplicaStore {
         throw e;
       }
       try {
+        failpoints.inject("chunk.store.sync"); // test-only: an fsync that fails (fsyncgate, TESTPLAN F17)
         h.db.syncWal();
       } catch (RocksDBException e) {
         fail("wal sync failed: " + e.getMessage());
         throw e;
+      } catch (RuntimeException e) {
+        fail("wal sync failed: " + e.getMessage());
+        throw new BasaltException(ErrorCode.IO_ERROR, "sync wal failed dir=" + dir + ": " + e.getMessage(), false, e);
       }
       return null;
     });
@@ -454,9 +461,19 @@ public final class RocksReplicaStore implements ReplicaStore {
     return crcErrors.sum();
   }
 
-  /** Why the store refuses writes, if it does. */
+  @Override
   public Optional<String> failure() {
     return guard.failure();
+  }
+
+  @Override
+  public void onFailure(Consumer<String> listener) {
+    guard.onFailure(listener);
+  }
+
+  /** Test-only fault injection ({@code chunk.store.sync}); the server's failpoints, set once after open. */
+  public void failpoints(Failpoints points) {
+    this.failpoints = points;
   }
 
   /** Idempotent. Syncs the WAL (unless failed) and releases every native object after running calls finish. */

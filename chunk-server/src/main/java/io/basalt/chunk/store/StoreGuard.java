@@ -4,9 +4,13 @@ import io.basalt.proto.ErrorCode;
 import io.basalt.rpc.BasaltException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +31,7 @@ final class StoreGuard {
   private final Path dir;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final AtomicReference<String> failure = new AtomicReference<>();
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private boolean closed; // guarded by lifecycle
 
   StoreGuard(Path dir) {
@@ -52,11 +57,32 @@ final class StoreGuard {
     }
   }
 
-  /** Records the first failure; later ones are ignored (the store is already refusing writes). */
+  /**
+   * Records the first failure and tells the listeners (on the failing thread: they must only hand it off); later
+   * failures are ignored (the store is already refusing writes).
+   */
   void fail(String reason) {
     if (failure.compareAndSet(null, reason)) {
       log.error("replica store failed, refusing further writes dir={} reason={}", dir, reason);
+      for (Consumer<String> l : listeners) {
+        try {
+          l.accept(reason);
+        } catch (RuntimeException e) {
+          log.error("store failure listener failed dir={}", dir, e);
+        }
+      }
     }
+  }
+
+  /** {@code listener} hears the store's failure once; at once if it failed already. */
+  void onFailure(Consumer<String> listener) {
+    AtomicBoolean heard = new AtomicBoolean();
+    Consumer<String> once = reason -> {
+      if (heard.compareAndSet(false, true)) listener.accept(reason);
+    };
+    listeners.add(once);
+    String failed = failure.get();
+    if (failed != null) once.accept(failed); // failed before (or while) it was added
   }
 
   Optional<String> failure() {

@@ -17,16 +17,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * TESTPLAN F25 (seed 2, issue 13): an exception in one extent's apply path, on the chunk that owns it, under a
- * stresser on every extent. Only that replica is quarantined (evidence kept on the chunk), meta removes it and
- * recovery restores 3 replicas elsewhere; the other extents see no error, the chunk process stays up, and the
- * checker finds every acknowledged write.
+ * Replicas whose state is in doubt leave service, under a stresser on every extent (issue 13), and the checker
+ * finds every acknowledged write afterwards:
+ * <ul>
+ *   <li>TESTPLAN F25 (seed 2): an exception in one extent's apply path, on the chunk that owns it. Only that replica
+ *       is quarantined (evidence kept on the chunk), meta removes it and recovery restores 3 replicas elsewhere; the
+ *       other extents see no error and the chunk process stays up.</li>
+ *   <li>TESTPLAN F17 (fsyncgate): a member's WAL sync fails. Its store fails for good, it leaves every extent and is
+ *       replaced; no FLUSH is acknowledged while it is still a member.</li>
+ * </ul>
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class QuarantineIT {
@@ -73,6 +79,47 @@ class QuarantineIT {
             + " redundancy %d ms, other extents on the chunk %s%n", removedMs, toRedundancy.toMillis(),
             othersOnChunk);
         RecoveryCluster.check(cluster, s, volume, "QuarantineIT-F25", PAUSE_BUDGET);
+      }
+    }
+  }
+
+  @Test
+  void aFailedWalSyncFailsTheStoreAndNoFlushIsAcknowledgedWhileItIsAMember() throws Exception {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
+      VolumeInfo info = cluster.createVolume("vol", 4 * MiB, 2 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 2 * MiB, 4 * MiB, 93))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 500);
+        ClusterNode victim = RecoveryCluster.nonOwnerMember(cluster, "vol");
+        int cid = RecoveryCluster.cidOf(cluster, victim);
+
+        long faultAt = System.nanoTime();
+        cluster.failpoint(victim, "chunk.store.sync", "error");
+        // FLUSHes from now on: each one acknowledged must find the failed chunk out of every extent
+        int acked = 0;
+        int ackedWhileMember = 0;
+        while (!RecoveryCluster.gone(cluster, "vol", cid)
+            && System.nanoTime() - faultAt < TimeUnit.SECONDS.toNanos(20)) {
+          try {
+            volume.flush().get(5, TimeUnit.SECONDS);
+            acked++;
+            if (!RecoveryCluster.gone(cluster, "vol", cid)) ackedWhileMember++;
+          } catch (ExecutionException e) {
+            // refused while the failed member is still in: the flush was not acknowledged, which is the point
+          }
+        }
+        long removedMs = Duration.ofNanos(System.nanoTime() - faultAt).toMillis();
+        assertThat(RecoveryCluster.gone(cluster, "vol", cid)).as("the failed chunk left every extent").isTrue();
+        assertThat(ackedWhileMember).as("FLUSHes acknowledged while the failed member was in").isZero();
+        volume.flush().get(10, TimeUnit.SECONDS);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, faultAt, Duration.ofSeconds(90));
+        assertThat(victim.isAlive()).isTrue();
+        System.out.printf("F17 failed WAL sync on a member: out of every extent after %d ms (%d FLUSHes acked"
+            + " before, 0 while it was a member), time to redundancy %d ms%n", removedMs, acked,
+            toRedundancy.toMillis());
+        RecoveryCluster.check(cluster, s, volume, "QuarantineIT-F17", PAUSE_BUDGET);
       }
     }
   }
