@@ -7,14 +7,17 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.integrity.IntegrityService;
 import io.basalt.chunk.integrity.QuarantineEvidence;
 import io.basalt.chunk.integrity.ReplicaQuarantine;
+import io.basalt.chunk.integrity.ScrubDigests;
 import io.basalt.chunk.owner.DataService;
 import io.basalt.chunk.owner.ExtentOwner;
 import io.basalt.chunk.owner.FlushOp;
 import io.basalt.chunk.owner.OwnerCopySource;
 import io.basalt.chunk.owner.OwnerLease;
 import io.basalt.chunk.owner.OwnerReads;
+import io.basalt.chunk.owner.OwnerScrub;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
 import io.basalt.chunk.owner.ReplicaPipes;
@@ -181,6 +184,7 @@ public final class ChunkServer implements AutoCloseable {
           return extents.replicaQuarantined(ReplicaQuarantinedRequest.newBuilder().setPid(pid).setCid(local.cid())
               .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).setEpoch(epoch).setReason(reason).build());
         }, local, metrics, System::currentTimeMillis);
+    ScrubDigests scrubs = new ScrubDigests(store, local, io);
     store.failpoints(failpoints);
     // A failed store (sync or background error) is never retried: its leases go, its replicas are reported for
     // replacement, and nothing it holds is served or acknowledged again (DESIGN.md "Chunk storage").
@@ -198,7 +202,7 @@ public final class ChunkServer implements AutoCloseable {
         io, clock, quarantine);
     FlushOp flush = new FlushOp(owners, ordered, extents, local, store, io, peers, Deadlines.DATA);
     ReplicaApplier applier = new ReplicaApplier(store, extents, owners::stepDownBelow, local, metrics, failpoints,
-        recovering, ordered, quarantine);
+        recovering, ordered, quarantine, scrubs);
     ClientActivity activity = new ClientActivity(clock);
     recoveries = RecoveryRunner.create(extents, peers, ordered, recovering, store, failpoints,
         metrics, local, RECOVERY_THREADS, Deadlines.DATA, activity, cfg.recoveryBusyShare(), clock);
@@ -211,7 +215,9 @@ public final class ChunkServer implements AutoCloseable {
         .metrics(registry).workers(loops);
     new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity,
         clock).register(b);
-    new ReplicaService(ordered, io, applier, store, activity).register(b);
+    new ReplicaService(ordered, io, applier, store, activity, scrubs).register(b);
+    new OwnerScrub(owners, scrubs, peers, Duration.ofSeconds(15)).register(b); // a member waits up to 10 s for the gen
+    new IntegrityService(ordered, quarantine).register(b);
     new MemberSyncService(ordered, applier, store).register(b);
     new RecoveryService(ordered, io, new OwnerCopySource(owners), store, activity).register(b);
     new AdminService(io, store, local, quarantine.evidence()).register(b);

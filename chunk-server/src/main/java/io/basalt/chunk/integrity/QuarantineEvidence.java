@@ -64,7 +64,8 @@ public final class QuarantineEvidence {
   public List<QuarantineReport> list() {
     List<QuarantineReport> out = new ArrayList<>();
     for (Path dir : dirs()) out.add(read(dir));
-    out.sort(Comparator.comparingLong(QuarantineReport::getQuarantinedAtMs).thenComparing(QuarantineReport::getEvidence));
+    out.sort(Comparator.comparingLong(QuarantineReport::getQuarantinedAtMs)
+        .thenComparing(QuarantineReport::getEvidence));
     return out;
   }
 

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * The replica itself is then deleted like any replica that left the membership (gc, or a new recovery into this
  * chunk); its evidence stays until an operator removes it or the retention passes.
  *
- * <p>Threads: {@link #quarantine} and {@link #check} on the pid's ordered thread; {@link #reportPending} on the heartbeat
- * thread; the meta answers on the meta client's loop.
+ * <p>Threads: {@link #quarantine} and {@link #check} on the pid's ordered thread; {@link #reportPending} on the
+ * heartbeat thread; the meta answers on the meta client's loop.
  */
 public final class ReplicaQuarantine {
   private static final Logger log = LoggerFactory.getLogger(ReplicaQuarantine.class);
@@ -89,7 +89,7 @@ public final class ReplicaQuarantine {
   public BasaltException quarantine(long pid, String what, Throwable cause, Collection<Long> blocks) {
     ReplicaMeta m = store.replica(pid).orElse(null);
     int cid = local.cid();
-    String reason = what + ": " + cause;
+    String reason = cause == null ? what : what + ": " + cause;
     if (m != null && ReplicaTransitions.allowed(m.state(), ReplicaState.QUARANTINED)) {
       QuarantineReport.Builder r = QuarantineReport.newBuilder().setPid(pid).setCid(cid).setReason(reason)
           .setEpoch(m.epoch()).setGen(m.gen()).setQuarantinedAtMs(wallClockMs.getAsLong());
@@ -126,6 +126,17 @@ public final class ReplicaQuarantine {
     log.error("replica store failed: {} replicas reported to meta for replacement cid={} reason={}", n, local.cid(),
         reason);
     reportPending();
+  }
+
+  /**
+   * Quarantines pid's replica on another component's word (meta after a scrub): true when it was in service and is
+   * quarantined now, false when there is none here or it is quarantined already. Pid thread.
+   */
+  public boolean quarantineOnRequest(long pid, String reason, Collection<Long> blocks) {
+    ReplicaMeta m = store.replica(pid).orElse(null);
+    if (m == null || !ReplicaTransitions.allowed(m.state(), ReplicaState.QUARANTINED)) return false;
+    quarantine(pid, reason, null, blocks);
+    return true;
   }
 
   /** Refuses {@code op} on pid's replica when it is quarantined here or the store failed (IO_ERROR). Pid thread. */

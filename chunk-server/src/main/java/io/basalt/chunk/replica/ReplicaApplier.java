@@ -5,6 +5,7 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.LocalChunk;
 import io.basalt.chunk.core.MetaExtents;
 import io.basalt.chunk.integrity.ReplicaQuarantine;
+import io.basalt.chunk.integrity.ScrubDigests;
 import io.basalt.chunk.recovery.RecoveringReplicas;
 import io.basalt.chunk.recovery.ReplicaAdmission;
 import io.basalt.chunk.store.ExtentEpoch;
@@ -60,10 +61,12 @@ public final class ReplicaApplier implements ReplicaAdmission {
   private final OrderedExecutor ordered;
   private final PidOrder order;
   private final ReplicaQuarantine quarantine;
+  private final ScrubDigests scrubs;
 
   public ReplicaApplier(ReplicaStore store, MetaExtents meta, OwnerFence owners, LocalChunk local,
       ChunkMetrics metrics, Failpoints failpoints, RecoveringReplicas recovering, OrderedExecutor ordered,
-      ReplicaQuarantine quarantine) {
+      ReplicaQuarantine quarantine, ScrubDigests scrubs) {
+    this.scrubs = scrubs;
     this.quarantine = quarantine;
     this.ordered = ordered;
     this.order = new PidOrder(ordered);
@@ -145,19 +148,17 @@ public final class ReplicaApplier implements ReplicaAdmission {
     }
     if (!writes.isEmpty()) {
       failpoints.inject("chunk.replica.before-apply");
-      try (Timer.Context ignored = metrics.apply().time()) {
-        failpoints.inject("chunk.apply.throw", pid);
-        store.applyAll(new ExtentEpoch(pid, first.getEpoch()), writes, false); // one per batch
-      } catch (RuntimeException e) {
-        if (e instanceof BasaltException) throw e;
-        // A bug, not a refusal: this replica's state is in doubt. It leaves service alone; the owner's replicate
-        // fails with the IO_ERROR returned, and meta hears it from both of us.
-        throw quarantine.quarantine(pid, "replica apply epoch=" + first.getEpoch() + " gens=" + (localGen + 1) + ".."
-            + (next - 1), e, ReplicaQuarantine.blocksOf(writes));
+      // A scrub waiting for a gen inside this batch needs the replica at exactly that gen: split the batch there.
+      int from = 0;
+      for (long stop = scrubs.waitedGen(pid); stop > localGen + from && stop < next - 1;
+          stop = scrubs.waitedGen(pid)) {
+        int upTo = (int) (stop - localGen);
+        applyWrites(pid, first, writes.subList(from, upTo), copying);
+        from = upTo;
+        scrubs.reached(pid, stop);
       }
-      if (copying) {
-        for (ReplicaStore.Mutation w : writes) recovering.markDirty(pid, w.offset(), w.length());
-      }
+      applyWrites(pid, first, writes.subList(from, writes.size()), copying);
+      if (scrubs.waitedGen(pid) != 0) scrubs.reached(pid, next - 1);
       failpoints.inject("chunk.replica.after-apply-before-ack");
       if (log.isDebugEnabled()) {
         log.debug("replica applied pid={} epoch={} gens={}..{} cid={}", pid, first.getEpoch(), localGen + 1,
@@ -166,6 +167,24 @@ public final class ReplicaApplier implements ReplicaAdmission {
     }
     if (gap != null) throw gap;
     return next - 1;
+  }
+
+  /** Applies {@code writes} (consecutive gens of one pid) as one WriteBatch; an unexpected error quarantines. */
+  private void applyWrites(long pid, ReplicateRequest first, List<ReplicaStore.Mutation> writes, boolean copying) {
+    if (writes.isEmpty()) return;
+    try (Timer.Context ignored = metrics.apply().time()) {
+      failpoints.inject("chunk.apply.throw", pid);
+      store.applyAll(new ExtentEpoch(pid, first.getEpoch()), writes, false); // one per batch
+    } catch (RuntimeException e) {
+      if (e instanceof BasaltException) throw e;
+      // A bug, not a refusal: this replica's state is in doubt. It leaves service alone; the owner's replicate
+      // fails with the IO_ERROR returned, and meta hears it from both of us.
+      throw quarantine.quarantine(pid, "replica apply epoch=" + first.getEpoch() + " gens="
+          + writes.get(0).gen() + ".." + writes.get(writes.size() - 1).gen(), e, ReplicaQuarantine.blocksOf(writes));
+    }
+    if (copying) {
+      for (ReplicaStore.Mutation w : writes) recovering.markDirty(pid, w.offset(), w.length());
+    }
   }
 
   /**

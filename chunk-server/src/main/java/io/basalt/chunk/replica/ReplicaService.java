@@ -3,12 +3,15 @@ package io.basalt.chunk.replica;
 import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.integrity.ScrubDigests;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
+import io.basalt.proto.ReplicaScrub;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.ReplicateResponse;
+import io.basalt.proto.ScrubDigestRequest;
 import io.basalt.proto.SyncWalResponse;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
@@ -31,9 +34,13 @@ public final class ReplicaService {
   private final ReplicaApplier applier;
   private final ReplicaStore store;
   private final ClientActivity activity;
+  private final ScrubDigests scrubs;
+  /** How long a member waits to reach the gen a scrub asks for (the owner's replicate of it is on its way). */
+  static final long SCRUB_WAIT_MS = 10_000;
 
   public ReplicaService(OrderedExecutor ordered, Executor io, ReplicaApplier applier, ReplicaStore store,
-      ClientActivity activity) {
+      ClientActivity activity, ScrubDigests scrubs) {
+    this.scrubs = scrubs;
     this.activity = activity;
     this.ordered = ordered;
     this.io = io;
@@ -44,7 +51,30 @@ public final class ReplicaService {
   public RpcServer.Builder register(RpcServer.Builder b) {
     return b.handle(Envelope.BodyCase.REPLICATE, this::replicate)
         .handle(Envelope.BodyCase.REPLICATE_BATCH, this::replicateBatch)
-        .handle(Envelope.BodyCase.SYNC_WAL, this::syncWal);
+        .handle(Envelope.BodyCase.SYNC_WAL, this::syncWal)
+        .handle(Envelope.BodyCase.SCRUB_DIGEST, this::scrubDigest);
+  }
+
+  /**
+   * A member's scrub digest at the owner's gen (DESIGN.md "Consistency check"): admitted like a replicate (epoch
+   * checks, replicate order), then taken at once, or when the replica reaches that gen, or answered gen_passed. The
+   * wait for the gen happens outside the pid's call order, which the replicates it waits for need.
+   */
+  private CompletableFuture<Reply> scrubDigest(Frame f) {
+    ScrubDigestRequest r = f.header().getScrubDigest();
+    long pid = r.getPid();
+    int rangeBlocks;
+    try {
+      if (pid <= 0) throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "scrub digest: pid must be > 0");
+      rangeBlocks = ScrubDigests.rangeBlocks(r.getRangeBytes());
+    } catch (BasaltException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<CompletableFuture<ReplicaScrub>> registered = PidTasks.onPid(ordered, pid, "scrub digest",
+        () -> applier.inOrder(pid, () -> applier.admit(pid, r.getEpoch(), r.getOwnerCid(), "scrub digest")
+            .thenApply(m -> scrubs.digestAt(pid, r.getGen(), r.getDeep(), rangeBlocks, SCRUB_WAIT_MS))));
+    return registered.thenCompose(x -> x)
+        .thenApply(rs -> Reply.of(Envelope.newBuilder().setReplicaScrub(rs)));
   }
 
   private CompletableFuture<Reply> replicate(Frame f) {

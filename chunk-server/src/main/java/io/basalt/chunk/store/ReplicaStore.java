@@ -112,6 +112,19 @@ public interface ReplicaStore extends AutoCloseable {
   /** Makes every write applied so far durable (RocksDB WAL sync). */
   void syncWal();
 
+  /**
+   * The light scrub digest of replica {@code pid} ({@link ScrubDigest}), ranges of {@code rangeBlocks} blocks: records
+   * only, from one snapshot, so its gen and hash belong together. Run on the pid thread for a digest at the gen
+   * the replica has now.
+   */
+  ScrubDigest scrubDigest(long pid, int rangeBlocks);
+
+  /**
+   * Deep scrub: the blocks of {@code pid} whose stored data does not match its CRC (at most {@code max}), reading
+   * every block; {@code bytesRead[0]} is increased by the bytes read. Any thread; writes may go on meanwhile.
+   */
+  List<Long> badBlocks(long pid, int max, long[] bytesRead);
+
   /** Generation and SHA-256 over (block index, block bytes) of every stored block, in index order. */
   ReplicaDigest digest(long pid);
 

@@ -50,6 +50,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final RocksStoreConfig cfg;
   private final RocksHandles h;
   private final BlockReader reader;
+  private final ScrubReader scrub;
   private final BlockWriter writer;
   private final GenLog genLog;
   private final BlockCopyReader copyReader;
@@ -81,6 +82,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     this.slots = new SlotMap(h);
     this.guard = guard;
     this.reader = new BlockReader(h, files, crcErrors, fence);
+    this.scrub = new ScrubReader(h, files);
     this.writer = new BlockWriter(h, reader, files);
     this.genLog = new GenLog(h, cfg.genLogRetention());
     this.copyReader = new BlockCopyReader(h, reader, files, fence);
@@ -385,6 +387,19 @@ public final class RocksReplicaStore implements ReplicaStore {
    * As {@link ReplicaStore#digest}. A replica without metadata (never written, or deleted) yields epoch 0, gen 0
    * and, if it holds no blocks, blockCount 0 and the SHA-256 of nothing (e3b0c442...).
    */
+  @Override
+  public ScrubDigest scrubDigest(long pid, int rangeBlocks) {
+    StoreArguments.checkPid(pid);
+    if (rangeBlocks <= 0) throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "rangeBlocks must be > 0");
+    return guard.call("scrub digest", pid, false, () -> scrub.digest(pid, rangeBlocks));
+  }
+
+  @Override
+  public List<Long> badBlocks(long pid, int max, long[] bytesRead) {
+    StoreArguments.checkPid(pid);
+    return guard.call("scrub blocks", pid, false, () -> scrub.badBlocks(pid, max, bytesRead));
+  }
+
   @Override
   public ReplicaDigest digest(long pid) {
     StoreArguments.checkPid(pid);
