@@ -20,6 +20,7 @@ import io.basalt.chunk.owner.OwnerReads;
 import io.basalt.chunk.owner.OwnerScrub;
 import io.basalt.chunk.owner.OwnerTable;
 import io.basalt.chunk.owner.PeerBacklog;
+import io.basalt.chunk.owner.ReadRepair;
 import io.basalt.chunk.owner.ReplicaPipes;
 import io.basalt.chunk.recovery.MemberSync;
 import io.basalt.chunk.recovery.MemberSyncService;
@@ -214,7 +215,7 @@ public final class ChunkServer implements AutoCloseable {
     RpcServer.Builder b = RpcServer.builder("chunk").bind(cfg.listen().host(), cfg.listen().port())
         .metrics(registry).workers(loops);
     new DataService(ordered, io, owner, new OwnerReads(owners, metrics), flush, store, metrics, activity,
-        clock).register(b);
+        clock, new ReadRepair(owners, store, peers, metrics, Deadlines.DATA)).register(b);
     new ReplicaService(ordered, io, applier, store, activity, scrubs).register(b);
     new OwnerScrub(owners, scrubs, peers, Duration.ofSeconds(15)).register(b); // a member waits up to 10 s for the gen
     new IntegrityService(ordered, quarantine).register(b);

@@ -67,13 +67,18 @@ final class ChunkTestClient implements AutoCloseable {
   }
 
   byte[] read(String address, long pid, long offset, int length) {
-    Frame f = rpc.client(address).call(Envelope.newBuilder().setRead(ReadRequest.newBuilder().setPid(pid)
-        .setOffset(offset).setLength(length)), null, DEADLINE).join();
-    try {
-      return ByteBufUtil.getBytes(f.data());
-    } finally {
-      f.release();
-    }
+    return readAsync(address, pid, offset, length).join();
+  }
+
+  CompletableFuture<byte[]> readAsync(String address, long pid, long offset, int length) {
+    return rpc.client(address).call(Envelope.newBuilder().setRead(ReadRequest.newBuilder().setPid(pid)
+        .setOffset(offset).setLength(length)), null, DEADLINE).thenApply(f -> {
+          try {
+            return ByteBufUtil.getBytes(f.data());
+          } finally {
+            f.release();
+          }
+        });
   }
 
   ReplicaStatusResponse status(String address, long pid) {

@@ -16,18 +16,11 @@ import io.basalt.proto.ScrubExtentResponse;
 import io.basalt.rpc.BasaltException;
 import io.basalt.rpc.Frame;
 import io.netty.buffer.Unpooled;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -100,9 +93,9 @@ class ScrubTest extends ClusterTestBase {
   }
 
   @Test
-  void aDeepScrubFindsABlockWhoseDataNoLongerMatchesItsCrc() throws IOException {
+  void aDeepScrubFindsABlockWhoseDataNoLongerMatchesItsCrc() throws Exception {
     c.client.flush(c.address(0), PID).join();
-    flipBytes(dir.resolve("chunk1"), PID, 3L * RANGE / 4096); // block 96
+    BlockDamage.flipBytes(dir.resolve("chunk1"), PID, 3L * RANGE / 4096); // block 96
 
     ScrubExtentResponse light = scrub(false);
     assertThat(byCid(light, c.chunk(1).cid()).getHash()).isEqualTo(light.getReplicas(0).getHash()); // CRCs agree
@@ -167,20 +160,5 @@ class ScrubTest extends ClusterTestBase {
       if (!x.equals(y)) out.add(i);
     }
     return out;
-  }
-
-  /** Flips bytes of block {@code block} in both slot files of {@code pid} under the chunk's data directory. */
-  private static void flipBytes(Path chunkDir, long pid, long block) throws IOException {
-    try (Stream<Path> files = Files.list(chunkDir.resolve("extents"))) {
-      for (Path p : files.filter(x -> x.getFileName().toString().startsWith(String.format("%016x.", pid))).toList()) {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-          ByteBuffer b = ByteBuffer.allocate(16);
-          if (ch.read(b, block * 4096 + 100) <= 0) continue;
-          b.flip();
-          for (int i = 0; i < b.limit(); i++) b.put(i, (byte) ~b.get(i));
-          ch.write(b, block * 4096 + 100);
-        }
-      }
-    }
   }
 }

@@ -38,6 +38,8 @@ public final class ChunkMetrics {
   private final Counter replicaFailedReported;
   private final Counter replicasGc;
   private final Counter replicasQuarantined;
+  private final Counter readRepairs;
+  private final Counter readRepairsFailed;
   private final Counter metaConfirmations;
   private final Histogram commitBatch;
   private final MetricRegistry registry;
@@ -68,6 +70,8 @@ public final class ChunkMetrics {
     replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
     replicasGc = registry.counter("basalt_chunk_replicas_gc");
     replicasQuarantined = registry.counter("basalt_chunk_replicas_quarantined");
+    readRepairs = registry.counter("basalt_chunk_read_repaired_blocks");
+    readRepairsFailed = registry.counter("basalt_chunk_read_repairs_failed");
     metaConfirmations = registry.counter("basalt_chunk_replica_meta_confirmations");
     commitBatch = HotMetrics.histogram(registry, "basalt_chunk_commit_batch");
     this.registry = registry;
@@ -106,6 +110,16 @@ public final class ChunkMetrics {
   /** ReplicaFailed reports this chunk sent to meta as an owner. */
   public Counter replicaFailedReported() {
     return replicaFailedReported;
+  }
+
+  /** Corrupt blocks the owner rewrote from a member's good copy after a read hit them. */
+  public Counter readRepairs() {
+    return readRepairs;
+  }
+
+  /** Reads of corrupt blocks that no member could serve either. */
+  public Counter readRepairsFailed() {
+    return readRepairsFailed;
   }
 
   /** Replicas this chunk quarantined (an unexpected error left their state in doubt). */

@@ -4,6 +4,7 @@ import io.basalt.chunk.core.ChunkMetrics;
 import io.basalt.chunk.core.ClientActivity;
 import io.basalt.chunk.core.PidTasks;
 import io.basalt.chunk.core.RequestChecks;
+import io.basalt.chunk.store.BlockCorruptException;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.MonotonicClock;
 import io.basalt.common.OrderedExecutor;
@@ -21,6 +22,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
@@ -43,10 +45,12 @@ public final class DataService {
   private final ChunkMetrics metrics;
   private final ClientActivity activity;
   private final MonotonicClock clock;
+  private final ReadRepair repair;
 
   /** @param clock the chunk's clock, on which a write's deadline is set (and checked by the owner) */
   public DataService(OrderedExecutor ordered, Executor io, ExtentOwner owner, OwnerReads reads, FlushOp flush,
-      ReplicaStore store, ChunkMetrics metrics, ClientActivity activity, MonotonicClock clock) {
+      ReplicaStore store, ChunkMetrics metrics, ClientActivity activity, MonotonicClock clock, ReadRepair repair) {
+    this.repair = repair;
     this.clock = clock;
     this.activity = activity;
     this.ordered = ordered;
@@ -122,6 +126,11 @@ public final class DataService {
           PooledByteBufAllocator.DEFAULT));
     }
     return data
+        .exceptionallyCompose(e -> {
+          // a block failing its check here: served from a member, and repaired (F19 a/b)
+          Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          return c instanceof BlockCorruptException bad ? repair.repair(plan, bad) : CompletableFuture.failedFuture(c);
+        })
         .thenCompose(buf -> PidTasks.isolate(reads.settle(plan, buf), pid, "read"))
         .thenApply(buf -> Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder()
             .setGen(plan.gen())), buf));

@@ -8,6 +8,8 @@ import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.proto.Envelope;
 import io.basalt.proto.ErrorCode;
+import io.basalt.proto.RepairReadRequest;
+import io.basalt.proto.RepairReadResponse;
 import io.basalt.proto.ReplicaScrub;
 import io.basalt.proto.ReplicateRequest;
 import io.basalt.proto.ReplicateResponse;
@@ -19,6 +21,7 @@ import io.basalt.rpc.FrameLimits;
 import io.basalt.rpc.Reply;
 import io.basalt.rpc.RpcServer;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -37,6 +40,8 @@ public final class ReplicaService {
   private final ScrubDigests scrubs;
   /** How long a member waits to reach the gen a scrub asks for (the owner's replicate of it is on its way). */
   static final long SCRUB_WAIT_MS = 10_000;
+  /** A repair read is one client read's blocks: at most 32 MiB, the largest read a frame carries. */
+  private static final int MAX_REPAIR_READ = 32 << 20;
 
   public ReplicaService(OrderedExecutor ordered, Executor io, ReplicaApplier applier, ReplicaStore store,
       ClientActivity activity, ScrubDigests scrubs) {
@@ -52,7 +57,27 @@ public final class ReplicaService {
     return b.handle(Envelope.BodyCase.REPLICATE, this::replicate)
         .handle(Envelope.BodyCase.REPLICATE_BATCH, this::replicateBatch)
         .handle(Envelope.BodyCase.SYNC_WAL, this::syncWal)
-        .handle(Envelope.BodyCase.SCRUB_DIGEST, this::scrubDigest);
+        .handle(Envelope.BodyCase.SCRUB_DIGEST, this::scrubDigest)
+        .handle(Envelope.BodyCase.REPAIR_READ, this::repairRead);
+  }
+
+  /**
+   * The owner's read repair: this member's current bytes of a block-aligned range, admitted like a replicate (epoch
+   * checks, replicate order) and CRC-checked (a corrupt block here fails it, and the owner asks another member).
+   */
+  private CompletableFuture<Reply> repairRead(Frame f) {
+    RepairReadRequest r = f.header().getRepairRead();
+    long pid = r.getPid();
+    if (pid <= 0 || r.getOffset() % ReplicaStore.BLOCK_SIZE != 0 || r.getLength() <= 0
+        || r.getLength() % ReplicaStore.BLOCK_SIZE != 0 || r.getLength() > MAX_REPAIR_READ) {
+      return CompletableFuture.failedFuture(new BasaltException(ErrorCode.INVALID_ARGUMENT, "repair read: pid > 0 and"
+          + " a block-aligned range within one frame expected pid=" + pid + " offset=" + r.getOffset() + " length="
+          + r.getLength()));
+    }
+    return PidTasks.onPid(ordered, pid, "repair read", () -> applier.inOrder(pid,
+        () -> applier.admit(pid, r.getEpoch(), r.getOwnerCid(), "repair read").thenApply(m -> Reply.of(
+            Envelope.newBuilder().setRepairReadResponse(RepairReadResponse.newBuilder().setGen(m == null ? 0
+                : m.gen())), store.read(pid, r.getOffset(), r.getLength(), PooledByteBufAllocator.DEFAULT)))));
   }
 
   /**

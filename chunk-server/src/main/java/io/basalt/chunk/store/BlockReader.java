@@ -385,7 +385,7 @@ final class BlockReader {
 
   BasaltException crcMismatch(long pid, int index) {
     crcErrors.increment();
-    return new BasaltException(ErrorCode.IO_ERROR, "crc mismatch pid=" + pid + " block=" + index);
+    return new BlockCorruptException(pid, index, "crc mismatch pid=" + pid + " block=" + index);
   }
 
   private long decode(long pid, int index, ByteBuffer v, int at, int size, boolean tolerate) {
@@ -397,7 +397,7 @@ final class BlockReader {
 
   BasaltException corruptRecord(long pid, int index, int length) {
     crcErrors.increment();
-    return new BasaltException(ErrorCode.IO_ERROR, "corrupt block record pid=" + pid + " block=" + index
+    return new BlockCorruptException(pid, index, "corrupt block record pid=" + pid + " block=" + index
         + " valueLength=" + length);
   }
 
