@@ -17,7 +17,7 @@ import picocli.CommandLine;
 @Command(name = "basalt", version = "basalt 0.1.0",
     description = "Administer a Basalt block store cluster.",
     subcommands = {LocalCommand.class, ClusterGroupCommand.class, VolumeCommand.class, ChunkCommand.class,
-        ExtentCommand.class, SessionCommand.class, RecoveryCommand.class, QuarantineCommand.class,
+        ExtentCommand.class, SessionCommand.class, RecoveryCommand.class, QuarantineCommand.class, ScrubCommand.class,
         CommandLine.HelpCommand.class})
 public final class BasaltCli extends GroupCommand {
   @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")

@@ -1,5 +1,6 @@
 package io.basalt.meta;
 
+import io.basalt.meta.scrub.ScrubConfig;
 import io.basalt.session.SessionConfig;
 import java.time.Duration;
 import java.util.Objects;
@@ -22,10 +23,11 @@ import java.util.regex.Pattern;
  * @param recoveryInterval how often the leader assigns recovery targets; zero = never on its own (tests run passes)
  * @param strictZkTimeout refuse to join the election when the negotiated ZooKeeper session timeout is unsafe
  *     ({@code basalt-meta} does; embedded cores in tests only log it)
+ * @param scrub scrub periods and timing (null = {@link ScrubConfig#defaults()})
  */
 public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
     Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
-    Duration recoveryInterval, boolean strictZkTimeout) {
+    Duration recoveryInterval, boolean strictZkTimeout, ScrubConfig scrub) {
   public static final String DEFAULT_CLUSTER = "local";
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofMillis(250);
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
@@ -56,6 +58,15 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
     if (recoveryInterval == null || recoveryInterval.isNegative()) {
       throw new IllegalArgumentException("recovery interval must be >= 0, got " + recoveryInterval);
     }
+    scrub = scrub == null ? ScrubConfig.defaults() : scrub;
+  }
+
+  /** With the default scrub settings. */
+  public MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
+      Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
+      Duration recoveryInterval, boolean strictZkTimeout) {
+    this(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, null);
   }
 
   /** With the default recovery interval. */
@@ -81,42 +92,47 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
 
   public MetaConfig withListen(String host, int port) {
     return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withCluster(String name) {
     return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withMetricsPort(int port) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withChunkLiveness(Duration window) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withZkSessionTimeout(Duration timeout) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withSessions(SessionConfig s) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, s, recoveryInterval, strictZkTimeout);
+        zkConnectionTimeout, s, recoveryInterval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withRecoveryInterval(Duration interval) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, interval, strictZkTimeout);
+        zkConnectionTimeout, sessions, interval, strictZkTimeout, scrub);
   }
 
   public MetaConfig withStrictZkTimeout(boolean strict) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strict);
+        zkConnectionTimeout, sessions, recoveryInterval, strict, scrub);
+  }
+
+  public MetaConfig withScrub(ScrubConfig s) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, s);
   }
 
   private static void positive(Duration d, String what) {

@@ -13,6 +13,11 @@ import io.basalt.meta.recovery.RecoveryMetrics;
 import io.basalt.meta.recovery.RecoveryOps;
 import io.basalt.meta.recovery.RecoveryScheduler;
 import io.basalt.meta.recovery.RecoveryTable;
+import io.basalt.meta.scrub.ScrubAdminOps;
+import io.basalt.meta.scrub.ScrubMetrics;
+import io.basalt.meta.scrub.ScrubRpc;
+import io.basalt.meta.scrub.ScrubScheduler;
+import io.basalt.meta.scrub.ScrubTable;
 import io.basalt.meta.session.ChunkSessions;
 import io.basalt.meta.session.MassExpiryGuard;
 import io.basalt.meta.session.SessionOps;
@@ -42,8 +47,9 @@ import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
  * and metrics endpoint; tests drive a core directly. Wiring only.
  *
  * <p>Per-term state: the session component's {@link ChunkSessions} and the recovery component's
- * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s; a new component with
- * state of its own per term (scrub, snapshot) is added to that list the same way.
+ * {@link RecoveryTable} are handed to the state as {@link io.basalt.meta.state.TermState}s, and so is the scrub
+ * component's {@link ScrubTable}; a new component with state of its own per term (snapshot) is added to that list
+ * the same way.
  */
 public final class MetaCore implements AutoCloseable {
   private final String id;
@@ -60,6 +66,9 @@ public final class MetaCore implements AutoCloseable {
   private final RecoveryOps recovery;
   private final RecoveryAdminOps recoveryAdmin;
   private final RecoveryScheduler recoveryScheduler;
+  private final ScrubRpc scrubRpc;
+  private final ScrubAdminOps scrubAdmin;
+  private final ScrubScheduler scrubScheduler;
   private final PauseDetector pauses;
   private final ChunkSessions chunkSessions;
   private final ServiceStack stack;
@@ -86,14 +95,19 @@ public final class MetaCore implements AutoCloseable {
     // each component's state of one leadership term, created and dropped by the core with the term's tables
     this.chunkSessions = new ChunkSessions(config.sessions());
     TermLocal<RecoveryTable> recoveryTables = RecoveryTable.perTerm();
+    TermLocal<ScrubTable> scrubTables = ScrubTable.perTerm(System::currentTimeMillis);
     this.state = new MetaState(id, store, loop, clock, elector, new MetaMetrics(registry),
-        List.of(chunkSessions, recoveryTables), pauses);
+        List.of(chunkSessions, recoveryTables, scrubTables), pauses);
     MassExpiryGuard guard = new MassExpiryGuard(chunkSessions);
     RecoveryMetrics recoveryMetrics = new RecoveryMetrics(registry);
     this.recovery = new RecoveryOps(state, chunkSessions, guard, recoveryTables, recoveryMetrics);
     this.recoveryAdmin = new RecoveryAdminOps(state, chunkSessions, recoveryTables);
     this.recoveryScheduler = new RecoveryScheduler(state, chunkSessions, guard, recoveryTables, recoveryMetrics,
         config.recoveryInterval());
+    this.scrubRpc = stack.add("scrub rpc client", new ScrubRpc(registry));
+    this.scrubAdmin = new ScrubAdminOps(state, scrubTables, config.scrub(), System::currentTimeMillis);
+    this.scrubScheduler = new ScrubScheduler(state, chunkSessions, scrubTables, new ScrubMetrics(registry), scrubRpc,
+        config.scrub(), System::currentTimeMillis);
     this.chunks = new ChunkOps(state, chunkSessions);
     this.volumes = new VolumeOps(state, chunkSessions);
     this.extents = new ExtentOps(state, chunkSessions, new PlacementPolicy(config.chunkLiveness()),
@@ -132,6 +146,7 @@ public final class MetaCore implements AutoCloseable {
       core.stack.add("elector", core.elector);
       core.stack.add("session ticker", core.ticker.start());
       core.stack.add("recovery scheduler", core.recoveryScheduler.start());
+      core.stack.add("scrub scheduler", core.scrubScheduler.start());
       core.elector.start(core.state);
       return core;
     } catch (Throwable e) {
@@ -203,6 +218,15 @@ public final class MetaCore implements AutoCloseable {
   /** The recovery pass (tests run one with {@code passNow()}). */
   public RecoveryScheduler recoveryScheduler() {
     return recoveryScheduler;
+  }
+
+  public ScrubAdminOps scrubAdmin() {
+    return scrubAdmin;
+  }
+
+  /** The scrub pass (tests run one with {@code passNow()}). */
+  public ScrubScheduler scrubScheduler() {
+    return scrubScheduler;
   }
 
   /** Steps down, leaves the election, stops the loop and the ZooKeeper client. Idempotent. */

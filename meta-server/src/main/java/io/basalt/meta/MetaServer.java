@@ -91,7 +91,7 @@ public final class MetaServer implements AutoCloseable {
     serverRegistry.start();
     stack.add("server registry", serverRegistry);
     service.attach(new MetaRpcService.Ops(core.chunks(), core.volumes(), core.extents(), core.sessions(),
-        core.recovery(), core.recoveryAdmin()));
+        core.recovery(), core.recoveryAdmin(), core.scrubAdmin()));
     log.info("meta server ready at {} cluster={}", address, config.cluster());
   }
 

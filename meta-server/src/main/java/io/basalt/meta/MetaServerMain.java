@@ -2,6 +2,7 @@ package io.basalt.meta;
 
 import io.basalt.common.BufferPool;
 import io.basalt.meta.election.ZkTimeoutRule;
+import io.basalt.meta.scrub.ScrubConfig;
 import io.basalt.session.SessionConfig;
 import io.basalt.common.HostPort;
 import io.basalt.common.Units;
@@ -64,6 +65,16 @@ public final class MetaServerMain implements Callable<Integer> {
           + " no replica is removed until they return or `basalt cluster confirm-expiry` (default ${DEFAULT-VALUE})")
   double massExpiryShare;
 
+  @Option(names = "--scrub-light-period", defaultValue = "24h", paramLabel = "DURATION",
+      description = "every extent's replicas are compared (digests only) this long after its last scrub"
+          + " (default ${DEFAULT-VALUE})")
+  String scrubLightPeriod;
+
+  @Option(names = "--scrub-deep-period", defaultValue = "168h", paramLabel = "DURATION",
+      description = "every extent's blocks are all read and CRC-checked this long after its last deep scrub"
+          + " (default ${DEFAULT-VALUE}, 7 days)")
+  String scrubDeepPeriod;
+
   @Option(names = "--test-mode", description = "serve test-only admin calls (failpoints); never in production")
   boolean testMode;
 
@@ -76,7 +87,9 @@ public final class MetaServerMain implements Callable<Integer> {
     Duration zkSession = zkSessionTimeout == null || zkSessionTimeout.isBlank()
         ? ZkTimeoutRule.defaultZkTimeout(sessions) : Units.parseDuration(zkSessionTimeout);
     return new MetaConfig(zk, hp.host(), hp.port(), cluster, metricsPort, liveness, zkSession,
-        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions).withStrictZkTimeout(true);
+        MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions).withStrictZkTimeout(true)
+        .withScrub(ScrubConfig.defaults().withPeriods(Units.parseDuration(scrubLightPeriod),
+            Units.parseDuration(scrubDeepPeriod)));
   }
 
   @Override

@@ -11,6 +11,7 @@
  *   meta.rpc                RPC adapters: MetaRpcService, MetaInfoService -> components, election, state
  *   meta.volume             volumes, extent allocation, leases, GetExtents -> placement, session, view, state, store
  *   meta.recovery           ReplicaFailed, ReplicaQuarantined, RecoveryDone, the pass -> session, view, state, store
+ *   meta.scrub              replica comparison: the pass, scrub ls/start/throttle -> state, store
  *   meta.session            chunk sessions, expiry, mass-expiry guard      -> view, state, store
  *   meta.placement          chunk registration, where replicas go          -> view, state, store
  *   meta.view               wire views of table values                     -> state

@@ -32,8 +32,8 @@ class MetaServerStartTest {
   void theCoreStopsItsPartsInTheOrderItAlwaysHad() {
     // ZooKeeper is unreachable: every part starts, the elector waits for a connection that never comes
     MetaCore core = MetaCore.start(MetaConfig.defaults("127.0.0.1:1"), "127.0.0.1:7001", new MetricRegistry());
-    assertThat(core.stack().running()).containsExactly("recovery scheduler", "session ticker", "elector",
-        "pause detector", "meta loop", "store", "zookeeper client");
+    assertThat(core.stack().running()).containsExactly("scrub scheduler", "recovery scheduler", "session ticker",
+        "elector", "pause detector", "scrub rpc client", "meta loop", "store", "zookeeper client");
     core.close();
     assertThat(core.stack().running()).isEmpty();
     assertThat(core.stack().stopFailures()).isEmpty();

@@ -4,6 +4,7 @@ import io.basalt.failpoint.Failpoints;
 import io.basalt.meta.placement.ChunkOps;
 import io.basalt.meta.recovery.RecoveryAdminOps;
 import io.basalt.meta.recovery.RecoveryOps;
+import io.basalt.meta.scrub.ScrubAdminOps;
 import io.basalt.meta.session.SessionOps;
 import io.basalt.meta.volume.ExtentOps;
 import io.basalt.meta.volume.VolumeOps;
@@ -39,10 +40,16 @@ import java.util.function.LongSupplier;
 public final class MetaRpcService {
   /** The operations behind the handlers. */
   public record Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions,
-      RecoveryOps recovery, RecoveryAdminOps recoveryAdmin) {
-    /** Without recovery operations (their requests are answered NOT_READY). */
+      RecoveryOps recovery, RecoveryAdminOps recoveryAdmin, ScrubAdminOps scrubAdmin) {
+    /** Without recovery and scrub operations (their requests are answered NOT_READY). */
     public Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions) {
-      this(chunks, volumes, extents, sessions, null, null);
+      this(chunks, volumes, extents, sessions, null, null, null);
+    }
+
+    /** Without scrub operations (their requests are answered NOT_READY). */
+    public Ops(ChunkOps chunks, VolumeOps volumes, ExtentOps extents, SessionOps sessions, RecoveryOps recovery,
+        RecoveryAdminOps recoveryAdmin) {
+      this(chunks, volumes, extents, sessions, recovery, recoveryAdmin, null);
     }
   }
 
@@ -107,6 +114,14 @@ public final class MetaRpcService {
     handle(server, BodyCase.SET_RECOVERY_THROTTLE,
         (o, h) -> recoveryAdmin(o).setThrottle(h.getSetRecoveryThrottle()),
         Envelope.Builder::setSetRecoveryThrottleResponse);
+    handle(server, BodyCase.LIST_SCRUB, (o, h) -> scrubAdmin(o).list(h.getListScrub()),
+        Envelope.Builder::setListScrubResponse);
+    handle(server, BodyCase.START_SCRUB, (o, h) -> scrubAdmin(o).start(h.getStartScrub()),
+        Envelope.Builder::setStartScrubResponse);
+    handle(server, BodyCase.GET_SCRUB_THROTTLE, (o, h) -> scrubAdmin(o).getThrottle(),
+        Envelope.Builder::setScrubThrottleResponse);
+    handle(server, BodyCase.SET_SCRUB_THROTTLE, (o, h) -> scrubAdmin(o).setThrottle(h.getSetScrubThrottle()),
+        Envelope.Builder::setScrubThrottleResponse);
     server.handle(BodyCase.SET_FAILPOINT, this::setFailpoint);
     return server;
   }
@@ -139,6 +154,13 @@ public final class MetaRpcService {
       throw new BasaltException(ErrorCode.NOT_READY, "recovery is not wired on this meta server", true);
     }
     return o.recoveryAdmin();
+  }
+
+  private static ScrubAdminOps scrubAdmin(Ops o) {
+    if (o.scrubAdmin() == null) {
+      throw new BasaltException(ErrorCode.NOT_READY, "scrub is not wired on this meta server", true);
+    }
+    return o.scrubAdmin();
   }
 
   private static void volume(Envelope.Builder b, VolumeInfo v) {

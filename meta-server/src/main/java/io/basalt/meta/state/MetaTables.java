@@ -5,7 +5,10 @@ import io.basalt.proto.ChunkRecord;
 import io.basalt.proto.IdCounters;
 import io.basalt.proto.PExtentRecord;
 import io.basalt.proto.RecoveryThrottle;
+import io.basalt.proto.ScrubRecord;
+import io.basalt.proto.ScrubThrottle;
 import io.basalt.proto.VolumeRecord;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -20,6 +23,8 @@ public final class MetaTables {
   private final VolumeTable volumes = new VolumeTable();
   private final ExtentTable extents = new ExtentTable();
   private RecoveryThrottle recoveryThrottle;
+  private final Map<Long, ScrubRecord> scrubRecords = new HashMap<>();
+  private ScrubThrottle scrubThrottle;
   private IdCounters ids;
 
   private MetaTables(String clusterId, IdCounters ids) {
@@ -42,6 +47,10 @@ public final class MetaTables {
       t.extents.put(PExtent.fromRecord(r));
     }
     t.recoveryThrottle = image.recoveryThrottle();
+    for (ScrubRecord r : image.scrubRecords()) {
+      t.scrubRecords.put(r.getPid(), r);
+    }
+    t.scrubThrottle = image.scrubThrottle();
     return t;
   }
 
@@ -79,5 +88,22 @@ public final class MetaTables {
 
   public void setRecoveryThrottle(RecoveryThrottle throttle) {
     this.recoveryThrottle = throttle;
+  }
+
+  /**
+   * The last scrub of each pextent scrubbed at least once, as persisted at scrub/&lt;page&gt; (the scrub component
+   * reads it, and changes it only after ZooKeeper confirmed the page write).
+   */
+  public Map<Long, ScrubRecord> scrubRecords() {
+    return scrubRecords;
+  }
+
+  /** The scrub throttle as persisted at config/scrub (null when never set); the scrub component applies defaults. */
+  public ScrubThrottle scrubThrottle() {
+    return scrubThrottle;
+  }
+
+  public void setScrubThrottle(ScrubThrottle throttle) {
+    this.scrubThrottle = throttle;
   }
 }

@@ -12,8 +12,9 @@
  * {@link io.basalt.meta.state.TermState} (or uses a {@link io.basalt.meta.state.TermLocal}) and is handed to
  * {@link io.basalt.meta.state.MetaState} by the wiring; its state is created in the loop task that installs the
  * term's tables ({@code onActive(tables, epoch, now)}) and dropped with them ({@code onDrop()}). Today: sessions
- * ({@code meta.session.ChunkSessions}) and recovery ({@code meta.recovery.RecoveryTable}); scrub and snapshot
- * ({@code meta.scrub}, {@code meta.snapshot}, not written yet) plug in the same way, with no change here. What the
+ * ({@code meta.session.ChunkSessions}), recovery ({@code meta.recovery.RecoveryTable}) and scrub
+ * ({@code meta.scrub.ScrubTable}); snapshot ({@code meta.snapshot}, not written yet) plugs in the same way, with no
+ * change here. What the
  * core needs from outside it asks through narrow interfaces it defines: {@link io.basalt.meta.state.Election}
  * (implemented by {@code meta.election}) and {@link io.basalt.meta.state.Liveness} (implemented by the session
  * component, used by every component that asks whether an owner or replica is alive).

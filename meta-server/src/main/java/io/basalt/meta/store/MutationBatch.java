@@ -5,6 +5,8 @@ import io.basalt.proto.ExtentMapPage;
 import io.basalt.proto.IdCounters;
 import io.basalt.proto.PExtentPage;
 import io.basalt.proto.RecoveryThrottle;
+import io.basalt.proto.ScrubPage;
+import io.basalt.proto.ScrubThrottle;
 import io.basalt.proto.VolumeRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +20,7 @@ import java.util.List;
 public final class MutationBatch {
   /** One record change. */
   public sealed interface Op permits PutChunk, PutVolume, DeleteVolume, PutMapPage, PutPExtentPage, PutIds,
-      PutRecoveryThrottle {}
+      PutRecoveryThrottle, PutScrubPage, PutScrubThrottle {}
 
   public record PutChunk(ChunkRecord chunk) implements Op {}
 
@@ -36,6 +38,12 @@ public final class MutationBatch {
 
   /** config/recovery: the operator's recovery throttle. */
   public record PutRecoveryThrottle(RecoveryThrottle throttle) implements Op {}
+
+  /** scrub/&lt;page&gt;: the last scrub of each pextent of the page; an empty page deletes its znode. */
+  public record PutScrubPage(long page, ScrubPage records) implements Op {}
+
+  /** config/scrub: the operator's scrub throttle. */
+  public record PutScrubThrottle(ScrubThrottle throttle) implements Op {}
 
   private final List<Op> ops = new ArrayList<>();
 
@@ -74,6 +82,16 @@ public final class MutationBatch {
     return this;
   }
 
+  public MutationBatch putScrubPage(long page, ScrubPage records) {
+    ops.add(new PutScrubPage(page, records));
+    return this;
+  }
+
+  public MutationBatch putScrubThrottle(ScrubThrottle throttle) {
+    ops.add(new PutScrubThrottle(throttle));
+    return this;
+  }
+
   public List<Op> ops() {
     return List.copyOf(ops);
   }
@@ -99,6 +117,10 @@ public final class MutationBatch {
       return "PutPExtentPage(page=" + p.page() + ")";
     } else if (op instanceof PutRecoveryThrottle) {
       return "PutRecoveryThrottle";
+    } else if (op instanceof PutScrubPage s) {
+      return "PutScrubPage(page=" + s.page() + ")";
+    } else if (op instanceof PutScrubThrottle) {
+      return "PutScrubThrottle";
     }
     return "PutIds";
   }

@@ -7,6 +7,8 @@ import io.basalt.meta.store.MutationBatch.PutIds;
 import io.basalt.meta.store.MutationBatch.PutMapPage;
 import io.basalt.meta.store.MutationBatch.PutPExtentPage;
 import io.basalt.meta.store.MutationBatch.PutRecoveryThrottle;
+import io.basalt.meta.store.MutationBatch.PutScrubPage;
+import io.basalt.meta.store.MutationBatch.PutScrubThrottle;
 import io.basalt.meta.store.MutationBatch.PutVolume;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -76,6 +78,15 @@ final class ZkBatchWriter {
       put(paths.ids(), i.ids().toByteArray());
     } else if (op instanceof PutRecoveryThrottle r) {
       put(paths.recoveryThrottle(), r.throttle().toByteArray());
+    } else if (op instanceof PutScrubPage s) {
+      String path = paths.scrubPage(s.page());
+      if (s.records().getRecordsCount() > 0) {
+        put(path, s.records().toByteArray());
+      } else if (exists(path)) {
+        delete(path);
+      }
+    } else if (op instanceof PutScrubThrottle s) {
+      put(paths.scrubThrottle(), s.throttle().toByteArray());
     } else {
       throw new IllegalArgumentException("unknown op " + op);
     }

@@ -7,6 +7,9 @@ import io.basalt.proto.IdCounters;
 import io.basalt.proto.PExtentPage;
 import io.basalt.proto.PExtentRecord;
 import io.basalt.proto.RecoveryThrottle;
+import io.basalt.proto.ScrubPage;
+import io.basalt.proto.ScrubRecord;
+import io.basalt.proto.ScrubThrottle;
 import io.basalt.proto.VolumeRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -81,7 +84,23 @@ final class ZkImageReader {
       throttle = parse(paths.recoveryThrottle(), () -> RecoveryThrottle.parseFrom(throttleBytes));
       known.add(paths.recoveryThrottle());
     }
-    return new Loaded(new MetaImage(clusterId, ids, chunks, volumes, maps, pextents, throttle), known);
+    List<ScrubRecord> scrub = new ArrayList<>();
+    for (String child : children(paths.scrub())) {
+      String path = paths.scrub() + "/" + child;
+      byte[] data = dataOrNull(path);
+      if (data != null) {
+        scrub.addAll(parse(path, () -> ScrubPage.parseFrom(data)).getRecordsList());
+        known.add(path);
+      }
+    }
+    ScrubThrottle scrubThrottle = null;
+    byte[] scrubThrottleBytes = dataOrNull(paths.scrubThrottle());
+    if (scrubThrottleBytes != null) {
+      scrubThrottle = parse(paths.scrubThrottle(), () -> ScrubThrottle.parseFrom(scrubThrottleBytes));
+      known.add(paths.scrubThrottle());
+    }
+    return new Loaded(new MetaImage(clusterId, ids, chunks, volumes, maps, pextents, throttle, scrub, scrubThrottle),
+        known);
   }
 
   private Map<Integer, Long> readMap(long vid) throws Exception {

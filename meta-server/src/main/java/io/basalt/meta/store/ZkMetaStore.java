@@ -61,7 +61,8 @@ public final class ZkMetaStore implements MetaStore {
 
   @Override
   public void ensureLayout() {
-    for (String p : List.of(paths.meta(), paths.chunks(), paths.volumes(), paths.pextents(), paths.config())) {
+    for (String p : List.of(paths.meta(), paths.chunks(), paths.volumes(), paths.pextents(), paths.config(),
+        paths.scrub())) {
       try {
         client.create().creatingParentsIfNeeded().forPath(p, new byte[0]);
       } catch (KeeperException.NodeExistsException e) {

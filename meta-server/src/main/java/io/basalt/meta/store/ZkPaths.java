@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  *   volumes/&lt;vid&gt;/map/&lt;page&gt;   ExtentMapPage (index / PAGE)
  *   pextents/&lt;page&gt;       PExtentPage (pid / PAGE)
  *   config/recovery        RecoveryThrottle (operator-set; absent = defaults)
+ *   config/scrub           ScrubThrottle (operator-set; absent = defaults)
+ *   scrub/&lt;page&gt;          ScrubPage (pid / PAGE): the last scrub of each pextent
  * </pre>
  * Pure value; safe from any thread.
  */
@@ -105,6 +107,18 @@ public record ZkPaths(String cluster) {
 
   public String recoveryThrottle() {
     return config() + "/recovery";
+  }
+
+  public String scrubThrottle() {
+    return config() + "/scrub";
+  }
+
+  public String scrub() {
+    return root() + "/scrub";
+  }
+
+  public String scrubPage(long page) {
+    return scrub() + "/" + page;
   }
 
   /** Page of an extent index (map pages) or a pid (pextent pages). */
