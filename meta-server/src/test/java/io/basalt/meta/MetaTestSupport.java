@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.basalt.proto.AcquireLeaseRequest;
+import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.KeepAliveRequest;
 import io.basalt.proto.KeepAliveResponse;
@@ -12,6 +13,7 @@ import io.basalt.proto.SessionGroup;
 import io.basalt.session.SessionConfig;
 import io.basalt.rpc.BasaltException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -40,6 +42,28 @@ public final class MetaTestSupport {
   public static KeepAliveResponse keepAlive(MetaCore core, TestSession s) {
     return core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK).setCid(s.cid())
         .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).build()).join();
+  }
+
+  /**
+   * One keepalive round for chunks {@code cids}: opens a session for a cid that has none, renews the others, and
+   * forgets one meta answered NO_SESSION (gone) so the next round opens a new one; other failures wait for the next
+   * round. Called from a test's keepalive thread.
+   */
+  public static void keepAliveAll(MetaCore core, Map<Integer, TestSession> sessions, int... cids) {
+    for (int cid : cids) {
+      TestSession s = sessions.get(cid);
+      try {
+        if (s == null) {
+          sessions.put(cid, openSession(core, cid));
+        } else {
+          keepAlive(core, s);
+        }
+      } catch (RuntimeException e) {
+        if (s != null && BasaltException.of(e).code() == ErrorCode.NO_SESSION) {
+          sessions.remove(cid, s);
+        }
+      }
+    }
   }
 
   /** Waits until the leader's grace is over (leases can be granted). */

@@ -94,21 +94,8 @@ class RecoveryOpsTest {
 
   /** Keeps every chunk not silenced alive; a session is replaced only when meta says it is gone. */
   private void keepAll() {
-    for (int cid = 1; cid <= 4; cid++) {
-      if (silent.contains(cid)) continue;
-      TestSession s = sessions.get(cid);
-      try {
-        if (s == null) {
-          sessions.put(cid, MetaTestSupport.openSession(core, cid));
-        } else {
-          MetaTestSupport.keepAlive(core, s);
-        }
-      } catch (RuntimeException e) {
-        if (s != null && BasaltException.of(e).code() == ErrorCode.NO_SESSION) {
-          sessions.remove(cid, s);
-        }
-      }
-    }
+    MetaTestSupport.keepAliveAll(core, sessions, IntStream.rangeClosed(1, 4).filter(c -> !silent.contains(c))
+        .toArray());
   }
 
   @AfterEach

@@ -130,20 +130,7 @@ class ScrubSchedulerTest {
   }
 
   private void keepAll() {
-    for (int cid = 1; cid <= 3; cid++) {
-      TestSession s = sessions.get(cid);
-      try {
-        if (s == null) {
-          sessions.put(cid, MetaTestSupport.openSession(core, cid));
-        } else {
-          MetaTestSupport.keepAlive(core, s);
-        }
-      } catch (RuntimeException e) {
-        if (s != null && BasaltException.of(e).code() == ErrorCode.NO_SESSION) {
-          sessions.remove(cid, s);
-        }
-      }
-    }
+    MetaTestSupport.keepAliveAll(core, sessions, 1, 2, 3);
   }
 
   @AfterEach
