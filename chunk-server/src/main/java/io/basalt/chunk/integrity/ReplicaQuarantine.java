@@ -141,12 +141,16 @@ public final class ReplicaQuarantine {
 
   /** Refuses {@code op} on pid's replica when it is quarantined here or the store failed (IO_ERROR). Pid thread. */
   public void check(long pid, String op) {
+    check(pid, op, store.replica(pid).orElse(null));
+  }
+
+  /** As {@link #check(long, String)} with the replica's meta the caller already read ({@code m}, null if absent). */
+  public void check(long pid, String op, ReplicaMeta m) {
     Optional<String> failed = store.failure();
     if (failed.isPresent()) {
       throw new BasaltException(ErrorCode.IO_ERROR, op + " refused: the replica store of cid=" + local.cid()
           + " failed (" + failed.get() + ") pid=" + pid);
     }
-    ReplicaMeta m = store.replica(pid).orElse(null);
     if (m != null && m.state() == ReplicaState.QUARANTINED) {
       throw new BasaltException(ErrorCode.IO_ERROR, op + " refused: " + quarantined(pid, local.cid()).getMessage());
     }

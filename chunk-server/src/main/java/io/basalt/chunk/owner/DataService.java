@@ -118,19 +118,20 @@ public final class DataService {
       try {
         data = CompletableFuture.completedFuture(store.read(pid, plan.offset(), plan.length(),
             PooledByteBufAllocator.DEFAULT));
+      } catch (BlockCorruptException bad) {
+        data = repair.repair(plan, bad); // served from a member and repaired here (F19 a/b)
       } catch (RuntimeException e) {
         data = PidTasks.isolate(CompletableFuture.failedFuture(e), pid, "read");
       }
     } else {
       data = PidTasks.on(io, pid, "read", () -> store.read(pid, plan.offset(), plan.length(),
-          PooledByteBufAllocator.DEFAULT));
+          PooledByteBufAllocator.DEFAULT)).exceptionallyCompose(e -> {
+            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            return c instanceof BlockCorruptException bad ? repair.repair(plan, bad)
+                : CompletableFuture.failedFuture(c);
+          });
     }
     return data
-        .exceptionallyCompose(e -> {
-          // a block failing its check here: served from a member, and repaired (F19 a/b)
-          Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          return c instanceof BlockCorruptException bad ? repair.repair(plan, bad) : CompletableFuture.failedFuture(c);
-        })
         .thenCompose(buf -> PidTasks.isolate(reads.settle(plan, buf), pid, "read"))
         .thenApply(buf -> Reply.of(Envelope.newBuilder().setReadResponse(ReadResponse.newBuilder()
             .setGen(plan.gen())), buf));

@@ -228,7 +228,7 @@ public final class ReplicaApplier implements ReplicaAdmission {
   public CompletableFuture<ReplicaMeta> admit(long pid, long epoch, int ownerCid, String op) {
     ReplicaMeta m = store.replica(pid).orElse(null);
     try {
-      quarantine.check(pid, op);
+      quarantine.check(pid, op, m);
       checkNotStale(pid, epoch, ownerCid, op, m);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
