@@ -43,6 +43,7 @@ import io.basalt.common.MonotonicClock;
 import io.basalt.common.NamedThreads;
 import io.basalt.common.OrderedExecutor;
 import io.basalt.common.ServiceStack;
+import io.basalt.proto.ExtentInfo;
 import io.basalt.proto.ReplicaQuarantinedRequest;
 import io.basalt.rpc.Deadlines;
 import io.basalt.rpc.FrameLimits;
@@ -167,7 +168,11 @@ public final class ChunkServer implements AutoCloseable {
         REPORT_BUDGET));
     MetaExtents extents = new MetaExtents(meta, reports, META_BUDGET.plus(META_ATTEMPT));
     recovering = new RecoveringReplicas(store);
-    recovering.staleAfterRestart(store.identity().map(ChunkIdentity::cid).orElse(0));
+    int restartedCid = store.identity().map(ChunkIdentity::cid).orElse(0);
+    recovering.afterRestart(restartedCid, (pid, recoveryEpoch) -> {
+      ExtentInfo info = extents.get(pid);
+      return info.getReplicasList().contains(restartedCid) && info.getEpoch() > recoveryEpoch;
+    });
     MemberSync memberSync = new MemberSync(store, peers, metrics, cfg.replicateTimeout(), Deadlines.DATA,
         MemberSync.DEFAULT_PAGE_BYTES, pipes::call);
     // Built in dependency order, no setters: the session state first (the owner table checks its lease), the

@@ -153,7 +153,8 @@ class RecoveryTest extends ClusterTestBase {
     int owner = c.chunk(0).cid();
     int target = c.chunk(1).cid();
     c.meta.createExtent(PID, List.of(owner), MIB);
-    applyDirect(1, PID, 1, 5L * B, random(50, B)); // a foreign replica left on the target
+    applyDirect(1, PID, 1, 5L * B, random(50, B)); // a foreign copy left on the target: an unfinished one, so
+    c.chunk(1).store().putReplicaMeta(ReplicaMeta.recovering(PID, 1, 99)); // no catch-up base
     c.meta.grantLease(PID, owner);
     long recoveryEpoch = c.meta.setRecovering(PID, target);
 
@@ -184,7 +185,81 @@ class RecoveryTest extends ClusterTestBase {
 
     c.stop(1);
     c.restart(1);
-    assertThat(c.chunk(1).store().replica(PID).orElseThrow().state()).isEqualTo(ReplicaState.STALE);
+    ReplicaMeta stale = c.chunk(1).store().replica(PID).orElseThrow();
+    assertThat(stale.state()).isEqualTo(ReplicaState.STALE);
+    assertThat(stale.gen()).as("an unfinished copy holds no gen: never a catch-up base").isZero();
+    assertThat(stale.catchUpBase()).isFalse();
+  }
+
+  /**
+   * F03 on one extent: a member stops, meta removes it, the owner writes on (new blocks, rewrites, a trim); the member
+   * restarts and meta makes it the recovery target. Its copy is kept and caught up with the changed blocks only, and
+   * all three replicas end identical.
+   */
+  @Test
+  void returningCopyIsCaughtUpWithTheChangedBlocksOnly() {
+    c = new TestCluster(dir, 3, cfg -> cfg.withReplicateTimeout(Duration.ofMillis(500)));
+    c.meta.sendRefresh(true);
+    c.meta.refuseReplicaFailed(false);
+    long size = 4 * MIB;
+    c.meta.createExtent(PID, c.cids(), size);
+    for (int i = 0; i < 64; i++) {
+      c.client.write(c.address(0), PID, i * 16L * B, random(i, 4 * B), false).join(); // 1 MiB in all
+    }
+    int returning = c.chunk(2).cid();
+    c.stop(2);
+    c.client.write(c.address(0), PID, 3L * B, random(200, 2 * B), false).join(); // a new block and a rewrite
+    c.client.write(c.address(0), PID, 16L * B + 100, random(201, 300), false).join(); // partial rewrite
+    c.client.zeroes(c.address(0), PID, 32L * B, 4 * B, WriteKind.TRIM).join(); // blocks the copy holds go
+    assertThat(c.meta.extent(PID).replicas()).as("removed by the owner's ReplicaFailed").doesNotContain(returning);
+    c.restart(2);
+    long recoveryEpoch = c.meta.setRecovering(PID, returning);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> c.meta.extent(PID).replicas().contains(returning));
+    c.assertReplicasIdentical(PID);
+    assertThat(read(2, 32L * B, B)).as("trimmed while away").isEqualTo(new byte[B]);
+    long copied = c.chunk(2).registry().meter("basalt_chunk_recovery_bytes").getCount();
+    assertThat(copied).as("only the changed blocks: 3, 4, 16, (32-35 are trimmed)").isEqualTo(3L * B);
+    assertThat(c.chunk(2).store().replica(PID).orElseThrow().recoveryEpoch()).isEqualTo(recoveryEpoch);
+    assertThat(c.client.write(c.address(0), PID, 0, random(99, B), false).join()).isPositive();
+    c.assertReplicasIdentical(PID);
+  }
+
+  /**
+   * F21 meets F03: the returning copy holds a gen the owner's history does not (an old owner's unreplicated write, at
+   * an epoch of its own). The owner refuses the copy's own gen as base; the copy falls back to its lower base, which
+   * includes its own later changes, so the stray block is replaced by the owner's content (zeros) and the replicas
+   * end identical, still without a full copy.
+   */
+  @Test
+  void returningCopyWithAnotherHistoryIsCaughtUpFromALowerBase() {
+    c = new TestCluster(dir, 3, cfg -> cfg.withReplicateTimeout(Duration.ofMillis(500)));
+    c.meta.sendRefresh(true);
+    c.meta.refuseReplicaFailed(false);
+    c.meta.createExtent(PID, c.cids(), 4 * MIB);
+    for (int i = 0; i < 32; i++) {
+      c.client.write(c.address(0), PID, i * 16L * B, random(i, 4 * B), false).join(); // 512 KiB in all
+    }
+    int returning = c.chunk(2).cid();
+    ReplicaMeta before = c.chunk(2).store().replica(PID).orElseThrow();
+    ByteBuf stray = Unpooled.wrappedBuffer(random(300, B));
+    try { // gen + 1 written only there, by another owner (another gen epoch than the owner's gen + 1 will have)
+      c.chunk(2).store().apply(new ExtentEpoch(PID, before.epoch()), new Mutation(before.gen() + 1,
+          before.epoch() - 1, 900L * B, B, WriteKind.WRITE, stray), false);
+    } finally {
+      stray.release();
+    }
+    c.stop(2);
+    c.client.write(c.address(0), PID, 3L * B, random(200, 2 * B), false).join(); // the owner's gen + 1, epoch + 1
+    c.restart(2);
+    c.meta.setRecovering(PID, returning);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> c.meta.extent(PID).replicas().contains(returning));
+    c.assertReplicasIdentical(PID);
+    assertThat(read(2, 900L * B, B)).as("the stray write is gone").isEqualTo(new byte[B]);
+    long copied = c.chunk(2).registry().meter("basalt_chunk_recovery_bytes").getCount();
+    assertThat(copied).as("the lower base's changes, far below the 512 KiB held").isPositive()
+        .isLessThan(512L * 1024 / 2);
   }
 
   /** A running copy stops once meta no longer lists it (the target was dropped). */

@@ -24,10 +24,13 @@ import java.util.regex.Pattern;
  * @param strictZkTimeout refuse to join the election when the negotiated ZooKeeper session timeout is unsafe
  *     ({@code basalt-meta} does; embedded cores in tests only log it)
  * @param scrub scrub periods and timing (null = {@link ScrubConfig#defaults()})
+ * @param recoveryReturnWait how long recovery gives a member removed by ReplicaFailed to return (a restarted chunk
+ *     catches its own copy up instead of another chunk copying the whole extent, TESTPLAN F03); zero = never wait;
+ *     null = one session timeout (see {@link #returnWait()}): by then a chunk that did not return has expired anyway
  */
 public record MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
     Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
-    Duration recoveryInterval, boolean strictZkTimeout, ScrubConfig scrub) {
+    Duration recoveryInterval, boolean strictZkTimeout, ScrubConfig scrub, Duration recoveryReturnWait) {
   public static final String DEFAULT_CLUSTER = "local";
   public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofMillis(250);
   public static final Duration DEFAULT_CHUNK_LIVENESS = Duration.ofSeconds(10);
@@ -59,6 +62,25 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
       throw new IllegalArgumentException("recovery interval must be >= 0, got " + recoveryInterval);
     }
     scrub = scrub == null ? ScrubConfig.defaults() : scrub;
+    if (recoveryReturnWait != null && recoveryReturnWait.isNegative()) {
+      throw new IllegalArgumentException("recovery return wait must be >= 0, got " + recoveryReturnWait);
+    }
+  }
+
+  /** With the default recovery return wait (one session timeout). */
+  public MetaConfig(String zkConnect, String listenHost, int listenPort, String cluster, int metricsPort,
+      Duration chunkLiveness, Duration zkSessionTimeout, Duration zkConnectionTimeout, SessionConfig sessions,
+      Duration recoveryInterval, boolean strictZkTimeout, ScrubConfig scrub) {
+    this(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, null);
+  }
+
+  /**
+   * The recovery return wait in force: {@code recoveryReturnWait}, or the session timeout when not set (kept unset
+   * rather than resolved, so that {@link #withSessions} moves the default along with the timeout).
+   */
+  public Duration returnWait() {
+    return recoveryReturnWait != null ? recoveryReturnWait : sessions.sessionTimeout();
   }
 
   /** With the default scrub settings. */
@@ -92,47 +114,52 @@ public record MetaConfig(String zkConnect, String listenHost, int listenPort, St
 
   public MetaConfig withListen(String host, int port) {
     return new MetaConfig(zkConnect, host, port, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withCluster(String name) {
     return new MetaConfig(zkConnect, listenHost, listenPort, name, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withMetricsPort(int port) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, port, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withChunkLiveness(Duration window) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, window, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withZkSessionTimeout(Duration timeout) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, timeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withSessions(SessionConfig s) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, s, recoveryInterval, strictZkTimeout, scrub);
+        zkConnectionTimeout, s, recoveryInterval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withRecoveryInterval(Duration interval) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, interval, strictZkTimeout, scrub);
+        zkConnectionTimeout, sessions, interval, strictZkTimeout, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withStrictZkTimeout(boolean strict) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strict, scrub);
+        zkConnectionTimeout, sessions, recoveryInterval, strict, scrub, recoveryReturnWait);
   }
 
   public MetaConfig withScrub(ScrubConfig s) {
     return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
-        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, s);
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, s, recoveryReturnWait);
+  }
+
+  public MetaConfig withRecoveryReturnWait(Duration wait) {
+    return new MetaConfig(zkConnect, listenHost, listenPort, cluster, metricsPort, chunkLiveness, zkSessionTimeout,
+        zkConnectionTimeout, sessions, recoveryInterval, strictZkTimeout, scrub, wait);
   }
 
   private static void positive(Duration d, String what) {

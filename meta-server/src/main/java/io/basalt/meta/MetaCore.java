@@ -103,12 +103,12 @@ public final class MetaCore implements AutoCloseable {
     this.recovery = new RecoveryOps(state, chunkSessions, guard, recoveryTables, recoveryMetrics);
     this.recoveryAdmin = new RecoveryAdminOps(state, chunkSessions, recoveryTables);
     this.recoveryScheduler = new RecoveryScheduler(state, chunkSessions, guard, recoveryTables, recoveryMetrics,
-        config.recoveryInterval());
+        config.recoveryInterval(), config.returnWait());
     this.scrubRpc = stack.add("scrub rpc client", new ScrubRpc(registry));
     this.scrubAdmin = new ScrubAdminOps(state, scrubTables, config.scrub(), System::currentTimeMillis);
     this.scrubScheduler = new ScrubScheduler(state, chunkSessions, scrubTables, new ScrubMetrics(registry), scrubRpc,
         config.scrub(), System::currentTimeMillis);
-    this.chunks = new ChunkOps(state, chunkSessions);
+    this.chunks = new ChunkOps(state, chunkSessions, recovery::catchUpCopiesReported);
     this.volumes = new VolumeOps(state, chunkSessions);
     this.extents = new ExtentOps(state, chunkSessions, new PlacementPolicy(config.chunkLiveness()),
         recovery::droppedByNewOwner);

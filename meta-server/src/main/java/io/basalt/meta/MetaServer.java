@@ -66,7 +66,7 @@ public final class MetaServer implements AutoCloseable {
   }
 
   private void startAll() {
-    log.info("starting meta server config={}", config);
+    log.info("starting meta server config={} recoveryReturnWaitMs={}", config, config.returnWait().toMillis());
     if (config.metricsPort() >= 0) {
       metricsEndpoint = stack.add("metrics endpoint",
           MetricsEndpoint.start(registry, config.listenHost(), config.metricsPort(), "basalt.meta"));

@@ -65,6 +65,12 @@ public final class MetaServerMain implements Callable<Integer> {
           + " no replica is removed until they return or `basalt cluster confirm-expiry` (default ${DEFAULT-VALUE})")
   double massExpiryShare;
 
+  @Option(names = "--recovery-return-wait", paramLabel = "DURATION",
+      description = "after an owner reports a member failed, recovery waits this long for that chunk to return (a"
+          + " restarted chunk catches its own copy up instead of another chunk copying the whole extent); never with"
+          + " a single live replica left; 0 = never wait (default: --session-timeout)")
+  String recoveryReturnWait;
+
   @Option(names = "--scrub-light-period", defaultValue = "24h", paramLabel = "DURATION",
       description = "every extent's replicas are compared (digests only) this long after its last scrub"
           + " (default ${DEFAULT-VALUE})")
@@ -89,7 +95,9 @@ public final class MetaServerMain implements Callable<Integer> {
     return new MetaConfig(zk, hp.host(), hp.port(), cluster, metricsPort, liveness, zkSession,
         MetaConfig.DEFAULT_ZK_CONNECTION_TIMEOUT, sessions).withStrictZkTimeout(true)
         .withScrub(ScrubConfig.defaults().withPeriods(Units.parseDuration(scrubLightPeriod),
-            Units.parseDuration(scrubDeepPeriod)));
+            Units.parseDuration(scrubDeepPeriod)))
+        .withRecoveryReturnWait(recoveryReturnWait == null || recoveryReturnWait.isBlank() ? null
+            : Units.parseDuration(recoveryReturnWait));
   }
 
   @Override

@@ -41,6 +41,22 @@ class MetaServerMainTest {
     assertThat(c.cluster()).isEqualTo("local");
     assertThat(c.metricsPort()).isEqualTo(-1);
     assertThat(c.chunkLiveness()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.returnWait()).as("recovery waits one session timeout for a departed member")
+        .isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void recoveryReturnWaitFollowsTheSessionTimeoutUnlessGiven() {
+    assertThat(parse("--zk", "a:1", "--session-timeout", "3s", "--keepalive-interval", "500ms").returnWait())
+        .isEqualTo(Duration.ofSeconds(3));
+    MetaConfig off = parse("--zk", "a:1", "--recovery-return-wait", "0");
+    assertThat(off.returnWait()).as("0 turns the wait off").isEqualTo(Duration.ZERO);
+    assertThat(parse("--zk", "a:1", "--recovery-return-wait", "4500ms").returnWait())
+        .isEqualTo(Duration.ofMillis(4500));
+    assertThat(off.withSessions(SessionConfig.of(Duration.ofMillis(200), Duration.ofSeconds(2))).returnWait())
+        .as("an explicit value stays when the sessions change").isEqualTo(Duration.ZERO);
+    assertThatThrownBy(() -> parse("--zk", "a:1", "--recovery-return-wait", "-1s"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("recovery return wait");
   }
 
   @Test

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.IntToLongFunction;
 
 /** Helpers for tests that run meta cores against a real embedded ZooKeeper. */
 public final class MetaTestSupport {
@@ -40,8 +41,13 @@ public final class MetaTestSupport {
   }
 
   public static KeepAliveResponse keepAlive(MetaCore core, TestSession s) {
+    return keepAlive(core, s, 0);
+  }
+
+  /** A keepalive that reports {@code usedBytes} (placement prefers the least used chunks). */
+  public static KeepAliveResponse keepAlive(MetaCore core, TestSession s, long usedBytes) {
     return core.sessions().keepAlive(KeepAliveRequest.newBuilder().setGroup(SessionGroup.CHUNK).setCid(s.cid())
-        .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).build()).join();
+        .setSessionUuid(s.uuid()).setSessionEpoch(s.epoch()).setUsedBytes(usedBytes).build()).join();
   }
 
   /**
@@ -50,13 +56,19 @@ public final class MetaTestSupport {
    * round. Called from a test's keepalive thread.
    */
   public static void keepAliveAll(MetaCore core, Map<Integer, TestSession> sessions, int... cids) {
+    keepAliveAll(core, sessions, cid -> 0, cids);
+  }
+
+  /** As {@link #keepAliveAll(MetaCore, Map, int...)}, each chunk reporting {@code usedBytes.applyAsLong(cid)}. */
+  public static void keepAliveAll(MetaCore core, Map<Integer, TestSession> sessions, IntToLongFunction usedBytes,
+      int... cids) {
     for (int cid : cids) {
       TestSession s = sessions.get(cid);
       try {
         if (s == null) {
           sessions.put(cid, openSession(core, cid));
         } else {
-          keepAlive(core, s);
+          keepAlive(core, s, usedBytes.applyAsLong(cid));
         }
       } catch (RuntimeException e) {
         if (s != null && BasaltException.of(e).code() == ErrorCode.NO_SESSION) {

@@ -177,6 +177,10 @@ public final class RequestChecks {
       throw invalid(what + " needs max_bytes > 0, block-aligned, below 2^31 pid=" + pid + " maxBytes="
           + Integer.toUnsignedString(r.getMaxBytes()));
     }
+    if (r.getSinceGen() == 0 && (r.getSinceGenEpoch() != 0 || r.getIncludeCount() > 0)) {
+      throw invalid(what + ": since_gen_epoch and include need since_gen > 0 pid=" + pid);
+    }
+    ranges(what + " include", pid, r.getIncludeList(), MAX_UNPAGED_RANGES);
   }
 
   /** Admin: one replica's status. */

@@ -1,6 +1,7 @@
 package io.basalt.chunk.recovery;
 
 import io.basalt.chunk.core.MetaExtents;
+import io.basalt.chunk.store.ByteRange;
 import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.proto.Envelope;
@@ -18,6 +19,7 @@ import io.basalt.rpc.Frame;
 import io.basalt.rpc.RetryPolicy;
 import io.basalt.rpc.Retryability;
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -33,7 +35,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>meta must still name this chunk the target at this recovery epoch; then, on the pid thread, the local
- *       replica becomes this attempt's RECOVERING copy (anything else there is wiped) with a fresh dirty bitmap;</li>
+ *       replica becomes this attempt's RECOVERING copy with a fresh dirty bitmap: a copy kept from before is the
+ *       base of an incremental catch-up, anything else there is wiped;</li>
+ *   <li>with a base, every FetchBlocks names it ({@code since_gen}) and the owner sends only the blocks changed
+ *       since, page by page ({@link CatchUpPages}); when the owner cannot (its log does not reach back, another
+ *       history) the copy is wiped and copied whole from offset 0;</li>
  *   <li>loop: FetchBlocks (one batch) from the owner (the next one asked for as soon as this one is here, so the
  *       source reads it while this chunk applies), rate permits for its bytes, failpoint
  *       {@code chunk.recovery.copy-batch}, apply on the pid thread skipping dirty blocks; on any failure re-read the
@@ -76,6 +82,8 @@ final class RecoveryTask implements Runnable {
   private CompletableFuture<Frame> prefetched;
   private Source prefetchedFrom;
   private long prefetchedOffset;
+  /** The kept copy's catch-up base (task thread); null: a full copy. */
+  private RecoveringReplicas.CatchUpBase base;
 
   RecoveryTask(RecoveryContext ctx, long pid, long recoveryEpoch, long extentSize, Ended ended) {
     this.ctx = ctx;
@@ -164,6 +172,7 @@ final class RecoveryTask implements Runnable {
           m.epoch());
       return false;
     }
+    base = onPid(() -> ctx.replicas().base(pid, recoveryEpoch));
     return true;
   }
 
@@ -185,7 +194,7 @@ final class RecoveryTask implements Runnable {
         }
         long next = batch(info);
         cursor = next;
-        state = "copying";
+        state = base != null ? "catching up" : "copying";
         if (failures > 0) {
           log.info("recovery copy resumed pid={} recoveryEpoch={} cid={} bytesDone={} afterFailures={}", pid,
               recoveryEpoch, cid, cursor, failures);
@@ -230,6 +239,7 @@ final class RecoveryTask implements Runnable {
     Frame f = await(pending, "fetch blocks from cid=" + src.cid);
     try {
       FetchBlocksResponse r = f.header().getFetchBlocksResponse();
+      if (r.getFullCopyNeeded()) return fullCopyNeeded(src);
       long[] blocks = new long[r.getBlocksCount()];
       for (int i = 0; i < blocks.length; i++) blocks[i] = r.getBlocks(i);
       int bytes = f.data().readableBytes();
@@ -245,9 +255,12 @@ final class RecoveryTask implements Runnable {
       ByteBuf data = f.data().retain();
       CompletableFuture<Integer> apply;
       try {
+        List<ByteRange> covered = base == null ? null
+            : ByteRange.fromProto("fetch blocks ranges", pid, r.getRangesList(), Integer.MAX_VALUE);
         apply = ctx.ordered().submit(pid, () -> {
           try {
-            return ctx.replicas().applyCopy(pid, recoveryEpoch, blocks, data);
+            return covered == null ? ctx.replicas().applyCopy(pid, recoveryEpoch, blocks, data)
+                : ctx.replicas().applyCatchUp(pid, recoveryEpoch, covered, blocks, data);
           } finally {
             data.release();
           }
@@ -268,9 +281,38 @@ final class RecoveryTask implements Runnable {
     }
   }
 
+  /**
+   * The owner cannot catch the kept copy up from its base: the lower base is tried next, and without one the copy is
+   * wiped (same attempt, fresh bitmap) and copied whole. Either way from offset 0, which is returned as the next
+   * cursor (pages already applied hold the owner's content and are harmless to apply again).
+   */
+  private long fullCopyNeeded(Source src) {
+    if (base == null) {
+      throw new BasaltException(ErrorCode.INTERNAL, "cid=" + src.cid + " answered full_copy_needed to a full copy"
+          + " pid=" + pid, true);
+    }
+    dropPrefetched();
+    if (base.lower() != null) {
+      log.info("catch-up base refused, trying the lower one pid={} recoveryEpoch={} sourceCid={} sinceGen={}"
+          + " lowerSinceGen={}", pid, recoveryEpoch, src.cid, base.sinceGen(), base.lower().sinceGen());
+      base = base.lower();
+      return 0;
+    }
+    int cid = ctx.local().cid();
+    onPid(() -> ctx.replicas().dropBase(pid, recoveryEpoch, cid, "owner cid=" + src.cid + " refused since_gen="
+        + base.sinceGen()));
+    base = null;
+    return 0;
+  }
+
   private CompletableFuture<Frame> fetch(Source src, long offset) {
-    FetchBlocksRequest req = FetchBlocksRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
-        .setTargetCid(ctx.local().cid()).setOffset(offset).setMaxBytes(ctx.batchBytes()).build();
+    FetchBlocksRequest.Builder req = FetchBlocksRequest.newBuilder().setPid(pid).setRecoveryEpoch(recoveryEpoch)
+        .setTargetCid(ctx.local().cid()).setOffset(offset).setMaxBytes(ctx.batchBytes());
+    RecoveringReplicas.CatchUpBase b = base;
+    if (b != null) {
+      req.setSinceGen(b.sinceGen()).setSinceGenEpoch(b.sinceEpoch());
+      b.include().forEach(range -> req.addInclude(range.toProto()));
+    }
     return ctx.rpc().client(src.address).call(Envelope.newBuilder().setFetchBlocks(req), null, ctx.callTimeout());
   }
 
@@ -333,8 +375,8 @@ final class RecoveryTask implements Runnable {
         ExtentInfo info = await(ctx.meta().recoveryDone(req), "recovery done");
         onPid(() -> ctx.replicas().promote(pid, info.getEpoch(), cid, "recovery done"));
         state = "done";
-        log.info("recovery done pid={} recoveryEpoch={} epoch={} cid={} bytesCopied={} replicas={}", pid,
-            recoveryEpoch, info.getEpoch(), cid, bytesCopied, info.getReplicasList());
+        log.info("recovery done pid={} recoveryEpoch={} epoch={} cid={} bytesCopied={} incremental={} replicas={}",
+            pid, recoveryEpoch, info.getEpoch(), cid, bytesCopied, base != null, info.getReplicasList());
         return true;
       } catch (Cancelled c) {
         throw c;

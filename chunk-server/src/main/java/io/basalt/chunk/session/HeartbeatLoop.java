@@ -73,9 +73,12 @@ public final class HeartbeatLoop implements AutoCloseable {
   private void report() throws Exception {
     quarantine.reportPending();
     quarantine.evidence().expire(System.currentTimeMillis(), quarantineRetention);
-    List<Long> pids = store.replicas().stream().map(ReplicaMeta::pid).toList();
+    List<ReplicaMeta> held = store.replicas();
+    List<Long> pids = held.stream().map(ReplicaMeta::pid).toList();
+    List<Long> catchUp = held.stream().filter(ReplicaMeta::catchUpBase).map(ReplicaMeta::pid)
+        .filter(pid -> store.partialRanges(pid).isEmpty()).toList();
     Envelope resp = meta.call(Envelope.newBuilder().setReportReplicas(ReportReplicasRequest.newBuilder()
-        .setCid(cid).addAllPids(pids))).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
+        .setCid(cid).addAllPids(pids).addAllCatchupPids(catchUp))).get(CALL_LIMIT_MS, TimeUnit.MILLISECONDS);
     for (long pid : resp.getReportReplicasResponse().getDeletedPidsList()) {
       ordered.submit(pid, () -> {
         owners.stepDown(pid, "extent deleted");
@@ -91,7 +94,7 @@ public final class HeartbeatLoop implements AutoCloseable {
         // A quarantined replica stays QUARANTINED: it is out of the membership already and never served.
         store.replica(pid).filter(m -> m.state() == ReplicaState.ACTIVE || m.state() == ReplicaState.RECOVERING)
             .ifPresent(m -> {
-              store.putReplicaMeta(m.withState(ReplicaState.STALE));
+              store.putReplicaMeta(m.staleCopy());
               log.info("replica marked STALE (removed from membership while away) pid={} epoch={} gen={} cid={}",
                   pid, m.epoch(), m.gen(), cid);
             });

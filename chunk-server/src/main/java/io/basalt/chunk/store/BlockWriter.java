@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.LongPredicate;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatchInterface;
@@ -70,6 +71,37 @@ final class BlockWriter {
         written++;
       }
       at += DATA_SIZE;
+    }
+    return written;
+  }
+
+  /**
+   * An incremental catch-up page: every block of {@code covered} (block-aligned, sorted) is set to the source's
+   * content, the ones in {@code blocks} (ascending, inside {@code covered}) from {@code data}, the others deleted
+   * (they read as zeros at the source); blocks {@code skip} accepts are left alone. Returns the blocks set.
+   */
+  int addCopiedRanges(WriteBatchInterface batch, StagedBlocks staged, long pid, List<ByteRange> covered,
+      long[] blocks, ByteBuf data, LongPredicate skip) throws RocksDBException {
+    int written = 0;
+    int next = 0;
+    int at = data.readerIndex();
+    for (ByteRange r : covered) {
+      for (long b = r.offset() / DATA_SIZE; b < r.end() / DATA_SIZE; b++) {
+        boolean present = next < blocks.length && blocks[next] == b;
+        if (!skip.test(b)) {
+          if (present) {
+            addWhole(batch, staged, pid, (int) b, data, at);
+          } else {
+            batch.delete(h.blocks, BlockKeys.key(pid, (int) b));
+            staged.delete((int) b, staged.target((int) b));
+          }
+          written++;
+        }
+        if (present) {
+          next++;
+          at += DATA_SIZE;
+        }
+      }
     }
     return written;
   }

@@ -39,6 +39,34 @@ public record ReplicaMeta(long pid, long epoch, long gen, ReplicaState state, lo
     return new ReplicaMeta(pid, epoch, newGen, state, recoveryEpoch);
   }
 
+  /**
+   * This replica STALE (removed from the membership, or its copy interrupted). An unfinished copy (RECOVERING) also
+   * loses its gen: the blocks it holds are part old, part copied, and match no generation, so it must never be
+   * offered or taken as the base of an incremental catch-up.
+   */
+  public ReplicaMeta staleCopy() {
+    ReplicaMeta stale = withState(ReplicaState.STALE);
+    return state == ReplicaState.RECOVERING ? stale.withGen(0) : stale;
+  }
+
+  /**
+   * Whether this copy can be the base of an incremental catch-up (with its store holding no unfinished member
+   * catch-up, {@link ReplicaStore#partialRanges}): a member's or a removed member's copy with a generation.
+   */
+  public boolean catchUpBase() {
+    return (state == ReplicaState.ACTIVE || state == ReplicaState.STALE) && gen > 0;
+  }
+
+  /**
+   * This replica as the RECOVERING copy of attempt {@code attempt} at {@code atEpoch}, keeping its blocks (the base
+   * of an incremental catch-up) with gen 0: its generation is set anew when the owner's first forwarded write
+   * arrives, as for an empty copy.
+   */
+  public ReplicaMeta recoveringBase(long atEpoch, long attempt) {
+    ReplicaTransitions.check(pid, state, ReplicaState.RECOVERING);
+    return new ReplicaMeta(pid, Math.max(epoch, atEpoch), 0, ReplicaState.RECOVERING, attempt);
+  }
+
   /** This replica in {@code newState}; a move outside {@link ReplicaTransitions} is refused (IllegalStateException). */
   public ReplicaMeta withState(ReplicaState newState) {
     ReplicaTransitions.check(pid, state, newState);

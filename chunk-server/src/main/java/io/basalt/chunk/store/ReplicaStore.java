@@ -106,6 +106,14 @@ public interface ReplicaStore extends AutoCloseable {
    */
   int writeCopiedBlocks(long pid, long[] blocks, ByteBuf data, LongPredicate skip);
 
+  /**
+   * Incremental catch-up target: sets every block of {@code covered} (block-aligned, sorted, disjoint) to the
+   * source's content, the ones listed in {@code blocks} (ascending, each inside {@code covered}) from {@code data}
+   * (4 KiB each, back to back, not released here), the others deleted (they read as zeros at the source), except
+   * those {@code skip} accepts. As {@link #writeCopiedBlocks} otherwise. Returns the blocks set.
+   */
+  int writeCopiedRanges(long pid, List<ByteRange> covered, long[] blocks, ByteBuf data, LongPredicate skip);
+
   /** Reads a range (zeros where unwritten) into a new buffer from {@code alloc}; the caller releases it. */
   ByteBuf read(long pid, long offset, int length, ByteBufAllocator alloc);
 

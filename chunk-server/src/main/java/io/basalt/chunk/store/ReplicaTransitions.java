@@ -9,17 +9,23 @@ import java.util.Set;
  * <ul>
  *   <li>created ACTIVE (the first write or lease install of a member) or RECOVERING (an empty copy being filled by
  *       one recovery attempt);
- *   <li>RECOVERING -> ACTIVE: the copy completed and was promoted ({@code RecoveringReplicas.promote});
+ *   <li>RECOVERING -> ACTIVE: the copy completed and was promoted ({@code RecoveringReplicas.promote}), also found
+ *       after a restart when meta had promoted it ({@code RecoveringReplicas.afterRestart});
  *   <li>RECOVERING -> STALE: the process restarted mid-copy, the dirty bitmap is lost
- *       ({@code RecoveringReplicas.staleAfterRestart}), or meta no longer lists the replica while no copy into it
+ *       ({@code RecoveringReplicas.afterRestart}), or meta no longer lists the replica while no copy into it
  *       runs ({@code HeartbeatLoop}, stale pids);
  *   <li>ACTIVE -> STALE: meta removed the replica from the membership while the chunk was away
  *       ({@code HeartbeatLoop}, stale pids; it marks ACTIVE and RECOVERING ones, a quarantined one stays so);
  *   <li>ACTIVE -> QUARANTINED and RECOVERING -> QUARANTINED: an unexpected error left the replica's state in doubt
  *       ({@code ReplicaQuarantine}; its evidence is saved first). Never served again.
+ *   <li>STALE -> RECOVERING and ACTIVE -> RECOVERING: meta made this chunk the recovery target of a copy it still
+ *       holds from before (a returning chunk); the copy is kept as the base of an incremental catch-up
+ *       ({@code RecoveringReplicas.ensure}; ACTIVE when the chunk has not yet heard that it was removed).
  * </ul>
- * STALE and QUARANTINED are left only by deletion (meta's gc pids, a deleted extent, or a wipe for a new recovery,
- * which creates a new replica; a quarantined replica's evidence lives on in its own directory). A state change
+ * Whenever a RECOVERING replica becomes STALE its gen is set to 0 ({@link ReplicaMeta#staleCopy}): an unfinished
+ * copy holds no generation, so it is never taken as a catch-up base.
+ * QUARANTINED is left only by deletion, STALE by deletion or a catch-up (meta's gc pids, a deleted extent, or a wipe
+ * for a new recovery, which creates a new replica; a quarantined replica's evidence lives on in its own directory). A state change
  * through {@link ReplicaMeta#withState} outside this table is a bug and is refused ({@link IllegalStateException}
  * naming pid, from and to).
  *
@@ -38,7 +44,8 @@ public final class ReplicaTransitions {
       case ACTIVE -> EnumSet.of(ReplicaState.RECOVERING);
       case STALE -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING);
       case QUARANTINED -> EnumSet.of(ReplicaState.ACTIVE, ReplicaState.RECOVERING);
-      case RECOVERING, REPLICA_STATE_UNSPECIFIED, UNRECOGNIZED -> EnumSet.noneOf(ReplicaState.class);
+      case RECOVERING -> EnumSet.of(ReplicaState.STALE, ReplicaState.ACTIVE);
+      case REPLICA_STATE_UNSPECIFIED, UNRECOGNIZED -> EnumSet.noneOf(ReplicaState.class);
     };
   }
 

@@ -354,6 +354,28 @@ public final class RocksReplicaStore implements ReplicaStore {
     });
   }
 
+  @Override
+  public int writeCopiedRanges(long pid, List<ByteRange> covered, long[] blocks, ByteBuf data, LongPredicate skip) {
+    StoreArguments.checkPid(pid);
+    if (data == null || data.readableBytes() != (long) blocks.length * BLOCK_SIZE) {
+      throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "copied data length mismatch pid=" + pid + " blocks="
+          + blocks.length + " readable=" + (data == null ? "null" : data.readableBytes()));
+    }
+    StoreArguments.checkCoveredBlocks(pid, covered, blocks);
+    return guard.call("write copied ranges", pid, true, () -> {
+      if (loadMeta(pid) == null) {
+        throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
+      }
+      long coveredBlocks = ByteRange.totalLength(covered) / BLOCK_SIZE;
+      try (WriteBatch batch = new WriteBatch(copyBatchBytes((int) Math.min(coveredBlocks, Integer.MAX_VALUE)))) {
+        StagedBlocks staged = new StagedBlocks(slots.of(pid));
+        int written = writer.addCopiedRanges(batch, staged, pid, covered, blocks, data, skip);
+        if (written > 0) commit(staged, batch, cfg.syncEveryWrite(), "write copied ranges", pid);
+        return written;
+      }
+    });
+  }
+
   /** WriteBatch bytes for {@code blocks} block puts: header + per entry tag, cf id, varint lengths, key, value. */
   private static int copyBatchBytes(int blocks) {
     long bytes = 64 + (long) blocks * (BlockKeys.KEY_SIZE + BlockRecord.SIZE + 16);

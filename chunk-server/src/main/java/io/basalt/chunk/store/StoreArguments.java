@@ -67,6 +67,36 @@ public final class StoreArguments {
         + total + " readable=" + data.readableBytes());
   }
 
+  /**
+   * A catch-up page: {@code covered} block-aligned, non-empty, sorted, disjoint, inside the max replica size; every
+   * entry of {@code blocks} ascending and inside one of them.
+   */
+  static void checkCoveredBlocks(long pid, List<ByteRange> covered, long[] blocks) {
+    if (covered == null || blocks == null) throw invalid("covered ranges/blocks missing pid=" + pid);
+    long prevEnd = -1;
+    int next = 0;
+    long prevBlock = -1;
+    for (ByteRange r : covered) {
+      if (!r.blockAligned() || r.length() == 0 || r.offset() < prevEnd || r.offset() > MAX_END - r.length()) {
+        throw invalid("covered ranges must be non-empty, block-aligned, sorted and disjoint pid=" + pid
+            + " range=[" + r.offset() + "+" + r.length() + "] previousEnd=" + prevEnd);
+      }
+      prevEnd = r.end();
+      long first = r.offset() / ReplicaStore.BLOCK_SIZE;
+      long end = r.end() / ReplicaStore.BLOCK_SIZE;
+      while (next < blocks.length && blocks[next] < end) {
+        if (blocks[next] < first || blocks[next] <= prevBlock) {
+          throw invalid("copied block outside the covered ranges or out of order pid=" + pid + " block="
+              + blocks[next]);
+        }
+        prevBlock = blocks[next++];
+      }
+    }
+    if (next != blocks.length) {
+      throw invalid("copied block outside the covered ranges pid=" + pid + " block=" + blocks[next]);
+    }
+  }
+
   private static BasaltException invalid(String msg) {
     return new BasaltException(ErrorCode.INVALID_ARGUMENT, msg);
   }

@@ -86,6 +86,40 @@ class RecoveryStoreTest extends StoreTestBase {
   }
 
   @Test
+  void writeCopiedRangesSetsPresentBlocksDeletesAbsentOnesAndSkipsDirtyOnes() {
+    for (int b = 0; b < 8; b++) apply(1, b + 1, (long) b * B, random(20 + b, B)); // the kept copy: blocks 0-7
+    store.putReplicaMeta(store.replica(1).orElseThrow().recoveringBase(1, 5));
+
+    byte[] copied = random(30, 2 * B); // the owner's blocks 2 and 6; 1, 3, 5 read as zeros there
+    ByteBuf data = Unpooled.wrappedBuffer(copied);
+    int written;
+    try {
+      written = store.writeCopiedRanges(1, List.of(new ByteRange(B, 3L * B), new ByteRange(5L * B, 2L * B)),
+          new long[] {2, 6}, data, index -> index == 5);
+    } finally {
+      data.release();
+    }
+
+    assertThat(written).as("blocks 1, 2, 3, 6; 5 is dirty").isEqualTo(4);
+    assertThat(readBytes(1, 0, B)).as("outside the ranges").isEqualTo(random(20, B));
+    assertThat(readBytes(1, B, B)).isEqualTo(new byte[B]);
+    assertThat(readBytes(1, 2L * B, B)).isEqualTo(Arrays.copyOfRange(copied, 0, B));
+    assertThat(readBytes(1, 3L * B, B)).isEqualTo(new byte[B]);
+    assertThat(readBytes(1, 4L * B, B)).isEqualTo(random(24, B));
+    assertThat(readBytes(1, 5L * B, B)).as("dirty: skipped").isEqualTo(random(25, B));
+    assertThat(readBytes(1, 6L * B, B)).isEqualTo(Arrays.copyOfRange(copied, B, 2 * B));
+    assertThat(store.replica(1).orElseThrow().gen()).as("the base's gen is set by the first forward").isZero();
+
+    ByteBuf one = Unpooled.wrappedBuffer(new byte[B]);
+    try {
+      assertThatThrownBy(() -> store.writeCopiedRanges(1, List.of(new ByteRange(0, B)), new long[] {3}, one,
+          i -> false)).isInstanceOf(BasaltException.class).hasMessageContaining("outside the covered ranges");
+    } finally {
+      one.release();
+    }
+  }
+
+  @Test
   void recoveryEpochIsPersistedAndOldRecordsStayReadable() {
     ReplicaMeta m = new ReplicaMeta(4, 9, 3, ReplicaState.RECOVERING, 8);
     store.putReplicaMeta(m);

@@ -15,14 +15,16 @@ import org.junit.jupiter.api.Test;
 
 class ReplicaTransitionsTest {
   /**
-   * Every state change the chunk makes (RecoveringReplicas.promote/staleAfterRestart, HeartbeatLoop, ReplicaQuarantine).
+   * Every state change the chunk makes (RecoveringReplicas.promote/afterRestart, HeartbeatLoop, ReplicaQuarantine).
    */
   private static final Set<List<ReplicaState>> LEGAL = Set.of(
       List.of(RECOVERING, ACTIVE),
       List.of(RECOVERING, STALE),
       List.of(ACTIVE, STALE),
       List.of(ACTIVE, QUARANTINED),
-      List.of(RECOVERING, QUARANTINED));
+      List.of(RECOVERING, QUARANTINED),
+      List.of(STALE, RECOVERING),
+      List.of(ACTIVE, RECOVERING));
   private static final List<ReplicaState> STATES = List.of(ACTIVE, RECOVERING, STALE, QUARANTINED);
 
   private static ReplicaMeta replica(ReplicaState state) {
@@ -50,7 +52,7 @@ class ReplicaTransitionsTest {
       }
     }
     assertThat(refused).hasSize(STATES.size() * STATES.size() - LEGAL.size())
-        .contains(List.of(STALE, ACTIVE), List.of(ACTIVE, RECOVERING), List.of(ACTIVE, ACTIVE));
+        .contains(List.of(STALE, ACTIVE), List.of(QUARANTINED, RECOVERING), List.of(ACTIVE, ACTIVE));
   }
 
   @Test

@@ -17,6 +17,8 @@ import io.basalt.proto.RegisterChunkResponse;
 import io.basalt.proto.ReportReplicasRequest;
 import io.basalt.proto.ReportReplicasResponse;
 import io.basalt.rpc.BasaltException;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +32,17 @@ public final class ChunkOps {
   private static final Logger log = LoggerFactory.getLogger(ChunkOps.class);
   private final MetaState state;
   private final Liveness live;
+  private final CatchUpListener catchUp;
 
   public ChunkOps(MetaState state, Liveness live) {
+    this(state, live, CatchUpListener.NONE);
+  }
+
+  /** @param catchUp told on the loop which copies each report names as catch-up copies (recovery's holders) */
+  public ChunkOps(MetaState state, Liveness live, CatchUpListener catchUp) {
     this.state = state;
     this.live = live;
+    this.catchUp = catchUp;
   }
 
   /**
@@ -93,11 +102,14 @@ public final class ChunkOps {
   /**
    * Answers the reported pids whose pextent no longer exists (deleted), those that no longer count the chunk as a
    * member (stale; the recovery target's own copy is not stale), and of those the ones whose extent is fully
-   * redundant again (gc: the chunk may delete them).
+   * redundant again (gc: the chunk may delete them). The catch-up pids (copies the chunk can catch up incrementally)
+   * of existing extents that count the chunk neither as member nor as target go to the {@link CatchUpListener},
+   * replacing the chunk's earlier report (an empty set too: it has none any more).
    */
   public CompletableFuture<ReportReplicasResponse> reportReplicas(ReportReplicasRequest req) {
     return state.read(t -> {
       known(t, req.getCid());
+      catchUp.reported(req.getCid(), catchUpCopies(t, req), state.nowNanos());
       ReportReplicasResponse.Builder b = ReportReplicasResponse.newBuilder();
       for (long pid : req.getPidsList()) {
         var pe = t.extents().get(pid);
@@ -117,6 +129,18 @@ public final class ChunkOps {
       }
       return b.build();
     });
+  }
+
+  /** The reported catch-up pids worth a recovery's attention: extents that exist and do not hold the chunk. */
+  private static Set<Long> catchUpCopies(MetaTables t, ReportReplicasRequest req) {
+    Set<Long> out = new HashSet<>();
+    for (long pid : req.getCatchupPidsList()) {
+      PExtent pe = t.extents().get(pid);
+      if (pe != null && !pe.hasReplica(req.getCid()) && pe.recoveringCid() != req.getCid()) {
+        out.add(pid);
+      }
+    }
+    return out;
   }
 
   /** A stale copy may go only when the extent is whole without it: full count, no recovery, every member alive. */

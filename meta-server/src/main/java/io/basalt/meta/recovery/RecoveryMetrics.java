@@ -10,6 +10,10 @@ import java.util.concurrent.TimeUnit;
  * Recovery metrics of the meta leader. Gauges read volatile snapshots the MetaLoop publishes each recovery pass:
  * degraded = extents short of their expected replica count (with or without a target), recovering = extents with a
  * target, bytes/s = the sum of the rates targets last reported. Injected registry, never static.
+ *
+ * <p>Returning chunks (TESTPLAN F03): {@code returning_targets} counts recoveries assigned to a chunk that reported
+ * a copy it can catch up incrementally (a departed member that restarted, or any other holder of such a copy);
+ * {@code return_waits} counts extents that waited for a departed member to return, once per departure.
  */
 public final class RecoveryMetrics {
   public final Counter started;
@@ -19,6 +23,8 @@ public final class RecoveryMetrics {
   public final Counter replicaFailedRefused;
   public final Counter replicaQuarantinedRemoved;
   public final Counter replicaQuarantinedRefused;
+  public final Counter returningTargets;
+  public final Counter returnWaits;
   private final Timer duration;
   private volatile long degraded;
   private volatile long recovering;
@@ -32,6 +38,8 @@ public final class RecoveryMetrics {
     replicaFailedRefused = registry.counter("basalt_meta_replica_failed_refused");
     replicaQuarantinedRemoved = registry.counter("basalt_meta_replica_quarantined_removed");
     replicaQuarantinedRefused = registry.counter("basalt_meta_replica_quarantined_refused");
+    returningTargets = registry.counter("basalt_meta_recovery_returning_targets");
+    returnWaits = registry.counter("basalt_meta_recovery_return_waits");
     duration = registry.timer("basalt_meta_recovery_duration");
     registry.gauge("basalt_meta_recovery_degraded_extents", () -> (Gauge<Long>) () -> degraded);
     registry.gauge("basalt_meta_recovery_recovering_extents", () -> (Gauge<Long>) () -> recovering);

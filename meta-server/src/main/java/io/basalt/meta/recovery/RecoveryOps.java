@@ -27,6 +27,7 @@ import io.basalt.rpc.StaleEpochException;
 import io.basalt.session.SessionTable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -35,8 +36,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Recovery operations on the leader (DESIGN.md "Recovery"): ReplicaFailed from an owner, ReplicaQuarantined from
  * a chunk that quarantined its own replica (DESIGN.md "Fault isolation"), RecoveryDone from a target, the recovery
- * part of a chunk's keepalive answer (its tasks, the throttle; its progress kept as soft state), and dropping the
- * recoveries whose target's session ended (as the session component's {@link ChunkSessionListener}). Callable
+ * part of a chunk's keepalive answer (its tasks, the throttle; its progress kept as soft state), dropping the
+ * recoveries whose target's session ended (as the session component's {@link ChunkSessionListener}), and keeping
+ * the catch-up copies chunks report (for the recovery pass, which prefers a chunk that can catch up). Callable
  * from any thread; work runs on the MetaLoop through {@link MetaState}. Its per-term state is the term's
  * {@link RecoveryTable}.
  */
@@ -60,7 +62,9 @@ public final class RecoveryOps implements ChunkSessionListener {
   /**
    * The owner could not replicate to {@code failed_cid}. The target: dropped. A full member: removed (epoch + 1),
    * unless the cluster is in jeopardy or fewer than min(2, expected - 1) members would be left (UNAVAILABLE,
-   * retryable: session expiry decides then). Not a member any more: the current extent.
+   * retryable: session expiry decides then); its departure is recorded with its session at this moment, so the
+   * recovery pass can give it a short chance to return and catch up ({@link ReturnWait}). Not a member any more:
+   * the current extent.
    */
   public CompletableFuture<ExtentInfo> replicaFailed(ReplicaFailedRequest req) {
     return state.mutate("replicaFailed", t -> {
@@ -104,8 +108,12 @@ public final class RecoveryOps implements ChunkSessionListener {
         throw refused("ReplicaFailed", metrics.replicaFailedRefused, pe, failed, refusal, req.getReason());
       }
       PExtent next = pe.withoutReplica(failed);
+      // Its session now: a different live session later means the chunk restarted (F03), the same one that it
+      // lived on and only its data channel failed.
+      long session = sessions.table().aliveChunk(failed).map(SessionTable.Session::epoch).orElse(0L);
       return write(t, next, () -> {
         rt.cooldown(failed, now);
+        rt.departed(new RecoveryTable.Departure(pe.pid(), failed, session, now));
         metrics.replicaFailedRemoved.inc();
         log.warn("replica failed, removed pid={} epoch={} cid={} owner={} replicas={} reason={}", pe.pid(),
             next.epoch(), failed, pe.ownerCid(), next.replicas(), req.getReason());
@@ -268,6 +276,15 @@ public final class RecoveryOps implements ChunkSessionListener {
         // the loop is gone and the term's tables with it
       }
     });
+  }
+
+  /**
+   * Chunk {@code cid}'s ReportReplicas at {@code now} named {@code pids} (already limited to existing extents that
+   * do not count it as member or target) as copies it can catch up incrementally: replaces what it reported before.
+   * Soft, per term. Loop only (the placement component calls it from its report read).
+   */
+  public void catchUpCopiesReported(int cid, Set<Long> pids, long now) {
+    table.get().holds(cid, pids, now);
   }
 
   /**

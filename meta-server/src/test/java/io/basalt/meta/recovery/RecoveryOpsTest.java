@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.basalt.meta.MetaConfig;
 import io.basalt.meta.MetaCore;
 import io.basalt.meta.MetaTestSupport.TestSession;
 import io.basalt.meta.MetaTestSupport;
@@ -15,6 +16,7 @@ import io.basalt.meta.state.PExtent;
 import io.basalt.meta.zk.EmbeddedZooKeeper;
 import io.basalt.proto.AcquireLeaseRequest;
 import io.basalt.proto.AllocateExtentRequest;
+import io.basalt.proto.ChunkStatus;
 import io.basalt.proto.CreateVolumeRequest;
 import io.basalt.proto.ErrorCode;
 import io.basalt.proto.ExtentInfo;
@@ -46,6 +48,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,6 +72,8 @@ class RecoveryOpsTest {
   volatile MetaCore core;
   MetricRegistry registry;
   final Set<Integer> silent = ConcurrentHashMap.newKeySet();
+  final AtomicInteger rounds = new AtomicInteger();
+  final Map<Integer, Long> used = new ConcurrentHashMap<>();
   final Map<Integer, TestSession> sessions = new ConcurrentHashMap<>();
   final ScheduledExecutorService keepalives = Executors.newSingleThreadScheduledExecutor();
 
@@ -83,8 +88,12 @@ class RecoveryOpsTest {
   }
 
   private void startLeader() {
+    startLeader(config(zk.getConnectionString()));
+  }
+
+  private void startLeader(MetaConfig config) {
     registry = new MetricRegistry();
-    core = awaitActive(MetaCore.start(config(zk.getConnectionString()), "127.0.0.1:7001", registry));
+    core = awaitActive(MetaCore.start(config, "127.0.0.1:7001", registry));
   }
 
   private void restartLeader() {
@@ -92,10 +101,26 @@ class RecoveryOpsTest {
     startLeader();
   }
 
+  /** A new leader with the return wait {@code wait}, its grace over (the chunks' sessions carry over). */
+  private void restartLeaderWithReturnWait(Duration wait) {
+    core.close();
+    startLeader(config(zk.getConnectionString()).withRecoveryReturnWait(wait));
+    await().atMost(Duration.ofSeconds(10)).until(() -> sessions.size() == 4);
+    MetaTestSupport.awaitGraceOver(core);
+  }
+
   /** Keeps every chunk not silenced alive; a session is replaced only when meta says it is gone. */
   private void keepAll() {
-    MetaTestSupport.keepAliveAll(core, sessions, IntStream.rangeClosed(1, 4).filter(c -> !silent.contains(c))
-        .toArray());
+    MetaTestSupport.keepAliveAll(core, sessions, c -> used.getOrDefault(c, 0L),
+        IntStream.rangeClosed(1, 4).filter(c -> !silent.contains(c)).toArray());
+    rounds.incrementAndGet();
+  }
+
+  /** Stops {@code cid}'s keepalives: returns once no round that may still include it is running. */
+  private void silence(int cid) {
+    silent.add(cid);
+    int seen = rounds.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() >= seen + 2);
   }
 
   @AfterEach
@@ -167,6 +192,18 @@ class RecoveryOpsTest {
     return core.chunks().reportReplicas(ReportReplicasRequest.newBuilder().setCid(cid).addPids(pid).build()).join();
   }
 
+  /** A report that names {@code pid} as a copy the chunk can catch up incrementally. */
+  ReportReplicasResponse reportCatchUp(int cid, long pid) {
+    return core.chunks().reportReplicas(ReportReplicasRequest.newBuilder().setCid(cid).addPids(pid)
+        .addCatchupPids(pid).build()).join();
+  }
+
+  /** The chunk restarts: a new session supersedes its old one, and the keepalive thread keeps the new one alive. */
+  void restartChunk(int cid) {
+    sessions.put(cid, MetaTestSupport.openSession(core, cid));
+    silent.remove(cid);
+  }
+
   int pass() {
     return core.recoveryScheduler().passNow().join();
   }
@@ -179,7 +216,11 @@ class RecoveryOpsTest {
     return IntStream.rangeClosed(1, 4).filter(c -> !e.getReplicasList().contains(c)).findFirst().orElseThrow();
   }
 
-  /** An extent owned by its first replica that lost its last replica through ReplicaFailed: DEGRADED. */
+  /**
+   * An extent owned by its first replica that lost its last replica through ReplicaFailed: DEGRADED. The victim
+   * stays alive under its session and is heard after the failure (only its data channel failed, TESTPLAN F12), so
+   * recovery does not wait for it to return: it picks another chunk at once while the victim cools down.
+   */
   record Degraded(ExtentInfo extent, int owner, int victim, int outsider) {}
 
   Degraded degraded() {
@@ -188,6 +229,7 @@ class RecoveryOpsTest {
     int victim = e.getReplicas(2);
     ExtentInfo leased = lease(e.getPid(), owner);
     ExtentInfo after = core.recovery().replicaFailed(failed(leased, owner, victim)).join();
+    keepAlive(victim);
     return new Degraded(after, owner, victim, outsider(e));
   }
 
@@ -207,6 +249,7 @@ class RecoveryOpsTest {
     assertThat(after.getOwnerCid()).isEqualTo(owner);
     assertThat(counter("basalt_meta_replica_failed_removed")).isEqualTo(1);
 
+    keepAlive(victim); // alive after the failure: its data channel failed, recovery does not wait for its return
     assertThat(pass()).isEqualTo(1);
     ExtentInfo rec = get(e.getPid());
     assertThat(rec.getRecoveringCid()).as("the victim cools down").isEqualTo(outsider);
@@ -597,5 +640,105 @@ class RecoveryOpsTest {
     ExtentInfo promoted = done(pid, rec.getRecoveryEpoch(), d.outsider());
     assertThat(promoted.getReplicasList()).contains(d.outsider()).hasSize(3);
     assertThat(promoted.getState()).isEqualTo(ExtentState.EXTENT_HEALTHY);
+  }
+
+  // ---- returning members (TESTPLAN F03) ----
+
+  @Test
+  void aKilledMemberIsWaitedForAndIsTheTargetWhenItReturnsWithItsCopy() {
+    restartLeaderWithReturnWait(Duration.ofSeconds(60));
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    int victim = e.getReplicas(2);
+    ExtentInfo leased = lease(e.getPid(), owner);
+    silence(victim); // kill -9: no keepalive after the owner's replicate fails
+    ExtentInfo after = core.recovery().replicaFailed(failed(leased, owner, victim)).join();
+    assertThat(after.getReplicasList()).doesNotContain(victim);
+
+    assertThat(pass()).as("silent since it left: the extent waits for it").isZero();
+    assertThat(pass()).isZero();
+    assertThat(counter("basalt_meta_recovery_return_waits")).as("counted once per departure").isEqualTo(1);
+    assertThat(core.recoveryAdmin().list().join().getDegraded()).isEqualTo(1);
+
+    restartChunk(victim);
+    assertThat(pass()).as("restarted, but no report yet: still waits").isZero();
+    ReportReplicasResponse stale = reportCatchUp(victim, e.getPid());
+    assertThat(stale.getStalePidsList()).containsExactly(e.getPid());
+    assertThat(stale.getGcPidsList()).isEmpty();
+
+    assertThat(pass()).isEqualTo(1);
+    ExtentInfo rec = get(e.getPid());
+    assertThat(rec.getRecoveringCid()).as("the returning chunk, though it cools down after ReplicaFailed")
+        .isEqualTo(victim);
+    assertThat(counter("basalt_meta_recovery_returning_targets")).isEqualTo(1);
+    assertThat(counter("basalt_meta_recovery_return_waits")).isEqualTo(1);
+    assertThat(reportCatchUp(victim, e.getPid()).getStalePidsList()).as("the target's own copy").isEmpty();
+    ExtentInfo promoted = done(e.getPid(), rec.getRecoveryEpoch(), victim);
+    assertThat(promoted.getReplicasList()).containsExactlyInAnyOrder(owner, e.getReplicas(1), victim);
+    assertThat(promoted.getState()).isEqualTo(ExtentState.EXTENT_HEALTHY);
+  }
+
+  @Test
+  void aDepartedMemberThatDoesNotReturnLosesItsChanceWhenTheWaitEnds() {
+    restartLeaderWithReturnWait(Duration.ofMillis(300));
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    int victim = e.getReplicas(2);
+    ExtentInfo leased = lease(e.getPid(), owner);
+    silence(victim);
+    core.recovery().replicaFailed(failed(leased, owner, victim)).join();
+    assertThat(pass()).as("within the wait").isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> pass() == 1);
+    assertThat(get(e.getPid()).getRecoveringCid()).as("another chunk, as before").isEqualTo(outsider(e));
+    assertThat(counter("basalt_meta_recovery_returning_targets")).isZero();
+  }
+
+  @Test
+  void noWaitWhenOnlyOneLiveReplicaIsLeft() {
+    restartLeaderWithReturnWait(Duration.ofSeconds(60));
+    ExtentInfo pair = allocate("pair", 2, 1);
+    int owner = pair.getReplicas(0);
+    int victim = pair.getReplicas(1);
+    ExtentInfo leased = lease(pair.getPid(), owner);
+    silence(victim);
+    core.recovery().replicaFailed(failed(leased, owner, victim)).join();
+    assertThat(pass()).as("one copy left: recover now").isEqualTo(1);
+    assertThat(get(pair.getPid()).getRecoveringCid()).isNotIn(owner, victim);
+    assertThat(counter("basalt_meta_recovery_return_waits")).isZero();
+  }
+
+  @Test
+  void aZeroReturnWaitRecoversAtOnceAsBefore() {
+    restartLeaderWithReturnWait(Duration.ZERO);
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    ExtentInfo leased = lease(e.getPid(), owner);
+    silence(e.getReplicas(2));
+    core.recovery().replicaFailed(failed(leased, owner, e.getReplicas(2))).join();
+    assertThat(pass()).isEqualTo(1);
+    assertThat(get(e.getPid()).getRecoveringCid()).isEqualTo(outsider(e));
+  }
+
+  @Test
+  void aChunkBackAfterItsSessionExpiredIsPreferredForTheCopyItReports() {
+    ExtentInfo e = allocate(1);
+    int owner = e.getReplicas(0);
+    int victim = e.getReplicas(2);
+    lease(e.getPid(), owner);
+    silence(victim);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !get(e.getPid()).getReplicasList().contains(victim));
+    // Zones all differ: without its copy the emptier outsider would be the target (least used bytes).
+    used.put(victim, 1L << 30);
+    restartChunk(victim);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      var c = core.metaState().read(t -> t.chunks().get(victim)).join();
+      return c.status() == ChunkStatus.HEALTHY && c.usedBytes() > 0;
+    });
+    reportCatchUp(victim, e.getPid());
+    assertThat(pass()).isEqualTo(1);
+    assertThat(get(e.getPid()).getRecoveringCid()).as("no departure recorded (session expiry), but it holds a copy"
+        + " it can catch up: preferred over the outsider").isEqualTo(victim);
+    assertThat(counter("basalt_meta_recovery_returning_targets")).isEqualTo(1);
+    assertThat(counter("basalt_meta_recovery_return_waits")).isZero();
   }
 }

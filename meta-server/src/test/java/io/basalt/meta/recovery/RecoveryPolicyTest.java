@@ -92,4 +92,70 @@ class RecoveryPolicyTest {
     Result r = RecoveryPolicy.plan(c, chunks, Map.of(), 1, cid -> false);
     assertThat(r.assignments()).containsExactly(new Assignment(1, 3, 1), new Assignment(2, 4, 2));
   }
+
+  // ---- returning members (ReturnWait) and catch-up holders ----
+
+  static Candidate returning(long pid, int live, int preferred, boolean waiting, Set<Integer> holders) {
+    return new Candidate(pid, live, 1, List.of(1, 2), preferred, waiting, holders);
+  }
+
+  @Test
+  void aWaitingExtentGetsNoTargetAndIsNotWithoutOne() {
+    Result r = RecoveryPolicy.plan(List.of(returning(7, 2, 0, true, Set.of())), sixChunks(), Map.of(), 4,
+        cid -> false);
+    assertThat(r.assignments()).isEmpty();
+    assertThat(r.noTarget()).isEmpty();
+    Result noChunk = RecoveryPolicy.plan(List.of(returning(7, 2, 0, true, Set.of())),
+        List.of(chunk(1, "a", 0), chunk(2, "b", 0)), Map.of(), 4, cid -> false);
+    assertThat(noChunk.noTarget()).as("waiting, not 'no target' (no warning)").isEmpty();
+  }
+
+  @Test
+  void aReturningRestartedChunkIsPreferredDespiteItsCooldown() {
+    // chunk 6 is fullest and cools down (ReplicaFailed), chunk 3 would be the plain pick
+    List<ChunkView> chunks = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0), chunk(6, "a", 900));
+    Result r = RecoveryPolicy.plan(List.of(returning(7, 2, 6, false, Set.of(6))), chunks, Map.of(), 4,
+        cid -> cid == 6);
+    assertThat(r.assignments()).containsExactly(new Assignment(7, 6, 1));
+  }
+
+  @Test
+  void aReturningChunkThatCannotTakeItYetIsWaitedForUnlessOneReplicaIsLeft() {
+    List<ChunkView> chunks = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0), chunk(6, "d", 0));
+    Result busy = RecoveryPolicy.plan(List.of(returning(7, 2, 6, false, Set.of(6))), chunks, Map.of(6, 4), 4,
+        cid -> cid == 6);
+    assertThat(busy.assignments()).as("at its load limit: the extent waits for it").isEmpty();
+    assertThat(busy.noTarget()).isEmpty();
+    List<ChunkView> ineligible = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0),
+        new ChunkView(6, "d", false, 0));
+    assertThat(RecoveryPolicy.plan(List.of(returning(7, 2, 6, false, Set.of(6))), ineligible, Map.of(), 4,
+        cid -> cid == 6).assignments()).as("not HEALTHY with a live session yet: waits").isEmpty();
+    Result last = RecoveryPolicy.plan(List.of(returning(7, 1, 6, false, Set.of(6))), chunks, Map.of(6, 4), 4,
+        cid -> cid == 6);
+    assertThat(last.assignments()).as("one live replica: recover now, elsewhere")
+        .containsExactly(new Assignment(7, 3, 1));
+  }
+
+  @Test
+  void afterTheWaitAnotherChunkIsPickedAsToday() {
+    List<ChunkView> chunks = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0), chunk(6, "d", 0));
+    Result r = RecoveryPolicy.plan(List.of(returning(7, 2, 0, false, Set.of())), chunks, Map.of(), 4,
+        cid -> cid == 6);
+    assertThat(r.assignments()).as("the departed chunk still cools down").containsExactly(new Assignment(7, 3, 1));
+  }
+
+  @Test
+  void aChunkHoldingACatchUpCopyIsPreferredWithoutADeparture() {
+    List<ChunkView> chunks = List.of(chunk(1, "a", 0), chunk(2, "b", 0), chunk(3, "c", 0), chunk(4, "d", 500),
+        chunk(5, "a", 0));
+    assertThat(RecoveryPolicy.plan(List.of(returning(7, 2, 0, false, Set.of(4))), chunks, Map.of(), 4,
+        cid -> false).assignments()).as("over the emptier chunk 3").containsExactly(new Assignment(7, 4, 1));
+    assertThat(RecoveryPolicy.plan(List.of(returning(7, 2, 0, false, Set.of(4))), chunks, Map.of(), 4,
+        cid -> cid == 4).assignments()).as("but not while it cools down").containsExactly(new Assignment(7, 3, 1));
+    assertThat(RecoveryPolicy.plan(List.of(returning(7, 2, 0, false, Set.of(5))), chunks, Map.of(), 4,
+        cid -> false).assignments()).as("zone spread first: chunk 5 shares zone a with member 1")
+        .containsExactly(new Assignment(7, 3, 1));
+    assertThat(RecoveryPolicy.plan(List.of(returning(7, 2, 0, false, Set.of(2))), chunks, Map.of(), 4,
+        cid -> false).assignments()).as("a member is never the target").containsExactly(new Assignment(7, 3, 1));
+  }
 }
