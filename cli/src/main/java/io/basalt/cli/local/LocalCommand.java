@@ -104,6 +104,16 @@ public final class LocalCommand extends GroupCommand {
             + "the cluster was started with)")
     Duration sessionTimeout;
 
+    @Option(names = "--meta-arg", paramLabel = "ARG",
+        description = "an argument added to the command line of the meta servers this run starts, repeatable; "
+            + "write flags with '=', e.g. --meta-arg=--scrub-light-period=1h (servers already running keep theirs)")
+    List<String> metaArgs = new ArrayList<>();
+
+    @Option(names = "--chunk-arg", paramLabel = "ARG",
+        description = "an argument added to the command line of the chunk servers this run starts, repeatable, as "
+            + "--meta-arg, e.g. --chunk-arg=--recovery-busy-share=0.2")
+    List<String> chunkArgs = new ArrayList<>();
+
     @Override
     public Integer call() {
       if (chunks != null && (chunks < 1 || chunks > LocalLayout.MAX_CHUNKS)) {
@@ -134,7 +144,8 @@ public final class LocalCommand extends GroupCommand {
             + (recorded.equals(SessionTimings.DEFAULTS) ? "" : " (the flag not given keeps the cluster's: "
             + recorded + ")"));
       }
-      LocalUp up = new LocalUp(dir, chunks, basePort, zookeepers, metas, jar, sessions, wait, out());
+      LocalUp up = new LocalUp(dir, chunks, basePort, zookeepers, metas, jar, sessions, wait, out())
+          .withExtraArgs(Role.META, metaArgs).withExtraArgs(Role.CHUNK, chunkArgs);
       try {
         up.run();
         return 0;

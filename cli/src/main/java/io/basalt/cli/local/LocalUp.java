@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,8 @@ public final class LocalUp {
   private final PrintWriter out;
   /** Log size before each process this run started: its ready line must come after. */
   private final Map<String, Long> logOffsets = new HashMap<>();
+  /** Arguments appended to the command line of the processes of a role this run starts (not remembered). */
+  private final Map<Role, List<String>> extraArgs = new EnumMap<>(Role.class);
   private ClusterState state;
   private Path jar;
   private boolean lineOpen;
@@ -131,6 +134,15 @@ public final class LocalUp {
    * Starts the ZooKeeper servers not running, then waits until each accepts connections and printed its ready line
    * (an ensemble member does once a quorum formed with it).
    */
+  /**
+   * Appends {@code args} to the command line of every {@code role} process this run starts (an operator's or a
+   * benchmark's server flags, e.g. meta's {@code --scrub-light-period}); processes already running keep theirs.
+   */
+  public LocalUp withExtraArgs(Role role, List<String> args) {
+    extraArgs.put(role, List.copyOf(args));
+    return this;
+  }
+
   private List<ProcessRecord> awaitZooKeeper(List<ProcessSpec> specs) {
     List<ProcessRecord> zks = startGroup(specs);
     if (zks.size() > 1) {
@@ -253,7 +265,9 @@ public final class LocalUp {
       mkdirs(spec.dataDir());
     }
     logOffsets.put(spec.name(), LocalProcesses.size(spec.logFile()));
-    long pid = LocalProcesses.start(spec.command(javaBin(), jar), dir, spec.logFile());
+    List<String> cmd = spec.command(javaBin(), jar);
+    cmd.addAll(extraArgs.getOrDefault(spec.role(), List.of()));
+    long pid = LocalProcesses.start(cmd, dir, spec.logFile());
     ProcessRecord r = spec.toRecord(pid, known.map(ProcessRecord::cid).orElse(null));
     save(r);
     return r;

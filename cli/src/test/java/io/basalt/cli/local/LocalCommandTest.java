@@ -144,13 +144,15 @@ class LocalCommandTest {
         assertThat(run("local", "status", "--dir", dir.toString())[1])
             .contains("sessions (meta and chunk servers): keepalive interval 500ms, session timeout 3s");
 
-        // meta died; a second 'up' without the flags restarts it with the recorded ones
-        String[] again = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--wait", "20s");
+        // meta died; a second 'up' without the flags restarts it with the recorded ones, and the extra meta argument
+        String[] again = run("local", "up", "--dir", dir.toString(), "--jar", jar.toString(), "--wait", "20s",
+            "--meta-arg=--scrub-light-period=1h", "--chunk-arg=--report-interval=2s");
         assertThat(again[0]).isEqualTo("1");
         List<String> headers = Files.readAllLines(Path.of(meta.logFile())).stream()
             .filter(l -> l.startsWith("=== basalt local: starting")).toList();
         assertThat(headers).hasSize(2);
-        assertThat(headers.get(1)).endsWith(" --keepalive-interval 500ms --session-timeout 3s");
+        assertThat(headers.get(1)).endsWith(" --keepalive-interval 500ms --session-timeout 3s"
+            + " --scrub-light-period=1h");
         // one flag changed: checked against the other, recorded one
         String[] bad = run("local", "up", "--dir", dir.toString(), "--keepalive-interval", "2s");
         assertThat(bad[0]).isEqualTo("2");
