@@ -509,7 +509,15 @@ public final class RocksReplicaStore implements ReplicaStore {
     guard.onFailure(listener);
   }
 
-  /** Test-only fault injection ({@code chunk.store.sync}); the server's failpoints, set once after open. */
+  @Override
+  public Optional<String> full() {
+    return disk.full() ? Optional.of(disk.reason()) : Optional.empty();
+  }
+
+  /**
+   * Test-only fault injection ({@code chunk.store.sync}, {@code chunk.store.enospc}); the server's failpoints, set
+   * once after open.
+   */
   public void failpoints(Failpoints points) {
     this.failpoints = points;
   }
@@ -582,6 +590,10 @@ public final class RocksReplicaStore implements ReplicaStore {
     writing.lock();
     try {
       try {
+        if (failpoints.isOn("chunk.store.enospc")) {
+          // test-only: a slot file write that finds the disk full (TESTPLAN F16 without a small file system)
+          throw new IOException(NoSpace.ENOSPC_TEXT + " (failpoint chunk.store.enospc)");
+        }
         staged.writeData(files, pid);
       } catch (IOException e) {
         if (NoSpace.is(e, disk.looksFull())) {
