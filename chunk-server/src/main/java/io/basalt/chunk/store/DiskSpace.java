@@ -48,6 +48,8 @@ public final class DiskSpace {
   private volatile long usableBytes = Long.MAX_VALUE;
   private volatile long checkedAtNanos;
   private volatile boolean checked;
+  /** The last poll's probe write failed (logged once per wait). Poll thread. */
+  private boolean probeFailing;
 
   /** The usable bytes of the data directory's file system (statvfs f_bavail); a test fakes it. */
   @FunctionalInterface
@@ -134,10 +136,14 @@ public final class DiskSpace {
     try {
       probe.write();
     } catch (Exception e) {
-      log.info("disk has space again but the store cannot write yet dir={} usableBytes={} error={}", dir, usableBytes,
-          e.toString());
+      if (!probeFailing) { // once per wait: RocksDB takes a few seconds to resume
+        log.info("disk has space again but the store cannot write yet dir={} usableBytes={} error={}", dir,
+            usableBytes, e.toString());
+      }
+      probeFailing = true;
       return;
     }
+    probeFailing = false;
     if (full.compareAndSet(why, null)) {
       log.warn("disk no longer full dir={} usableBytes={} reserveBytes={} was={}", dir, usableBytes, reserveBytes, why);
     }
