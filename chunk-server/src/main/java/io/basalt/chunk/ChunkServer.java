@@ -34,6 +34,7 @@ import io.basalt.chunk.session.ChunkSession;
 import io.basalt.chunk.session.HeartbeatLoop;
 import io.basalt.chunk.session.SessionLease;
 import io.basalt.chunk.store.ChunkIdentity;
+import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
@@ -212,6 +213,18 @@ public final class ChunkServer implements AutoCloseable {
         });
       } catch (RejectedExecutionException e) {
         log.warn("store failed while closing cid={} reason={}", local.cidOrZero(), reason);
+      }
+    });
+    // A full disk (TESTPLAN F16): every replica that had a write refused leaves its extent (reported like a
+    // quarantined one, but kept in service for reads, no evidence): as a member its owner may be gone before it could
+    // report us, and a new owner's member sync could not bring us up to date.
+    store.diskSpace().onRefused((pid, why) -> {
+      if (pid == 0) return;
+      try {
+        io.execute(() -> quarantine.reportForReplacement(pid,
+            store.replica(pid).map(ReplicaMeta::epoch).orElse(0L), "disk full on cid=" + local.cid() + ": " + why));
+      } catch (RejectedExecutionException e) {
+        log.warn("disk full while closing cid={} pid={}", local.cidOrZero(), pid);
       }
     });
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A full disk (TESTPLAN F16; ENOSPC injected on the slot file write by {@code chunk.store.enospc}) is not a failed
- * store: a member that cannot persist a replicate answers NO_SPACE and the owner has it replaced, acknowledging the
- * write only without it; an owner that cannot persist its own write acknowledges nothing, gives the lease up and
+ * store: a member that cannot persist a replicate answers NO_SPACE and is replaced (the owner reports it, and it
+ * reports itself), the write acknowledged only without it; an owner that cannot persist its own write acknowledges nothing, gives the lease up and
  * reports its replica for replacement, and still served reads until then. Neither store is failed.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -47,6 +47,8 @@ class DiskFullTest extends ClusterTestBase {
 
     assertThat(memberAtAck.get()).as("acknowledged only once the full member was out").isFalse();
     assertThat(c.meta.replicaFailedReports()).contains(cid2);
+    // it also reports itself: its owner may be gone before it could report it
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.meta.quarantineReports().contains(PID + "/" + cid2));
     assertThat(c.chunk(2).store().failure()).as("a full disk is not a failed store").isEmpty();
     assertThat(((RocksReplicaStore) c.chunk(2).store()).diskSpace().noSpaceErrors()).isPositive();
     // what the full member held before stays intact

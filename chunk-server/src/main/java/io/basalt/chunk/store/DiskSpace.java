@@ -31,6 +31,12 @@ public final class DiskSpace {
   /** How old the cached usable space may be on the write path. */
   static final long REFRESH_NANOS = 100_000_000L;
 
+  /** Hears each write refused for lack of space, with its pid (0: not one extent's). Must only hand the news off. */
+  @FunctionalInterface
+  public interface Refusals {
+    void refused(long pid, String why);
+  }
+
   /** A synced write of a few bytes that throws when the store cannot write. */
   @FunctionalInterface
   interface Probe {
@@ -42,6 +48,7 @@ public final class DiskSpace {
   private final LongSupplier nanoClock;
   private final Usable usable;
   private volatile Probe probe = () -> {};
+  private volatile Refusals refusals = (pid, why) -> {};
   /** Why the disk is full; null while it is not. */
   private final AtomicReference<String> full = new AtomicReference<>();
   private final LongAdder noSpaceErrors = new LongAdder();
@@ -75,6 +82,14 @@ public final class DiskSpace {
     this.probe = p;
   }
 
+  /**
+   * {@code r} hears every refused or failed write of an extent: the chunk reports that replica for replacement, since
+   * it cannot follow the extent's writes any more (its owner may be gone before it could report us).
+   */
+  public void onRefused(Refusals r) {
+    this.refusals = r;
+  }
+
   /** Whether new data is refused (reported to meta: the chunk is no placement or recovery target meanwhile). */
   public boolean full() {
     return full.get() != null;
@@ -102,8 +117,14 @@ public final class DiskSpace {
 
   /** A write failed with ENOSPC: full until {@link #poll} sees space back. */
   void noSpace(String what) {
+    noSpace(0, what);
+  }
+
+  /** As {@link #noSpace(String)} for a write of extent {@code pid}. */
+  void noSpace(long pid, String what) {
     noSpaceErrors.increment();
     markFull("ENOSPC: " + what);
+    if (pid != 0) refused(pid, "ENOSPC: " + what);
   }
 
   /**
@@ -114,6 +135,7 @@ public final class DiskSpace {
     if (nanoClock.getAsLong() - checkedAtNanos > REFRESH_NANOS || !checked) refresh();
     String why = full.get();
     if (why != null) {
+      refused(pid, why);
       throw new BasaltException(ErrorCode.NO_SPACE, op + " refused: disk full dir=" + dir + " pid=" + pid + " ("
           + why + ")", false);
     }
@@ -146,6 +168,14 @@ public final class DiskSpace {
     probeFailing = false;
     if (full.compareAndSet(why, null)) {
       log.warn("disk no longer full dir={} usableBytes={} reserveBytes={} was={}", dir, usableBytes, reserveBytes, why);
+    }
+  }
+
+  private void refused(long pid, String why) {
+    try {
+      refusals.refused(pid, why);
+    } catch (RuntimeException e) {
+      log.warn("no-space listener failed dir={} pid={} error={}", dir, pid, e.toString());
     }
   }
 

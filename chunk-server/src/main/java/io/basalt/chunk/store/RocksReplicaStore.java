@@ -598,7 +598,7 @@ public final class RocksReplicaStore implements ReplicaStore {
       } catch (IOException e) {
         if (NoSpace.is(e, disk.looksFull())) {
           // Only free slots were written (their records still name the other slot): nothing to undo.
-          disk.noSpace(op + " data write pid=" + pid);
+          disk.noSpace(pid, op + " data write pid=" + pid);
           throw new BasaltException(ErrorCode.NO_SPACE, op + " data write failed pid=" + pid + " dir=" + dir
               + ": disk full (" + e.getMessage() + ")", false, e);
         }
@@ -634,7 +634,7 @@ public final class RocksReplicaStore implements ReplicaStore {
       h.db.write(sync ? h.syncWrite : h.asyncWrite, batch);
     } catch (RocksDBException e) {
       if (NoSpace.is(e)) {
-        disk.noSpace(op + " write pid=" + pid + ": " + e.getMessage());
+        disk.noSpace(pid, op + " write pid=" + pid + ": " + e.getMessage());
       } else {
         fail(op + " write failed pid=" + pid + ": " + e.getMessage());
       }

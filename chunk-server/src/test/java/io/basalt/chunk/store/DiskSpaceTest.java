@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,17 @@ class DiskSpaceTest {
     assertThat(disk.reason()).contains("ENOSPC", "pid=3");
     assertThat(disk.noSpaceErrors()).isEqualTo(1);
     assertThatThrownBy(() -> disk.checkWritable("apply", 3)).isInstanceOf(BasaltException.class);
+  }
+
+  @Test
+  void everyRefusedWriteOfAnExtentIsHeardWithItsPid() {
+    List<Long> heard = new CopyOnWriteArrayList<>();
+    disk.onRefused((pid, why) -> heard.add(pid));
+    disk.noSpace("rocksdb background error reason=FLUSH"); // not one extent's
+    assertThat(heard).isEmpty();
+    disk.noSpace(9, "apply data write pid=9");
+    assertThatThrownBy(() -> disk.checkWritable("apply changes", 11)).isInstanceOf(BasaltException.class);
+    assertThat(heard).containsExactly(9L, 11L);
   }
 
   @Test
