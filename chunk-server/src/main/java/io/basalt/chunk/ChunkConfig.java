@@ -1,5 +1,6 @@
 package io.basalt.chunk;
 
+import io.basalt.chunk.store.RocksStoreConfig;
 import io.basalt.common.HostPort;
 import io.basalt.session.SessionConfig;
 import java.nio.file.Path;
@@ -32,12 +33,15 @@ import java.time.Duration;
  *     caught up incrementally at a lease takeover, one further behind needs a full copy
  * @param recoveryBusyShare share (0, 1] of the recovery throttle that copies into this chunk use while it serves
  *     client I/O (any client read or write, or replicated write, in the last 100 ms): recovery yields to clients
+ * @param diskReserveBytes usable space of the data directory's file system below which the chunk is full: it takes
+ *     no new data, tells meta (no placement or recovery target) and gives written extents up (TESTPLAN F16)
  */
 public record ChunkConfig(
     String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
     boolean syncEveryWrite, boolean testMode, SessionConfig sessions, Duration reportInterval,
     Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise,
-    long genLogRetention, double recoveryBusyShare) {
+    long genLogRetention, double recoveryBusyShare, long diskReserveBytes) {
+  public static final long DEFAULT_DISK_RESERVE_BYTES = RocksStoreConfig.DEFAULT_DISK_RESERVE_BYTES;
 
   public static final String DEFAULT_CLUSTER = "local";
   public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 0);
@@ -69,6 +73,7 @@ public record ChunkConfig(
     if (!(recoveryBusyShare > 0 && recoveryBusyShare <= 1)) {
       throw new IllegalArgumentException("recoveryBusyShare must be in (0, 1]: " + recoveryBusyShare);
     }
+    if (diskReserveBytes < 0) throw new IllegalArgumentException("diskReserveBytes must be >= 0: " + diskReserveBytes);
   }
 
   /** Defaults with a fixed meta address. */
@@ -84,51 +89,51 @@ public record ChunkConfig(
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
         SessionConfig.defaults(), DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
-        defaultLoops(), 4, null, DEFAULT_GEN_LOG_RETENTION, DEFAULT_RECOVERY_BUSY_SHARE);
+        defaultLoops(), 4, null, DEFAULT_GEN_LOG_RETENTION, DEFAULT_RECOVERY_BUSY_SHARE, DEFAULT_DISK_RESERVE_BYTES);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
   public ChunkConfig withAdvertise(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        address, genLogRetention, recoveryBusyShare);
+        address, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
   }
 
   /** Keepalive every {@code keepalive} (the session timeout stays, raised to twice that if needed). */
@@ -138,53 +143,60 @@ public record ChunkConfig(
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         SessionConfig.of(keepalive, timeout), report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
         advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withSessions(SessionConfig s) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withReportInterval(Duration report) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withPeerBacklogBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withThreads(int ordered, int io) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise, genLogRetention,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   public ChunkConfig withGenLogRetention(long gens) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, gens,
-        recoveryBusyShare);
+        recoveryBusyShare, diskReserveBytes);
   }
 
   /** The share of the recovery throttle a copy uses while this chunk serves client I/O. */
   public ChunkConfig withRecoveryBusyShare(double share) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise,
-        genLogRetention, share);
+        genLogRetention, share, diskReserveBytes);
   }
 
   private static void requirePositive(String name, Duration d) {
     if (d == null || d.isZero() || d.isNegative()) throw new IllegalArgumentException(name + " must be > 0");
+  }
+
+  /** Full below this much usable space (TESTPLAN F16). */
+  public ChunkConfig withDiskReserveBytes(long bytes) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise,
+        genLogRetention, recoveryBusyShare, bytes);
   }
 }

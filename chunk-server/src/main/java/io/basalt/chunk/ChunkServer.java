@@ -34,6 +34,7 @@ import io.basalt.chunk.session.ChunkSession;
 import io.basalt.chunk.session.HeartbeatLoop;
 import io.basalt.chunk.session.SessionLease;
 import io.basalt.chunk.store.ChunkIdentity;
+import io.basalt.chunk.store.ReplicaMeta;
 import io.basalt.chunk.store.ReplicaStore;
 import io.basalt.chunk.store.RocksReplicaStore;
 import io.basalt.chunk.store.RocksStoreConfig;
@@ -62,6 +63,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +82,8 @@ public final class ChunkServer implements AutoCloseable {
   private static final Duration META_ATTEMPT = Duration.ofSeconds(3);
   private static final Duration META_BUDGET = Duration.ofSeconds(10);
   private static final Duration REPORT_BUDGET = Duration.ofSeconds(1);
+  /** How often the data directory's free space is read and a full disk checked for space back (TESTPLAN F16). */
+  private static final Duration DISK_POLL = Duration.ofMillis(500);
   /** How long a quarantined replica's evidence is kept unless an operator removes it first. */
   static final Duration QUARANTINE_RETENTION = Duration.ofDays(7);
   /** Copy threads: one recovery each (meta's default allows 4 per chunk; more wait for a thread). */
@@ -141,7 +145,19 @@ public final class ChunkServer implements AutoCloseable {
     // a part must stop earlier than its start position implies, it is registered later, at the point its stop
     // belongs (commented there): the stop order is exactly the one this server has always had.
     store = started.add("store", RocksReplicaStore.open(cfg.dir(), RocksStoreConfig.defaults()
-        .withSyncEveryWrite(cfg.syncEveryWrite()).withGenLogRetention(cfg.genLogRetention())));
+        .withSyncEveryWrite(cfg.syncEveryWrite()).withGenLogRetention(cfg.genLogRetention())
+        .withDiskReserveBytes(cfg.diskReserveBytes())));
+    metrics.diskSpace(store.diskSpace());
+    // Its own thread: the poll's probe is a synced write, which must delay neither keepalives nor extents.
+    ScheduledExecutorService diskPoll = Executors.newSingleThreadScheduledExecutor(new NamedThreads("chunk-disk"));
+    started.onStop("disk poll", () -> shutdown(diskPoll));
+    diskPoll.scheduleWithFixedDelay(() -> {
+      try {
+        store.diskSpace().poll();
+      } catch (RuntimeException e) {
+        log.warn("disk space poll failed dir={} error={}", cfg.dir(), e.toString());
+      }
+    }, DISK_POLL.toMillis(), DISK_POLL.toMillis(), TimeUnit.MILLISECONDS);
     // the meta servers' own ZooKeeper timeout (2/5 of the session timeout): see ZkMetaLocator.connect
     MetaLocator locator = started.add("meta locator", cfg.meta() != null ? MetaLocator.fixed(cfg.meta())
         : ZkMetaLocator.connect(cfg.zk(), cfg.cluster(), cfg.sessions().sessionTimeout().multipliedBy(2).dividedBy(5)));
@@ -202,6 +218,18 @@ public final class ChunkServer implements AutoCloseable {
         });
       } catch (RejectedExecutionException e) {
         log.warn("store failed while closing cid={} reason={}", local.cidOrZero(), reason);
+      }
+    });
+    // A full disk (TESTPLAN F16): every replica that had a write refused leaves its extent (reported like a
+    // quarantined one, but kept in service for reads, no evidence): as a member its owner may be gone before it could
+    // report us, and a new owner's member sync could not bring us up to date.
+    store.diskSpace().onRefused((pid, why) -> {
+      if (pid == 0) return;
+      try {
+        io.execute(() -> quarantine.reportForReplacement(pid,
+            store.replica(pid).map(ReplicaMeta::epoch).orElse(0L), "disk full on cid=" + local.cid() + ": " + why));
+      } catch (RejectedExecutionException e) {
+        log.warn("disk full while closing cid={} pid={}", local.cidOrZero(), pid);
       }
     });
     ExtentOwner owner = new ExtentOwner(owners, store, backlog, metrics, cfg.syncEveryWrite(), local, failpoints,

@@ -67,6 +67,11 @@ public final class ChunkServerMain implements Callable<Integer> {
           + " I/O; recovery yields to clients (${DEFAULT-VALUE})")
   double recoveryBusyShare;
 
+  @Option(names = "--disk-reserve", defaultValue = "64MiB",
+      description = "usable space of the data directory's file system below which the chunk is full: it takes no new"
+          + " data and meta places nothing on it until twice this much is free again (${DEFAULT-VALUE})")
+  String diskReserve;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -91,6 +96,7 @@ public final class ChunkServerMain implements Callable<Integer> {
           .withReplicateTimeout(Units.parseDuration(replicaWriteTimeout))
           .withReportInterval(Units.parseDuration(reportInterval))
           .withRecoveryBusyShare(recoveryBusyShare)
+          .withDiskReserveBytes(Units.parseSize(diskReserve))
           .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

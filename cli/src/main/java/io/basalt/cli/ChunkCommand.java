@@ -26,11 +26,12 @@ public final class ChunkCommand extends GroupCommand {
         printJson(chunks.stream().map(ChunkCommand::toJson).toList());
         return;
       }
-      TablePrinter t = new TablePrinter("CID", "ADDRESS", "ZONE", "STATUS", "CAPACITY", "USED", "REPLICAS", "ADMIN",
-          "LAST_SEEN");
+      TablePrinter t = new TablePrinter("CID", "ADDRESS", "ZONE", "STATUS", "CAPACITY", "USED", "FULL", "REPLICAS",
+          "ADMIN", "LAST_SEEN");
       for (ChunkInfo ch : chunks) {
         t.row(ch.getCid(), ch.getAddress(), emptyToNull(ch.getZone()), status(ch),
-            Units.formatSize(ch.getCapacityBytes()), Units.formatSize(ch.getUsedBytes()), ch.getReplicaCount(),
+            Units.formatSize(ch.getCapacityBytes()), Units.formatSize(ch.getUsedBytes()), ch.getFull() ? "yes" : "no",
+            ch.getReplicaCount(),
             emptyToNull(ch.getAdminAddress()),
             ch.getLastSeenMs() < 0 ? "never" : String.format(Locale.ROOT, "%.1fs ago",
                 ch.getLastSeenMs() / 1000.0));
@@ -47,6 +48,7 @@ public final class ChunkCommand extends GroupCommand {
     m.put("status", status(ch));
     m.put("capacity_bytes", ch.getCapacityBytes());
     m.put("used_bytes", ch.getUsedBytes());
+    m.put("full", ch.getFull()); // disk full: no new replicas placed here (TESTPLAN F16)
     m.put("replica_count", ch.getReplicaCount());
     m.put("admin_address", emptyToNull(ch.getAdminAddress()));
     m.put("last_seen_ms", ch.getLastSeenMs());

@@ -114,7 +114,7 @@ final class JsonSamples {
     return List.of(
         ChunkCommand.toJson(ChunkInfo.newBuilder().setCid(1).setAddress("127.0.0.1:7101").setZone("z1")
             .setStatus(ChunkStatus.HEALTHY).setCapacityBytes(1L << 40).setUsedBytes(5L << 30).setReplicaCount(12)
-            .setAdminAddress("127.0.0.1:9101").setLastSeenMs(250).build()),
+            .setAdminAddress("127.0.0.1:9101").setLastSeenMs(250).setFull(true).build()),
         ChunkCommand.toJson(ChunkInfo.newBuilder().setCid(2).setAddress("127.0.0.1:7102").setStatusValue(42)
             .setLastSeenMs(-1).build()),
         ChunkCommand.toJson(ChunkInfo.newBuilder().setCid(3).setAddress("127.0.0.1:7103").build()));

@@ -6,6 +6,7 @@ import com.codahale.metrics.Histogram;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.basalt.chunk.store.DiskSpace;
 import io.basalt.common.HotMetrics;
 
 /**
@@ -85,6 +86,17 @@ public final class ChunkMetrics {
   /** Client writes per local RocksDB commit on the owner (group commit). */
   public Histogram commitBatch() {
     return commitBatch;
+  }
+
+  /**
+   * Registers the full-disk gauges (TESTPLAN F16): {@code basalt_chunk_disk_full} (1 while new data is refused),
+   * {@code basalt_chunk_no_space_errors} (writes that hit ENOSPC since start, only grows) and
+   * {@code basalt_chunk_disk_usable_bytes}.
+   */
+  public void diskSpace(DiskSpace disk) {
+    registry.gauge("basalt_chunk_disk_full", () -> () -> disk.full() ? 1 : 0);
+    registry.gauge("basalt_chunk_no_space_errors", () -> disk::noSpaceErrors);
+    registry.gauge("basalt_chunk_disk_usable_bytes", () -> disk::usableBytes);
   }
 
   /** Registers the running-recoveries gauge (once, by the component that runs them). */

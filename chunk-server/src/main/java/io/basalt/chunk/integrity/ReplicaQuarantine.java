@@ -129,6 +129,25 @@ public final class ReplicaQuarantine {
   }
 
   /**
+   * Pid's replica here cannot take writes (its disk is full, TESTPLAN F16) but its data is intact: it is not
+   * quarantined (kept in service for reads while it is a member, no evidence), only reported to meta the same way
+   * (ReplicaQuarantined, re-sent until meta took it) so meta removes this chunk from the membership and recovery
+   * places the replica elsewhere. Any thread.
+   */
+  public void reportForReplacement(long pid, long epoch, String reason) {
+    if (pending.putIfAbsent(pid, new Pending(epoch, reason)) == null) {
+      log.warn("replica reported to meta for replacement pid={} epoch={} cid={} reason={}", pid, epoch, local.cid(),
+          reason);
+    }
+    send(pid);
+  }
+
+  /** Whether pid's replica here was reported for replacement and meta has not taken it out yet. */
+  public boolean leaving(long pid) {
+    return pending.containsKey(pid);
+  }
+
+  /**
    * Quarantines pid's replica on another component's word (meta after a scrub): true when it was in service and is
    * quarantined now, false when there is none here or it is quarantined already. Pid thread.
    */

@@ -192,6 +192,16 @@ public final class ExtentOwner {
         return;
       }
       BasaltException cause = BasaltException.of(e);
+      if (cause.code() == ErrorCode.NO_SPACE) {
+        // Disk full (TESTPLAN F16): nothing of the group was applied here or sent to a member, so nothing is
+        // acknowledged. The lease goes and the replica is reported for replacement: the client retries at another
+        // member (NOT_OWNER is retryable), which replicates without us once meta took us out.
+        fail(x, group, new NotOwnerException(0, "", "disk full on cid=" + cid + " pid=" + pid
+            + ": retry at another member (" + cause.getMessage() + ")"));
+        table.stepDown(pid, "disk full, own replica cannot take writes");
+        quarantine.reportForReplacement(pid, x.epoch, "disk full on cid=" + cid + ": " + cause.getMessage());
+        return;
+      }
       fail(x, group, cause);
       if (e instanceof StaleEpochException) {
         // Our own replica was fenced at a newer epoch (another owner synced it): this lease is over.

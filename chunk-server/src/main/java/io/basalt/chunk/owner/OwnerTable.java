@@ -155,6 +155,13 @@ public final class OwnerTable {
       throw new NotOwnerException(0, "", "replica store of cid=" + me + " failed (" + storeFailure.get()
           + "): not taking the lease of pid=" + pid);
     }
+    Optional<String> full = store.full();
+    if (full.isPresent()) {
+      // Disk full (TESTPLAN F16): an owner must take writes (and may have to catch its own replica up first), so
+      // another member takes the lease. What this chunk owns already it keeps serving reads of until a write fails.
+      throw new NotOwnerException(0, "", "disk full on cid=" + me + " (" + full.get() + "): not taking the lease of pid="
+          + pid);
+    }
     if (store.replica(pid).filter(m -> m.state() == ReplicaState.QUARANTINED).isPresent()) {
       // Never own a replica whose state is in doubt: the client retries at another member, meta removes us.
       throw new NotOwnerException(0, "", "replica of pid=" + pid + " is quarantined on cid=" + me

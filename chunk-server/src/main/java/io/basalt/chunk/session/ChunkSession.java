@@ -56,7 +56,8 @@ public final class ChunkSession implements SessionClient.Listener, AutoCloseable
 
   @Override
   public void fill(KeepAliveRequest.Builder request) {
-    request.setName(local.address()).setUsedBytes(store.usedBytes()).setCapacityBytes(store.capacityBytes());
+    request.setName(local.address()).setUsedBytes(store.usedBytes()).setCapacityBytes(store.capacityBytes())
+        .setFull(store.diskSpace().full()); // meta places nothing here while it is full (TESTPLAN F16)
     if (!request.getSessionUuid().isEmpty()) {
       request.addAllLeases(owners.heldLeases(request.getSessionEpoch()));
     }

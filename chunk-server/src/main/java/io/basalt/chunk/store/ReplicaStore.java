@@ -154,6 +154,12 @@ public interface ReplicaStore extends AutoCloseable {
   /** {@code listener} hears the store's failure once, on the failing thread (it must only hand the news off). */
   void onFailure(Consumer<String> listener);
 
+  /**
+   * Why the store refuses new data for lack of space, if it does (TESTPLAN F16): unlike {@link #failure()} this is
+   * not for good and the data it holds is intact; empty while there is room.
+   */
+  Optional<String> full();
+
   /** Deletes a replica's blocks (DeleteRange), metadata and gen log. */
   void deleteReplica(long pid);
 

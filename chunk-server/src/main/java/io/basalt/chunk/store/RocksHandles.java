@@ -59,8 +59,8 @@ final class RocksHandles implements AutoCloseable {
     this.owned = owned;
   }
 
-  static RocksHandles open(Path dir, RocksStoreConfig cfg, Consumer<String> onBackgroundError)
-      throws RocksDBException {
+  static RocksHandles open(Path dir, RocksStoreConfig cfg, Consumer<String> onBackgroundError,
+      Consumer<String> onNoSpace) throws RocksDBException {
     RocksDB.loadLibrary();
     Deque<AutoCloseable> owned = new ArrayDeque<>();
     try {
@@ -72,7 +72,7 @@ final class RocksHandles implements AutoCloseable {
           .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache))
           .setWriteBufferSize(SMALL_WRITE_BUFFER_BYTES));
       ColumnFamilyOptions blockOpts = own(owned, blockOptions(cfg, cache, bloom));
-      BackgroundErrorListener listener = own(owned, new BackgroundErrorListener(onBackgroundError));
+      BackgroundErrorListener listener = own(owned, new BackgroundErrorListener(onBackgroundError, onNoSpace));
       DBOptions dbOpts = own(owned, dbOptions(cfg).setListeners(List.of(listener)));
       List<ColumnFamilyDescriptor> descriptors = List.of(
           new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),

@@ -9,6 +9,7 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,9 +41,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failure: a failed write or WAL sync, or a RocksDB background error, fails the store for good: every later
  * mutation and sync is refused with {@code IO_ERROR} (never retry and assume the data is safe); reads still run.
+ * A full disk is different (TESTPLAN F16, {@link NoSpace}): the write that hit ENOSPC was not committed, so it fails
+ * with {@code NO_SPACE}, {@link DiskSpace} marks the disk full and refuses new data until space is back, and the
+ * store stays usable for reads, deletes and metadata.
  */
 public final class RocksReplicaStore implements ReplicaStore {
   private static final Logger log = LoggerFactory.getLogger(RocksReplicaStore.class);
+  /** The key of the {@link DiskSpace} probe write in the {@code meta} family (overwritten, never read). */
+  private static final byte[] SPACE_PROBE_KEY = "space-probe".getBytes(StandardCharsets.UTF_8);
   private static final List<String> SIZE_PROPERTIES = List.of(
       "rocksdb.total-sst-files-size", "rocksdb.total-blob-file-size", "rocksdb.cur-size-all-mem-tables");
 
@@ -61,6 +67,7 @@ public final class RocksReplicaStore implements ReplicaStore {
   private final SlotFence fence = new SlotFence();
   private final LongAdder crcErrors = new LongAdder();
   private final StoreGuard guard;
+  private final DiskSpace disk;
   private final Object identityLock = new Object();
   private final long capacityBytes;
   /**
@@ -73,9 +80,10 @@ public final class RocksReplicaStore implements ReplicaStore {
   /** Cleared WriteBatches for reuse: a group commit per write on the hot path would otherwise allocate natives. */
   private final ConcurrentLinkedQueue<WriteBatch> spareBatches = new ConcurrentLinkedQueue<>();
 
-  private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, ExtentFiles files, StoreGuard guard)
-      throws IOException {
+  private RocksReplicaStore(Path dir, RocksStoreConfig cfg, RocksHandles h, ExtentFiles files, StoreGuard guard,
+      DiskSpace disk) throws IOException {
     this.dir = dir;
+    this.disk = disk;
     this.cfg = cfg;
     this.h = h;
     this.files = files;
@@ -95,9 +103,11 @@ public final class RocksReplicaStore implements ReplicaStore {
   public static RocksReplicaStore open(Path dir, RocksStoreConfig cfg) {
     StoreGuard guard = new StoreGuard(dir);
     RocksHandles h;
+    DiskSpace disk;
     try {
       Files.createDirectories(dir);
-      h = RocksHandles.open(dir, cfg, guard::fail);
+      disk = DiskSpace.of(dir, cfg.diskReserveBytes());
+      h = RocksHandles.open(dir, cfg, guard::fail, disk::noSpace);
     } catch (IOException | RocksDBException e) {
       throw new BasaltException(ErrorCode.IO_ERROR, "open replica store failed dir=" + dir + ": " + e, false, e);
     }
@@ -105,7 +115,12 @@ public final class RocksReplicaStore implements ReplicaStore {
     try {
       files = new ExtentFiles(dir);
       StoreFormat.checkOrInit(h, files);
-      RocksReplicaStore store = new RocksReplicaStore(dir, cfg, h, files, guard);
+      RocksReplicaStore store = new RocksReplicaStore(dir, cfg, h, files, guard, disk);
+      // Clearing full needs proof that RocksDB writes again (it resumes from a NoSpace error on its own).
+      disk.probe(() -> guard.call("space probe", 0, true, () -> {
+        h.db.put(h.meta, h.syncWrite, SPACE_PROBE_KEY, SPACE_PROBE_KEY);
+        return null;
+      }));
       log.info("replica store opened dir={} blockCacheBytes={} blobFiles={} syncEveryWrite={} capacityBytes={}",
           dir, cfg.blockCacheBytes(), cfg.blobFiles(), cfg.syncEveryWrite(), store.capacityBytes);
       return store;
@@ -195,6 +210,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     }
     if (writes.isEmpty()) return;
     guard.call("apply", pid, true, () -> {
+      disk.checkWritable("apply", pid);
       ReplicaMeta prev = loadMeta(pid);
       if (prev != null && epoch < prev.epoch()) {
         Mutation first = writes.get(0);
@@ -277,6 +293,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     long epoch = at.epoch();
     StoreArguments.checkChanges(pid, epoch, baseGen, toGen, ranges, data);
     guard.call("apply changes", pid, true, () -> {
+      disk.checkWritable("apply changes", pid);
       ReplicaMeta prev = loadMeta(pid);
       if (prev != null && epoch < prev.epoch()) {
         throw new StaleEpochException(prev.epoch(), "catch-up at epoch=" + epoch + " below the replica's epoch="
@@ -336,6 +353,7 @@ public final class RocksReplicaStore implements ReplicaStore {
           + blocks.length + " readable=" + (data == null ? "null" : data.readableBytes()));
     }
     return guard.call("write copied blocks", pid, true, () -> {
+      disk.checkWritable("write copied blocks", pid);
       if (loadMeta(pid) == null) {
         throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
       }
@@ -493,6 +511,11 @@ public final class RocksReplicaStore implements ReplicaStore {
     return capacityBytes;
   }
 
+  /** Whether the data directory's disk is full (reported to meta, refuses new data). */
+  public DiskSpace diskSpace() {
+    return disk;
+  }
+
   /** Blocks whose CRC did not match on read (since open). */
   public long crcErrors() {
     return crcErrors.sum();
@@ -508,7 +531,15 @@ public final class RocksReplicaStore implements ReplicaStore {
     guard.onFailure(listener);
   }
 
-  /** Test-only fault injection ({@code chunk.store.sync}); the server's failpoints, set once after open. */
+  @Override
+  public Optional<String> full() {
+    return disk.full() ? Optional.of(disk.reason()) : Optional.empty();
+  }
+
+  /**
+   * Test-only fault injection ({@code chunk.store.sync}, {@code chunk.store.enospc}); the server's failpoints, set
+   * once after open.
+   */
   public void failpoints(Failpoints points) {
     this.failpoints = points;
   }
@@ -581,10 +612,26 @@ public final class RocksReplicaStore implements ReplicaStore {
     writing.lock();
     try {
       try {
+        if (failpoints.isOn("chunk.store.enospc")) {
+          // test-only: a slot file write that finds the disk full (TESTPLAN F16 without a small file system)
+          throw new IOException(NoSpace.ENOSPC_TEXT + " (failpoint chunk.store.enospc)");
+        }
         staged.writeData(files, pid);
+      } catch (IOException e) {
+        if (NoSpace.is(e, disk.looksFull())) {
+          // Only free slots were written (their records still name the other slot): nothing to undo.
+          disk.noSpace(pid, op + " data write pid=" + pid);
+          throw new BasaltException(ErrorCode.NO_SPACE, op + " data write failed pid=" + pid + " dir=" + dir
+              + ": disk full (" + e.getMessage() + ")", false, e);
+        }
+        fail(op + " data write failed pid=" + pid + ": " + e);
+        throw e;
+      }
+      try {
         if (sync) files.sync(pid);
       } catch (IOException e) {
-        fail(op + " data write failed pid=" + pid + ": " + e);
+        // Even an ENOSPC here: a failed sync may have dropped written pages (fsyncgate), never retried.
+        fail(op + " data sync failed pid=" + pid + ": " + e);
         throw e;
       }
       write(batch, sync, op, pid);
@@ -600,12 +647,19 @@ public final class RocksReplicaStore implements ReplicaStore {
     return files;
   }
 
-  /** The only place batches are written: a failed write fails the store. */
+  /**
+   * The only place batches are written: a failed write fails the store, except for lack of space (the batch was not
+   * applied; RocksDB refuses writes until it resumed, and {@link DiskSpace} holds new data back meanwhile).
+   */
   private void write(WriteBatch batch, boolean sync, String op, long pid) throws RocksDBException {
     try {
       h.db.write(sync ? h.syncWrite : h.asyncWrite, batch);
     } catch (RocksDBException e) {
-      fail(op + " write failed pid=" + pid + ": " + e.getMessage());
+      if (NoSpace.is(e)) {
+        disk.noSpace(pid, op + " write pid=" + pid + ": " + e.getMessage());
+      } else {
+        fail(op + " write failed pid=" + pid + ": " + e.getMessage());
+      }
       throw e;
     }
   }

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Lifecycle and failure gate of one store. Calls run under a shared read lock so {@link #closeOnce} cannot free
  * native handles under them; once failed (failed write/sync or RocksDB background error) mutations are refused
- * with {@code IO_ERROR} for good, because DESIGN.md forbids retrying and assuming the data is safe.
+ * with {@code IO_ERROR} for good, because DESIGN.md forbids retrying and assuming the data is safe. A full disk
+ * ({@link NoSpace}) is not a failure: such a call ends in {@code NO_SPACE} and the store stays usable.
  */
 final class StoreGuard {
   private static final Logger log = LoggerFactory.getLogger(StoreGuard.class);
@@ -49,7 +50,12 @@ final class StoreGuard {
             "replica store failed op=" + op + " pid=" + pid + " cause=" + failed);
       }
       return call.call();
-    } catch (RocksDBException | IOException e) {
+    } catch (RocksDBException e) {
+      // A full disk is not a failed store (the write was not applied, nothing needs replacing): NO_SPACE, so the
+      // owner and the replicate paths move the write elsewhere instead of treating the replica as broken.
+      ErrorCode code = NoSpace.is(e) ? ErrorCode.NO_SPACE : ErrorCode.IO_ERROR;
+      throw new BasaltException(code, op + " failed pid=" + pid + " dir=" + dir + ": " + e.getMessage(), false, e);
+    } catch (IOException e) {
       throw new BasaltException(ErrorCode.IO_ERROR,
           op + " failed pid=" + pid + " dir=" + dir + ": " + e.getMessage(), false, e);
     } finally {

@@ -6,7 +6,8 @@
  * (pid and epoch), {@link ByteRange} and the replica state table {@link ReplicaTransitions}.
  *
  * <p>Threads: any; calls for one pid are serialised by the caller (the pid ordered thread), which makes
- * read-modify-write of partial blocks safe; the store fails for good on a write or sync error.
+ * read-modify-write of partial blocks safe; the store fails for good on a write or sync error, except a full disk
+ * ({@link DiskSpace}: new data refused with NO_SPACE until space is back, reads go on).
  *
  * <p>May import: the proto module (messages, rpc errors, common), Netty buffers and RocksDB. No other chunk package.
  */

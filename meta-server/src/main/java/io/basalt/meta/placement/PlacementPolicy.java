@@ -15,8 +15,9 @@ import java.util.function.IntUnaryOperator;
 /**
  * Chooses the replicas of a new extent. Pure: no I/O, no clock of its own (the caller passes now).
  *
- * <p>Eligible: HEALTHY chunks heard from (registration or heartbeat) within the liveness window; a chunk this
- * leader has not heard from since it was elected is not eligible. Order: the preferred chunk first when eligible,
+ * <p>Eligible: HEALTHY chunks heard from (registration or heartbeat) within the liveness window and not full (their
+ * last heartbeat said the disk is full, TESTPLAN F16); a chunk this leader has not heard from since it was elected
+ * is not eligible. Order: the preferred chunk first when eligible,
  * then least used (pextent count, then used bytes, then cid). Zones: distinct zones first while any remain, then
  * the least used of the rest.
  */
@@ -41,7 +42,7 @@ public final class PlacementPolicy {
   /** True when the chunk may receive new replicas at {@code nowNanos}. */
   public boolean isLive(Candidate c, long nowNanos) {
     return c.status() == ChunkStatus.HEALTHY && c.lastSeenNanos() != Chunk.NEVER
-        && nowNanos - c.lastSeenNanos() <= livenessNanos;
+        && nowNanos - c.lastSeenNanos() <= livenessNanos && !c.full();
   }
 
   /**
@@ -62,7 +63,7 @@ public final class PlacementPolicy {
     }
     if (live.size() < replicas) {
       throw new BasaltException(ErrorCode.NO_SPACE,
-          "need " + replicas + " live chunks, have " + live.size());
+          "need " + replicas + " live chunks, have " + live.size() + " (chunks with a full disk do not count)");
     }
     live.sort(LEAST_USED);
     List<Candidate> picked = new ArrayList<>(replicas);

@@ -92,7 +92,7 @@ public final class RecoveryScheduler implements AutoCloseable {
     List<RecoveryPolicy.ChunkView> chunks = new ArrayList<>();
     for (Chunk c : t.chunks().all()) {
       chunks.add(new RecoveryPolicy.ChunkView(c.cid(), c.zone(),
-          c.status() == ChunkStatus.HEALTHY && sessions.chunkAlive(c.cid()), c.usedBytes()));
+          c.status() == ChunkStatus.HEALTHY && sessions.chunkAlive(c.cid()) && !c.full(), c.usedBytes()));
       for (long pid : t.extents().recoveringOn(c.cid())) {
         PExtent pe = t.extents().get(pid);
         busy.merge(c.cid(), 1, Integer::sum);

@@ -82,7 +82,12 @@ public final class SessionOps {
       KeepAliveResponse.Builder b = KeepAliveResponse.newBuilder().setSessionUuid(s.uuid())
           .setSessionEpoch(s.epoch()).setSessionTimeoutMs(sessions.table().config().sessionTimeout().toMillis());
       if (chunk != null) {
-        t.chunks().put(chunk.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), now));
+        if (chunk.full() != req.getFull()) {
+          log.warn("chunk disk {} cid={} usedBytes={} capacityBytes={}", req.getFull() ? "FULL: no placement or"
+              + " recovery target until it has room" : "has room again", chunk.cid(), req.getUsedBytes(),
+              req.getCapacityBytes());
+        }
+        t.chunks().put(chunk.withHeartbeat(req.getUsedBytes(), req.getCapacityBytes(), req.getFull(), now));
         reconcileLeases(t, req, s, grace, b);
         if (recovery != null) {
           recovery.keepAlive(t, s, req, b, now);

@@ -28,7 +28,7 @@ public final class InfoViews {
     return ChunkInfo.newBuilder().setCid(c.cid()).setAddress(c.address()).setZone(c.zone()).setStatus(c.status())
         .setCapacityBytes(c.capacityBytes()).setUsedBytes(c.usedBytes())
         .setReplicaCount(t.extents().replicaCount(c.cid())).setAdminAddress(c.adminAddress())
-        .setLastSeenMs(lastSeenMs).build();
+        .setLastSeenMs(lastSeenMs).setFull(c.full()).build();
   }
 
   public static ExtentInfo extent(PExtent pe, MetaTables t, Liveness live) {

@@ -186,7 +186,7 @@ public final class ExtentOps {
     List<Candidate> out = new ArrayList<>();
     for (Chunk c : t.chunks().all()) {
       out.add(new Candidate(c.cid(), c.zone(), c.status(), c.lastSeenNanos(), t.extents().replicaCount(c.cid()),
-          c.usedBytes()));
+          c.usedBytes(), c.full()));
     }
     return out;
   }

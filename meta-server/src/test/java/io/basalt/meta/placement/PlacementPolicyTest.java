@@ -45,6 +45,17 @@ class PlacementPolicyTest {
   }
 
   @Test
+  void fullChunksAreNotEligibleEvenWhenPreferred() {
+    List<Candidate> chunks = List.of(chunk(1, "", 0),
+        new Candidate(2, "", ChunkStatus.HEALTHY, NOW - SEC, 0, 0, true), chunk(3, "", 4), chunk(4, "", 5));
+    assertThat(policy.choose(chunks, 3, 2, NOW)).containsExactly(1, 3, 4);
+    assertThat(policy.isLive(chunks.get(1), NOW)).isFalse();
+    assertThatThrownBy(() -> policy.choose(chunks, 4, 0, NOW))
+        .isInstanceOfSatisfying(BasaltException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NO_SPACE))
+        .hasMessageContaining("full disk");
+  }
+
+  @Test
   void spreadsOverZonesBeforeLoad() {
     List<Candidate> chunks = List.of(chunk(1, "a", 0), chunk(2, "a", 0), chunk(3, "a", 1), chunk(4, "b", 9),
         chunk(5, "c", 7));

@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       is quarantined (evidence kept on the chunk), meta removes it and recovery restores 3 replicas elsewhere; the
  *       other extents see no error and the chunk process stays up.</li>
  *   <li>TESTPLAN F17 (fsyncgate): a member's WAL sync fails. Its store fails for good, it leaves every extent and is
- *       replaced; no FLUSH is acknowledged while it is still a member.</li>
+ *       replaced; no FLUSH is acknowledged while it is still a member. Injected twice: by the failpoint around the
+ *       WAL sync, and by {@code strace -e inject=fdatasync:error=EIO} attached to the member's JVM (the system call
+ *       RocksDB's WAL sync and our slot file sync make on Linux).</li>
  * </ul>
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -97,30 +99,75 @@ class QuarantineIT {
 
         long faultAt = System.nanoTime();
         cluster.failpoint(victim, "chunk.store.sync", "error");
-        // FLUSHes from now on: each one acknowledged must find the failed chunk out of every extent
-        int acked = 0;
-        int ackedWhileMember = 0;
-        while (!RecoveryCluster.gone(cluster, "vol", cid)
-            && System.nanoTime() - faultAt < TimeUnit.SECONDS.toNanos(20)) {
-          try {
-            volume.flush().get(5, TimeUnit.SECONDS);
-            acked++;
-            if (!RecoveryCluster.gone(cluster, "vol", cid)) ackedWhileMember++;
-          } catch (ExecutionException e) {
-            // refused while the failed member is still in: the flush was not acknowledged, which is the point
-          }
-        }
-        long removedMs = Duration.ofNanos(System.nanoTime() - faultAt).toMillis();
-        assertThat(RecoveryCluster.gone(cluster, "vol", cid)).as("the failed chunk left every extent").isTrue();
-        assertThat(ackedWhileMember).as("FLUSHes acknowledged while the failed member was in").isZero();
+        Flushes f = flushUntilGone(cluster, volume, cid, faultAt);
+        assertThat(f.ackedWhileMember).as("FLUSHes acknowledged while the failed member was in").isZero();
         volume.flush().get(10, TimeUnit.SECONDS);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, faultAt, Duration.ofSeconds(90));
         assertThat(victim.isAlive()).isTrue();
         System.out.printf("F17 failed WAL sync on a member: out of every extent after %d ms (%d FLUSHes acked"
-            + " before, 0 while it was a member), time to redundancy %d ms%n", removedMs, acked,
+            + " before, 0 while it was a member), time to redundancy %d ms%n", f.removedMs, f.acked,
             toRedundancy.toMillis());
         RecoveryCluster.check(cluster, s, volume, "QuarantineIT-F17", PAUSE_BUDGET);
       }
     }
+  }
+
+  @Test
+  void fdatasyncFailedByStraceFailsTheStoreAndNoFlushIsAcknowledgedWhileItIsAMember() throws Exception {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
+      VolumeInfo info = cluster.createVolume("vol", 4 * MiB, 2 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(info.getVid(), 2 * MiB, 4 * MiB, 94))) {
+        RecoveryCluster.awaitOwners(cluster, "vol", 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 500);
+        ClusterNode victim = RecoveryCluster.nonOwnerMember(cluster, "vol");
+        int cid = RecoveryCluster.cidOf(cluster, victim);
+
+        long faultAt = System.nanoTime();
+        Flushes f;
+        long injected;
+        // fdatasync: what RocksDB's WAL sync and FileChannel.force(false) call on Linux (strace of a sync'd put)
+        try (StraceInjection strace = StraceInjection.attach(victim.pid(), "fdatasync", "EIO", dir)) {
+          f = flushUntilGone(cluster, volume, cid, faultAt);
+          injected = strace.injected();
+        }
+        assertThat(f.ackedWhileMember).as("FLUSHes acknowledged while the failed member was in").isZero();
+        assertThat(injected).as("fdatasync calls failed by strace").isPositive();
+        assertThat(cluster.logged(victim, "replica store failed")).as("the member's store failed (F17), it did"
+            + " not merely time out").isTrue();
+        volume.flush().get(10, TimeUnit.SECONDS);
+        Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, faultAt, Duration.ofSeconds(90));
+        assertThat(victim.isAlive()).isTrue();
+        System.out.printf("F17 fdatasync EIO (strace) on a member: out of every extent after %d ms (%d fdatasync"
+            + " calls failed, %d FLUSHes acked before, 0 while it was a member), time to redundancy %d ms%n",
+            f.removedMs, injected, f.acked, toRedundancy.toMillis());
+        RecoveryCluster.check(cluster, s, volume, "QuarantineIT-F17-strace", PAUSE_BUDGET);
+      }
+    }
+  }
+
+  /** FLUSHes issued while the failed chunk was still in some extent, and how long it stayed in. */
+  private record Flushes(int acked, int ackedWhileMember, long removedMs) {}
+
+  /**
+   * FLUSHes from the fault on until {@code cid} is out of every extent (at most 20 s): each one acknowledged must find
+   * the failed chunk out of every extent.
+   */
+  private static Flushes flushUntilGone(ProcessCluster cluster, Volume volume, int cid, long faultAt)
+      throws Exception {
+    int acked = 0;
+    int ackedWhileMember = 0;
+    while (!RecoveryCluster.gone(cluster, "vol", cid) && System.nanoTime() - faultAt < TimeUnit.SECONDS.toNanos(20)) {
+      try {
+        volume.flush().get(5, TimeUnit.SECONDS);
+        acked++;
+        if (!RecoveryCluster.gone(cluster, "vol", cid)) ackedWhileMember++;
+      } catch (ExecutionException e) {
+        // refused while the failed member is still in: the flush was not acknowledged, which is the point
+      }
+    }
+    assertThat(RecoveryCluster.gone(cluster, "vol", cid)).as("the failed chunk left every extent").isTrue();
+    return new Flushes(acked, ackedWhileMember, Duration.ofNanos(System.nanoTime() - faultAt).toMillis());
   }
 }
