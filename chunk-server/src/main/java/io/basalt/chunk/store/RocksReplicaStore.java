@@ -381,6 +381,7 @@ public final class RocksReplicaStore implements ReplicaStore {
     }
     StoreArguments.checkCoveredBlocks(pid, covered, blocks);
     return guard.call("write copied ranges", pid, true, () -> {
+      disk.checkWritable("write copied ranges", pid);
       if (loadMeta(pid) == null) {
         throw new BasaltException(ErrorCode.NO_SUCH_EXTENT, "no replica of pid=" + pid + " to copy blocks into");
       }
