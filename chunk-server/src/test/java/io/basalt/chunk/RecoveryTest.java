@@ -220,6 +220,7 @@ class RecoveryTest extends ClusterTestBase {
     assertThat(read(2, 32L * B, B)).as("trimmed while away").isEqualTo(new byte[B]);
     long copied = c.chunk(2).registry().meter("basalt_chunk_recovery_bytes").getCount();
     assertThat(copied).as("only the changed blocks: 3, 4, 16, (32-35 are trimmed)").isEqualTo(3L * B);
+    assertThat(c.chunk(2).registry().counter("basalt_chunk_recovery_catch_ups").getCount()).isEqualTo(1);
     assertThat(c.chunk(2).store().replica(PID).orElseThrow().recoveryEpoch()).isEqualTo(recoveryEpoch);
     assertThat(c.client.write(c.address(0), PID, 0, random(99, B), false).join()).isPositive();
     c.assertReplicasIdentical(PID);

@@ -35,6 +35,7 @@ public final class ChunkMetrics {
   private final Counter memberSyncPushedBytes;
   private final Meter recoveryBytes;
   private final Counter recoveryCompleted;
+  private final Counter recoveryCatchUps;
   private final Counter recoveryFailed;
   private final Counter replicaFailedReported;
   private final Counter replicasGc;
@@ -67,6 +68,7 @@ public final class ChunkMetrics {
     memberSyncPushedBytes = registry.counter("basalt_chunk_member_sync_pushed_bytes");
     recoveryBytes = registry.meter("basalt_chunk_recovery_bytes");
     recoveryCompleted = registry.counter("basalt_chunk_recovery_completed");
+    recoveryCatchUps = registry.counter("basalt_chunk_recovery_catch_ups");
     recoveryFailed = registry.counter("basalt_chunk_recovery_failed");
     replicaFailedReported = registry.counter("basalt_chunk_replica_failed_reported");
     replicasGc = registry.counter("basalt_chunk_replicas_gc");
@@ -112,6 +114,11 @@ public final class ChunkMetrics {
   /** Recoveries this chunk was the target of that meta promoted. */
   public Counter recoveryCompleted() {
     return recoveryCompleted;
+  }
+
+  /** Recoveries completed as an incremental catch-up of a kept copy (a subset of {@link #recoveryCompleted}). */
+  public Counter recoveryCatchUps() {
+    return recoveryCatchUps;
   }
 
   /** Recoveries this chunk was the target of that ended without promotion (cancelled, dropped, refused). */

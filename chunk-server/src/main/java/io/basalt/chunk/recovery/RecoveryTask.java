@@ -374,6 +374,7 @@ final class RecoveryTask implements Runnable {
       try {
         ExtentInfo info = await(ctx.meta().recoveryDone(req), "recovery done");
         onPid(() -> ctx.replicas().promote(pid, info.getEpoch(), cid, "recovery done"));
+        if (base != null) ctx.metrics().recoveryCatchUps().inc();
         state = "done";
         log.info("recovery done pid={} recoveryEpoch={} epoch={} cid={} bytesCopied={} incremental={} replicas={}",
             pid, recoveryEpoch, info.getEpoch(), cid, bytesCopied, base != null, info.getReplicasList());

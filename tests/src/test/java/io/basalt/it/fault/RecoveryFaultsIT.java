@@ -181,12 +181,18 @@ class RecoveryFaultsIT {
         assertThat(toNewOwner).as("leases released on the new session, not at expiry").isLessThan(timeout);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "vol", 3, killedAt, Duration.ofSeconds(60));
         long copied = 0;
+        long completed = 0;
+        long catchUps = 0;
         for (ClusterNode chunk : cluster.nodes(NodeRole.CHUNK)) {
           copied += (long) cluster.metric(chunk, "basalt_chunk_recovery_bytes");
+          completed += (long) cluster.metric(chunk, "basalt_chunk_recovery_completed");
+          catchUps += (long) cluster.metric(chunk, "basalt_chunk_recovery_catch_ups");
         }
         System.out.printf("F03 quick restart of cid=%d (owner of 1 extent, plain member of %d): new owner after %d ms,"
-            + " redundancy after %d ms, recovery bytes copied %d in all (extent size %d)%n", victim,
-            plainMemberOf.size(), toNewOwner.toMillis(), toRedundancy.toMillis(), copied, extent);
+            + " redundancy after %d ms, recoveries %d (%d incremental), recovery bytes copied %d in all (extent size"
+            + " %d)%n", victim, plainMemberOf.size(), toNewOwner.toMillis(), toRedundancy.toMillis(), completed,
+            catchUps, copied, extent);
+        assertThat(catchUps).as("every recovery was an incremental catch-up").isEqualTo(completed);
         assertThat(cluster.extents("vol")).as("the returning chunk was caught up, not replaced")
             .filteredOn(e -> plainMemberOf.contains(e.getPid()))
             .allSatisfy(e -> assertThat(e.getReplicasList()).contains(victim));
