@@ -35,12 +35,14 @@ import java.time.Duration;
  *     client I/O (any client read or write, or replicated write, in the last 100 ms): recovery yields to clients
  * @param diskReserveBytes usable space of the data directory's file system below which the chunk is full: it takes
  *     no new data, tells meta (no placement or recovery target) and gives written extents up (TESTPLAN F16)
+ * @param quarantineRetention how long a quarantined replica's copy and evidence are kept before they are deleted
+ *     (sooner only by {@code basalt quarantine rm})
  */
 public record ChunkConfig(
     String zk, String cluster, String meta, Path dir, HostPort listen, String zone, int metricsPort,
     boolean syncEveryWrite, boolean testMode, SessionConfig sessions, Duration reportInterval,
     Duration replicateTimeout, long peerBacklogBytes, int orderedThreads, int ioThreads, HostPort advertise,
-    long genLogRetention, double recoveryBusyShare, long diskReserveBytes) {
+    long genLogRetention, double recoveryBusyShare, long diskReserveBytes, Duration quarantineRetention) {
   public static final long DEFAULT_DISK_RESERVE_BYTES = RocksStoreConfig.DEFAULT_DISK_RESERVE_BYTES;
 
   public static final String DEFAULT_CLUSTER = "local";
@@ -55,6 +57,8 @@ public record ChunkConfig(
    * their healthy IOPS, at a quarter of it about two thirds; client I/O comes first.
    */
   public static final double DEFAULT_RECOVERY_BUSY_SHARE = 0.1;
+  /** A week: time for an operator to look at the evidence before it goes. */
+  public static final Duration DEFAULT_QUARANTINE_RETENTION = Duration.ofDays(7);
 
   public ChunkConfig {
     if ((zk == null) == (meta == null)) throw new IllegalArgumentException("exactly one of zk or meta must be set");
@@ -74,6 +78,7 @@ public record ChunkConfig(
       throw new IllegalArgumentException("recoveryBusyShare must be in (0, 1]: " + recoveryBusyShare);
     }
     if (diskReserveBytes < 0) throw new IllegalArgumentException("diskReserveBytes must be >= 0: " + diskReserveBytes);
+    requirePositive("quarantineRetention", quarantineRetention);
   }
 
   /** Defaults with a fixed meta address. */
@@ -89,51 +94,52 @@ public record ChunkConfig(
   public static ChunkConfig of(Path dir, String zk, String cluster, String metaAddress) {
     return new ChunkConfig(zk, cluster, metaAddress, dir, DEFAULT_LISTEN, "default", 0, false, false,
         SessionConfig.defaults(), DEFAULT_REPORT, DEFAULT_REPLICATE_TIMEOUT, DEFAULT_PEER_BACKLOG,
-        defaultLoops(), 4, null, DEFAULT_GEN_LOG_RETENTION, DEFAULT_RECOVERY_BUSY_SHARE, DEFAULT_DISK_RESERVE_BYTES);
+        defaultLoops(), 4, null, DEFAULT_GEN_LOG_RETENTION, DEFAULT_RECOVERY_BUSY_SHARE, DEFAULT_DISK_RESERVE_BYTES,
+        DEFAULT_QUARANTINE_RETENTION);
   }
 
   /** Finds meta through ZooKeeper instead of a fixed address. */
   public ChunkConfig withZk(String zkConnect, String clusterName) {
     return new ChunkConfig(zkConnect, clusterName, null, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withListen(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, address, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   /** Registers {@code address} with meta instead of the listen address (a proxy or NAT in front of this chunk). */
   public ChunkConfig withAdvertise(HostPort address) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        address, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        address, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withZone(String z) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, z, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withMetricsPort(int port) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, port, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withSyncEveryWrite(boolean sync) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, sync, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withTestMode(boolean test) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, test,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
-        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes);
+        advertise, genLogRetention, recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   /** Keepalive every {@code keepalive} (the session timeout stays, raised to twice that if needed). */
@@ -143,50 +149,50 @@ public record ChunkConfig(
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         SessionConfig.of(keepalive, timeout), report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads,
         advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withSessions(SessionConfig s) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         s, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withReportInterval(Duration report) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, report, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withReplicateTimeout(Duration timeout) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, timeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withPeerBacklogBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, bytes, orderedThreads, ioThreads, advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withThreads(int ordered, int io) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, ordered, io, advertise, genLogRetention,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   public ChunkConfig withGenLogRetention(long gens) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise, gens,
-        recoveryBusyShare, diskReserveBytes);
+        recoveryBusyShare, diskReserveBytes, quarantineRetention);
   }
 
   /** The share of the recovery throttle a copy uses while this chunk serves client I/O. */
   public ChunkConfig withRecoveryBusyShare(double share) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise,
-        genLogRetention, share, diskReserveBytes);
+        genLogRetention, share, diskReserveBytes, quarantineRetention);
   }
 
   private static void requirePositive(String name, Duration d) {
@@ -197,6 +203,12 @@ public record ChunkConfig(
   public ChunkConfig withDiskReserveBytes(long bytes) {
     return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
         sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise,
-        genLogRetention, recoveryBusyShare, bytes);
+        genLogRetention, recoveryBusyShare, bytes, quarantineRetention);
+  }
+
+  public ChunkConfig withQuarantineRetention(Duration retention) {
+    return new ChunkConfig(zk, cluster, meta, dir, listen, zone, metricsPort, syncEveryWrite, testMode,
+        sessions, reportInterval, replicateTimeout, peerBacklogBytes, orderedThreads, ioThreads, advertise,
+        genLogRetention, recoveryBusyShare, diskReserveBytes, retention);
   }
 }

@@ -85,7 +85,6 @@ public final class ChunkServer implements AutoCloseable {
   /** How often the data directory's free space is read and a full disk checked for space back (TESTPLAN F16). */
   private static final Duration DISK_POLL = Duration.ofMillis(500);
   /** How long a quarantined replica's evidence is kept unless an operator removes it first. */
-  static final Duration QUARANTINE_RETENTION = Duration.ofDays(7);
   /** Copy threads: one recovery each (meta's default allows 4 per chunk; more wait for a thread). */
   private static final int RECOVERY_THREADS = 4;
 
@@ -273,7 +272,7 @@ public final class ChunkServer implements AutoCloseable {
     session.start(cfg.sessions(), new MetaClient(locator, sessionRpc, attempt, attempt), new SessionMetrics(registry));
     this.sessionLease = lease;
     started.add("heartbeat loop", new HeartbeatLoop(meta, store, identity.cid(), cfg.reportInterval(), ordered,
-        owners, recoveries::running, metrics, quarantine, QUARANTINE_RETENTION).start());
+        owners, recoveries::running, metrics, quarantine, cfg.quarantineRetention()).start());
   }
 
   /** The registered cid (NOT_READY before registration). */

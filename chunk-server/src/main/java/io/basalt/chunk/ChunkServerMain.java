@@ -72,6 +72,11 @@ public final class ChunkServerMain implements Callable<Integer> {
           + " data and meta places nothing on it until twice this much is free again (${DEFAULT-VALUE})")
   String diskReserve;
 
+  @Option(names = "--quarantine-retention", defaultValue = "168h",
+      description = "how long a quarantined replica's copy and evidence stay on disk before they are deleted; sooner"
+          + " only by 'basalt quarantine rm' (${DEFAULT-VALUE})")
+  String quarantineRetention;
+
   @Option(names = "--test-mode", description = "enable test-only admin calls")
   boolean testMode;
 
@@ -97,6 +102,7 @@ public final class ChunkServerMain implements Callable<Integer> {
           .withReportInterval(Units.parseDuration(reportInterval))
           .withRecoveryBusyShare(recoveryBusyShare)
           .withDiskReserveBytes(Units.parseSize(diskReserve))
+          .withQuarantineRetention(Units.parseDuration(quarantineRetention))
           .withSessions(SessionConfig.of(Units.parseDuration(keepaliveInterval), Units.parseDuration(sessionTimeout)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

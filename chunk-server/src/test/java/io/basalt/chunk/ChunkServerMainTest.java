@@ -8,6 +8,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class ChunkServerMainTest {
     ChunkServerMain main = new ChunkServerMain();
     new CommandLine(main).parseArgs("--zk", "zk1:2181", "--cluster", "c1", "--dir", dir.toString(),
         "--listen", "0.0.0.0:7100", "--zone", "z2", "--metrics-port", "9100", "--sync-every-write", "--test-mode",
-        "--recovery-busy-share", "0.5");
+        "--recovery-busy-share", "0.5", "--quarantine-retention", "48h");
     ChunkConfig cfg = main.config();
 
     assertThat(cfg.zk()).isEqualTo("zk1:2181");
@@ -37,6 +38,7 @@ class ChunkServerMainTest {
     assertThat(cfg.syncEveryWrite()).isTrue();
     assertThat(cfg.testMode()).isTrue();
     assertThat(cfg.recoveryBusyShare()).isEqualTo(0.5);
+    assertThat(cfg.quarantineRetention()).isEqualTo(Duration.ofHours(48));
   }
 
   @Test
@@ -50,6 +52,7 @@ class ChunkServerMainTest {
     assertThat(cfg.metricsPort()).isZero();
     assertThat(cfg.syncEveryWrite()).isFalse();
     assertThat(cfg.recoveryBusyShare()).isEqualTo(ChunkConfig.DEFAULT_RECOVERY_BUSY_SHARE);
+    assertThat(cfg.quarantineRetention()).isEqualTo(Duration.ofDays(7));
 
     for (String bad : new String[] {"0", "1.5", "-0.1"}) {
       ChunkServerMain share = new ChunkServerMain();
