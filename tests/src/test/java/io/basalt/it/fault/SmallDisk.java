@@ -1,6 +1,7 @@
 package io.basalt.it.fault;
 
 import io.basalt.it.cluster.ExternalTools;
+import io.basalt.it.net.TestNetwork;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,8 @@ final class SmallDisk implements AutoCloseable {
 
   /** Mounts a tmpfs of {@code mib} MiB at {@code dir} (created), or skips the test when it cannot. */
   static SmallDisk mount(Path dir, int mib) throws IOException {
-    Assumptions.assumeTrue("0".equals(uid()), "F16 needs root to mount a tmpfs: test skipped (uid=" + uid() + ")");
+    Assumptions.assumeTrue(TestNetwork.isRoot(), "F16 needs root to mount a tmpfs: test skipped (uid="
+        + TestNetwork.uid() + ")");
     Files.createDirectories(dir);
     ExternalTools.Result r = ExternalTools.run(TOOL_TIMEOUT, List.of("mount", "-t", "tmpfs", "-o", "size=" + mib + "m",
         "tmpfs", dir.toString()));
@@ -80,15 +82,6 @@ final class SmallDisk implements AutoCloseable {
     ExternalTools.Result r = ExternalTools.run(TOOL_TIMEOUT, List.of("umount", "-l", dir.toString()));
     if (r.exitCode() != 0) {
       throw new UncheckedIOException(new IOException("umount " + dir + " failed: " + r.output()));
-    }
-  }
-
-  private static String uid() {
-    try {
-      return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
-          .map(l -> l.split("\\s+")[1]).findFirst().orElse("?");
-    } catch (IOException e) {
-      return "?";
     }
   }
 }

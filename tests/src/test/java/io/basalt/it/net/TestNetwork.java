@@ -195,11 +195,13 @@ public final class TestNetwork implements AutoCloseable {
     }
   }
 
-  private static boolean isRoot() {
+  /** Whether this JVM runs as root: network namespaces, mounts and ptrace need it. */
+  public static boolean isRoot() {
     return "0".equals(uid());
   }
 
-  private static String uid() {
+  /** This JVM's real user id from /proc ("?" when unreadable). */
+  public static String uid() {
     try {
       return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
           .map(l -> l.split("\\s+")[1]).findFirst().orElse("?");
