@@ -103,6 +103,7 @@ public final class TestAdminService {
             new Mutation(m.gen(), m.epoch(), r.getOffset(), r.getLength(), WriteKind.TRIM, null), true);
         case WRITE_LOCAL -> store.apply(new ExtentEpoch(pid, m.epoch()),
             new Mutation(m.gen(), m.epoch(), r.getOffset(), r.getLength(), WriteKind.WRITE, data), true);
+        case CORRUPT_CRC -> store.corruptBlocks(pid, r.getOffset(), r.getLength());
         default -> throw new BasaltException(ErrorCode.INVALID_ARGUMENT, "unknown mutation " + r.getMutation());
       }
       log.warn("test mutation applied pid={} gen={} mutation={} offset={} length={}", pid, m.gen(),

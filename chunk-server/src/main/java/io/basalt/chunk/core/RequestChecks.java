@@ -214,8 +214,10 @@ public final class RequestChecks {
     if (r.getLength() == 0) throw invalid(what + " of zero length pid=" + pid + " offset=" + r.getOffset());
     int readable = data == null ? 0 : data.readableBytes();
     switch (r.getMutation()) {
-      case DROP_BLOCKS -> {
-        if (readable != 0) throw invalid(what + " DROP_BLOCKS carries data pid=" + pid + " readable=" + readable);
+      case DROP_BLOCKS, CORRUPT_CRC -> {
+        if (readable != 0) {
+          throw invalid(what + " " + r.getMutation() + " carries data pid=" + pid + " readable=" + readable);
+        }
       }
       case WRITE_LOCAL -> {
         if (readable != r.getLength()) {

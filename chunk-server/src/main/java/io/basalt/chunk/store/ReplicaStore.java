@@ -160,6 +160,12 @@ public interface ReplicaStore extends AutoCloseable {
    */
   Optional<String> full();
 
+  /**
+   * Test only (TESTPLAN F19a): flips stored bytes of every block of [offset, offset + length) that is present, under
+   * its unchanged CRC, as bit rot would; returns the blocks damaged. Reads of them then fail their CRC check.
+   */
+  int corruptBlocks(long pid, long offset, int length);
+
   /** Deletes a replica's blocks (DeleteRange), metadata and gen log. */
   void deleteReplica(long pid);
 

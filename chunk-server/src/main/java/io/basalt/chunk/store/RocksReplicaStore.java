@@ -9,6 +9,7 @@ import io.basalt.rpc.StaleEpochException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -452,6 +453,26 @@ public final class RocksReplicaStore implements ReplicaStore {
    * flushed first), the slot files are hard links. Not through the store guard: evidence that cannot be saved is
    * reported to the caller and never fails the store.
    */
+  @Override
+  public int corruptBlocks(long pid, long offset, int length) {
+    StoreArguments.checkRange(pid, offset, length);
+    return guard.call("corrupt blocks", pid, true, () -> {
+      int damaged = 0;
+      for (long index = offset / BLOCK_SIZE; index <= (offset + length - 1) / BLOCK_SIZE; index++) {
+        long rec = reader.record(pid, (int) index);
+        if (rec == BlockReader.ABSENT) continue;
+        ByteBuffer block = ByteBuffer.allocate(BLOCK_SIZE);
+        files.read(pid, BlockReader.slotOf(rec), index, block);
+        block.flip();
+        for (int i = 100; i < 116; i++) block.put(i, (byte) ~block.get(i));
+        files.write(pid, BlockReader.slotOf(rec), index, block);
+        damaged++;
+      }
+      files.sync(pid);
+      return damaged;
+    });
+  }
+
   @Override
   public void saveEvidence(long pid, Path target) {
     StoreArguments.checkPid(pid);

@@ -54,6 +54,15 @@ class RocksReplicaStoreTest extends StoreTestBase {
   }
 
   @Test
+  void corruptBlocksDamagesPresentBlocksUnderTheirCrcOnly() {
+    write(1, 1, 1, 2L * BLOCK_SIZE, random(3, BLOCK_SIZE)); // block 2 only
+    assertThat(store.corruptBlocks(1, 0, 4 * BLOCK_SIZE)).as("absent blocks are left alone").isEqualTo(1);
+    assertThatThrownBy(() -> read(1, 2L * BLOCK_SIZE, BLOCK_SIZE)).isInstanceOf(BlockCorruptException.class);
+    assertThat(read(1, 0, BLOCK_SIZE)).isEqualTo(new byte[BLOCK_SIZE]);
+    assertThat(store.badBlocks(1, 10, new long[1])).containsExactly(2L);
+  }
+
+  @Test
   void randomUnalignedOpsMatchInMemoryModel() {
     int size = 64 * BLOCK_SIZE + 300; // a ragged end on purpose
     byte[] model = new byte[size];

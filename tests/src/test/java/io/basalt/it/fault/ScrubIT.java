@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.basalt.client.ClusterVolumeProvider;
 import io.basalt.client.volume.Volume;
 import io.basalt.it.check.Stresser;
+import io.basalt.it.cluster.ClusterAsserts;
 import io.basalt.it.cluster.ClusterNode;
 import io.basalt.it.cluster.NodeRole;
 import io.basalt.it.cluster.ProcessCluster;
@@ -17,6 +18,8 @@ import io.basalt.proto.MutateReplicaRequest;
 import io.basalt.proto.QuarantineReport;
 import io.basalt.proto.ReplicaMutation;
 import io.basalt.proto.VolumeInfo;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>(c) a valid-CRC block written on one replica only (the DeleteRange kind of loss): the light scrub's digests
  *       differ, the majority wins;</li>
+ *   <li>(a) a bad-CRC block at the owner (test-only admin call): the first read is served from a member and repairs
+ *       it (read repair, no scrub needed);</li>
  *   <li>(b) bytes flipped in a member's block files behind its back (bit rot; the chunk keeps running, since a
  *       restart of a member would end its session and its membership first): the CRCs still agree, only the deep
  *       scrub, which reads the data, finds it.</li>
@@ -105,6 +111,51 @@ class ScrubIT {
       System.out.printf("F19b bytes flipped in a member's block file: deep scrub removed the replica after %d ms"
           + " (deep period 3 s)%n", found.toMillis());
     }
+  }
+
+  /**
+   * (a) a block at the owner whose stored bytes no longer match their CRC (the test-only admin call): the first client
+   * read of it is served from a member and repairs the owner's copy in place, and the replicas are equal again; the
+   * stresser on the other volume sees no error throughout.
+   */
+  @Test
+  void aBadCrcBlockAtTheOwnerIsServedFromAMemberAndRepairedOnRead() {
+    try (ProcessCluster cluster = RecoveryCluster.builder(dir, 4).start();
+        ClusterVolumeProvider volumes = RecoveryCluster.volumes(cluster)) {
+      VolumeInfo busy = cluster.createVolume("vol", 4 * MiB, 2 * MiB, 3);
+      Volume volume = volumes.open("vol");
+      ExtentInfo quiet = quietExtent(cluster, volumes);
+      try (Stresser s = Stresser.start(volume, RecoveryCluster.load(busy.getVid(), 2 * MiB, 4 * MiB, 97))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 300);
+        ClusterNode owner = cluster.chunkByCid(quiet.getOwnerCid());
+        cluster.rpc().client(owner.address()).call(Envelope.newBuilder().setMutateReplica(MutateReplicaRequest
+            .newBuilder().setPid(quiet.getPid()).setOffset(3 * 4096).setLength(4096)
+            .setMutation(ReplicaMutation.CORRUPT_CRC)), null, ADMIN).join().release();
+
+        long at = System.nanoTime();
+        ByteBuf read = volumes.open("quiet").read(3 * 4096, 4096).join();
+        Duration served = Duration.ofNanos(System.nanoTime() - at);
+        try {
+          assertThat(ByteBufUtil.getBytes(read)).as("the member's good copy").isEqualTo(quietBlock(3));
+        } finally {
+          read.release();
+        }
+        assertThat(cluster.metric(owner, "basalt_chunk_read_repaired_blocks")).isEqualTo(1);
+        assertThat(cluster.extents("quiet").get(0).getReplicasList()).as("repaired, nothing removed")
+            .containsExactlyInAnyOrderElementsOf(quiet.getReplicasList());
+        ClusterAsserts.assertReplicasIdentical(cluster, "quiet", 3); // the owner's copy was rewritten
+        System.out.printf("F19a bad-CRC block at the owner: the read was served from a member in %d ms and the"
+            + " block repaired in place%n", served.toMillis());
+        RecoveryCluster.check(cluster, s, volume, "ScrubIT-F19a", PAUSE_BUDGET);
+      }
+    }
+  }
+
+  /** Block {@code index} of the quiet extent as {@link #quietExtent} wrote it. */
+  private static byte[] quietBlock(int index) {
+    byte[] data = new byte[(int) (2 * MiB)];
+    new Random(11).nextBytes(data);
+    return Arrays.copyOfRange(data, index * 4096, (index + 1) * 4096);
   }
 
   /** Volume "quiet", one 2 MiB extent written once in full: no client I/O touches it afterwards. */
