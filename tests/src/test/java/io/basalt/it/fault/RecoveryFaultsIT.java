@@ -192,11 +192,14 @@ class RecoveryFaultsIT {
             + " redundancy after %d ms, recoveries %d (%d incremental), recovery bytes copied %d in all (extent size"
             + " %d)%n", victim, plainMemberOf.size(), toNewOwner.toMillis(), toRedundancy.toMillis(), completed,
             catchUps, copied, extent);
+        assertThat(completed).as("the extents it was a plain member of removed it and recovered").isPositive();
         assertThat(catchUps).as("every recovery was an incremental catch-up").isEqualTo(completed);
         assertThat(cluster.extents("vol")).as("the returning chunk was caught up, not replaced")
             .filteredOn(e -> plainMemberOf.contains(e.getPid()))
             .allSatisfy(e -> assertThat(e.getReplicasList()).contains(victim));
-        assertThat(copied).as("incremental catch-up: far below one extent").isLessThan(extent / 4);
+        // The writers' 1024 blocks bound what can change: about 1 MiB of each 8 MiB extent, whatever the QD1 writer's
+        // pace while the chunk is away.
+        assertThat(copied).as("incremental catch-up: far below the extents copied").isLessThan(completed * extent / 4);
         check(cluster, s, volume, "F03-quick-restart", timeout.plus(Duration.ofSeconds(2)));
       }
     }
