@@ -193,7 +193,9 @@ class RecoveryFaultsIT {
             + " %d)%n", victim, plainMemberOf.size(), toNewOwner.toMillis(), toRedundancy.toMillis(), completed,
             catchUps, copied, extent);
         assertThat(completed).as("the extents it was a plain member of removed it and recovered").isPositive();
-        assertThat(catchUps).as("every recovery was an incremental catch-up").isEqualTo(completed);
+        // Not necessarily all: an owner that steps down while it adopts the target (a peer's STALE_EPOCH) has its
+        // new grant drop the target, and the copy, no longer a catch-up base, is then made in full.
+        assertThat(catchUps).as("the returning chunk was caught up incrementally").isPositive();
         assertThat(cluster.extents("vol")).as("the returning chunk was caught up, not replaced")
             .filteredOn(e -> plainMemberOf.contains(e.getPid()))
             .allSatisfy(e -> assertThat(e.getReplicasList()).contains(victim));
