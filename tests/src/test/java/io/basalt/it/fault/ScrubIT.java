@@ -74,9 +74,7 @@ class ScrubIT {
         ClusterNode node = cluster.chunkByCid(victim);
 
         long at = System.nanoTime();
-        cluster.rpc().client(node.address()).call(Envelope.newBuilder().setMutateReplica(MutateReplicaRequest
-            .newBuilder().setPid(quiet.getPid()).setOffset(5 * 4096).setLength(4096)
-            .setMutation(ReplicaMutation.WRITE_LOCAL)), Unpooled.wrappedBuffer(block(7)), ADMIN).join().release();
+        mutate(cluster, node, quiet.getPid(), 5, ReplicaMutation.WRITE_LOCAL, Unpooled.wrappedBuffer(block(7)));
         Duration found = awaitRemoved(cluster, quiet.getPid(), victim, at);
         Duration toRedundancy = RecoveryCluster.awaitRedundant(cluster, "quiet", 3, at, Duration.ofSeconds(60));
 
@@ -128,9 +126,7 @@ class ScrubIT {
       try (Stresser s = Stresser.start(volume, RecoveryCluster.load(busy.getVid(), 2 * MiB, 4 * MiB, 97))) {
         await().atMost(Duration.ofSeconds(60)).until(() -> s.writesAcked() >= 300);
         ClusterNode owner = cluster.chunkByCid(quiet.getOwnerCid());
-        cluster.rpc().client(owner.address()).call(Envelope.newBuilder().setMutateReplica(MutateReplicaRequest
-            .newBuilder().setPid(quiet.getPid()).setOffset(3 * 4096).setLength(4096)
-            .setMutation(ReplicaMutation.CORRUPT_CRC)), null, ADMIN).join().release();
+        mutate(cluster, owner, quiet.getPid(), 3, ReplicaMutation.CORRUPT_CRC, null);
 
         long at = System.nanoTime();
         ByteBuf read = volumes.open("quiet").read(3 * 4096, 4096).join();
@@ -149,6 +145,14 @@ class ScrubIT {
         RecoveryCluster.check(cluster, s, volume, "ScrubIT-F19a", PAUSE_BUDGET);
       }
     }
+  }
+
+  /** The test-only admin mutation of one block of {@code pid} on {@code node} ({@code data}: WRITE_LOCAL's bytes). */
+  private static void mutate(ProcessCluster cluster, ClusterNode node, long pid, long block, ReplicaMutation mutation,
+      ByteBuf data) {
+    cluster.rpc().client(node.address()).call(Envelope.newBuilder().setMutateReplica(MutateReplicaRequest
+        .newBuilder().setPid(pid).setOffset(block * 4096).setLength(4096).setMutation(mutation)), data, ADMIN)
+        .join().release();
   }
 
   /** Block {@code index} of the quiet extent as {@link #quietExtent} wrote it. */
