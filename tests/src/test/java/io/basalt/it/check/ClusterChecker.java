@@ -63,6 +63,7 @@ public final class ClusterChecker {
   private Duration stableFor = Duration.ofSeconds(1);
   private Duration readTimeout = Duration.ofSeconds(30);
   private Long powerCutNanos;
+  private boolean replicasOnly;
 
   private ClusterChecker(ClusterView view, String volumeName) {
     this.view = Objects.requireNonNull(view);
@@ -95,6 +96,15 @@ public final class ClusterChecker {
     this.model = Objects.requireNonNull(m);
     this.history = h;
     this.result = r;
+    return this;
+  }
+
+  /**
+   * Checks only what needs no model: (b) equal generations and hashes, (c), (e); for a volume whose content another
+   * tool verifies (fio's own verify in the functional tester).
+   */
+  public ClusterChecker replicasOnly() {
+    this.replicasOnly = true;
     return this;
   }
 
@@ -142,7 +152,9 @@ public final class ClusterChecker {
 
   /** Runs every check; returns the report when everything holds, else saves evidence and throws. */
   public Report check() {
-    Objects.requireNonNull(model, "model (or stresser) is required");
+    if (!replicasOnly) {
+      Objects.requireNonNull(model, "model (or stresser) is required");
+    }
     long start = System.nanoTime();
     List<String> problems = new ArrayList<>();
     int[] count = {0};
@@ -158,12 +170,12 @@ public final class ClusterChecker {
     if (result != null && result.firstViolation() != null) {
       problem.accept("online violation: " + result.firstViolation());
     }
-    if (!replay(problem)) {
+    if (!replicasOnly && !replay(problem)) {
       model.checkContended().stream().limit(MAX_LISTED).forEach(v -> problem.accept("contended range: " + v));
     }
     BlockModel finalModel = model;
     String cut = "";
-    if (powerCutNanos != null) {
+    if (powerCutNanos != null && !replicasOnly) {
       if (history == null || history.truncated()) {
         problem.accept("power cut: the durable prefix needs the whole history in memory, but it "
             + (history == null ? "is missing" : "was truncated at " + history.ops().size() + " of " + history.size()
@@ -188,8 +200,10 @@ public final class ClusterChecker {
         st.compare(view, expectedReplicas, problem);
         identical += count[0] == before && st.identical() ? 1 : 0;
       }
-      long extentBytes = extents.isEmpty() ? 1 << 20 : extentSize(extents.get(0));
-      blocks = new ContentCheck(view, volume, finalModel, extentBytes, readTimeout, problem).run(statuses);
+      if (!replicasOnly) {
+        long extentBytes = extents.isEmpty() ? 1 << 20 : extentSize(extents.get(0));
+        blocks = new ContentCheck(view, volume, finalModel, extentBytes, readTimeout, problem).run(statuses);
+      }
     } catch (RuntimeException e) {
       log.error("checker could not read the cluster", e);
       problem.accept("checker could not read the cluster: " + e);
@@ -201,13 +215,15 @@ public final class ClusterChecker {
     int replicas = extents.isEmpty() ? 0 : extents.get(0).getReplicasCount();
     String figures = (result == null ? "" : String.format("%d writes acked, %d in doubt, %d reads checked, ",
         result.writesAcked(), result.writesInDoubt(), result.readsChecked()))
-        + (model.contendedBlocks() == 0 ? "" : String.format("contended range of %d blocks searched (%d ops), ",
+        + (model == null || model.contendedBlocks() == 0 ? ""
+        : String.format("contended range of %d blocks searched (%d ops), ",
         model.contendedBlocks(), model.contendedOps()));
     String pause = (result == null ? "" : ", max pause " + result.maxPause().toMillis() + " ms") + cut;
     long ms = (System.nanoTime() - start) / 1_000_000;
     if (problems.isEmpty()) {
       String summary = String.format("check ok: %s%d extents x %d replicas identical, %d blocks verified%s "
-          + "(volume %s, checked in %d ms)", figures, identical, replicas, blocks, pause, volumeName, ms);
+          + "(volume %s, checked in %d ms)", figures, identical, replicas, blocks, pause, volumeName, ms)
+          + (replicasOnly ? " [replicas only]" : "");
       System.out.println(summary);
       log.info(summary);
       return new Report(true, summary, List.of(), extents.size(), blocks);

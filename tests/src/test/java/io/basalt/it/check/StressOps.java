@@ -33,14 +33,25 @@ final class StressOps {
   private final OpHistory history;
   private final StressStats stats;
   private final Duration opTimeout;
-  private final AtomicLong opIds = new AtomicLong();
+  private final AtomicLong opIds;
 
   StressOps(Volume volume, BlockModel model, OpHistory history, StressStats stats, Duration opTimeout) {
+    this(volume, model, history, stats, opTimeout, new AtomicLong());
+  }
+
+  private StressOps(Volume volume, BlockModel model, OpHistory history, StressStats stats, Duration opTimeout,
+      AtomicLong opIds) {
     this.volume = volume;
     this.model = model;
     this.history = history;
     this.stats = stats;
     this.opTimeout = opTimeout;
+    this.opIds = opIds;
+  }
+
+  /** The ops of a resumed run: the same model, history and op ids (unique across runs), new figures. */
+  StressOps forRun(Volume v, StressStats runStats) {
+    return new StressOps(v, model, history, runStats, opTimeout, opIds);
   }
 
   /** Writes stamp {@code seq} of {@code writer} over {@code [lba, lba + n)}; returns the outcome. */

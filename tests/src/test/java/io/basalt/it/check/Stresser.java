@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ public final class Stresser implements AutoCloseable {
   private final ContendedBudget contended; // null without a contended range
   private final long[] nextSeq; // per writer id; guarded by the writer's worker (or this after the run)
   private final ExecutorService threads;
+  private volatile boolean ownsHistory = true; // false once a resumed run took the history over
   private final List<CompletableFuture<Void>> workers = new ArrayList<>();
   private final long startNanos;
   private final long deadlineNanos;
@@ -51,17 +53,25 @@ public final class Stresser implements AutoCloseable {
   private volatile long endNanos;
 
   private Stresser(Volume volume, StressConfig config) {
+    this(volume, config, null);
+  }
+
+  /** A run on {@code volume}; with {@code previous}, it goes on with that run's model, history and seqs. */
+  private Stresser(Volume volume, StressConfig config, Stresser previous) {
     this.config = config;
     this.layout = new StressLayout(volume.size(), config);
-    this.model = BlockModel.live(config.runId(), config.volumeId(), layout.volumeBlocks(), layout.contendedStart(),
-        layout.contendedBlocks());
-    this.history = new OpHistory(config.historyFile(), config.historyMemoryCap());
+    this.model = previous != null ? previous.model : BlockModel.live(config.runId(), config.volumeId(),
+        layout.volumeBlocks(), layout.contendedStart(), layout.contendedBlocks());
+    this.history = previous != null ? previous.history
+        : new OpHistory(config.historyFile(), config.historyMemoryCap());
     this.startNanos = System.nanoTime();
     this.deadlineNanos = startNanos + config.duration().toNanos();
     this.stats = new StressStats(startNanos);
-    this.ops = new StressOps(volume, model, history, stats, config.opTimeout());
+    this.ops = previous != null ? previous.ops.forRun(volume, stats)
+        : new StressOps(volume, model, history, stats, config.opTimeout());
     this.contended = layout.contendedBlocks() == 0 ? null : new ContendedBudget(config, layout, model, startNanos);
-    this.nextSeq = new long[config.writers() + 2 + layout.contendedWriters()];
+    this.nextSeq = previous != null ? previous.nextSeq.clone()
+        : new long[config.writers() + 2 + layout.contendedWriters()];
     int run = RUNS.incrementAndGet();
     int count = config.writers() + layout.contendedWriters() + config.readers() + (config.sequentialWriter() ? 1 : 0);
     AtomicInteger n = new AtomicInteger();
@@ -80,21 +90,47 @@ public final class Stresser implements AutoCloseable {
         config.writers(), config.sequentialWriter() ? "seq" : "no seq", config.readers(), s.layout.volumeBlocks(),
         s.layout.extentsSpanned(), s.layout.contendedWriters(), s.layout.contendedStart(),
         s.layout.contendedBlocks(), config.duration());
+    s.spawnAll();
+    return s;
+  }
+
+  private void spawnAll() {
     if (config.sequentialWriter()) {
-      s.spawn(s::sequentialWriter);
+      spawn(this::sequentialWriter);
     }
     for (int w = 0; w < config.writers(); w++) {
       int id = w + 2;
-      s.spawn(() -> s.randomWriter(id));
+      spawn(() -> randomWriter(id));
     }
-    for (int w = 0; w < s.layout.contendedWriters(); w++) {
-      int id = s.layout.firstContendedWriter() + w;
-      s.spawn(() -> s.contendedWriter(id));
+    for (int w = 0; w < layout.contendedWriters(); w++) {
+      int id = layout.firstContendedWriter() + w;
+      spawn(() -> contendedWriter(id));
     }
     for (int r = 0; r < config.readers(); r++) {
       int id = 1001 + r;
-      s.spawn(() -> s.reader(id));
+      spawn(() -> reader(id));
     }
+  }
+
+  /**
+   * A new run that goes on where {@code previous} (ended: stopped or done) left off, on the same volume and layout:
+   * the same model, history and per-writer seqs, so the checker holds every write of both runs; new figures (pause,
+   * in-doubt writes) for this run only, which ends after {@code duration}. The history passes to the new run (closing
+   * {@code previous} no longer closes it). For a tester that stops its load around each fault case.
+   */
+  public static Stresser resume(Volume volume, Stresser previous, Duration duration) {
+    if (previous.endNanos == 0) {
+      throw new IllegalStateException("resume only after the previous run ended");
+    }
+    if (volume.size() / BlockStamp.BLOCK != previous.layout.volumeBlocks()) {
+      throw new IllegalArgumentException("resume on a volume of another size: " + volume.size());
+    }
+    previous.ownsHistory = false;
+    previous.threads.shutdownNow();
+    Stresser s = new Stresser(volume, previous.config.withLimits(duration, 0), previous);
+    s.spawnAll();
+    log.info("stresser resumed volume={} seed={} run={} duration={}", volume.name(), s.config.seed(),
+        s.config.runId(), duration);
     return s;
   }
 
@@ -118,25 +154,35 @@ public final class Stresser implements AutoCloseable {
   private void sequentialWriter() {
     Random r = new Random(config.seed() * 31 + StressLayout.SEQUENTIAL_WRITER);
     long k = 0;
+    Backoff backoff = new Backoff();
     while (running()) {
-      long lba = layout.sequentialStart() + (k++ % layout.sequentialBlocks());
+      long lba = layout.sequentialStart() + (k % layout.sequentialBlocks());
       Outcome o = ops.write(StressLayout.SEQUENTIAL_WRITER, ++nextSeq[StressLayout.SEQUENTIAL_WRITER], lba, 1,
           r.nextInt(100) < config.fuaPercent());
       if (o == Outcome.OK) {
         stats.sequentialAck(System.nanoTime());
+        k++;
       }
       afterWrite(StressLayout.SEQUENTIAL_WRITER);
+      backoff.after(o);
     }
   }
 
   private void randomWriter(int writer) {
     Random r = new Random(config.seed() * 31 + writer);
     Pacer pacer = Pacer.ofRate(config.writesPerSecond(), config.writers());
+    Backoff backoff = new Backoff();
+    long[] retry = null;
     while (running()) {
-      pacer.pace();
-      long[] w = layout.pickWrite(writer, r);
-      ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent());
+      pacer.pace(this::running);
+      if (!running()) {
+        break;
+      }
+      long[] w = retry != null ? retry : layout.pickWrite(writer, r);
+      Outcome o = ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent());
+      retry = o == Outcome.OK ? null : w;
       afterWrite(writer);
+      backoff.after(o);
     }
   }
 
@@ -144,11 +190,15 @@ public final class Stresser implements AutoCloseable {
   private void contendedWriter(int writer) {
     Random r = new Random(config.seed() * 31 + writer);
     Pacer pacer = Pacer.aligned(contended.writeIntervalNanos(), contended.startNanos());
+    Backoff backoff = new Backoff();
     while (running()) {
-      pacer.pace();
+      pacer.pace(this::running);
+      if (!running()) {
+        break;
+      }
       long[] w = layout.pickContendedWrite(r);
       if (contended.room(w[0], (int) w[1])) {
-        ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent());
+        backoff.after(ops.write(writer, ++nextSeq[writer], w[0], (int) w[1], r.nextInt(100) < config.fuaPercent()));
         afterWrite(writer);
       }
     }
@@ -165,7 +215,10 @@ public final class Stresser implements AutoCloseable {
     Random r = new Random(config.seed() * 31 + reader);
     Pacer pacer = Pacer.ofRate(config.readsPerSecond(), config.readers());
     while (running()) {
-      pacer.pace();
+      pacer.pace(this::running);
+      if (!running()) {
+        break;
+      }
       long[] p = contended != null && contended.readDue() ? layout.pickContendedRead(r) : null;
       if (p == null || !contended.room(p[0], (int) p[1])) {
         p = layout.pickRead(r);
@@ -175,6 +228,30 @@ public final class Stresser implements AutoCloseable {
         log.error("stresser stops on the first violation: {}", bad.get(0));
         stopping = true;
       }
+    }
+  }
+
+  /**
+   * What a writer does after a failed or timed-out write (in doubt, never a loss, never a reason to stop): waits
+   * 10 ms, doubling up to 1 s while errors go on, so a cluster in trouble is not hammered; the writer then writes the
+   * same blocks again (with a new seq). Reset by the next acked write. Pacing, not synchronisation.
+   */
+  private final class Backoff {
+    private static final long FIRST = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long MAX = TimeUnit.SECONDS.toNanos(1);
+    private long next = FIRST;
+
+    void after(Outcome o) {
+      if (o == Outcome.OK) {
+        next = FIRST;
+        return;
+      }
+      long until = System.nanoTime() + next;
+      long wait;
+      while (running() && (wait = until - System.nanoTime()) > 0) {
+        LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)));
+      }
+      next = Math.min(MAX, next * 2);
     }
   }
 
@@ -205,7 +282,8 @@ public final class Stresser implements AutoCloseable {
       return new Pacer(intervalNanos, startNanos, true);
     }
 
-    void pace() {
+    /** Waits for the next slot, or until {@code go} turns false (a stop must not wait out a long interval). */
+    void pace(BooleanSupplier go) {
       if (intervalNanos == 0) {
         return;
       }
@@ -215,8 +293,8 @@ public final class Stresser implements AutoCloseable {
         next = startNanos + ((now - startNanos) / intervalNanos + 1) * intervalNanos;
       }
       long wait;
-      while ((wait = next - System.nanoTime()) > 0) {
-        LockSupport.parkNanos(wait);
+      while ((wait = next - System.nanoTime()) > 0 && go.getAsBoolean()) {
+        LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50)));
       }
     }
   }
@@ -330,6 +408,8 @@ public final class Stresser implements AutoCloseable {
   public void close() {
     stopping = true;
     threads.shutdownNow();
-    history.close();
+    if (ownsHistory) {
+      history.close();
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.basalt.it.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,52 @@ class StresserTest {
       assertThat(s.writeOnce(lba, 1, true)).isEqualTo(OpHistory.Outcome.OK);
       assertThat(s.model().lastAcked(lba)).isPositive();
       assertThat(finalState(s, v)).isEmpty();
+    }
+  }
+
+  @Test
+  void aResumedRunGoesOnWithTheSameModelAndTheChecksCoverBothRuns() {
+    try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB)) {
+      Stresser first = Stresser.start(v, config(8));
+      StressResult r1 = first.awaitResult().assertNoViolation();
+      long opsAfterFirst = first.history().size();
+      long lba = first.layout().stripesOf(2)[0];
+      Stresser second = Stresser.resume(v, first, Duration.ofMillis(700));
+      first.close(); // the history passed to the second run: still open
+      try (second) {
+        StressResult r2 = second.awaitResult().assertNoViolation();
+        assertThat(second.model()).isSameAs(first.model());
+        assertThat(r2.writesAcked()).isPositive();
+        // each run lasts 700 ms: figures counted from the first run's start would show 1.4 s or more
+        assertThat(r2.elapsed()).as("figures of the second run only").isLessThan(Duration.ofMillis(1200));
+        assertThat(r1.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(700));
+        assertThat(second.history().size()).isGreaterThan(opsAfterFirst);
+        assertThat(second.history().ops().stream().map(OpHistory.Op::opId).distinct().count())
+            .as("op ids unique across runs").isEqualTo(second.history().ops().size());
+        assertThat(replay(second).violations()).isEmpty();
+        assertThat(finalState(second, v)).isEmpty();
+        assertThat(second.writeOnce(lba, 1, false)).isEqualTo(OpHistory.Outcome.OK);
+        assertThat(finalState(second, v)).isEmpty();
+      }
+      assertThatThrownBy(() -> Stresser.resume(v, Stresser.start(v, config(9).withLimits(Duration.ofMinutes(1), 0)),
+          Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class).hasMessageContaining("ended");
+    }
+  }
+
+  @Test
+  void writersBackOffAfterInDoubtWritesAndWriteTheSameBlocksAgain() {
+    // every write times out: without backoff 3 writers + the sequential one would issue thousands in 700 ms
+    try (MemoryVolume v = new MemoryVolume("m", 16 * MiB, MiB).timingOut(100);
+        Stresser s = Stresser.start(v, config(10))) {
+      StressResult r = s.awaitResult().assertNoViolation();
+      assertThat(r.writesAcked()).isZero();
+      // 10+20+40+80+160+320 ms of backoff: at most 7 attempts per writer in 700 ms
+      assertThat(r.writesTimedOut()).isPositive().isLessThanOrEqualTo(4 * 9);
+      java.util.Map<Integer, java.util.Set<Long>> lbas = new java.util.HashMap<>();
+      s.history().ops().stream().filter(o -> o.kind() == OpHistory.Kind.WRITE)
+          .forEach(o -> lbas.computeIfAbsent(o.actor(), k -> new java.util.HashSet<>()).add(o.lba()));
+      assertThat(lbas.values()).as("each writer retries the same blocks").allSatisfy(set -> assertThat(set)
+          .hasSize(1));
     }
   }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Assumptions;
  * deleting that file. Needs root; a machine that cannot mount skips the test visibly (JUnit assumption). Always
  * unmounted by {@link #close} (lazily: a chunk still running keeps its files open).
  */
-final class SmallDisk implements AutoCloseable {
+public final class SmallDisk implements AutoCloseable {
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(30);
   private final Path dir;
   private final Path fill;
@@ -31,7 +31,7 @@ final class SmallDisk implements AutoCloseable {
   }
 
   /** Mounts a tmpfs of {@code mib} MiB at {@code dir} (created), or skips the test when it cannot. */
-  static SmallDisk mount(Path dir, int mib) throws IOException {
+  public static SmallDisk mount(Path dir, int mib) throws IOException {
     Assumptions.assumeTrue(TestNetwork.isRoot(), "F16 needs root to mount a tmpfs: test skipped (uid="
         + TestNetwork.uid() + ")");
     Files.createDirectories(dir);
@@ -44,12 +44,12 @@ final class SmallDisk implements AutoCloseable {
     return disk;
   }
 
-  long usableBytes() throws IOException {
+  public long usableBytes() throws IOException {
     return Files.getFileStore(dir).getUsableSpace();
   }
 
   /** Takes every usable byte with one file; returns how many it took. */
-  long fill() throws IOException {
+  public long fill() throws IOException {
     long free = usableBytes();
     if (ExternalTools.installed("fallocate")) {
       ExternalTools.Result r = ExternalTools.run(TOOL_TIMEOUT, List.of("fallocate", "-l", Long.toString(free),
@@ -71,7 +71,7 @@ final class SmallDisk implements AutoCloseable {
   }
 
   /** Gives the space back. */
-  void free() throws IOException {
+  public void free() throws IOException {
     Files.deleteIfExists(fill);
   }
 

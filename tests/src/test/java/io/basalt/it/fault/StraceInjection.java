@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Assumptions;
  * strace is missing or may not attach (no ptrace permission). Attached without seccomp filtering (strace cannot add
  * one to a running process), so every system call of the process stops in strace: it runs slower while attached.
  */
-final class StraceInjection implements AutoCloseable {
+public final class StraceInjection implements AutoCloseable {
   private final Process strace;
   private final Path trace;
   private final Path log;
@@ -32,7 +32,7 @@ final class StraceInjection implements AutoCloseable {
   }
 
   /** Attaches to {@code pid} and fails every call of {@code syscalls} (comma separated) with {@code errno}. */
-  static StraceInjection attach(long pid, String syscalls, String errno, Path workDir) throws IOException {
+  public static StraceInjection attach(long pid, String syscalls, String errno, Path workDir) throws IOException {
     Assumptions.assumeTrue(ExternalTools.installed("strace"), "strace is not installed: test skipped");
     Path trace = workDir.resolve("strace-" + pid + ".trace");
     Path log = workDir.resolve("strace-" + pid + ".log");
@@ -56,7 +56,7 @@ final class StraceInjection implements AutoCloseable {
   }
 
   /** Calls failed so far (lines strace marked INJECTED). */
-  long injected() {
+  public long injected() {
     try {
       if (!Files.exists(trace)) return 0;
       return Files.readAllLines(trace, StandardCharsets.UTF_8).stream().filter(l -> l.contains("(INJECTED)")).count();

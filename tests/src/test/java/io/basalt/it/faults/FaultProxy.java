@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -57,6 +58,8 @@ public final class FaultProxy implements AutoCloseable {
   private final LongAdder[] dropped = {new LongAdder(), new LongAdder()};
   private volatile TokenBucket[] buckets = new TokenBucket[2];
   private volatile Faults faults = Faults.PASS;
+  /** Client hosts whose connections are blackholed whatever the mode (a partition of some peers only). */
+  private volatile Set<String> blackholedSources = Set.of();
   private volatile boolean closed;
 
   private FaultProxy(String name, InetSocketAddress listen, Supplier<HostPort> target) {
@@ -126,7 +129,25 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Clears every fault: forward everything at once. Connections that lost bytes are closed (stream gap). */
   public FaultProxy pass() {
+    blackholedSources = Set.of();
     return update("pass", f -> Faults.PASS);
+  }
+
+  /**
+   * Blackholes (both directions, as {@link #blackhole()}) the connections whose client is one of {@code hosts}, and
+   * only those: cuts some peers of the target while others (its block clients, say) still reach it. Cleared by
+   * {@link #pass()}.
+   */
+  public FaultProxy blackholeFrom(Collection<String> hosts) {
+    blackholedSources = Set.copyOf(hosts);
+    return update("blackholeFrom " + hosts, f -> f);
+  }
+
+  /** The faults that apply to {@code connection}: the mode, blackholed when its client is a blackholed source. */
+  Faults faultsFor(ProxyConnection connection) {
+    Faults f = faults;
+    Set<String> sources = blackholedSources;
+    return !sources.isEmpty() && sources.contains(connection.clientHost()) ? f.withBlackhole(true) : f;
   }
 
   /**

@@ -30,6 +30,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -141,6 +142,37 @@ class FaultProxyTest {
       assertSameBytes(echo(fresh, PING), PING);
     }
     await().untilAsserted(() -> assertThat(proxy.stats().openConnections()).isZero());
+  }
+
+  @Test
+  void blackholeFromCutsOnlyTheNamedClientsAndPassHealsThem() throws Exception {
+    try (Socket cutClient = connectFrom("127.0.0.3", proxy.address());
+        Socket other = connectFrom("127.0.0.4", proxy.address())) {
+      assertSameBytes(echo(cutClient, PING), PING);
+      proxy.blackholeFrom(List.of("127.0.0.3"));
+      cutClient.getOutputStream().write(PING);
+      assertSilent(cutClient, 300);
+      assertSameBytes(echo(other, PING), PING); // another client goes on
+      try (Socket again = connectFrom("127.0.0.3", proxy.address())) { // new connections from it hang too
+        again.getOutputStream().write(PING);
+        assertSilent(again, 200);
+      }
+      assertThat(proxy.stats().droppedClientToServer()).isEqualTo(2L * PING.length);
+      proxy.pass();
+      assertClosedByPeer(cutClient); // its stream lost bytes
+    }
+    try (Socket fresh = connectFrom("127.0.0.3", proxy.address())) {
+      assertSameBytes(echo(fresh, PING), PING);
+    }
+  }
+
+  private static Socket connectFrom(String sourceHost, String address) throws IOException {
+    HostPort to = HostPort.parse(address);
+    Socket s = new Socket();
+    s.bind(new InetSocketAddress(sourceHost, 0));
+    s.connect(new InetSocketAddress(to.host(), to.port()), 5_000);
+    s.setSoTimeout(10_000);
+    return s;
   }
 
   @Test

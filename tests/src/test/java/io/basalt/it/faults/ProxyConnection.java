@@ -134,6 +134,11 @@ final class ProxyConnection {
     return direction == Direction.CLIENT_TO_SERVER ? clientToServer : serverToClient;
   }
 
+  /** The client's host (address without port), for {@link FaultProxy#blackholeFrom}. */
+  String clientHost() {
+    return frontend.remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress().getHostAddress() : "";
+  }
+
   @Override
   public String toString() {
     return "connection " + id + " " + frontend.remoteAddress() + " -> " + (backend == null ? "?" : backend.remoteAddress());

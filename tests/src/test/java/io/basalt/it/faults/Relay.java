@@ -52,7 +52,7 @@ final class Relay {
 
   /** A chunk read from the source; ownership passes to the relay. */
   void onRead(ByteBuf buf) {
-    Faults faults = proxy.faults();
+    Faults faults = proxy.faultsFor(connection);
     if (released || buf.readableBytes() == 0) {
       buf.release();
       return;
@@ -80,7 +80,7 @@ final class Relay {
     if (released) {
       return;
     }
-    Faults faults = proxy.faults();
+    Faults faults = proxy.faultsFor(connection);
     if (faults.drops(direction)) {
       while (!queue.isEmpty()) {
         drop(queue.poll().buf);
@@ -107,7 +107,7 @@ final class Relay {
     if (released || sourceClosed || !source.isActive()) {
       return;
     }
-    boolean discarding = proxy.faults().drops(direction);
+    boolean discarding = proxy.faultsFor(connection).drops(direction);
     if (discarding || (queuedBytes < MAX_QUEUED && dest.isWritable())) {
       source.read();
     }

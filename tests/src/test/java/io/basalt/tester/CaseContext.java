@@ -1,0 +1,62 @@
+package io.basalt.tester;
+
+import io.basalt.it.cluster.ProcessCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What a case plans with: the cluster, a random source seeded for this case, the log, its work directory, and the
+ * extent the QD1 writer writes (owner cases hit its owner, so that the QD1 pause figure is the failover's).
+ */
+record CaseContext(TesterCluster tester, Random random, TesterLog log, Path dir, int qd1Extent) {
+  ProcessCluster cluster() {
+    return tester.cluster;
+  }
+
+  Duration sessionTimeout() {
+    return tester.options.sessionTimeout();
+  }
+
+  /**
+   * Keeps a fault in place for its planned length (a SIGSTOP below the session timeout, a slow channel): the length
+   * is the fault itself, not a wait for something to happen.
+   */
+  static void hold(Duration length) {
+    long until = System.nanoTime() + length.toNanos();
+    long left;
+    while ((left = until - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+    }
+  }
+
+  /**
+   * Polls {@code condition} every 50 ms for at most {@code atMost}; returns how long it took, or -1 when it did not
+   * hold in time (the caller logs that: a reaction not seen is a figure, the check after the case is the verdict).
+   */
+  static long within(Duration atMost, BooleanSupplier condition) {
+    long start = System.nanoTime();
+    long end = start + atMost.toNanos();
+    while (true) {
+      try {
+        if (condition.getAsBoolean()) {
+          return (System.nanoTime() - start) / 1_000_000;
+        }
+      } catch (RuntimeException e) {
+        // the cluster may not answer mid-fault (a meta leader dying): poll again
+      }
+      if (System.nanoTime() - end >= 0) {
+        return -1;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    }
+  }
+
+  /** "after N ms" or "not within D" for a settle line. */
+  static String took(long ms, Duration atMost) {
+    return ms >= 0 ? "after " + ms + " ms" : "not seen within " + atMost.toSeconds() + " s";
+  }
+}
