@@ -17,6 +17,11 @@ record CaseContext(TesterCluster tester, Random random, TesterLog log, Path dir,
     return tester.cluster;
   }
 
+  /** A random extent of the stress volume, once it has an owner. */
+  io.basalt.proto.ExtentInfo randomExtent() {
+    return tester.ownedExtent(tester.randomExtent(random), Duration.ofSeconds(30));
+  }
+
   Duration sessionTimeout() {
     return tester.options.sessionTimeout();
   }

@@ -22,20 +22,9 @@ final class DiskFaults {
     return List.of(new DiskFull(), new FsyncError());
   }
 
-  private static final class DiskFull implements FaultCase {
-    @Override
-    public String name() {
-      return "disk-full";
-    }
-
-    @Override
-    public String summary() {
-      return "fill the disk of the chunk on the small tmpfs, then free it";
-    }
-
-    @Override
-    public boolean fast() {
-      return true;
+  private static final class DiskFull extends BasicCase {
+    DiskFull() {
+      super("disk-full", "fill the disk of the chunk on the small tmpfs, then free it", true);
     }
 
     @Override
@@ -91,20 +80,10 @@ final class DiskFaults {
     }
   }
 
-  private static final class FsyncError implements FaultCase {
-    @Override
-    public String name() {
-      return "fsync-eio";
-    }
-
-    @Override
-    public String summary() {
-      return "fail every fdatasync of a non-owner replica's chunk with EIO (strace), then restart it";
-    }
-
-    @Override
-    public boolean fast() {
-      return false;
+  private static final class FsyncError extends BasicCase {
+    FsyncError() {
+      super("fsync-eio", "fail every fdatasync of a non-owner replica's chunk with EIO (strace), then restart it",
+          false);
     }
 
     @Override
@@ -116,7 +95,7 @@ final class DiskFaults {
     public Fault plan(CaseContext ctx) {
       TesterCluster tc = ctx.tester();
       ProcessCluster c = ctx.cluster();
-      ExtentInfo x = tc.ownedExtent(tc.randomExtent(ctx.random()), Duration.ofSeconds(30));
+      ExtentInfo x = ctx.randomExtent();
       ClusterNode n = tc.nonOwnerMember(x, ctx.random());
       int cid = tc.cidOf(n);
       return new Fault("fail every fdatasync with EIO in a non-owner replica (" + n.name() + ", cid=" + cid

@@ -11,7 +11,7 @@ import java.util.Optional;
  * injected, held and undone. Both are drawn from the process cases; the second from the chunk ones only, so the pair
  * never takes two of three ZooKeeper members or two meta servers at once.
  */
-final class DoubleFault implements FaultCase {
+final class DoubleFault extends BasicCase {
   static final List<String> FIRST = List.of("kill-replica", "kill-owner", "stop-long-owner", "restart-chunk",
       "kill-meta-leader");
   static final List<String> SECOND = List.of("kill-replica", "kill-owner", "stop-short-owner", "restart-chunk");
@@ -19,23 +19,9 @@ final class DoubleFault implements FaultCase {
   private final Map<String, FaultCase> cases;
 
   DoubleFault(Map<String, FaultCase> cases) {
+    super("second-fault-while-recovering", "one of " + FIRST + ", and once it is undone, while the cluster recovers,"
+        + " one of " + SECOND + " on another process", true);
     this.cases = cases;
-  }
-
-  @Override
-  public String name() {
-    return "second-fault-while-recovering";
-  }
-
-  @Override
-  public String summary() {
-    return "one of " + FIRST + ", and once it is undone, while the cluster recovers, one of " + SECOND
-        + " on another process";
-  }
-
-  @Override
-  public boolean fast() {
-    return true;
   }
 
   @Override

@@ -14,7 +14,9 @@ interface FaultCase {
   boolean fast();
 
   /** Why this machine or cluster cannot run it (the case is skipped with a line saying so), or empty. */
-  Optional<String> unavailable(TesterCluster cluster);
+  default Optional<String> unavailable(TesterCluster cluster) {
+    return Optional.empty();
+  }
 
   /** Picks a target with {@code ctx.random()} and returns the fault, not yet injected. */
   Fault plan(CaseContext ctx) throws Exception;

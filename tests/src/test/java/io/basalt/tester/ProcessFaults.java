@@ -55,8 +55,8 @@ final class ProcessFaults {
     ProcessCluster c = ctx.cluster();
     switch (t) {
       case REPLICA, OWNER -> {
-        int index = t == Target.OWNER ? ctx.qd1Extent() : tc.randomExtent(ctx.random());
-        ExtentInfo x = tc.ownedExtent(index, Duration.ofSeconds(30));
+        ExtentInfo x = t == Target.OWNER ? tc.ownedExtent(ctx.qd1Extent(), Duration.ofSeconds(30))
+            : ctx.randomExtent();
         ClusterNode n = t == Target.OWNER ? tc.ownerOf(x) : tc.nonOwnerMember(x, ctx.random());
         String what = (t == Target.OWNER ? "the lease owner" : "a non-owner replica") + " (" + n.name() + ", cid="
             + tc.cidOf(n) + ") of extent " + x.getIndex();
@@ -132,16 +132,17 @@ final class ProcessFaults {
       };
     }
 
+    /** One case per target in CI's short round, each with a different action. */
     @Override
     public boolean fast() {
-      // the long stops of meta and ZooKeeper wait out the ZooKeeper session timeout
-      return !(action == Action.STOP_LONG && (target == Target.META_LEADER || target == Target.ZOOKEEPER));
+      return switch (target) {
+        case OWNER -> action == Action.KILL;
+        case REPLICA -> action == Action.STOP_LONG;
+        case META_LEADER -> action == Action.STOP_SHORT;
+        case ZOOKEEPER -> action == Action.KILL;
+      };
     }
 
-    @Override
-    public Optional<String> unavailable(TesterCluster cluster) {
-      return Optional.empty();
-    }
 
     @Override
     public Fault plan(CaseContext ctx) {
@@ -196,26 +197,12 @@ final class ProcessFaults {
   }
 
   /** kill -9 a chunk and start it again at once, on the same directory and address. */
-  private static final class QuickRestart implements FaultCase {
-    @Override
-    public String name() {
-      return "restart-chunk";
+  private static final class QuickRestart extends BasicCase {
+    QuickRestart() {
+      super("restart-chunk", "kill -9 a random chunk and start it again at once (before its session could expire)",
+          true);
     }
 
-    @Override
-    public String summary() {
-      return "kill -9 a random chunk and start it again at once (before its session could expire)";
-    }
-
-    @Override
-    public boolean fast() {
-      return true;
-    }
-
-    @Override
-    public Optional<String> unavailable(TesterCluster cluster) {
-      return Optional.empty();
-    }
 
     @Override
     public Fault plan(CaseContext ctx) {

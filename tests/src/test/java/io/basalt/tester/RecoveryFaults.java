@@ -56,16 +56,12 @@ final class RecoveryFaults {
       return false;
     }
 
-    @Override
-    public Optional<String> unavailable(TesterCluster cluster) {
-      return Optional.empty();
-    }
 
     @Override
     public Fault plan(CaseContext ctx) {
       TesterCluster tc = ctx.tester();
       ProcessCluster c = ctx.cluster();
-      ExtentInfo x = tc.ownedExtent(tc.randomExtent(ctx.random()), Duration.ofSeconds(30));
+      ExtentInfo x = ctx.randomExtent();
       ClusterNode first = tc.nonOwnerMember(x, ctx.random());
       List<ClusterNode> killed = new ArrayList<>();
       return new Fault("kill -9 a non-owner replica (" + first.name() + ", cid=" + tc.cidOf(first) + ") of extent "
@@ -136,33 +132,18 @@ final class RecoveryFaults {
   }
 
   /** Two members of one extent killed one after the other: the second once the first has left the extent. */
-  private static final class TwoLost implements FaultCase {
-    @Override
-    public String name() {
-      return "two-chunks-lost";
+  private static final class TwoLost extends BasicCase {
+    TwoLost() {
+      super("two-chunks-lost", "kill -9 a non-owner replica of a random extent, and once it left the extent, another"
+          + " of its members; start both again", false);
     }
 
-    @Override
-    public String summary() {
-      return "kill -9 a non-owner replica of a random extent, and once it left the extent, another of its members;"
-          + " start both again";
-    }
-
-    @Override
-    public boolean fast() {
-      return false;
-    }
-
-    @Override
-    public Optional<String> unavailable(TesterCluster cluster) {
-      return Optional.empty();
-    }
 
     @Override
     public Fault plan(CaseContext ctx) {
       TesterCluster tc = ctx.tester();
       ProcessCluster c = ctx.cluster();
-      ExtentInfo x = tc.ownedExtent(tc.randomExtent(ctx.random()), Duration.ofSeconds(30));
+      ExtentInfo x = ctx.randomExtent();
       ClusterNode a = tc.nonOwnerMember(x, ctx.random());
       int cidA = tc.cidOf(a);
       List<ClusterNode> killed = new ArrayList<>();

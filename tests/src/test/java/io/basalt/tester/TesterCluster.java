@@ -87,6 +87,8 @@ final class TesterCluster implements AutoCloseable {
       throw e;
     }
     TesterCluster c = new TesterCluster(cluster, o, noNetns, disk, noDisk);
+    // Ctrl-C or a CI timeout: ProcessCluster's own hook kills the processes; this one also unmounts the small disk
+    Runtime.getRuntime().addShutdownHook(new Thread(c::close, "tester-cluster-shutdown"));
     cluster.createVolume(STRESS, STRESS_BYTES, EXTENT_BYTES, REPLICAS);
     cluster.createVolume(FIO, FIO_BYTES, EXTENT_BYTES, REPLICAS);
     log.line(String.format("cluster ready in %.1f s: volumes %s (%d MiB) and %s (%d MiB), %d MiB extents x %d "
@@ -147,11 +149,16 @@ final class TesterCluster implements AutoCloseable {
         .noneMatch(e -> e.getReplicasList().contains(cid));
   }
 
+  /** Kills every process and unmounts the small disk. Idempotent (also the shutdown hook). */
   @Override
-  public void close() {
+  public synchronized void close() {
     cluster.close();
     if (smallDisk != null) {
-      smallDisk.close();
+      try {
+        smallDisk.close();
+      } catch (RuntimeException e) {
+        System.err.println("tester: could not unmount the small disk: " + e.getMessage());
+      }
     }
   }
 }
