@@ -60,8 +60,16 @@ record CaseContext(TesterCluster tester, Random random, TesterLog log, Path dir,
     }
   }
 
-  /** "after N ms" or "not within D" for a settle line. */
-  static String took(long ms, Duration atMost) {
-    return ms >= 0 ? "after " + ms + " ms" : "not seen within " + atMost.toSeconds() + " s";
+  /**
+   * "{@code what} after N ms" for a settle line, when {@link #within} saw the cluster react; when it did not, the
+   * fault did not take effect or the cluster did not react to it (TESTPLAN 2: a case whose fault shows no effect fails
+   * as vacuous), and the case fails.
+   */
+  static String took(String what, long ms, Duration atMost) {
+    if (ms < 0) {
+      throw new IllegalStateException("no reaction to the fault: " + what + " was not seen within "
+          + atMost.toSeconds() + " s");
+    }
+    return what + " after " + ms + " ms";
   }
 }

@@ -3,8 +3,10 @@ package io.basalt.tester;
 import io.basalt.it.check.ClusterChecker;
 import io.basalt.it.check.Stresser;
 import io.basalt.it.cluster.ProcessCluster;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Random;
 import org.opentest4j.TestAbortedException;
@@ -48,6 +50,7 @@ final class CaseRunner {
         skip(c, e.getMessage());
         return false;
       }
+      awaitLoad();
       log.line("injecting failure \"" + f.description() + "\"");
       long injected = System.nanoTime();
       try {
@@ -85,6 +88,20 @@ final class CaseRunner {
     }
   }
 
+  /** Writes the stresser must ack before a fault is injected (TESTPLAN 2: load is flowing, the case is not vacuous). */
+  static final int MIN_WRITES = 20;
+
+  /** Waits until the load flows; a cluster that acks too few writes before any fault is a violation of its own. */
+  private void awaitLoad() {
+    Duration bound = Duration.ofSeconds(30);
+    long ms = CaseContext.within(bound, () -> load.stresser().writesAcked() >= MIN_WRITES);
+    if (ms < 0) {
+      throw new IllegalStateException("no load before the injection: the stresser acked "
+          + load.stresser().writesAcked() + " writes in " + bound.toSeconds() + " s (at least " + MIN_WRITES
+          + " wanted)");
+    }
+  }
+
   private void skip(FaultCase c, String why) {
     figures.skipped(c.name());
     log.line("skipped " + c.name() + ": " + why);
@@ -119,8 +136,13 @@ final class CaseRunner {
       Path evidence = options.dir().resolve("evidence-round-" + round + "-case-" + number);
       tester.cluster.collectEvidence(evidence, summary);
       load.stresser().history().copyTo(evidence);
+      Files.writeString(evidence.resolve("reproduce.sh"), "#!/usr/bin/env bash\n# " + summary.replace('\n', ' ')
+          + "\n# the same seed gives the same case order and random draws (targets follow the cluster's state)\n"
+          + "cd " + Path.of(System.getProperty("basalt.repo.root", ".")).toAbsolutePath().normalize()
+          + " && exec bin/basalt-tester " + options.commandLine().replaceAll("--seed(=|\\s+)\\S+", "").trim()
+          + " --seed " + options.seed() + "\n");
       log.line("evidence saved in " + evidence);
-    } catch (RuntimeException | Error e) {
+    } catch (IOException | RuntimeException | Error e) {
       log.line("saving the evidence failed: " + e);
     }
     return new Violation(summary, cause);

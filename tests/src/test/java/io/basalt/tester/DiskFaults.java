@@ -58,8 +58,8 @@ final class DiskFaults {
           long full = CaseContext.within(bound, () -> full(c, cid));
           long out = CaseContext.within(bound, () -> c.extents(TesterCluster.STRESS).stream()
               .noneMatch(e -> e.getReplicasList().contains(cid)));
-          return "full at meta " + CaseContext.took(full, bound) + ", out of every stress extent "
-              + CaseContext.took(out, bound);
+          return CaseContext.took("full at meta", full, bound) + ", "
+              + CaseContext.took("out of every stress extent", out, bound);
         }
 
         @Override
@@ -116,8 +116,8 @@ final class DiskFaults {
         String settle() {
           Duration bound = Duration.ofSeconds(30);
           long ms = CaseContext.within(bound, () -> tc.leftExtent(x.getIndex(), cid));
-          return strace.injected() + " fdatasync calls failed; it left extent " + x.getIndex() + " "
-              + CaseContext.took(ms, bound);
+          return strace.injected() + " fdatasync calls failed; "
+              + CaseContext.took("it left extent " + x.getIndex(), ms, bound);
         }
 
         @Override

@@ -103,7 +103,7 @@ final class NetworkFaults {
                   .anyMatch(e -> e.getIndex() == x.getIndex() && e.getEpoch() > epochBefore));
           // a cut past the session timeout in any case
           CaseContext.hold(ctx.sessionTimeout().plusSeconds(1).minusMillis(Math.max(0, ms)));
-          return "extent " + x.getIndex() + " changed membership " + CaseContext.took(ms, bound);
+          return CaseContext.took("extent " + x.getIndex() + " changed membership", ms, bound);
         }
 
         @Override

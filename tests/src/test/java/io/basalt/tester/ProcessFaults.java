@@ -93,13 +93,12 @@ final class ProcessFaults {
     String seen = switch (v.node().role()) {
       case CHUNK -> {
         int cid = ctx.tester().cidOf(v.node());
-        yield "it left extent " + v.extent().getIndex() + " "
-            + CaseContext.took(CaseContext.within(bound, () -> ctx.tester().leftExtent(v.extent().getIndex(), cid)),
-            bound);
+        yield CaseContext.took("it left extent " + v.extent().getIndex(), CaseContext.within(bound,
+            () -> ctx.tester().leftExtent(v.extent().getIndex(), cid)), bound);
       }
-      case META -> "another meta leads " + CaseContext.took(CaseContext.within(bound, () -> c.metaLeader()
+      case META -> CaseContext.took("another meta leads", CaseContext.within(bound, () -> c.metaLeader()
           .filter(m -> m != v.node() && m.isAlive() && !m.isStopped()).isPresent()), bound);
-      case ZOOKEEPER -> "the ensemble has a serving leader " + CaseContext.took(CaseContext.within(bound,
+      case ZOOKEEPER -> CaseContext.took("the ensemble has a serving leader", CaseContext.within(bound,
           () -> c.zookeepers().stream().filter(z -> z != v.node())
               .anyMatch(z -> c.zookeeperMode(z).filter("leader"::equals).isPresent())), bound);
       default -> "";

@@ -111,7 +111,7 @@ final class RecoveryFaults {
               + " bytes): killed its " + victim.label + " " + second.name();
           if (victim == Victim.META_LEADER) {
             Duration b = TesterOptions.ZK_SESSION_TIMEOUT.plusSeconds(20);
-            line += "; another meta leads " + CaseContext.took(CaseContext.within(b, () -> c.metaLeader()
+            line += "; " + CaseContext.took("another meta leads", CaseContext.within(b, () -> c.metaLeader()
                 .filter(m -> m != second && m.isAlive()).isPresent()), b);
           }
           return line;
@@ -172,9 +172,9 @@ final class RecoveryFaults {
           c.kill9(b);
           killed.add(b);
           long leftB = CaseContext.within(bound, () -> tc.leftExtent(x.getIndex(), cidB));
-          return a.name() + " left extent " + x.getIndex() + " " + CaseContext.took(left, bound) + "; then killed "
-              + b.name() + " (cid=" + cidB + (cidB == now.getOwnerCid() ? ", its owner" : "") + "), which left it "
-              + CaseContext.took(leftB, bound);
+          return CaseContext.took(a.name() + " left extent " + x.getIndex(), left, bound) + "; then killed "
+              + b.name() + " (cid=" + cidB + (cidB == now.getOwnerCid() ? ", its owner" : "") + "), "
+              + CaseContext.took("which left it", leftB, bound);
         }
 
         @Override

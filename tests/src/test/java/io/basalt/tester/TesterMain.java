@@ -76,6 +76,9 @@ public final class TesterMain implements Callable<Integer> {
 
   private final PrintStream out;
 
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
   TesterMain(PrintStream out) {
     this.out = out;
   }
@@ -124,7 +127,7 @@ public final class TesterMain implements Callable<Integer> {
     Path runDir = (dir != null ? dir : Path.of(System.getProperty("basalt.repo.root", "."), "tests", "target",
         "tester", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
     TesterOptions o = new TesterOptions(r, duration, s, cases, fast, runDir, reportEvery, keepalive, sessionTimeout,
-        pauseBudget, redundancyTimeout, !noFio);
+        pauseBudget, redundancyTimeout, !noFio, String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     java.nio.file.Files.createDirectories(runDir);
     // the JVM's own log (logback-tester.xml) and stray prints go to files: stdout carries the tester's lines only
     System.setProperty("basalt.tester.log", runDir.resolve("tester-jvm.log").toString());

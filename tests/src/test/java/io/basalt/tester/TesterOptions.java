@@ -19,10 +19,11 @@ import java.util.List;
  * @param pauseBudget the longest QD1 pause a case may cause (I5)
  * @param redundancyTimeout how long a case may take to get every extent back to full redundancy
  * @param fio whether to run fio --verify beside the stresser
+ * @param commandLine the arguments as given (for the evidence's reproduce.sh)
  */
 record TesterOptions(int rounds, Duration duration, long seed, List<String> cases, boolean fastOnly, Path dir,
     int reportEvery, Duration keepalive, Duration sessionTimeout, Duration pauseBudget, Duration redundancyTimeout,
-    boolean fio) {
+    boolean fio, String commandLine) {
   /** The meta servers' ZooKeeper session timeout (the default): a frozen meta leader loses its latch past it. */
   static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(4);
 
