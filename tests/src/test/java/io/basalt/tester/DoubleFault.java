@@ -66,15 +66,21 @@ final class DoubleFault extends BasicCase {
     };
   }
 
-  /** Plans {@code c} until its target is not {@code avoid} (a few draws; targets are random). */
-  private static Fault planAvoiding(FaultCase c, CaseContext ctx, Optional<ClusterNode> avoid) throws Exception {
-    Fault f = c.plan(ctx);
-    for (int i = 0; i < 20 && avoid.isPresent() && f.node().equals(avoid); i++) {
-      f = c.plan(ctx);
+  /**
+   * Plans {@code c} on a target other than {@code avoid} (targets are random, a few draws); when {@code c} keeps
+   * landing there (the owner it would hit is that process again), the other second cases in turn.
+   */
+  private Fault planAvoiding(FaultCase c, CaseContext ctx, Optional<ClusterNode> avoid) throws Exception {
+    List<FaultCase> candidates = new java.util.ArrayList<>(List.of(c));
+    SECOND.stream().map(cases::get).filter(o -> o != c).forEach(candidates::add);
+    for (FaultCase candidate : candidates) {
+      for (int i = 0; i < 5; i++) {
+        Fault f = candidate.plan(ctx);
+        if (avoid.isEmpty() || !f.node().equals(avoid)) {
+          return f;
+        }
+      }
     }
-    if (avoid.isPresent() && f.node().equals(avoid)) {
-      throw new IllegalStateException("no second target besides " + avoid.get().name() + " for " + c.name());
-    }
-    return f;
+    throw new IllegalStateException("no second fault avoids " + avoid.map(ClusterNode::name).orElse("?"));
   }
 }
