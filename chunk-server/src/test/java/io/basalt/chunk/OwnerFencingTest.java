@@ -96,4 +96,26 @@ class OwnerFencingTest extends ClusterTestBase {
   private CompletableFuture<Frame> write(int chunk, long epoch, byte[] data, Duration deadline) {
     return c.client.rawWrite(c.address(chunk), PID, epoch, data, deadline);
   }
+
+  /**
+   * A client whose map still names a chunk that is no member any more (it restarted and was replaced, as in the
+   * functional tester's round 12 of seed 20261207) is redirected: NOT_OWNER, retryable, never an error that reaches
+   * the NBD client as EINVAL. Meta answers such a lease request with the extent unchanged (MetaOpsTest), as FakeMeta
+   * does.
+   */
+  @Test
+  void aChunkThatIsNoMemberAnyMoreRedirectsTheClient() {
+    int cid2 = c.chunk(2).cid();
+    c.meta.releaseLease(PID);
+    c.meta.removeReplica(PID, cid2);
+
+    BasaltException write = ChunkTestClient.failure(c.client.write(c.address(2), PID, 0, random(6, 4096), false));
+    BasaltException read = ChunkTestClient.failure(c.client.readAsync(c.address(2), PID, 0, 4096));
+
+    for (BasaltException e : new BasaltException[] {write, read}) {
+      assertThat(e.code()).isEqualTo(ErrorCode.NOT_OWNER);
+      assertThat(e.retryable()).isTrue();
+    }
+    assertThat(c.meta.extent(PID).owner()).as("no lease for a chunk that is no member").isNotEqualTo(cid2);
+  }
 }

@@ -118,7 +118,8 @@ public final class ExtentOps {
   /**
    * Granted (epoch + 1, persisted, then the owner set) when the asker holds a live session and is a member, and the
    * extent has no owner with a live session, or the asker is that owner (a re-grant). Otherwise the extent is
-   * returned with its live owner, unchanged. During a new leader's grace an extent without a known owner is not
+   * returned with its live owner, unchanged; also to an asker that is no member (the asker answers its client
+   * NOT_OWNER). During a new leader's grace an extent without a known owner is not
    * granted (NOT_READY): its owner under the previous leader may not have reported it yet. An extent with a recovery
    * target: the first grant since the target was added binds the recovery to the new owner; a later grant drops the
    * target (DEGRADED; logged "recovery restarts: new owner"), and the recovery pass starts a new one.
@@ -128,8 +129,12 @@ public final class ExtentOps {
       PExtent pe = known(t, req.getPid());
       int cid = req.getCid();
       if (!pe.hasReplica(cid)) {
-        throw VolumeRules.invalid("cid=" + cid + " is not a replica of pid=" + pe.pid() + " (replicas="
-            + pe.replicas() + ")");
+        // A chunk that is no longer a member (it restarted, it was replaced) and that a client with an old map
+        // still asks: unchanged, like any refused grant, so the chunk redirects the client (NOT_OWNER, retryable)
+        // to the owner or to meta. An error here reached the client as EINVAL (functional tester, round 12).
+        log.info("lease refused pid={} cid={}: not a member (replicas={} owner={} epoch={})", pe.pid(), cid,
+            pe.replicas(), pe.ownerCid(), pe.epoch());
+        return Plan.done(() -> InfoViews.extent(pe, t, sessions));
       }
       long sessionEpoch = sessions.requireLive(cid, req.getSessionUuid(), req.getSessionEpoch(),
           "no lease for pid=" + pe.pid()).epoch();

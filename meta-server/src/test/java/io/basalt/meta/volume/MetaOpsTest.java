@@ -232,8 +232,13 @@ class MetaOpsTest {
         .setCid(other.cid()).setSessionEpoch(other.epoch()).build()).join().getOwnerCid()).isZero();
     assertThat(lease(e.getPid(), reconnected).getOwnerCid()).isEqualTo(reconnected.cid());
 
-    assertInvalid(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
-        .setCid(99).build())), "cid=99 is not a replica");
+    // a chunk that is no member gets the extent unchanged (it redirects its client), never an error its client sees
+    ExtentInfo held = lease(e.getPid(), reconnected);
+    ExtentInfo notMember = core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(e.getPid())
+        .setCid(99).build()).join();
+    assertThat(notMember.getOwnerCid()).isEqualTo(reconnected.cid());
+    assertThat(notMember.getEpoch()).isEqualTo(held.getEpoch());
+    assertThat(notMember.getReplicasList()).doesNotContain(99);
     assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder().setPid(12345).setCid(1)
         .build())).code()).isEqualTo(ErrorCode.NO_SUCH_EXTENT);
   }
