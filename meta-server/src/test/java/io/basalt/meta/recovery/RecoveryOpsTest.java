@@ -406,10 +406,12 @@ class RecoveryOpsTest {
     ExtentInfo granted = lease(e.getPid(), next);
     assertThat(granted.getOwnerCid()).as("another member is granted at once").isEqualTo(next);
     assertThat(granted.getEpoch()).isEqualTo(after.getEpoch() + 1);
-    assertThat(failure(core.extents().acquireLease(AcquireLeaseRequest.newBuilder()
+    ExtentInfo refused = core.extents().acquireLease(AcquireLeaseRequest.newBuilder()
         .setPid(e.getPid()).setCid(owner).setSessionUuid(sessions.get(owner).uuid())
-        .setSessionEpoch(sessions.get(owner).epoch()).build())).code())
-        .as("the quarantined chunk is no member any more").isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        .setSessionEpoch(sessions.get(owner).epoch()).build()).join();
+    assertThat(refused.getOwnerCid()).as("the quarantined chunk is no member any more: no lease, the extent "
+        + "unchanged").isEqualTo(next);
+    assertThat(refused.getEpoch()).isEqualTo(granted.getEpoch());
 
     assertThat(pass()).isEqualTo(1);
     assertThat(get(e.getPid()).getRecoveringCid()).as("the quarantined chunk cools down").isEqualTo(outsider(e));
